@@ -1,0 +1,64 @@
+// Builds the command tree, runs the chosen command and turns errors into exit codes.
+#include "cli/cli.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+
+namespace obkeep::cli {
+
+namespace {
+
+using Registrar = void (*)(CLI::App&, Context&);
+
+// One line per command; each add_*_command lives in src/cli/<command>.cpp.
+const Registrar registrars[] = {
+    add_version_command,
+};
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"obkeep: backup and disaster recovery for WSO2 Open Banking deployments", "obkeep"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("obkeep ") + OBKEEP_VERSION);
+  Context context;
+  GlobalOptions& global = context.global;
+  app.add_option("-r,--repo", global.repository, "repository: a path, sftp://user@host:port/path or s3://host:port/bucket/prefix")
+      ->envname("OBKEEP_REPOSITORY");
+  app.add_option("--password-file", global.password_file, "file holding the repository password")
+      ->envname("OBKEEP_PASSWORD_FILE");
+  app.add_flag("--json", global.json, "machine-readable output");
+  app.add_flag("-q,--quiet", global.quiet, "print only errors");
+  app.add_flag("-v,--verbose", global.verbose, "say more (repeat for more)");
+  app.fallthrough();  // global options may follow the subcommand
+
+  for (Registrar add : registrars) add(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
+  }
+  install_interrupt_handlers();
+  try {
+    if (!context.action) return static_cast<int>(ExitCode::usage);
+    return context.action();
+  } catch (const Error& e) {
+    std::cerr << "obkeep: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "obkeep: out of memory\n";
+    return static_cast<int>(ExitCode::error);
+  } catch (const std::exception& e) {
+    std::cerr << "obkeep: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::error);
+  }
+}
+
+}  // namespace obkeep::cli

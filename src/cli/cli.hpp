@@ -1,0 +1,33 @@
+// The command-line front end: one file per command registers its subcommand here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace obkeep::cli {
+
+// Options every command accepts.
+struct GlobalOptions {
+  std::string repository;     // -r/--repo or OBKEEP_REPOSITORY
+  std::string password_file;  // --password-file or OBKEEP_PASSWORD_FILE
+  bool json = false;
+  bool quiet = false;
+  int verbose = 0;
+};
+
+// What a parsed command line asks for: set by the chosen subcommand's callback.
+struct Context {
+  GlobalOptions global;
+  std::function<int()> action;  // returns the exit code; throws obkeep::Error
+};
+
+// Each command file defines one of these; cli.cpp calls them all.
+void add_version_command(CLI::App& app, Context& context);
+
+// Parses argv, runs the command, maps obkeep::Error to its exit code and prints
+// "obkeep: <message>" on stderr.
+int run(int argc, char** argv);
+
+}  // namespace obkeep::cli

@@ -1,0 +1,18 @@
+// `obkeep version`: the program version and the repository format it writes.
+#include <iostream>
+
+#include "cli/cli.hpp"
+
+namespace obkeep::cli {
+
+void add_version_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("version", "print the obkeep version");
+  command->callback([&context] {
+    context.action = [] {
+      std::cout << "obkeep " << OBKEEP_VERSION << " (repository format 1)\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace obkeep::cli

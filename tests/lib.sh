@@ -1,0 +1,46 @@
+# Shared helpers for integration tests (sourced). Each test gets its own temp dir,
+# removed on exit; OBKEEP_BIN is the binary under test.
+set -euo pipefail
+: "${OBKEEP_BIN:?OBKEEP_BIN must name the obkeep binary}"
+: "${OBKEEP_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+TEST_DIR=$(mktemp -d /tmp/obkeep-test.XXXXXX)
+chmod 755 "$TEST_DIR"
+_cleanups=()
+on_exit() { # run registered cleanups in reverse, then remove the temp dir
+  local i
+  for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+  rm -rf "$TEST_DIR"
+}
+trap on_exit EXIT
+add_cleanup() { _cleanups+=("$1"); }
+
+export OBKEEP_PASSWORD=${OBKEEP_PASSWORD:-test-password}
+unset OBKEEP_PASSWORD_FILE OBKEEP_REPOSITORY
+
+obkeep() { "$OBKEEP_BIN" "$@"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# expect_exit CODE CMD...: run CMD, require exit code CODE; stderr saved in $TEST_DIR/stderr.
+expect_exit() {
+  local want=$1; shift
+  local got=0
+  "$@" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" || got=$?
+  [ "$got" = "$want" ] || fail "'$*' exited $got, want $want; stderr: $(cat "$TEST_DIR/stderr")"
+}
+# expect_stderr_matches REGEX: the last expect_exit's stderr matches.
+expect_stderr_matches() {
+  grep -Eq -- "$1" "$TEST_DIR/stderr" || fail "stderr does not match /$1/: $(cat "$TEST_DIR/stderr")"
+}
+# A one-line error: stderr has exactly one line.
+expect_one_line_error() {
+  local n; n=$(wc -l <"$TEST_DIR/stderr")
+  [ "$n" = 1 ] || fail "want a one-line error, got $n lines: $(cat "$TEST_DIR/stderr")"
+}
+
+# tree_manifest DIR: one line per entry with type, mode, owner, size, mtime (ns),
+# link target, xattrs and a content hash — two trees are equal when their manifests are.
+tree_manifest() {
+  python3 "$OBKEEP_SOURCE_DIR/tests/tree_manifest.py" "$@"
+}
