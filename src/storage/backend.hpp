@@ -1,0 +1,50 @@
+// The one storage interface every repository store implements (local, sftp, s3, in-memory).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "util/bytes.hpp"
+
+namespace obkeep::storage {
+
+// Kinds of stored objects; each lives in its own namespace (a folder on a file store).
+enum class FileType { config, key, pack, index, snapshot, lock };
+
+std::string to_string(FileType type);
+
+struct Handle {
+  FileType type;
+  std::string name;  // 64 hex digits, except for the config object whose name is "config"
+};
+
+// Save is atomic and durable: after it returns, the object is complete under its name
+// and survives a crash; a crash during it leaves at most an invisible temporary.
+// Objects are never overwritten in place (names are content ids, locks are unique).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // The URL or path the backend was opened with, for messages.
+  virtual std::string location() const = 0;
+
+  // Creates the repository's folders; fails when a config already exists.
+  virtual void create() = 0;
+  virtual void save(const Handle& handle, ByteView data) = 0;
+  // Loads `length` bytes at `offset` (length 0: to the end). Throws Error when missing
+  // or short.
+  virtual Bytes load(const Handle& handle, uint64_t offset = 0, uint64_t length = 0) = 0;
+  // Size of the object, or nullopt when absent.
+  virtual std::optional<uint64_t> stat(const Handle& handle) = 0;
+  virtual void remove(const Handle& handle) = 0;
+  // Calls `visit(name, size)` for every object of `type`.
+  virtual void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) = 0;
+};
+
+// Opens the backend a repository URL names: a local path, sftp://…, s3://….
+std::unique_ptr<Backend> open_backend(const std::string& url);
+
+}  // namespace obkeep::storage

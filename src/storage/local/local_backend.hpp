@@ -1,0 +1,31 @@
+// A repository in a local directory.
+#pragma once
+
+#include <filesystem>
+
+#include "storage/backend.hpp"
+
+namespace obkeep::storage {
+
+// Layout: config, keys/<id>, data/<first two hex digits>/<id>, index/<id>,
+// snapshots/<id>, locks/<id>. Saves go through a temporary name, fsync, rename
+// and a directory fsync.
+class LocalBackend : public Backend {
+ public:
+  explicit LocalBackend(std::filesystem::path root);
+
+  std::string location() const override;
+  void create() override;
+  void save(const Handle& handle, ByteView data) override;
+  Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
+  std::optional<uint64_t> stat(const Handle& handle) override;
+  void remove(const Handle& handle) override;
+  void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
+
+  std::filesystem::path path_of(const Handle& handle) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace obkeep::storage
