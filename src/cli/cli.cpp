@@ -17,7 +17,9 @@ using Registrar = void (*)(CLI::App&, Context&);
 
 // One line per command; each add_*_command lives in src/cli/<command>.cpp.
 const Registrar registrars[] = {
-    add_version_command,
+    add_version_command, add_init_command,  add_backup_command, add_snapshots_command, add_restore_command,
+    add_ls_command,      add_diff_command,  add_check_command,  add_forget_command,    add_prune_command,
+    add_key_command,     add_unlock_command,
 };
 
 }  // namespace

@@ -25,6 +25,17 @@ struct Context {
 
 // Each command file defines one of these; cli.cpp calls them all.
 void add_version_command(CLI::App& app, Context& context);
+void add_init_command(CLI::App& app, Context& context);
+void add_backup_command(CLI::App& app, Context& context);
+void add_snapshots_command(CLI::App& app, Context& context);
+void add_restore_command(CLI::App& app, Context& context);
+void add_ls_command(CLI::App& app, Context& context);
+void add_diff_command(CLI::App& app, Context& context);
+void add_check_command(CLI::App& app, Context& context);
+void add_forget_command(CLI::App& app, Context& context);
+void add_prune_command(CLI::App& app, Context& context);
+void add_key_command(CLI::App& app, Context& context);
+void add_unlock_command(CLI::App& app, Context& context);
 
 // Parses argv, runs the command, maps obkeep::Error to its exit code and prints
 // "obkeep: <message>" on stderr.

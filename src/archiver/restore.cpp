@@ -1,0 +1,403 @@
+// The restorer: directories first (walker thread), file contents in parallel, then hard
+// links, then directory metadata deepest first (so writing children does not disturb
+// the parents' times and read-only directories are still writable while filled).
+// Every path is opened beneath the target without following symlinks.
+#include "archiver/restore.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+
+#include "archiver/safe_open.hpp"
+#include "repo/tree.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "util/thread_pool.hpp"
+
+namespace obkeep::archiver {
+
+using repo::load_tree;
+using repo::Node;
+using repo::NodeType;
+using repo::save_tree;
+using repo::Tree;
+
+namespace {
+
+constexpr size_t sparse_block = 4096;
+
+bool all_zero(const uint8_t* data, size_t size) {
+  for (size_t i = 0; i < size; ++i)
+    if (data[i]) return false;
+  return true;
+}
+
+timespec to_timespec(int64_t nanos) {
+  timespec time;
+  time.tv_sec = nanos / 1000000000;
+  time.tv_nsec = nanos % 1000000000;
+  if (time.tv_nsec < 0) {
+    time.tv_nsec += 1000000000;
+    time.tv_sec -= 1;
+  }
+  return time;
+}
+
+std::string join(const std::string& parent, const std::string& name) {
+  return parent.empty() ? name : parent + "/" + name;
+}
+
+class Restorer {
+ public:
+  Restorer(repo::Repository& repository, const RestoreOptions& options, RestoreProgress* progress)
+      : repository_(repository),
+        options_(options),
+        progress_(progress),
+        as_root_(geteuid() == 0),
+        pool_(options.workers ? options.workers : ThreadPool::default_workers(), 64) {}
+
+  RestoreResult run(const Id& tree);
+
+ private:
+  bool selected(const std::string& absolute, bool is_directory) const;
+  void walk(const Id& tree, const std::string& relative);
+  void restore_node(const Node& node, const std::string& relative);
+  void restore_file(const Node& node, const std::string& relative);
+  void write_content(int fd, const Node& node, const std::string& relative);
+  bool verify_file(const Node& node, const std::string& relative);
+  void apply_metadata(int fd, const Node& node, const std::string& relative, bool is_symlink);
+  void apply_symlink_metadata(const Node& node, const std::string& relative);
+  int open_parent(const std::string& relative, std::string& name);
+  void error(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    result_.errors.push_back(message);
+  }
+  void warn(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    result_.warnings.push_back(message);
+  }
+
+  repo::Repository& repository_;
+  const RestoreOptions& options_;
+  RestoreProgress* progress_;
+  bool as_root_;
+  int root_fd_ = -1;
+  std::mutex mutex_;
+  RestoreResult result_;
+  std::vector<std::pair<Node, std::string>> directories_;  // pre-order
+  std::map<std::pair<uint64_t, uint64_t>, std::string> first_links_;
+  std::vector<std::pair<Node, std::string>> later_links_;
+  std::vector<std::future<void>> pending_;
+  ThreadPool pool_;
+};
+
+bool Restorer::selected(const std::string& absolute, bool is_directory) const {
+  if (options_.includes.empty()) return true;
+  for (const std::string& include : options_.includes) {
+    if (absolute == include || absolute.rfind(include + "/", 0) == 0) return true;
+    if (is_directory && include.rfind(absolute + "/", 0) == 0) return true;  // on the way down
+  }
+  return false;
+}
+
+int Restorer::open_parent(const std::string& relative, std::string& name) {
+  size_t slash = relative.rfind('/');
+  name = slash == std::string::npos ? relative : relative.substr(slash + 1);
+  if (slash == std::string::npos) return ::dup(root_fd_);
+  return open_beneath(root_fd_, relative.substr(0, slash), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+void Restorer::apply_metadata(int fd, const Node& node, const std::string& relative, bool is_directory) {
+  if (as_root_ && fchown(fd, node.uid, node.gid) != 0)
+    warn("cannot set owner of " + relative + ": " + std::strerror(errno));
+  // chmod after chown: chown clears setuid and setgid bits.
+  if (fchmod(fd, node.mode) != 0) warn("cannot set mode of " + relative + ": " + std::strerror(errno));
+  for (const auto& [key, value] : node.xattrs)
+    if (fsetxattr(fd, key.c_str(), value.data(), value.size(), 0) != 0)
+      warn("cannot set xattr " + key + " on " + relative + ": " + std::strerror(errno));
+  timespec times[2] = {to_timespec(node.atime_ns), to_timespec(node.mtime_ns)};
+  if (futimens(fd, times) != 0) warn("cannot set times of " + relative + ": " + std::strerror(errno));
+  (void)is_directory;
+}
+
+void Restorer::apply_symlink_metadata(const Node& node, const std::string& relative) {
+  std::string name;
+  int parent = open_parent(relative, name);
+  if (parent < 0) return warn("cannot reopen the parent of " + relative + ": " + std::strerror(errno));
+  if (as_root_ && fchownat(parent, name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    warn("cannot set owner of " + relative + ": " + std::strerror(errno));
+  timespec times[2] = {to_timespec(node.atime_ns), to_timespec(node.mtime_ns)};
+  if (utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    warn("cannot set times of " + relative + ": " + std::strerror(errno));
+  ::close(parent);
+}
+
+void Restorer::write_content(int fd, const Node& node, const std::string& relative) {
+  uint64_t written = 0;
+  for (const Id& id : node.content) {
+    throw_if_interrupted();
+    Bytes data = repository_.load_blob(id);
+    // Zero blocks become holes, so sparse files stay sparse.
+    size_t at = 0;
+    while (at < data.size()) {
+      size_t n = std::min(sparse_block, data.size() - at);
+      if (n == sparse_block && all_zero(data.data() + at, n)) {
+        at += n;
+        continue;
+      }
+      size_t run = n;
+      while (at + run < data.size()) {
+        size_t next = std::min(sparse_block, data.size() - at - run);
+        if (next == sparse_block && all_zero(data.data() + at + run, next)) break;
+        run += next;
+      }
+      for (size_t done = 0; done < run;) {
+        ssize_t w = ::pwrite(fd, data.data() + at + done, run - done, static_cast<off_t>(written + at + done));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          throw_system_error("cannot write " + relative, errno);
+        }
+        done += static_cast<size_t>(w);
+      }
+      at += run;
+    }
+    written += data.size();
+    if (progress_) progress_->bytes_done += data.size();
+  }
+  if (written != node.size)
+    throw IntegrityError("content of " + relative + " has " + std::to_string(written) + " bytes, the snapshot says " +
+                         std::to_string(node.size));
+  if (ftruncate(fd, static_cast<off_t>(written)) != 0) throw_system_error("cannot size " + relative, errno);
+}
+
+bool Restorer::verify_file(const Node& node, const std::string& relative) {
+  int fd = open_beneath(root_fd_, relative, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = true;
+  uint64_t offset = 0;
+  for (const Id& id : node.content) {
+    std::optional<repo::BlobLocation> location = repository_.index().find(id);
+    if (!location) {
+      ok = false;
+      break;
+    }
+    Bytes data(location->raw_length);
+    ssize_t n = ::pread(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n != static_cast<ssize_t>(data.size()) || repository_.blob_id(data) != id) {
+      ok = false;
+      break;
+    }
+    offset += data.size();
+  }
+  struct stat info;
+  if (ok && (fstat(fd, &info) != 0 || static_cast<uint64_t>(info.st_size) != node.size)) ok = false;
+  ::close(fd);
+  return ok;
+}
+
+void Restorer::restore_file(const Node& node, const std::string& relative) {
+  std::string name;
+  int parent = open_parent(relative, name);
+  if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
+  // An existing file is replaced: the restore recreates the snapshot's state.
+  struct stat existing;
+  if (fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(existing.st_mode))
+    unlinkat(parent, name.c_str(), 0);
+  int fd = openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int saved = errno;
+  if (fd < 0) {
+    ::close(parent);
+    return error("cannot create " + relative + ": " + std::strerror(saved));
+  }
+  try {
+    write_content(fd, node, relative);
+  } catch (const Error& e) {
+    ::close(fd);
+    unlinkat(parent, name.c_str(), 0);  // never leave a damaged file looking restored
+    ::close(parent);
+    if (e.code() == ExitCode::interrupted) throw;
+    return error("file " + relative + " not restored: " + e.what());
+  }
+  apply_metadata(fd, node, relative, false);
+  ::close(fd);
+  ::close(parent);
+  if (options_.verify && !verify_file(node, relative)) return error("verification failed for " + relative);
+  std::lock_guard lock(mutex_);
+  result_.files++;
+  result_.bytes += node.size;
+  if (options_.verify) result_.verified_files++;
+  if (progress_) progress_->files_done++;
+}
+
+void Restorer::restore_node(const Node& node, const std::string& relative) {
+  std::string name;
+  switch (node.type) {
+    case NodeType::file: {
+      if (node.links > 1) {
+        auto key = std::make_pair(node.device, node.inode);
+        std::lock_guard lock(mutex_);
+        auto [it, first] = first_links_.try_emplace(key, relative);
+        if (!first) {
+          later_links_.emplace_back(node, relative);
+          return;
+        }
+      }
+      pending_.push_back(pool_.submit([this, node, relative] { restore_file(node, relative); }));
+      return;
+    }
+    case NodeType::symlink: {
+      int parent = open_parent(relative, name);
+      if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
+      unlinkat(parent, name.c_str(), 0);
+      if (symlinkat(node.link_target.c_str(), parent, name.c_str()) != 0) {
+        int saved = errno;
+        ::close(parent);
+        return error("cannot create symlink " + relative + ": " + std::strerror(saved));
+      }
+      ::close(parent);
+      apply_symlink_metadata(node, relative);
+      std::lock_guard lock(mutex_);
+      result_.links++;
+      return;
+    }
+    case NodeType::fifo:
+    case NodeType::block_device:
+    case NodeType::char_device: {
+      if (node.type != NodeType::fifo && !as_root_) return warn("device " + relative + " skipped: needs root");
+      int parent = open_parent(relative, name);
+      if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
+      mode_t kind = node.type == NodeType::fifo ? S_IFIFO : node.type == NodeType::block_device ? S_IFBLK : S_IFCHR;
+      unlinkat(parent, name.c_str(), 0);
+      if (mknodat(parent, name.c_str(), kind | 0600, static_cast<dev_t>(node.rdev)) != 0) {
+        int saved = errno;
+        ::close(parent);
+        return error("cannot create " + relative + ": " + std::strerror(saved));
+      }
+      ::close(parent);
+      int fd = open_beneath(root_fd_, relative, O_PATH | O_CLOEXEC);
+      if (fd >= 0) {
+        // fchmod/futimens do not work on O_PATH descriptors; go through the proc link.
+        std::string proc = "/proc/self/fd/" + std::to_string(fd);
+        if (as_root_ && chown(proc.c_str(), node.uid, node.gid) != 0) warn("cannot set owner of " + relative);
+        if (chmod(proc.c_str(), node.mode) != 0) warn("cannot set mode of " + relative);
+        timespec times[2] = {to_timespec(node.atime_ns), to_timespec(node.mtime_ns)};
+        if (utimensat(AT_FDCWD, proc.c_str(), times, 0) != 0) warn("cannot set times of " + relative);
+        ::close(fd);
+      }
+      std::lock_guard lock(mutex_);
+      result_.others++;
+      return;
+    }
+    case NodeType::socket:
+      return warn("socket " + relative + " skipped: sockets cannot be restored");
+    case NodeType::directory:
+      break;
+  }
+}
+
+void Restorer::walk(const Id& tree_id, const std::string& relative) {
+  throw_if_interrupted();
+  Tree tree;
+  try {
+    tree = load_tree(repository_, tree_id);
+  } catch (const IntegrityError& e) {
+    return error("directory /" + relative + " not restored: " + e.what());
+  }
+  for (const Node& node : tree.nodes) {
+    std::string child = join(relative, node.name);
+    bool is_directory = node.type == NodeType::directory;
+    if (!selected("/" + child, is_directory)) continue;
+    if (!is_directory) {
+      restore_node(node, child);
+      continue;
+    }
+    std::string name;
+    int parent = open_parent(child, name);
+    if (parent < 0) {
+      error("cannot open the directory of " + child + ": " + std::strerror(errno));
+      continue;
+    }
+    struct stat existing;
+    bool ok = true;
+    if (mkdirat(parent, name.c_str(), 0700) != 0) {
+      if (errno != EEXIST || fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISDIR(existing.st_mode)) {
+        error("cannot create directory " + child + " (an existing non-directory or symlink is in the way?): " +
+              std::strerror(errno == EEXIST ? EEXIST : errno));
+        ok = false;
+      }
+    }
+    ::close(parent);
+    if (!ok) continue;
+    directories_.emplace_back(node, child);
+    {
+      std::lock_guard lock(mutex_);
+      result_.directories++;
+    }
+    if (node.subtree) walk(*node.subtree, child);
+  }
+}
+
+RestoreResult Restorer::run(const Id& tree) {
+  std::error_code error_code;
+  std::filesystem::create_directories(options_.target, error_code);
+  root_fd_ = ::open(options_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ < 0) throw Error("cannot open restore target " + options_.target + ": " + std::strerror(errno));
+  try {
+    walk(tree, "");
+    for (auto& future : pending_) future.get();
+    pending_.clear();
+    for (const auto& [node, relative] : later_links_) {
+      const std::string& first = first_links_.at({node.device, node.inode});
+      std::string first_name, name;
+      int first_parent = open_parent(first, first_name);
+      int parent = open_parent(relative, name);
+      if (first_parent >= 0 && parent >= 0) {
+        unlinkat(parent, name.c_str(), 0);
+        if (linkat(first_parent, first_name.c_str(), parent, name.c_str(), 0) == 0)
+          result_.files++;
+        else
+          error("cannot link " + relative + " to " + first + ": " + std::strerror(errno));
+      } else {
+        error("cannot open the directories to link " + relative);
+      }
+      if (first_parent >= 0) ::close(first_parent);
+      if (parent >= 0) ::close(parent);
+    }
+    for (auto it = directories_.rbegin(); it != directories_.rend(); ++it) {
+      int fd = open_beneath(root_fd_, it->second, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) {
+        warn("cannot reopen directory " + it->second);
+        continue;
+      }
+      apply_metadata(fd, it->first, it->second, true);
+      ::close(fd);
+    }
+  } catch (...) {
+    for (auto& future : pending_) future.wait();
+    ::close(root_fd_);
+    throw;
+  }
+  ::close(root_fd_);
+  return std::move(result_);
+}
+
+}  // namespace
+
+RestoreResult restore_tree(repo::Repository& repository, const Id& tree, const RestoreOptions& options,
+                           RestoreProgress* progress) {
+  Restorer restorer(repository, options, progress);
+  return restorer.run(tree);
+}
+
+}  // namespace obkeep::archiver

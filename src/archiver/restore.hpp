@@ -1,0 +1,36 @@
+// Restoring a snapshot tree into a target directory, safely and with full metadata.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "repo/repository.hpp"
+
+namespace obkeep::archiver {
+
+struct RestoreOptions {
+  std::string target;
+  // Absolute paths inside the snapshot to restore (all when empty), e.g. /opt/x/repository.
+  std::vector<std::string> includes;
+  bool verify = false;  // reread every restored file and check it against its blob ids
+  unsigned workers = 0;
+};
+
+struct RestoreProgress {
+  std::atomic<uint64_t> files_done{0};
+  std::atomic<uint64_t> bytes_done{0};
+};
+
+struct RestoreResult {
+  uint64_t files = 0, directories = 0, links = 0, others = 0;
+  uint64_t bytes = 0;
+  uint64_t verified_files = 0;
+  std::vector<std::string> errors;    // files not restored (damaged data, write failures)
+  std::vector<std::string> warnings;  // metadata that could not be applied
+};
+
+RestoreResult restore_tree(repo::Repository& repository, const Id& tree, const RestoreOptions& options,
+                           RestoreProgress* progress);
+
+}  // namespace obkeep::archiver

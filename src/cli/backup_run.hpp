@@ -1,0 +1,38 @@
+// Running a path backup into an open repository: shared by `backup` and deployment sets.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "archiver/backup.hpp"
+#include "cli/cli.hpp"
+#include "repo/repository.hpp"
+
+namespace obkeep::cli {
+
+struct BackupCommandOptions {
+  std::vector<std::string> paths;
+  std::vector<std::string> tags;
+  std::vector<std::string> excludes;
+  bool force = false;
+  std::string config;
+  std::vector<std::string> sets;
+};
+
+struct PathBackupOutcome {
+  Id snapshot;
+  archiver::BackupResult result;
+  nlohmann::json summary;
+};
+
+// Backs up `paths` as one snapshot with `tags` (the repository is open, its index loaded
+// and locked). Prints errors and warnings on stderr.
+PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Repository& repository,
+                                           const std::vector<std::string>& paths, const std::vector<std::string>& tags,
+                                           const std::vector<std::string>& excludes, bool force);
+
+int run_backup_command(const GlobalOptions& global, const BackupCommandOptions& options);
+
+}  // namespace obkeep::cli

@@ -1,0 +1,45 @@
+// `obkeep init`: create a repository (optionally chunking like another one, for copies).
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/common.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::cli {
+
+void add_init_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("init", "create a repository");
+  struct Options {
+    std::string copy_params_from;
+    std::string from_password_file;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("--copy-params-from", options->copy_params_from,
+                      "repository whose chunking parameters to reuse, so that copies between them deduplicate");
+  command->add_option("--from-password-file", options->from_password_file, "password file of --copy-params-from")
+      ->envname("OBKEEP_FROM_PASSWORD_FILE");
+  command->callback([&context, options] {
+    context.action = [&context, options] {
+      const GlobalOptions& global = context.global;
+      if (global.repository.empty())
+        throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
+      repo::InitOptions init;
+      if (!options->copy_params_from.empty()) {
+        std::string password = options->from_password_file.empty() ? read_password(global)
+                                                                     : read_password_file(options->from_password_file);
+        init.chunker = open_repository(options->copy_params_from, password)->config().chunker;
+      }
+      std::string password = read_password(global, "new repository password: ");
+      auto backend = storage::open_backend(global.repository);
+      repo::Repository::init(*backend, password, init);
+      if (global.json)
+        std::cout << nlohmann::json{{"message_type", "initialized"}, {"repository", global.repository}}.dump() << "\n";
+      else if (!global.quiet)
+        std::cout << "created obkeep repository at " << global.repository << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace obkeep::cli

@@ -1,0 +1,105 @@
+// `obkeep ls SNAPSHOT [PATH]` and `obkeep diff A B`.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "repo/snapshot.hpp"
+#include "repo/tree.hpp"
+#include "repo/tree_diff.hpp"
+#include "util/error.hpp"
+#include "util/host.hpp"
+
+namespace obkeep::cli {
+
+namespace {
+
+void list_tree(repo::Repository& repository, const Id& tree, const std::string& path, bool recursive, bool long_format,
+               bool json) {
+  for (const repo::Node& node : repo::load_tree(repository, tree).nodes) {
+    std::string child = path + "/" + node.name;
+    if (json) {
+      nlohmann::json entry = node.to_json();
+      entry.erase("content");
+      entry["path"] = child;
+      std::cout << entry.dump() << "\n";
+    } else if (long_format) {
+      std::printf("%-8s %04o %5u %5u %12llu %s %s%s\n", repo::to_string(node.type), node.mode, node.uid, node.gid,
+                  static_cast<unsigned long long>(node.size), format_rfc3339(node.mtime_ns).substr(0, 19).c_str(),
+                  child.c_str(), node.type == repo::NodeType::symlink ? (" -> " + node.link_target).c_str() : "");
+    } else {
+      std::cout << child << "\n";
+    }
+    if (recursive && node.subtree) list_tree(repository, *node.subtree, child, recursive, long_format, json);
+  }
+}
+
+}  // namespace
+
+void add_ls_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("ls", "list the files of a snapshot");
+  struct Options {
+    std::string snapshot, path;
+    bool long_format = false;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("snapshot", options->snapshot, "snapshot id, prefix, or latest")->required();
+  command->add_option("path", options->path, "directory inside the snapshot");
+  command->add_flag("-l,--long", options->long_format, "show type, mode, owner, size and time");
+  command->callback([&context, options] {
+    context.action = [&context, options] {
+      auto repository = open_repository(context.global);
+      repository->load_index();
+      repo::Snapshot snapshot = repo::find_snapshot(*repository, options->snapshot);
+      Id tree = snapshot.tree;
+      std::string prefix;
+      for (const auto& part : std::filesystem::path(options->path)) {
+        std::string name = part.string();
+        if (name.empty() || name == "/") continue;
+        const repo::Node* node = repo::load_tree(*repository, tree).find(name);
+        if (!node || !node->subtree) throw Error("no directory " + options->path + " in snapshot " + snapshot.id.short_hex());
+        tree = *node->subtree;
+        prefix += "/" + name;
+      }
+      list_tree(*repository, tree, prefix, true, options->long_format, context.global.json);
+      return 0;
+    };
+  });
+}
+
+void add_diff_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("diff", "show what changed between two snapshots");
+  struct Options {
+    std::string first, second;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("first", options->first, "older snapshot")->required();
+  command->add_option("second", options->second, "newer snapshot")->required();
+  command->callback([&context, options] {
+    context.action = [&context, options] {
+      auto repository = open_repository(context.global);
+      repository->load_index();
+      repo::Snapshot a = repo::find_snapshot(*repository, options->first);
+      repo::Snapshot b = repo::find_snapshot(*repository, options->second);
+      auto changes = repo::diff_trees(*repository, a.tree, b.tree);
+      size_t counts[256] = {};
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& change : changes) {
+        counts[static_cast<unsigned char>(change.kind)]++;
+        if (context.global.json)
+          list.push_back({{"change", std::string(1, change.kind)}, {"path", change.path}});
+        else
+          std::cout << change.kind << "  " << change.path << "\n";
+      }
+      if (context.global.json) {
+        std::cout << nlohmann::json{{"first", a.id.hex()}, {"second", b.id.hex()}, {"changes", list}}.dump() << "\n";
+      } else if (!context.global.quiet) {
+        std::cout << "added: " << counts['+'] << ", removed: " << counts['-'] << ", modified: " << counts['M']
+                  << ", metadata: " << counts['U'] << ", type changed: " << counts['T'] << "\n";
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace obkeep::cli

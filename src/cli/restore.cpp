@@ -1,0 +1,69 @@
+// `obkeep restore SNAPSHOT --target DIR`: recreate the saved paths under DIR.
+#include <iostream>
+
+#include "archiver/backup.hpp"
+#include "archiver/restore.hpp"
+#include "cli/common.hpp"
+#include "repo/lock.hpp"
+#include "repo/snapshot.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::cli {
+
+void add_restore_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("restore", "restore a snapshot into a target directory");
+  struct Options {
+    std::string snapshot;
+    std::string target;
+    std::vector<std::string> includes;
+    bool verify = false;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("snapshot", options->snapshot, "snapshot id, unique prefix, or latest")->required();
+  command->add_option("-t,--target", options->target, "directory to restore into")->required();
+  command->add_option("--include", options->includes, "restore only this absolute path of the snapshot (repeatable)");
+  command->add_flag("--verify", options->verify, "reread every restored file and check it against the snapshot");
+  command->callback([&context, options] {
+    context.action = [&context, options] {
+      const GlobalOptions& global = context.global;
+      auto repository = open_repository(global);
+      repo::RepositoryLock lock(*repository, false);
+      repository->load_index();
+      repo::Snapshot snapshot = repo::find_snapshot(*repository, options->snapshot);
+      archiver::RestoreOptions restore;
+      restore.target = options->target;
+      restore.verify = options->verify;
+      for (const auto& include : options->includes) restore.includes.push_back(archiver::absolute_path(include));
+      archiver::RestoreProgress progress;
+      archiver::RestoreResult result;
+      {
+        ProgressLine line(global, [&](double elapsed) {
+          return "[" + format_duration(elapsed) + "] restored " + std::to_string(progress.files_done.load()) +
+                 " files, " + format_bytes(progress.bytes_done);
+        });
+        result = archiver::restore_tree(*repository, snapshot.tree, restore, &progress);
+      }
+      for (const auto& warning : result.warnings) std::cerr << "warning: " << warning << "\n";
+      for (const auto& error : result.errors) std::cerr << "error: " << error << "\n";
+      if (global.json) {
+        std::cout << nlohmann::json{{"message_type", "summary"}, {"snapshot_id", snapshot.id.hex()},
+                                    {"files_restored", result.files},  {"directories", result.directories},
+                                    {"symlinks", result.links},        {"bytes_restored", result.bytes},
+                                    {"files_verified", result.verified_files},
+                                    {"errors", result.errors.size()},  {"warnings", result.warnings.size()}}
+                         .dump()
+                  << "\n";
+      } else if (!global.quiet) {
+        std::cout << "restored snapshot " << snapshot.id.short_hex() << " to " << options->target << ": "
+                  << result.files << " files, " << result.directories << " directories, "
+                  << format_bytes(result.bytes) << "\n";
+      }
+      if (!result.errors.empty())
+        throw Error(std::to_string(result.errors.size()) + " entries of snapshot " + snapshot.id.short_hex() +
+                    " could not be restored (named above)");
+      return 0;
+    };
+  });
+}
+
+}  // namespace obkeep::cli

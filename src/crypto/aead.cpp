@@ -1,0 +1,80 @@
+// AES-256-GCM via OpenSSL's EVP interface (AES-NI and PCLMULQDQ when the CPU has them).
+#include "crypto/aead.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <memory>
+
+#include "util/error.hpp"
+
+namespace obkeep::crypto {
+
+namespace {
+
+struct CipherContextFree {
+  void operator()(EVP_CIPHER_CTX* context) const { EVP_CIPHER_CTX_free(context); }
+};
+using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, CipherContextFree>;
+
+CipherContext new_context() {
+  CipherContext context(EVP_CIPHER_CTX_new());
+  if (!context) throw std::bad_alloc();
+  return context;
+}
+
+}  // namespace
+
+void random_bytes(uint8_t* out, size_t length) {
+  if (RAND_bytes(out, static_cast<int>(length)) != 1) throw Error("OpenSSL could not produce random bytes");
+}
+
+Key256 random_key() {
+  Key256 key;
+  random_bytes(key.data(), key.size());
+  return key;
+}
+
+void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out) {
+  size_t start = out.size();
+  out.resize(start + nonce_size + plaintext.size() + tag_size);
+  uint8_t* nonce = out.data() + start;
+  uint8_t* ciphertext = nonce + nonce_size;
+  random_bytes(nonce, nonce_size);
+  CipherContext context = new_context();
+  int length = 0;
+  bool ok = EVP_EncryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) == 1 &&
+            (associated.empty() ||
+             EVP_EncryptUpdate(context.get(), nullptr, &length, associated.data(), static_cast<int>(associated.size())) == 1) &&
+            EVP_EncryptUpdate(context.get(), ciphertext, &length, plaintext.data(), static_cast<int>(plaintext.size())) == 1 &&
+            EVP_EncryptFinal_ex(context.get(), ciphertext + length, &length) == 1 &&
+            EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, tag_size, ciphertext + plaintext.size()) == 1;
+  if (!ok) throw Error("OpenSSL failed: AES-256-GCM encryption");
+}
+
+Bytes seal(const Key256& key, ByteView plaintext, ByteView associated) {
+  Bytes out;
+  seal_append(key, plaintext, associated, out);
+  return out;
+}
+
+Bytes open(const Key256& key, ByteView sealed, ByteView associated) {
+  if (sealed.size() < seal_overhead) throw IntegrityError("encrypted object too short");
+  const uint8_t* nonce = sealed.data();
+  const uint8_t* ciphertext = nonce + nonce_size;
+  size_t ciphertext_size = sealed.size() - seal_overhead;
+  Bytes plaintext(ciphertext_size);
+  CipherContext context = new_context();
+  int length = 0;
+  bool ok = EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) == 1 &&
+            (associated.empty() ||
+             EVP_DecryptUpdate(context.get(), nullptr, &length, associated.data(), static_cast<int>(associated.size())) == 1) &&
+            EVP_DecryptUpdate(context.get(), plaintext.data(), &length, ciphertext, static_cast<int>(ciphertext_size)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_TAG, tag_size,
+                                const_cast<uint8_t*>(ciphertext + ciphertext_size)) == 1 &&
+            EVP_DecryptFinal_ex(context.get(), plaintext.data() + length, &length) == 1;
+  if (!ok) throw IntegrityError("authentication failed: data was tampered with or the key is wrong");
+  return plaintext;
+}
+
+}  // namespace obkeep::crypto

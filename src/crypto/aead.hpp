@@ -1,0 +1,27 @@
+// Authenticated encryption of every stored object: AES-256-GCM with a random 96-bit nonce.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "util/bytes.hpp"
+
+namespace obkeep::crypto {
+
+using Key256 = std::array<uint8_t, 32>;
+
+constexpr size_t nonce_size = 12;
+constexpr size_t tag_size = 16;
+constexpr size_t seal_overhead = nonce_size + tag_size;
+
+// Returns nonce || ciphertext || tag. `associated` is authenticated, not stored.
+Bytes seal(const Key256& key, ByteView plaintext, ByteView associated = {});
+// Appends the sealed form to `out` (saves a copy for pack writing).
+void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out);
+// Throws IntegrityError when the data was not sealed under this key and `associated`.
+Bytes open(const Key256& key, ByteView sealed, ByteView associated = {});
+
+void random_bytes(uint8_t* out, size_t length);
+Key256 random_key();
+
+}  // namespace obkeep::crypto

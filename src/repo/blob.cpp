@@ -1,0 +1,93 @@
+// Blob encoding: [compression byte][payload] sealed with AES-256-GCM, AAD = blob type.
+#include "repo/blob.hpp"
+
+#include <zstd.h>
+
+#include <memory>
+
+#include "util/error.hpp"
+
+namespace obkeep::repo {
+
+namespace {
+
+constexpr uint8_t stored_raw = 0;
+constexpr uint8_t stored_zstd = 1;
+constexpr size_t sample_size = 64 * 1024;
+constexpr int sample_level = 1;
+constexpr int compression_level = 3;
+
+struct CompressionContexts {
+  ZSTD_CCtx* compress = ZSTD_createCCtx();
+  ZSTD_DCtx* decompress = ZSTD_createDCtx();
+  ~CompressionContexts() {
+    ZSTD_freeCCtx(compress);
+    ZSTD_freeDCtx(decompress);
+  }
+};
+
+CompressionContexts& contexts() {
+  thread_local CompressionContexts per_thread;
+  return per_thread;
+}
+
+// Jars, wars and compressed files do not shrink: a cheap look at a sample avoids spending
+// a full compression pass on them.
+bool worth_compressing(ByteView data, Bytes& scratch) {
+  if (data.size() < 128) return false;
+  size_t sample = data.size() < sample_size ? data.size() : sample_size;
+  scratch.resize(ZSTD_compressBound(sample));
+  size_t n = ZSTD_compressCCtx(contexts().compress, scratch.data(), scratch.size(), data.data(), sample, sample_level);
+  if (ZSTD_isError(n)) return false;
+  return n < sample - sample / 16;
+}
+
+const uint8_t* associated_of(BlobType type) {
+  static const uint8_t data_tag = 'D', tree_tag = 'T';
+  return type == BlobType::tree ? &tree_tag : &data_tag;
+}
+
+}  // namespace
+
+const char* to_string(BlobType type) { return type == BlobType::tree ? "tree" : "data"; }
+
+size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext, Bytes& out) {
+  thread_local Bytes scratch, framed;
+  framed.clear();
+  if (worth_compressing(plaintext, scratch)) {
+    framed.resize(1 + ZSTD_compressBound(plaintext.size()));
+    size_t n = ZSTD_compressCCtx(contexts().compress, framed.data() + 1, framed.size() - 1, plaintext.data(),
+                                 plaintext.size(), compression_level);
+    if (!ZSTD_isError(n) && n < plaintext.size()) {
+      framed[0] = stored_zstd;
+      framed.resize(1 + n);
+    } else {
+      framed.clear();
+    }
+  }
+  if (framed.empty()) {
+    framed.reserve(1 + plaintext.size());
+    framed.push_back(stored_raw);
+    framed.insert(framed.end(), plaintext.begin(), plaintext.end());
+  }
+  size_t before = out.size();
+  crypto::seal_append(key, framed, ByteView(associated_of(type), 1), out);
+  return out.size() - before;
+}
+
+Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length) {
+  Bytes framed = crypto::open(key, sealed, ByteView(associated_of(type), 1));
+  if (framed.empty()) throw IntegrityError("empty blob");
+  if (framed[0] == stored_raw) {
+    if (framed.size() - 1 != raw_length) throw IntegrityError("blob has the wrong length");
+    framed.erase(framed.begin());
+    return framed;
+  }
+  if (framed[0] != stored_zstd) throw IntegrityError("blob has an unknown compression");
+  Bytes plain(raw_length);
+  size_t n = ZSTD_decompressDCtx(contexts().decompress, plain.data(), plain.size(), framed.data() + 1, framed.size() - 1);
+  if (ZSTD_isError(n) || n != raw_length) throw IntegrityError("blob does not decompress to its recorded length");
+  return plain;
+}
+
+}  // namespace obkeep::repo

@@ -1,0 +1,23 @@
+// A blob is one chunk of file data or one tree, stored compressed (when it pays) and sealed.
+#pragma once
+
+#include <cstdint>
+
+#include "crypto/aead.hpp"
+#include "util/bytes.hpp"
+
+namespace obkeep::repo {
+
+enum class BlobType : uint8_t { data = 0, tree = 1 };
+
+const char* to_string(BlobType type);
+
+// Compresses `plaintext` with zstd when a sample shows it pays, then seals it and
+// appends the sealed form to `out`. Returns the number of bytes appended.
+size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext, Bytes& out);
+
+// Opens and decompresses; throws IntegrityError on any mismatch (including a raw
+// length that differs from `raw_length`).
+Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length);
+
+}  // namespace obkeep::repo

@@ -1,0 +1,161 @@
+// check: index files decode, indexed packs exist with the right size, every snapshot's
+// trees load and every blob they name is indexed; with read_data, every selected pack
+// hashes to its name and each blob in it authenticates and matches its id.
+#include "repo/check.hpp"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <unordered_set>
+
+#include "crypto/hash.hpp"
+#include "repo/snapshot.hpp"
+#include "repo/tree_walk.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+
+namespace obkeep::repo {
+
+using storage::FileType;
+
+namespace {
+
+void read_pack(Repository& repository, const IndexFile::Pack& pack, uint64_t size, CheckResult& result,
+               std::unordered_set<Id, IdHash>& damaged) {
+  Bytes data;
+  try {
+    data = repository.backend().load({FileType::pack, pack.id.hex()}, 0, size);
+  } catch (const Error& e) {
+    result.errors.push_back("pack " + pack.id.hex() + " cannot be read: " + e.what());
+    for (const auto& blob : pack.blobs) damaged.insert(blob.id);
+    return;
+  }
+  result.packs_read++;
+  if (crypto::sha256(data) != pack.id)
+    result.errors.push_back("pack " + pack.id.hex() + " is damaged: its content does not match its name");
+  try {
+    auto header = parse_pack_header(repository.key().encryption, data, data.size());
+    if (header.size() < pack.blobs.size())
+      result.errors.push_back("pack " + pack.id.hex() + " header lists fewer blobs than the index");
+  } catch (const IntegrityError& e) {
+    result.errors.push_back("pack " + pack.id.hex() + " has a damaged header: " + e.what());
+  }
+  for (const PackedBlob& blob : pack.blobs) {
+    result.blobs_read++;
+    if (uint64_t(blob.offset) + blob.stored_length > data.size()) {
+      result.errors.push_back("blob " + blob.id.hex() + " lies beyond the end of pack " + pack.id.hex());
+      damaged.insert(blob.id);
+      continue;
+    }
+    try {
+      Bytes plain = decode_blob(repository.key().encryption, blob.type,
+                                ByteView(data.data() + blob.offset, blob.stored_length), blob.raw_length);
+      if (repository.blob_id(plain) != blob.id) throw IntegrityError("content does not match its id");
+    } catch (const IntegrityError& e) {
+      result.errors.push_back("blob " + blob.id.hex() + " in pack " + pack.id.hex() + " is damaged: " + e.what());
+      damaged.insert(blob.id);
+    }
+  }
+}
+
+}  // namespace
+
+CheckResult check_repository(Repository& repository, const CheckOptions& options) {
+  CheckResult result;
+  // 1. Index files.
+  std::vector<std::string> index_names;
+  repository.backend().list(FileType::index, [&](const std::string& name, uint64_t) { index_names.push_back(name); });
+  for (const std::string& name : index_names) {
+    try {
+      repository.index().add_file(decode_index_file(repository.load_object(FileType::index, name)));
+    } catch (const Error& e) {
+      result.errors.push_back("index file " + name + ": " + e.what());
+    }
+  }
+  // 2. Packs named by the index exist with a plausible size.
+  std::map<std::string, uint64_t> stored_packs;
+  repository.backend().list(FileType::pack, [&](const std::string& name, uint64_t size) { stored_packs[name] = size; });
+  std::vector<IndexFile::Pack> packs = repository.index().packs();
+  std::unordered_set<Id, IdHash> damaged;
+  for (const auto& pack : packs) {
+    result.packs++;
+    auto it = stored_packs.find(pack.id.hex());
+    if (it == stored_packs.end()) {
+      if (!pack.blobs.empty()) result.errors.push_back("pack " + pack.id.hex() + " is in the index but missing");
+      for (const auto& blob : pack.blobs) damaged.insert(blob.id);
+      continue;
+    }
+    for (const auto& blob : pack.blobs)
+      if (uint64_t(blob.offset) + blob.stored_length > it->second)
+        result.errors.push_back("pack " + pack.id.hex() + " is shorter than its index entries say");
+  }
+  std::unordered_set<std::string> indexed;
+  for (const auto& pack : packs) indexed.insert(pack.id.hex());
+  for (const auto& [name, size] : stored_packs)
+    if (!indexed.count(name))
+      result.warnings.push_back("pack " + name + " is not in the index (left by an interrupted run; prune removes it)");
+
+  // 3. Read data.
+  if (options.read_fraction > 0) {
+    std::vector<const IndexFile::Pack*> selected;
+    for (const auto& pack : packs)
+      if (stored_packs.count(pack.id.hex())) selected.push_back(&pack);
+    if (options.read_fraction < 1) {
+      std::mt19937_64 random(std::random_device{}());
+      std::shuffle(selected.begin(), selected.end(), random);
+      size_t count = static_cast<size_t>(selected.size() * options.read_fraction + 0.999999);
+      selected.resize(std::min(count, selected.size()));
+    }
+    for (const auto* pack : selected) {
+      throw_if_interrupted();
+      read_pack(repository, *pack, stored_packs[pack->id.hex()], result, damaged);
+    }
+  }
+
+  // 4. Snapshots and their trees; files that use missing or damaged blobs are named.
+  std::vector<std::string> names;
+  repository.backend().list(FileType::snapshot, [&](const std::string& name, uint64_t) { names.push_back(name); });
+  std::unordered_set<Id, IdHash> seen_trees;
+  for (const std::string& name : names) {
+    Snapshot snapshot;
+    try {
+      snapshot = load_snapshot(repository, Id::from_hex(name));
+    } catch (const Error& e) {
+      result.errors.push_back("snapshot " + name + ": " + e.what());
+      continue;
+    }
+    result.snapshots++;
+    // Trees are shared between snapshots: walk each once for structure, but every
+    // snapshot's own walk when naming affected files.
+    std::unordered_set<Id, IdHash> seen_here;
+    std::unordered_set<Id, IdHash>& seen = damaged.empty() ? seen_trees : seen_here;
+    walk_trees(
+        repository, snapshot.tree, seen,
+        [&](const Id& tree) {
+          if (!repository.index().has(tree) || damaged.count(tree))
+            result.errors.push_back("snapshot " + snapshot.id.short_hex() + ": tree " + tree.hex() +
+                                    " is missing or damaged");
+          result.trees++;
+        },
+        [&](const std::string& path, const Node& node) {
+          for (const Id& blob : node.content) {
+            if (!repository.index().has(blob) || damaged.count(blob)) {
+              result.affected.push_back("snapshot " + snapshot.id.short_hex() + ": " + path);
+              if (!repository.index().has(blob))
+                result.errors.push_back("snapshot " + snapshot.id.short_hex() + ": " + path + ": blob " + blob.hex() +
+                                        " is missing");
+              break;
+            }
+          }
+        },
+        [&](const Id& tree, const std::string& path, const std::string& message) {
+          result.errors.push_back("snapshot " + snapshot.id.short_hex() + ": tree " + tree.short_hex() + " at " + path +
+                                  ": " + message);
+        });
+  }
+  std::sort(result.affected.begin(), result.affected.end());
+  result.affected.erase(std::unique(result.affected.begin(), result.affected.end()), result.affected.end());
+  return result;
+}
+
+}  // namespace obkeep::repo

@@ -1,0 +1,109 @@
+// Lock objects are sealed JSON under locks/. Taking a lock: write ours, then list the
+// others; on conflict remove ours and fail, so two racing takers cannot both win.
+#include "repo/lock.hpp"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "repo/repository.hpp"
+#include "util/error.hpp"
+#include "util/host.hpp"
+
+namespace obkeep::repo {
+
+using nlohmann::json;
+using storage::FileType;
+
+std::vector<LockInfo> list_locks(Repository& repository) {
+  std::vector<std::string> names;
+  repository.backend().list(FileType::lock, [&](const std::string& name, uint64_t) { names.push_back(name); });
+  std::vector<LockInfo> locks;
+  int64_t now = now_unix_nanos();
+  std::string this_host = hostname();
+  for (const std::string& name : names) {
+    LockInfo info;
+    info.id = Id::from_hex(name);
+    try {
+      Bytes text = repository.load_object(FileType::lock, name);
+      json in = json::parse(text.begin(), text.end());
+      info.time_ns = parse_rfc3339(in.at("time").get<std::string>());
+      info.exclusive = in.at("exclusive").get<bool>();
+      info.hostname = in.value("hostname", "");
+      info.username = in.value("username", "");
+      info.pid = in.value("pid", 0);
+    } catch (const std::exception&) {
+      continue;  // removed while we listed, or a lock of another key: not ours to judge
+    }
+    if (info.hostname == this_host && !process_alive(info.pid)) {
+      info.stale = true;
+      info.stale_reason = "process " + std::to_string(info.pid) + " on this host is gone";
+    } else if (now - info.time_ns > stale_lock_age_ns) {
+      info.stale = true;
+      info.stale_reason = "not refreshed for over 30 minutes";
+    }
+    locks.push_back(info);
+  }
+  return locks;
+}
+
+RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
+    : repository_(repository), exclusive_(exclusive) {
+  id_ = write_lock();
+  for (const LockInfo& other : list_locks(repository_)) {
+    if (other.id == id_ || other.stale) continue;
+    if (exclusive_ || other.exclusive) {
+      repository_.backend().remove({FileType::lock, id_.hex()});
+      throw Error("repository is already locked " + std::string(other.exclusive ? "exclusively " : "") + "by pid " +
+                      std::to_string(other.pid) + " on " + other.hostname + " since " + format_rfc3339(other.time_ns) +
+                      " (lock " + other.id.short_hex() + "; `obkeep unlock` removes stale locks)",
+                  ExitCode::locked);
+    }
+  }
+  refresher_ = std::thread([this] { refresh_loop(); });
+}
+
+RepositoryLock::~RepositoryLock() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+  try {
+    repository_.backend().remove({FileType::lock, id_.hex()});
+  } catch (...) {
+    // A lock we cannot remove goes stale on its own; never throw from a destructor.
+  }
+}
+
+Id RepositoryLock::write_lock() {
+  json lock = {{"time", format_rfc3339(now_unix_nanos())}, {"exclusive", exclusive_}, {"hostname", hostname()},
+               {"username", username()},                  {"pid", static_cast<int>(getpid())}};
+  return repository_.save_object(FileType::lock, as_bytes(lock.dump()));
+}
+
+void RepositoryLock::refresh_loop() {
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, std::chrono::seconds(refresh_interval_s), [this] { return stopping_; })) {
+    try {
+      Id fresh = write_lock();
+      repository_.backend().remove({FileType::lock, id_.hex()});
+      id_ = fresh;
+    } catch (...) {
+      // Retried at the next interval; the lock only goes stale after 30 minutes.
+    }
+  }
+}
+
+int remove_locks(Repository& repository, bool all) {
+  int removed = 0;
+  for (const LockInfo& lock : list_locks(repository)) {
+    if (!all && !lock.stale) continue;
+    repository.backend().remove({FileType::lock, lock.id.hex()});
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace obkeep::repo

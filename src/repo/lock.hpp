@@ -1,0 +1,60 @@
+// Repository locks: shared for backups, exclusive for prune; stale ones are detected.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "util/id.hpp"
+
+namespace obkeep::repo {
+
+class Repository;
+
+struct LockInfo {
+  Id id;
+  int64_t time_ns = 0;
+  bool exclusive = false;
+  std::string hostname;
+  std::string username;
+  int pid = 0;
+  bool stale = false;
+  std::string stale_reason;
+};
+
+// A lock older than this without being refreshed is stale (its holder refreshes it
+// every refresh interval while it works).
+constexpr int64_t stale_lock_age_ns = 30LL * 60 * 1000000000;
+constexpr int refresh_interval_s = 5 * 60;
+
+std::vector<LockInfo> list_locks(Repository& repository);
+
+// Holds a lock until destroyed; a background thread refreshes it.
+class RepositoryLock {
+ public:
+  // Throws Error(locked) when a conflicting live lock exists.
+  RepositoryLock(Repository& repository, bool exclusive);
+  ~RepositoryLock();
+  RepositoryLock(const RepositoryLock&) = delete;
+  RepositoryLock& operator=(const RepositoryLock&) = delete;
+
+ private:
+  Id write_lock();
+  void refresh_loop();
+
+  Repository& repository_;
+  bool exclusive_;
+  Id id_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread refresher_;
+};
+
+// Removes stale locks (or all with `all`); returns how many were removed.
+int remove_locks(Repository& repository, bool all);
+
+}  // namespace obkeep::repo

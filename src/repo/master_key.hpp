@@ -1,0 +1,36 @@
+// The repository's master key and the key files that wrap it under passwords.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "crypto/aead.hpp"
+#include "crypto/kdf.hpp"
+#include "storage/backend.hpp"
+
+namespace obkeep::repo {
+
+struct MasterKey {
+  crypto::Key256 encryption{};  // AES-256-GCM key for every stored object
+  crypto::Key256 id_key{};      // HMAC-SHA-256 key for blob ids
+  static MasterKey generate();
+};
+
+struct KeyFileInfo {
+  std::string id;  // storage name of the key file
+  std::string created;
+  std::string hostname;
+  std::string username;
+};
+
+// Writes a new key file wrapping `key` under `password`; returns its id.
+std::string add_key_file(storage::Backend& backend, const MasterKey& key, std::string_view password,
+                         const crypto::ScryptParams& params);
+
+// Tries every key file; throws Error(wrong_password) when none opens with `password`.
+// `opened_key_id` receives the id of the key file that worked.
+MasterKey open_master_key(storage::Backend& backend, std::string_view password, std::string* opened_key_id = nullptr);
+
+std::vector<KeyFileInfo> list_key_files(storage::Backend& backend);
+
+}  // namespace obkeep::repo

@@ -1,0 +1,68 @@
+// Pack layout: blob*, sealed header, u32le header length. See docs/repository-format.md.
+#include "repo/pack.hpp"
+
+#include "util/error.hpp"
+
+namespace obkeep::repo {
+
+namespace {
+const uint8_t header_associated = 'H';
+}
+
+void PackWriter::add(BlobType type, const Id& id, ByteView plaintext) {
+  uint32_t offset = static_cast<uint32_t>(data_.size());
+  size_t stored = encode_blob(key_, type, plaintext, data_);
+  blobs_.push_back({type, offset, static_cast<uint32_t>(stored), static_cast<uint32_t>(plaintext.size()), id});
+}
+
+Bytes encode_pack_header(const std::vector<PackedBlob>& blobs) {
+  Bytes header;
+  header.reserve(blobs.size() * pack_header_entry_size);
+  for (const PackedBlob& blob : blobs) {
+    header.push_back(static_cast<uint8_t>(blob.type));
+    put_u32le(header, blob.stored_length);
+    put_u32le(header, blob.raw_length);
+    header.insert(header.end(), blob.id.bytes.begin(), blob.id.bytes.end());
+  }
+  return header;
+}
+
+Bytes PackWriter::finish() {
+  Bytes header = encode_pack_header(blobs_);
+  size_t before = data_.size();
+  crypto::seal_append(key_, header, ByteView(&header_associated, 1), data_);
+  put_u32le(data_, static_cast<uint32_t>(data_.size() - before));
+  Bytes pack;
+  pack.swap(data_);
+  blobs_.clear();
+  return pack;
+}
+
+std::vector<PackedBlob> decode_pack_header(ByteView plaintext, uint64_t pack_size) {
+  if (plaintext.size() % pack_header_entry_size != 0) throw IntegrityError("pack header has a partial entry");
+  std::vector<PackedBlob> blobs;
+  uint64_t offset = 0;
+  for (size_t at = 0; at < plaintext.size(); at += pack_header_entry_size) {
+    const uint8_t* entry = plaintext.data() + at;
+    if (entry[0] > 1) throw IntegrityError("pack header has an unknown blob type");
+    PackedBlob blob{static_cast<BlobType>(entry[0]), static_cast<uint32_t>(offset), get_u32le(entry + 1),
+                    get_u32le(entry + 5), Id::from_bytes(entry + 9)};
+    if (blob.stored_length < crypto::seal_overhead + 1) throw IntegrityError("pack header has a too short blob");
+    offset += blob.stored_length;
+    if (offset > pack_size || offset > UINT32_MAX) throw IntegrityError("pack header points past the pack's end");
+    blobs.push_back(blob);
+  }
+  return blobs;
+}
+
+std::vector<PackedBlob> parse_pack_header(const crypto::Key256& key, ByteView tail, uint64_t pack_size) {
+  if (tail.size() < 4) throw IntegrityError("pack too short for a header");
+  uint32_t header_length = get_u32le(tail.data() + tail.size() - 4);
+  if (uint64_t(header_length) + 4 > tail.size() || uint64_t(header_length) + 4 > pack_size)
+    throw IntegrityError("pack header length is out of range");
+  ByteView sealed = tail.subspan(tail.size() - 4 - header_length, header_length);
+  Bytes plaintext = crypto::open(key, sealed, ByteView(&header_associated, 1));
+  return decode_pack_header(plaintext, pack_size - 4 - header_length);
+}
+
+}  // namespace obkeep::repo

@@ -1,0 +1,49 @@
+// Pack files: many sealed blobs followed by a sealed header that lists them.
+#pragma once
+
+#include <vector>
+
+#include "crypto/aead.hpp"
+#include "repo/blob.hpp"
+#include "util/id.hpp"
+
+namespace obkeep::repo {
+
+struct PackedBlob {
+  BlobType type;
+  uint32_t offset;         // of the sealed blob in the pack
+  uint32_t stored_length;  // sealed length
+  uint32_t raw_length;     // plaintext length
+  Id id;
+};
+
+constexpr size_t pack_header_entry_size = 1 + 4 + 4 + 32;
+constexpr size_t target_pack_size = 16 * 1024 * 1024;
+
+// Accumulates blobs in memory; finish() appends the header and returns the pack bytes.
+class PackWriter {
+ public:
+  explicit PackWriter(const crypto::Key256& key) : key_(key) {}
+  void add(BlobType type, const Id& id, ByteView plaintext);
+  size_t size() const { return data_.size(); }
+  size_t count() const { return blobs_.size(); }
+  bool full() const { return data_.size() >= target_pack_size; }
+  const std::vector<PackedBlob>& blobs() const { return blobs_; }
+  // Appends the sealed header and its length; the writer is then empty again.
+  Bytes finish();
+
+ private:
+  const crypto::Key256& key_;
+  Bytes data_;
+  std::vector<PackedBlob> blobs_;
+};
+
+// Reads the header from the last bytes of a pack (the caller loads `tail` = the final
+// bytes, at least the header and its 4-byte length). Throws IntegrityError.
+std::vector<PackedBlob> parse_pack_header(const crypto::Key256& key, ByteView tail, uint64_t pack_size);
+
+// Encodes/decodes the plaintext header (exposed for the fuzz target).
+Bytes encode_pack_header(const std::vector<PackedBlob>& blobs);
+std::vector<PackedBlob> decode_pack_header(ByteView plaintext, uint64_t pack_size);
+
+}  // namespace obkeep::repo

@@ -1,0 +1,26 @@
+// Prune: delete what no snapshot uses, repacking packs that are partly in use.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "repo/repository.hpp"
+
+namespace obkeep::repo {
+
+struct PruneOptions {
+  bool dry_run = false;
+  double repack_threshold = 0.10;  // repack a pack when more than this share of it is unused
+};
+
+struct PruneResult {
+  uint64_t packs_deleted = 0, packs_repacked = 0, packs_kept = 0;
+  uint64_t blobs_used = 0, blobs_unused = 0;
+  uint64_t bytes_before = 0, bytes_freed = 0;
+  uint64_t index_files_replaced = 0;
+};
+
+// The caller holds an exclusive lock and has loaded the index.
+PruneResult prune(Repository& repository, const PruneOptions& options);
+
+}  // namespace obkeep::repo

@@ -1,0 +1,262 @@
+// The Repository facade: init/open, blob saving through pack writers, the index, objects.
+#include "repo/repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+
+namespace obkeep::repo {
+
+using nlohmann::json;
+using storage::FileType;
+
+namespace {
+
+const storage::Handle config_handle{FileType::config, "config"};
+
+uint8_t associated_of(FileType type) {
+  switch (type) {
+    case FileType::config: return 'C';
+    case FileType::index: return 'I';
+    case FileType::snapshot: return 'S';
+    case FileType::lock: return 'L';
+    default: return 'O';
+  }
+}
+
+json config_to_json(const RepositoryConfig& config) {
+  return {{"version", config.version},
+          {"id", config.id.hex()},
+          {"chunker",
+           {{"algorithm", "fastcdc-gear"},
+            {"min_size", config.chunker.min_size},
+            {"average_size", config.chunker.average_size},
+            {"max_size", config.chunker.max_size},
+            {"seed", to_hex(config.chunker.seed)}}},
+          {"compression", "zstd"}};
+}
+
+RepositoryConfig config_from_json(const json& in) {
+  RepositoryConfig config;
+  try {
+    config.version = in.at("version").get<int>();
+    if (config.version != format_version)
+      throw Error("repository format version " + std::to_string(config.version) + " is not supported");
+    config.id = Id::from_hex(in.at("id").get<std::string>());
+    const json& chunker = in.at("chunker");
+    config.chunker.min_size = chunker.at("min_size").get<uint32_t>();
+    config.chunker.average_size = chunker.at("average_size").get<uint32_t>();
+    config.chunker.max_size = chunker.at("max_size").get<uint32_t>();
+    Bytes seed = from_hex(chunker.at("seed").get<std::string>(), "chunker seed");
+    if (seed.size() != 32) throw Error("chunker seed has the wrong length");
+    std::copy(seed.begin(), seed.end(), config.chunker.seed.begin());
+  } catch (const json::exception& e) {
+    throw IntegrityError(std::string("repository config is malformed: ") + e.what());
+  }
+  return config;
+}
+
+Bytes seal_object(const MasterKey& key, FileType type, ByteView plaintext) {
+  uint8_t associated = associated_of(type);
+  return crypto::seal(key.encryption, plaintext, ByteView(&associated, 1));
+}
+
+}  // namespace
+
+void Repository::init(storage::Backend& backend, std::string_view password, const InitOptions& options) {
+  if (backend.stat(config_handle)) throw Error("a repository already exists at " + backend.location());
+  backend.create();
+  MasterKey key = MasterKey::generate();
+  RepositoryConfig config;
+  crypto::random_bytes(config.id.bytes.data(), config.id.bytes.size());
+  if (options.chunker) {
+    config.chunker = *options.chunker;
+  } else {
+    crypto::random_bytes(config.chunker.seed.data(), config.chunker.seed.size());
+  }
+  // The key file first: a config without a key would be an unopenable repository.
+  add_key_file(backend, key, password, options.scrypt);
+  backend.save(config_handle, seal_object(key, FileType::config, as_bytes(config_to_json(config).dump())));
+}
+
+std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> backend, std::string_view password) {
+  std::optional<uint64_t> config_size;
+  try {
+    config_size = backend->stat(config_handle);
+  } catch (const Error& e) {
+    throw Error(std::string("cannot open repository: ") + e.what(), ExitCode::no_repository);
+  }
+  if (!config_size) throw Error("no repository at " + backend->location(), ExitCode::no_repository);
+  std::string key_id;
+  MasterKey key = open_master_key(*backend, password, &key_id);
+  Bytes sealed = backend->load(config_handle);
+  uint8_t associated = associated_of(FileType::config);
+  Bytes text = crypto::open(key.encryption, sealed, ByteView(&associated, 1));
+  json parsed = json::parse(text.begin(), text.end(), nullptr, false);
+  if (parsed.is_discarded()) throw IntegrityError("repository config is not valid JSON");
+  auto repository = std::unique_ptr<Repository>(new Repository(std::move(backend), key, config_from_json(parsed)));
+  repository->opened_key_id_ = key_id;
+  return repository;
+}
+
+Repository::Repository(std::unique_ptr<storage::Backend> backend, MasterKey key, RepositoryConfig config)
+    : backend_(std::move(backend)),
+      key_(key),
+      config_(config),
+      chunker_(config.chunker),
+      id_hash_(std::make_unique<crypto::KeyedHash>(key.id_key)) {}
+
+void Repository::load_index() {
+  std::vector<std::string> names;
+  backend_->list(FileType::index, [&](const std::string& name, uint64_t) { names.push_back(name); });
+  for (const std::string& name : names) {
+    Bytes plaintext;
+    try {
+      plaintext = load_object(FileType::index, name);
+    } catch (const Error& e) {
+      throw Error("cannot read index file " + name + ": " + e.what());
+    }
+    index_.add_file(decode_index_file(plaintext));
+    loaded_index_files_.push_back(Id::from_hex(name));
+  }
+}
+
+std::unique_ptr<PackWriter> Repository::take_writer() {
+  std::lock_guard lock(save_mutex_);
+  if (idle_writers_.empty()) return std::make_unique<PackWriter>(key_.encryption);
+  auto writer = std::move(idle_writers_.back());
+  idle_writers_.pop_back();
+  return writer;
+}
+
+bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext) {
+  {
+    std::lock_guard lock(save_mutex_);
+    if (index_.has(id) || !in_flight_.insert(id).second) return false;
+  }
+  std::unique_ptr<PackWriter> writer = take_writer();
+  writer->add(type, id, plaintext);
+  statistics_.blobs_added++;
+  statistics_.bytes_added += plaintext.size();
+  if (writer->full()) upload_pack(*writer);
+  std::lock_guard lock(save_mutex_);
+  idle_writers_.push_back(std::move(writer));
+  return true;
+}
+
+void Repository::repack_blob(BlobType type, const Id& id, ByteView plaintext) {
+  {
+    std::lock_guard lock(save_mutex_);
+    if (!in_flight_.insert(id).second) return;
+  }
+  std::unique_ptr<PackWriter> writer = take_writer();
+  writer->add(type, id, plaintext);
+  if (writer->full()) upload_pack(*writer);
+  std::lock_guard lock(save_mutex_);
+  idle_writers_.push_back(std::move(writer));
+}
+
+std::vector<IndexFile::Pack> Repository::take_written_packs() {
+  std::lock_guard lock(save_mutex_);
+  std::vector<IndexFile::Pack> packs;
+  packs.swap(written_packs_);
+  return packs;
+}
+
+std::vector<Id> Repository::written_index_files() {
+  std::lock_guard lock(save_mutex_);
+  return written_index_files_;
+}
+
+Id Repository::save_blob(BlobType type, ByteView plaintext) {
+  Id id = blob_id(plaintext);
+  save_blob(type, id, plaintext);
+  return id;
+}
+
+void Repository::upload_pack(PackWriter& writer) {
+  if (writer.count() == 0) return;
+  std::vector<PackedBlob> blobs = writer.blobs();
+  Bytes pack = writer.finish();
+  Id pack_id = crypto::sha256(pack);
+  backend_->save({FileType::pack, pack_id.hex()}, pack);
+  statistics_.packs_written++;
+  statistics_.bytes_stored += pack.size();
+  bool write_index = false;
+  {
+    std::lock_guard lock(save_mutex_);
+    index_.add_pack(pack_id, blobs);
+    for (const PackedBlob& blob : blobs) in_flight_.erase(blob.id);
+    written_packs_.push_back({pack_id, blobs});
+    unindexed_packs_.push_back({pack_id, std::move(blobs)});
+    // A long backup writes its index as it goes, so a crash loses little work.
+    write_index = unindexed_packs_.size() >= 64;
+  }
+  if (write_index) write_pending_index();
+}
+
+void Repository::write_pending_index() {
+  IndexFile file;
+  {
+    std::lock_guard lock(save_mutex_);
+    file.packs.swap(unindexed_packs_);
+  }
+  if (!file.packs.empty()) write_index_file(file);
+}
+
+void Repository::flush() {
+  std::vector<std::unique_ptr<PackWriter>> writers;
+  {
+    std::lock_guard lock(save_mutex_);
+    writers.swap(idle_writers_);
+  }
+  for (auto& writer : writers) upload_pack(*writer);
+  write_pending_index();
+}
+
+Bytes Repository::load_blob(const Id& id) {
+  std::optional<BlobLocation> location = index_.find(id);
+  if (!location) throw IntegrityError("blob " + id.hex() + " is not in the index");
+  return load_blob(id, *location);
+}
+
+Bytes Repository::load_blob(const Id& id, const BlobLocation& location) {
+  Bytes sealed = backend_->load({FileType::pack, location.pack.hex()}, location.offset, location.stored_length);
+  Bytes plaintext;
+  try {
+    plaintext = decode_blob(key_.encryption, location.type, sealed, location.raw_length);
+  } catch (const IntegrityError& e) {
+    throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
+  }
+  if (blob_id(plaintext) != id)
+    throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " does not match its id");
+  return plaintext;
+}
+
+Id Repository::save_object(FileType type, ByteView plaintext) {
+  Bytes sealed = seal_object(key_, type, plaintext);
+  Id id = crypto::sha256(sealed);
+  backend_->save({type, id.hex()}, sealed);
+  return id;
+}
+
+Bytes Repository::load_object(FileType type, const std::string& name) {
+  Bytes sealed = backend_->load({type, name});
+  if (type != FileType::config && crypto::sha256(sealed).hex() != name)
+    throw IntegrityError(storage::to_string(type) + " " + name + " does not match its name (damaged)");
+  uint8_t associated = associated_of(type);
+  try {
+    return crypto::open(key_.encryption, sealed, ByteView(&associated, 1));
+  } catch (const IntegrityError&) {
+    throw IntegrityError(storage::to_string(type) + " " + name + " fails authentication (damaged or tampered with)");
+  }
+}
+
+Id Repository::write_index_file(const IndexFile& file) {
+  Id id = save_object(FileType::index, encode_index_file(file));
+  std::lock_guard lock(save_mutex_);
+  written_index_files_.push_back(id);
+  return id;
+}
+
+}  // namespace obkeep::repo

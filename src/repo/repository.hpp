@@ -1,0 +1,114 @@
+// The Repository facade: keys, config, blobs in packs, the index and sealed objects.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "chunker/chunker.hpp"
+#include "crypto/hash.hpp"
+#include "crypto/kdf.hpp"
+#include "repo/index.hpp"
+#include "repo/master_key.hpp"
+#include "storage/backend.hpp"
+
+namespace obkeep::repo {
+
+constexpr int format_version = 1;
+
+struct RepositoryConfig {
+  int version = format_version;
+  Id id;
+  ChunkerParams chunker;
+};
+
+struct InitOptions {
+  crypto::ScryptParams scrypt;
+  std::optional<ChunkerParams> chunker;  // copy another repository's to deduplicate with it
+};
+
+struct SaveStatistics {
+  std::atomic<uint64_t> blobs_added{0};
+  std::atomic<uint64_t> bytes_added{0};     // plaintext bytes of new blobs
+  std::atomic<uint64_t> bytes_stored{0};    // bytes written to packs
+  std::atomic<uint64_t> packs_written{0};
+};
+
+class Repository {
+ public:
+  // Creates a repository; the backend must be empty or absent.
+  static void init(storage::Backend& backend, std::string_view password, const InitOptions& options);
+  // Opens with `password`: Error(no_repository) when there is none, Error(wrong_password).
+  static std::unique_ptr<Repository> open(std::unique_ptr<storage::Backend> backend, std::string_view password);
+
+  storage::Backend& backend() { return *backend_; }
+  const RepositoryConfig& config() const { return config_; }
+  const MasterKey& key() const { return key_; }
+  const std::string& opened_key_id() const { return opened_key_id_; }
+  const Chunker& chunker() const { return chunker_; }
+  Index& index() { return index_; }
+  SaveStatistics& statistics() { return statistics_; }
+
+  Id blob_id(ByteView plaintext) const { return id_hash_->id(plaintext); }
+
+  // Loads every index file. Called once after open by commands that read or write blobs.
+  void load_index();
+  // Ids of the index files loaded (prune replaces them).
+  const std::vector<Id>& loaded_index_files() const { return loaded_index_files_; }
+  // Ids of the index files this process wrote.
+  std::vector<Id> written_index_files();
+
+  // Stores a blob unless the index (or a save in flight) has it. Thread-safe.
+  // Returns true when the blob was new.
+  bool save_blob(BlobType type, const Id& id, ByteView plaintext);
+  // Stores a blob even though the index has it (prune moves live blobs out of packs it
+  // deletes). Thread-safe.
+  void repack_blob(BlobType type, const Id& id, ByteView plaintext);
+  // Packs written (and indexed in memory) since open, for prune's new index.
+  std::vector<IndexFile::Pack> take_written_packs();
+  // Convenience: computes the id, saves, returns the id.
+  Id save_blob(BlobType type, ByteView plaintext);
+  // Loads and verifies a blob (its keyed hash must match the id). Throws IntegrityError.
+  Bytes load_blob(const Id& id);
+  Bytes load_blob(const Id& id, const BlobLocation& location);
+
+  // Writes every open pack and an index file for all packs written since the last flush.
+  // After flush() returns, every saved blob is durable and indexed.
+  void flush();
+
+  // Sealed whole objects (snapshots, locks, index files): the storage id is the
+  // SHA-256 of the stored bytes.
+  Id save_object(storage::FileType type, ByteView plaintext);
+  Bytes load_object(storage::FileType type, const std::string& name);
+
+  // Writes an index file listing `packs` and naming the index files it supersedes.
+  Id write_index_file(const IndexFile& file);
+
+ private:
+  Repository(std::unique_ptr<storage::Backend> backend, MasterKey key, RepositoryConfig config);
+  std::unique_ptr<PackWriter> take_writer();
+  void upload_pack(PackWriter& writer);
+  void write_pending_index();
+
+  std::unique_ptr<storage::Backend> backend_;
+  MasterKey key_;
+  RepositoryConfig config_;
+  std::string opened_key_id_;
+  Chunker chunker_;
+  std::unique_ptr<crypto::KeyedHash> id_hash_;
+  Index index_;
+  std::vector<Id> loaded_index_files_;
+  SaveStatistics statistics_;
+
+  std::mutex save_mutex_;  // guards the fields below
+  std::unordered_set<Id, IdHash> in_flight_;
+  std::vector<std::unique_ptr<PackWriter>> idle_writers_;
+  std::vector<IndexFile::Pack> unindexed_packs_;
+  std::vector<IndexFile::Pack> written_packs_;
+  std::vector<Id> written_index_files_;
+};
+
+}  // namespace obkeep::repo

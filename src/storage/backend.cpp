@@ -1,0 +1,29 @@
+// Backend helpers and the URL → backend factory.
+#include "storage/backend.hpp"
+
+#include "storage/local/local_backend.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::storage {
+
+std::string to_string(FileType type) {
+  switch (type) {
+    case FileType::config: return "config";
+    case FileType::key: return "key";
+    case FileType::pack: return "pack";
+    case FileType::index: return "index";
+    case FileType::snapshot: return "snapshot";
+    case FileType::lock: return "lock";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Backend> open_backend(const std::string& url) {
+  if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
+  if (url.rfind("sftp://", 0) == 0 || url.rfind("s3://", 0) == 0)
+    throw Error("repository backend not supported yet: " + url);
+  std::string path = url.rfind("local:", 0) == 0 ? url.substr(6) : url;
+  return std::make_unique<LocalBackend>(std::filesystem::absolute(path));
+}
+
+}  // namespace obkeep::storage

@@ -1,0 +1,203 @@
+// A repository in a local directory, with atomic and durable saves.
+#include "storage/local/local_backend.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "crypto/aead.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* folder_of(FileType type) {
+  switch (type) {
+    case FileType::config: return "";
+    case FileType::key: return "keys";
+    case FileType::pack: return "data";
+    case FileType::index: return "index";
+    case FileType::snapshot: return "snapshots";
+    case FileType::lock: return "locks";
+  }
+  return "";
+}
+
+void fsync_directory(const fs::path& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_system_error("cannot open " + directory.string(), errno);
+  int result = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (result != 0) throw_system_error("cannot fsync " + directory.string(), saved);
+}
+
+void write_all(int fd, ByteView data, const fs::path& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_system_error("cannot write " + path.string(), errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+bool valid_name(const Handle& handle) {
+  if (handle.type == FileType::config) return handle.name == "config";
+  if (handle.name.size() != 64) return false;
+  for (char c : handle.name)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(fs::path root) : root_(std::move(root)) {}
+
+std::string LocalBackend::location() const { return root_.string(); }
+
+fs::path LocalBackend::path_of(const Handle& handle) const {
+  if (!valid_name(handle)) throw Error("invalid object name: " + handle.name);
+  if (handle.type == FileType::config) return root_ / "config";
+  if (handle.type == FileType::pack) return root_ / "data" / handle.name.substr(0, 2) / handle.name;
+  return root_ / folder_of(handle.type) / handle.name;
+}
+
+void LocalBackend::create() {
+  std::error_code error;
+  if (fs::exists(root_ / "config", error))
+    throw Error("a repository already exists at " + root_.string());
+  if (fs::exists(root_, error) && !fs::is_directory(root_, error))
+    throw Error("not a directory: " + root_.string());
+  if (fs::exists(root_, error) && !fs::is_empty(root_, error))
+    throw Error("directory is not empty, refusing to create a repository in it: " + root_.string());
+  for (const char* folder : {"keys", "index", "snapshots", "locks"}) {
+    fs::create_directories(root_ / folder, error);
+    if (error) throw Error("cannot create " + (root_ / folder).string() + ": " + error.message());
+  }
+  for (int i = 0; i < 256; ++i) {
+    char name[3];
+    std::snprintf(name, sizeof name, "%02x", i);
+    fs::create_directories(root_ / "data" / name, error);
+    if (error) throw Error("cannot create " + (root_ / "data" / name).string() + ": " + error.message());
+  }
+  fsync_directory(root_);
+}
+
+void LocalBackend::save(const Handle& handle, ByteView data) {
+  fs::path target = path_of(handle);
+  fs::path directory = target.parent_path();
+  uint8_t random[8];
+  crypto::random_bytes(random, sizeof random);
+  fs::path temporary = directory / (".tmp-" + to_hex(random));
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) throw_system_error("cannot create " + temporary.string(), errno);
+  try {
+    write_all(fd, data, temporary);
+    if (::fsync(fd) != 0) throw_system_error("cannot fsync " + temporary.string(), errno);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  ::close(fd);
+  // Names are content ids (or unique lock ids), so a rename over an existing name
+  // replaces identical bytes.
+  if (::rename(temporary.c_str(), target.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temporary.c_str());
+    throw_system_error("cannot rename " + temporary.string() + " to " + target.string(), saved);
+  }
+  fsync_directory(directory);
+}
+
+Bytes LocalBackend::load(const Handle& handle, uint64_t offset, uint64_t length) {
+  fs::path path = path_of(handle);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_system_error("cannot open " + path.string(), errno);
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    int saved = errno;
+    ::close(fd);
+    throw_system_error("cannot stat " + path.string(), saved);
+  }
+  uint64_t size = static_cast<uint64_t>(info.st_size);
+  if (length == 0) length = offset <= size ? size - offset : 0;
+  if (offset + length > size) {
+    ::close(fd);
+    throw Error("short object " + path.string() + ": wanted " + std::to_string(offset + length) + " bytes, has " +
+                std::to_string(size));
+  }
+  Bytes data(length);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, data.data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = n < 0 ? errno : EIO;
+      ::close(fd);
+      throw_system_error("cannot read " + path.string(), saved);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return data;
+}
+
+std::optional<uint64_t> LocalBackend::stat(const Handle& handle) {
+  struct stat info;
+  fs::path path = path_of(handle);
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_system_error("cannot stat " + path.string(), errno);
+  }
+  return static_cast<uint64_t>(info.st_size);
+}
+
+void LocalBackend::remove(const Handle& handle) {
+  fs::path path = path_of(handle);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_system_error("cannot remove " + path.string(), errno);
+  fsync_directory(path.parent_path());
+}
+
+void LocalBackend::list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) {
+  auto list_folder = [&](const fs::path& folder) {
+    DIR* directory = ::opendir(folder.c_str());
+    if (!directory) {
+      if (errno == ENOENT) return;
+      throw_system_error("cannot list " + folder.string(), errno);
+    }
+    std::vector<std::pair<std::string, uint64_t>> entries;
+    while (dirent* entry = ::readdir(directory)) {
+      std::string name = entry->d_name;
+      if (!valid_name(Handle{type, name})) continue;  // skips ".", "..", temporaries
+      struct stat info;
+      if (::fstatat(dirfd(directory), entry->d_name, &info, 0) != 0) continue;  // removed meanwhile
+      entries.emplace_back(name, static_cast<uint64_t>(info.st_size));
+    }
+    ::closedir(directory);
+    for (auto& [name, size] : entries) visit(name, size);
+  };
+  if (type == FileType::config) {
+    if (auto size = stat(Handle{type, "config"})) visit("config", *size);
+  } else if (type == FileType::pack) {
+    for (int i = 0; i < 256; ++i) {
+      char name[3];
+      std::snprintf(name, sizeof name, "%02x", i);
+      list_folder(root_ / "data" / name);
+    }
+  } else {
+    list_folder(root_ / folder_of(type));
+  }
+}
+
+}  // namespace obkeep::storage
