@@ -16,9 +16,10 @@ using nlohmann::json;
 
 PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Repository& repository,
                                            const std::vector<std::string>& paths, const std::vector<std::string>& tags,
-                                           const std::vector<std::string>& excludes, bool force) {
+                                           const std::vector<std::string>& excludes, bool force,
+                                           int64_t time_ns) {
   auto start = std::chrono::steady_clock::now();
-  int64_t start_time = now_unix_nanos();
+  int64_t start_time = time_ns ? time_ns : now_unix_nanos();
   archiver::BackupOptions options;
   options.paths = paths;
   options.excludes = excludes;
@@ -79,7 +80,8 @@ int run_backup_command(const GlobalOptions& global, const BackupCommandOptions& 
   repo::RepositoryLock lock(*repository, false);
   repository->load_index();
   PathBackupOutcome outcome =
-      backup_paths_as_snapshot(global, *repository, options.paths, options.tags, options.excludes, options.force);
+      backup_paths_as_snapshot(global, *repository, options.paths, options.tags, options.excludes, options.force,
+                               options.time.empty() ? 0 : parse_rfc3339(options.time));
   json summary = outcome.summary;
   summary["message_type"] = "summary";
   summary["snapshot_id"] = outcome.snapshot.hex();

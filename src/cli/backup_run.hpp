@@ -17,6 +17,7 @@ struct BackupCommandOptions {
   std::vector<std::string> tags;
   std::vector<std::string> excludes;
   bool force = false;
+  std::string time;  // RFC 3339; empty: now
   std::string config;
   std::vector<std::string> sets;
 };
@@ -31,7 +32,8 @@ struct PathBackupOutcome {
 // and locked). Prints errors and warnings on stderr.
 PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Repository& repository,
                                            const std::vector<std::string>& paths, const std::vector<std::string>& tags,
-                                           const std::vector<std::string>& excludes, bool force);
+                                           const std::vector<std::string>& excludes, bool force,
+                                           int64_t time_ns = 0);
 
 int run_backup_command(const GlobalOptions& global, const BackupCommandOptions& options);
 

@@ -74,6 +74,7 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
       result.bytes_freed += size;
     }
   if (options.dry_run) return result;
+  repository.backend().remove_temporaries();
 
   // 2. Repack.
   uint64_t repacked_bytes = 0;

@@ -42,6 +42,9 @@ class Backend {
   virtual void remove(const Handle& handle) = 0;
   // Calls `visit(name, size)` for every object of `type`.
   virtual void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) = 0;
+  // Removes what interrupted saves left behind (temporary files). Only safe while no one
+  // else writes: prune calls it under its exclusive lock. Returns how many were removed.
+  virtual size_t remove_temporaries() { return 0; }
 };
 
 // Opens the backend a repository URL names: a local path, sftp://…, s3://….

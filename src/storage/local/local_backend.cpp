@@ -200,4 +200,14 @@ void LocalBackend::list(FileType type, const std::function<void(const std::strin
   }
 }
 
+size_t LocalBackend::remove_temporaries() {
+  size_t removed = 0;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(root_, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    if (it->path().filename().string().rfind(".tmp-", 0) == 0 && ::unlink(it->path().c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 }  // namespace obkeep::storage

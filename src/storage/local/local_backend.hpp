@@ -22,6 +22,8 @@ class LocalBackend : public Backend {
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
 
+  size_t remove_temporaries() override;
+
   std::filesystem::path path_of(const Handle& handle) const;
 
  private:

@@ -10,6 +10,10 @@ namespace obkeep::storage {
 
 class MemoryBackend : public Backend {
  public:
+  MemoryBackend() = default;
+  // A snapshot of another backend's objects (tests open "the same" repository twice).
+  MemoryBackend(const MemoryBackend& other) : objects_(other.objects_) {}
+
   std::string location() const override { return "memory"; }
   void create() override;
   void save(const Handle& handle, ByteView data) override;

@@ -1,0 +1,121 @@
+// Repository facade, packs, index files, keys and locks over the in-memory backend.
+#include "repo/repository.hpp"
+
+#include <gtest/gtest.h>
+
+#include "repo/lock.hpp"
+#include "repo/snapshot.hpp"
+#include "storage/mem/memory_backend.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::repo {
+
+namespace {
+
+struct Fixture {
+  storage::MemoryBackend* backend;
+  std::unique_ptr<Repository> repository;
+};
+
+Fixture make_repository(const std::string& password = "pw") {
+  auto backend = std::make_unique<storage::MemoryBackend>();
+  InitOptions options;
+  options.scrypt = {1 << 10, 8, 1};
+  Repository::init(*backend, password, options);
+  storage::MemoryBackend* raw = backend.get();
+  return {raw, Repository::open(std::move(backend), password)};
+}
+
+}  // namespace
+
+TEST(Repository, BlobsRoundTripAndDeduplicate) {
+  auto [backend, repository] = make_repository();
+  Bytes text(100000, 'a');
+  Bytes random(100000);
+  crypto::random_bytes(random.data(), random.size());
+  Id a = repository->save_blob(BlobType::data, text);
+  Id b = repository->save_blob(BlobType::data, random);
+  EXPECT_FALSE(repository->save_blob(BlobType::data, a, text));  // in flight: deduplicated
+  repository->flush();
+  EXPECT_FALSE(repository->save_blob(BlobType::data, a, text));  // indexed: deduplicated
+  EXPECT_EQ(repository->load_blob(a), text);
+  EXPECT_EQ(repository->load_blob(b), random);
+  EXPECT_EQ(repository->statistics().blobs_added, 2u);
+  EXPECT_LT(repository->statistics().bytes_stored, 100000u + 100000u);  // the text compressed
+
+  // A fresh open finds everything through the index files.
+  auto reopened = Repository::open(std::make_unique<storage::MemoryBackend>(*backend), "pw");
+  reopened->load_index();
+  EXPECT_EQ(reopened->load_blob(b), random);
+}
+
+TEST(Repository, IndexFilesRoundTripAndRejectGarbage) {
+  IndexFile file;
+  file.supersedes.push_back(Id{});
+  file.packs.push_back({Id{}, {{BlobType::tree, 0, 100, 80, Id{}}, {BlobType::data, 100, 50, 30, Id{}}}});
+  Bytes encoded = encode_index_file(file);
+  IndexFile decoded = decode_index_file(encoded);
+  ASSERT_EQ(decoded.packs.size(), 1u);
+  EXPECT_EQ(decoded.packs[0].blobs[1].offset, 100u);
+  EXPECT_EQ(decoded.supersedes.size(), 1u);
+  encoded.pop_back();
+  EXPECT_THROW(decode_index_file(encoded), IntegrityError);
+  EXPECT_THROW(decode_index_file(as_bytes("garbage")), IntegrityError);
+}
+
+TEST(Repository, WrongPasswordAndSeveralKeys) {
+  auto [backend, repository] = make_repository("first");
+  add_key_file(*backend, repository->key(), "second", {1 << 10, 8, 1});
+  auto copy = [&] { return std::make_unique<storage::MemoryBackend>(*backend); };
+  EXPECT_NO_THROW(Repository::open(copy(), "first"));
+  EXPECT_NO_THROW(Repository::open(copy(), "second"));
+  try {
+    Repository::open(copy(), "third");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::wrong_password);
+  }
+  EXPECT_EQ(list_key_files(*backend).size(), 2u);
+}
+
+TEST(Repository, TamperedObjectsAreRejected) {
+  auto [backend, repository] = make_repository();
+  Snapshot snapshot;
+  snapshot.time_ns = 1;
+  snapshot.paths = {"/x"};
+  Id id = save_snapshot(*repository, snapshot);
+  EXPECT_EQ(load_snapshot(*repository, id).paths, snapshot.paths);
+  Bytes& stored = backend->objects()[{storage::FileType::snapshot, id.hex()}];
+  stored[stored.size() / 2] ^= 1;
+  EXPECT_THROW(load_snapshot(*repository, id), IntegrityError);
+}
+
+TEST(Lock, ExclusiveConflictsAndStaleLocksAreIgnored) {
+  auto [backend, repository] = make_repository();
+  {
+    RepositoryLock shared_a(*repository, false);
+    RepositoryLock shared_b(*repository, false);
+    try {
+      RepositoryLock exclusive(*repository, true);
+      FAIL() << "exclusive lock taken while shared ones are held";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::locked);
+    }
+  }
+  EXPECT_TRUE(list_locks(*repository).empty());
+  {
+    RepositoryLock exclusive(*repository, true);
+    EXPECT_THROW(RepositoryLock(*repository, false), Error);
+  }
+  // A lock not refreshed for 30 minutes is stale: ignored, and removed by remove_locks.
+  nlohmann::json dead = {{"time", "2026-01-01T00:00:00Z"}, {"exclusive", true}, {"hostname", "elsewhere"},
+                         {"username", "x"},                 {"pid", 1}};
+  repository->save_object(storage::FileType::lock, as_bytes(dead.dump()));
+  auto locks = list_locks(*repository);
+  ASSERT_EQ(locks.size(), 1u);
+  EXPECT_TRUE(locks[0].stale);  // older than 30 minutes
+  EXPECT_NO_THROW(RepositoryLock(*repository, true));
+  EXPECT_EQ(remove_locks(*repository, false), 1);
+}
+
+}  // namespace obkeep::repo
