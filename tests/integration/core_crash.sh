@@ -61,7 +61,8 @@ wait $b || fail "second concurrent backup failed"
 after=$(obkeep -r "$repo" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$after" = $((before + 2)) ] || fail "want two more snapshots, have $before -> $after"
 obkeep -r "$repo" check --read-data >/dev/null
-obkeep -r "$repo" restore latest --target "$TEST_DIR/out3" --include "$TEST_DIR/other" >/dev/null
+other_id=$(obkeep -r "$repo" snapshots --path "$TEST_DIR/other" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+obkeep -r "$repo" restore "$other_id" --target "$TEST_DIR/out3" >/dev/null
 diff -r "$TEST_DIR/other" "$TEST_DIR/out3$TEST_DIR/other" || fail "concurrent backup restore differs"
 pass "two concurrent backups both succeed"
 
