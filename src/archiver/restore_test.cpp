@@ -77,7 +77,7 @@ class RestoreEscape : public ::testing::Test {
 };
 
 TEST_F(RestoreEscape, DotDotAndSlashNamesAreRejected) {
-  for (const std::string& name : {"..", ".", "../outside/evil", "a/b", "/abs", ""}) {
+  for (const char* name : {"..", ".", "../outside/evil", "a/b", "/abs", ""}) {
     Id tree = raw_tree({file(name, "evil")});
     RestoreResult result = restore(tree);
     EXPECT_FALSE(result.errors.empty()) << name;

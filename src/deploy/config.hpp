@@ -1,0 +1,66 @@
+// The deployment config (obkeep.toml): repository, homes, sets, credentials, hooks,
+// policy and DR sites. Unknown keys and bad values are errors naming key and file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace obkeep::deploy {
+
+struct DatabaseOverride {
+  std::string name;  // a datasource name (WSO2AM_DB) or a discovered database name/path
+  std::string user;
+  std::string password_file;
+  std::string password_env;
+  std::string host;
+  std::optional<int> port;
+  std::string backup_command;   // engines without native support: stdout is the dump
+  std::string restore_command;  // fed the dump on stdin
+  std::string java;             // H2: the java binary
+  std::string h2_jar;           // H2: the jar matching the files' format
+  std::string quiesce_command;  // H2 without AUTO_SERVER: run before copying live files
+  std::string resume_command;
+};
+
+struct SetConfig {
+  std::vector<std::string> exclude;
+};
+
+struct Policy {
+  std::optional<int64_t> rpo_s, rto_s, frequency_s;
+  std::optional<int> keep_last, keep_daily, keep_weekly, keep_monthly;
+  std::vector<std::string> sites;
+};
+
+struct DrSite {
+  std::string name, url, password_file;
+  std::vector<std::string> sets;
+  bool after_backup = false;
+};
+
+struct Config {
+  std::string path;
+  std::string repository_url;
+  std::string password_file;
+  std::vector<std::string> homes;
+  std::map<std::string, SetConfig> sets;  // "artifacts", "instance", "databases"
+  std::vector<DatabaseOverride> databases;
+  std::string before_backup, after_backup;
+  std::map<std::string, Policy> policies;
+  std::vector<DrSite> dr_sites;
+
+  const DatabaseOverride* override_for(const std::string& name) const;
+};
+
+// Throws Error "<file>:<line>: <key>: <what>".
+Config load_config(const std::string& path);
+
+// "30s", "15m", "4h", "1d" (and combinations like "1h30m") to seconds; throws Error naming `where`.
+int64_t parse_duration(const std::string& text, const std::string& where);
+
+extern const char* const set_names[3];
+
+}  // namespace obkeep::deploy
