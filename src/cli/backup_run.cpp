@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/deployment_context.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
 #include "util/error.hpp"
@@ -74,7 +75,11 @@ PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Re
 }
 
 int run_backup_command(const GlobalOptions& global, const BackupCommandOptions& options) {
-  if (!options.config.empty()) throw Error("backup --config is not available in this build", ExitCode::usage);
+  if (!options.config.empty()) {
+    if (!options.paths.empty()) throw Error("backup takes either paths or --config, not both", ExitCode::usage);
+    return run_deployment_backup(global, options);
+  }
+  if (!options.sets.empty()) throw Error("--set needs --config", ExitCode::usage);
   if (options.paths.empty()) throw Error("backup needs at least one path (or --config)", ExitCode::usage);
   auto repository = open_repository(global);
   repo::RepositoryLock lock(*repository, false);

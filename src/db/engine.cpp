@@ -1,0 +1,25 @@
+// The engine registry.
+#include "db/engine.hpp"
+
+#include "db/h2/h2_engine.hpp"
+#include "db/hook/hook_engine.hpp"
+#include "db/mariadb/mariadb_engine.hpp"
+#include "db/postgres/postgres_engine.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::db {
+
+std::string ConnectionInfo::describe() const {
+  if (engine == "h2") return "h2:" + database;
+  return engine + "://" + host + ":" + std::to_string(port) + "/" + database;
+}
+
+std::unique_ptr<Engine> make_engine(const std::string& engine) {
+  if (engine == "h2") return std::make_unique<H2Engine>();
+  if (engine == "hook") return std::make_unique<HookEngine>();
+  if (engine == "postgresql") return std::make_unique<PostgresEngine>();
+  if (engine == "mysql") return std::make_unique<MariadbEngine>();
+  throw Error("obkeep cannot back up databases of engine '" + engine + "' natively; configure a backup_command");
+}
+
+}  // namespace obkeep::db

@@ -1,0 +1,255 @@
+// PostgreSQL logical backup and restore. Streams (docs/database-dumps.md):
+//   schema-pre.sql   pg_dump --section=pre-data of the exported snapshot (tables, types…)
+//   sequences.sql    setval() of every sequence as of the snapshot
+//   tables/<schema>.<table>.copy   COPY text format, rows in primary-key order
+//   schema-post.sql  pg_dump --section=post-data (indexes, constraints, triggers)
+//   manifest.json    server version, snapshot, time, tables with rows and bytes
+#include "db/postgres/postgres_engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "db/postgres/pg_connection.hpp"
+#include "util/error.hpp"
+#include "util/host.hpp"
+#include "util/interrupt.hpp"
+#include "util/subprocess.hpp"
+
+namespace obkeep::db {
+
+using nlohmann::json;
+
+namespace {
+
+struct Table {
+  std::string schema, name, order_by;
+  uint64_t rows = 0, bytes = 0;
+  std::string stream() const { return "tables/" + schema + "." + name + ".copy"; }
+  std::string qualified() const { return quote_identifier(schema) + "." + quote_identifier(name); }
+};
+
+std::string pg_bin(const ConnectionInfo& info, const std::string& tool) {
+  if (auto it = info.options.find("pg_bin"); it != info.options.end()) return it->second + "/" + tool;
+  for (const char* version : {"17", "16", "15"}) {
+    std::string path = std::string("/usr/lib/postgresql/") + version + "/bin/" + tool;
+    if (std::filesystem::exists(path)) return path;
+  }
+  return tool;
+}
+
+// pg_dump's plain output may carry psql meta-commands (\restrict …), which are not SQL.
+std::string strip_meta_commands(const std::string& sql) {
+  std::string out;
+  size_t start = 0;
+  while (start < sql.size()) {
+    size_t end = sql.find('\n', start);
+    if (end == std::string::npos) end = sql.size();
+    if (sql[start] != '\\') out.append(sql, start, end - start + 1);
+    start = end + 1;
+  }
+  return out;
+}
+
+void dump_schema(const ConnectionInfo& source, const std::string& snapshot, const std::string& section,
+                 DumpSink& sink, const std::string& stream) {
+  auto writer = sink.create(stream);
+  SubprocessResult result = run_subprocess(
+      {pg_bin(source, "pg_dump"), "--section=" + section, "--snapshot=" + snapshot, "--no-owner",
+       "--no-acl", "-h", source.host, "-p", std::to_string(source.port), "-U", source.user, "-d", source.database},
+      {{"PGPASSWORD", source.password}, {"PGCONNECT_TIMEOUT", "10"}}, [&](ByteView data) { writer->write(data); });
+  if (result.exit_code != 0)
+    throw Error("pg_dump of " + source.describe() + " failed (exit " + std::to_string(result.exit_code) + "): " +
+                result.stderr_tail);
+  writer->close();
+}
+
+std::string read_all(DumpSource& source, const std::string& name) {
+  auto reader = source.open(name);
+  std::string text;
+  uint8_t buffer[65536];
+  while (size_t n = reader->read(buffer, sizeof buffer)) text.append(reinterpret_cast<char*>(buffer), n);
+  return text;
+}
+
+void copy_out(PgConnection& connection, Table& table, DumpSink& sink) {
+  std::string sql = "COPY (SELECT * FROM " + table.qualified() + " t ORDER BY " + table.order_by + ") TO STDOUT";
+  if (!PQsendQuery(connection.raw(), sql.c_str())) connection.fail("COPY of " + table.qualified());
+  PGresult* start = PQgetResult(connection.raw());
+  bool ok = PQresultStatus(start) == PGRES_COPY_OUT;
+  PQclear(start);
+  if (!ok) connection.fail("COPY of " + table.qualified());
+  auto writer = sink.create(table.stream());
+  char* row = nullptr;
+  int length;
+  while ((length = PQgetCopyData(connection.raw(), &row, 0)) > 0) {
+    writer->write(ByteView(reinterpret_cast<uint8_t*>(row), static_cast<size_t>(length)));
+    table.bytes += static_cast<uint64_t>(length);
+    table.rows++;  // COPY text format sends one row per message
+    PQfreemem(row);
+  }
+  if (length == -2) connection.fail("COPY of " + table.qualified());
+  while (PGresult* result = PQgetResult(connection.raw())) {
+    ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    if (!ok) connection.fail("COPY of " + table.qualified());
+  }
+  writer->close();
+}
+
+void copy_in(PgConnection& connection, const std::string& qualified, ByteReader& reader, uint64_t& rows) {
+  std::string sql = "COPY " + qualified + " FROM STDIN";
+  PGresult* start = PQexec(connection.raw(), sql.c_str());
+  bool ok = PQresultStatus(start) == PGRES_COPY_IN;
+  PQclear(start);
+  if (!ok) connection.fail("COPY into " + qualified);
+  std::vector<uint8_t> buffer(1 << 20);
+  while (size_t n = reader.read(buffer.data(), buffer.size())) {
+    if (PQputCopyData(connection.raw(), reinterpret_cast<char*>(buffer.data()), static_cast<int>(n)) != 1)
+      connection.fail("COPY into " + qualified);
+  }
+  if (PQputCopyEnd(connection.raw(), nullptr) != 1) connection.fail("COPY into " + qualified);
+  while (PGresult* result = PQgetResult(connection.raw())) {
+    ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    if (ok) rows = std::stoull(PQcmdTuples(result));
+    PQclear(result);
+    if (!ok) connection.fail("COPY into " + qualified);
+  }
+}
+
+// Runs `work(connection, item)` for every item on `jobs` connections; the first error wins.
+template <typename Item, typename Work>
+void run_parallel(const ConnectionInfo& info, const std::string& database, int jobs, std::vector<Item>& items,
+                  const std::string& setup, Work work) {
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  std::exception_ptr failure;
+  std::vector<std::thread> threads;
+  int count = std::max(1, std::min<int>(jobs, static_cast<int>(items.size())));
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&] {
+      try {
+        PgConnection connection(info, database);
+        if (!setup.empty()) connection.execute(setup);
+        for (size_t index; (index = next++) < items.size();) {
+          {
+            std::lock_guard lock(mutex);
+            if (failure) return;
+          }
+          throw_if_interrupted();
+          work(connection, items[index]);
+        }
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink, const BackupOptions& options) {
+  PgConnection coordinator(source, source.database);
+  coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  std::string snapshot = coordinator.query("SELECT pg_export_snapshot()")[0][0];
+  std::string version = coordinator.query("SHOW server_version")[0][0];
+  std::vector<Table> tables;
+  for (const auto& row : coordinator.query(
+           "SELECT n.nspname, c.relname, c.oid::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+           "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+           "AND n.nspname NOT LIKE 'pg_toast%' AND NOT c.relispartition "
+           "ORDER BY pg_relation_size(c.oid) DESC, n.nspname, c.relname")) {
+    Table table{row[0], row[1], "", 0, 0};
+    std::string keys;
+    for (const auto& key : coordinator.query(
+             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+             "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary "
+             "ORDER BY array_position(i.indkey, a.attnum)",
+             {row[2]}))
+      keys += (keys.empty() ? "" : ", ") + quote_identifier(key[0]);
+    // Without a primary key, the row's text is a total order that survives a re-dump.
+    table.order_by = keys.empty() ? "t::text" : keys;
+    tables.push_back(table);
+  }
+  std::string sequences;
+  for (const auto& row : coordinator.query(
+           "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences ORDER BY 1")) {
+    auto value = coordinator.query("SELECT last_value::text, is_called::text FROM " + row[0])[0];
+    sequences += "SELECT pg_catalog.setval('" + row[0] + "', " + value[0] + ", " + value[1] + ");\n";
+  }
+  dump_schema(source, snapshot, "pre-data", sink, "schema-pre.sql");
+  dump_schema(source, snapshot, "post-data", sink, "schema-post.sql");
+  {
+    auto writer = sink.create("sequences.sql");
+    writer->write(as_bytes(sequences));
+    writer->close();
+  }
+  run_parallel(source, source.database, options.jobs, tables,
+               "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '" + snapshot + "'",
+               [&](PgConnection& connection, Table& table) { copy_out(connection, table, sink); });
+  coordinator.execute("COMMIT");
+
+  BackupReport report;
+  report.consistency = "exported snapshot " + snapshot;
+  json manifest = {{"engine", "postgresql"}, {"server_version", version}, {"snapshot", snapshot},
+                   {"time", format_rfc3339(now_unix_nanos())}, {"database", source.database}, {"tables", json::array()}};
+  for (const Table& table : tables) {
+    report.tables.push_back({table.schema + "." + table.name, table.rows, table.bytes});
+    manifest["tables"].push_back({{"schema", table.schema}, {"name", table.name}, {"rows", table.rows},
+                                  {"bytes", table.bytes}, {"stream", table.stream()}});
+  }
+  auto writer = sink.create("manifest.json");
+  writer->write(as_bytes(manifest.dump(2)));
+  writer->close();
+  return report;
+}
+
+RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
+  json manifest = json::parse(read_all(source, "manifest.json"));
+  {
+    PgConnection maintenance(target, "postgres");
+    bool exists = !maintenance.query("SELECT 1 FROM pg_database WHERE datname = $1", {target.database}).empty();
+    if (exists && options.drop_existing) {
+      maintenance.execute("DROP DATABASE " + quote_identifier(target.database) + " WITH (FORCE)");
+      exists = false;
+    }
+    if (!exists) {
+      if (!options.create_database) throw Error("database " + target.describe() + " does not exist");
+      maintenance.execute("CREATE DATABASE " + quote_identifier(target.database));
+    }
+  }
+  PgConnection connection(target, target.database);
+  auto user_tables = connection.query(
+      "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+      "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'");
+  if (user_tables[0][0] != "0")
+    throw Error("database " + target.describe() + " already has tables; restore into a new database or use --drop-existing");
+  connection.execute(strip_meta_commands(read_all(source, "schema-pre.sql")));
+
+  struct Load {
+    std::string qualified, stream, name;
+    uint64_t rows = 0;
+  };
+  std::vector<Load> loads;
+  for (const auto& table : manifest.at("tables"))
+    loads.push_back({quote_identifier(table.at("schema")) + "." + quote_identifier(table.at("name")),
+                     table.at("stream"), table.at("schema").get<std::string>() + "." + table.at("name").get<std::string>()});
+  run_parallel(target, target.database, options.jobs, loads, "", [&](PgConnection& worker, Load& load) {
+    auto reader = source.open(load.stream);
+    copy_in(worker, load.qualified, *reader, load.rows);
+  });
+  connection.execute(read_all(source, "sequences.sql"));
+  connection.execute(strip_meta_commands(read_all(source, "schema-post.sql")));
+  RestoreReport report;
+  for (const Load& load : loads) report.tables.push_back({load.name, load.rows, 0});
+  return report;
+}
+
+}  // namespace obkeep::db

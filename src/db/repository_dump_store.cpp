@@ -1,0 +1,151 @@
+// Dump streams ↔ snapshot files.
+#include "db/repository_dump_store.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "archiver/chunked_writer.hpp"
+#include "repo/tree.hpp"
+#include "util/error.hpp"
+#include "util/host.hpp"
+
+namespace obkeep::db {
+
+using repo::Node;
+using repo::NodeType;
+
+class StoredStreamWriter : public ByteWriter {
+ public:
+  StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
+      : sink_(sink), name_(std::move(name)), writer_(sink.repository_) {}
+  void write(ByteView data) override { writer_.write(data); }
+  void close() override {
+    writer_.close();
+    Node node;
+    node.type = NodeType::file;
+    node.mode = 0600;
+    node.mtime_ns = node.atime_ns = node.ctime_ns = now_unix_nanos();
+    node.size = writer_.size();
+    node.content = writer_.content();
+    sink_.add(name_, std::move(node));
+  }
+
+ private:
+  RepositoryDumpSink& sink_;
+  std::string name_;
+  archiver::ChunkedWriter writer_;
+};
+
+std::unique_ptr<ByteWriter> RepositoryDumpSink::create(const std::string& name) {
+  for (size_t start = 0;;) {
+    size_t slash = name.find('/', start);
+    if (!repo::is_safe_name(name.substr(start, slash == std::string::npos ? std::string::npos : slash - start)))
+      throw Error("invalid dump stream name: " + name);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return std::make_unique<StoredStreamWriter>(*this, name);
+}
+
+void RepositoryDumpSink::add(const std::string& name, Node node) {
+  std::lock_guard lock(mutex_);
+  bytes_ += node.size;
+  files_.emplace_back(name, std::move(node));
+}
+
+uint64_t RepositoryDumpSink::bytes_written() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+namespace {
+
+struct Directory {
+  std::map<std::string, Directory> directories;
+  std::vector<Node> files;
+};
+
+Id save_directory(repo::Repository& repository, Directory& directory) {
+  repo::Tree tree;
+  for (auto& file : directory.files) tree.nodes.push_back(file);
+  int64_t now = now_unix_nanos();
+  for (auto& [name, child] : directory.directories) {
+    Node node;
+    node.name = name;
+    node.type = NodeType::directory;
+    node.mode = 0700;
+    node.mtime_ns = node.atime_ns = node.ctime_ns = now;
+    node.subtree = save_directory(repository, child);
+    tree.nodes.push_back(std::move(node));
+  }
+  return repo::save_tree(repository, std::move(tree));
+}
+
+void collect(repo::Repository& repository, const Id& tree, const std::string& prefix,
+             std::vector<std::pair<std::string, Node>>& out) {
+  for (const Node& node : repo::load_tree(repository, tree).nodes) {
+    std::string name = prefix.empty() ? node.name : prefix + "/" + node.name;
+    if (node.type == NodeType::directory && node.subtree)
+      collect(repository, *node.subtree, name, out);
+    else if (node.type == NodeType::file)
+      out.emplace_back(name, node);
+  }
+}
+
+class StoredStreamReader : public ByteReader {
+ public:
+  StoredStreamReader(repo::Repository& repository, Node node) : repository_(repository), node_(std::move(node)) {}
+  size_t read(uint8_t* buffer, size_t capacity) override {
+    while (offset_ == current_.size()) {
+      if (next_ == node_.content.size()) return 0;
+      current_ = repository_.load_blob(node_.content[next_++]);
+      offset_ = 0;
+    }
+    size_t n = std::min(capacity, current_.size() - offset_);
+    std::copy(current_.begin() + static_cast<long>(offset_), current_.begin() + static_cast<long>(offset_ + n), buffer);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  repo::Repository& repository_;
+  Node node_;
+  size_t next_ = 0;
+  Bytes current_;
+  size_t offset_ = 0;
+};
+
+}  // namespace
+
+Id RepositoryDumpSink::finish() {
+  std::lock_guard lock(mutex_);
+  Directory root;
+  for (auto& [name, node] : files_) {
+    Directory* directory = &root;
+    size_t start = 0;
+    for (size_t slash; (slash = name.find('/', start)) != std::string::npos; start = slash + 1)
+      directory = &directory->directories[name.substr(start, slash - start)];
+    Node file = node;
+    file.name = name.substr(start);
+    directory->files.push_back(std::move(file));
+  }
+  return save_directory(repository_, root);
+}
+
+RepositoryDumpSource::RepositoryDumpSource(repo::Repository& repository, const Id& tree) : repository_(repository) {
+  collect(repository, tree, "", files_);
+}
+
+std::vector<std::string> RepositoryDumpSource::names() {
+  std::vector<std::string> names;
+  for (const auto& [name, node] : files_) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<ByteReader> RepositoryDumpSource::open(const std::string& name) {
+  for (const auto& [candidate, node] : files_)
+    if (candidate == name) return std::make_unique<StoredStreamReader>(repository_, node);
+  throw Error("the database backup has no stream " + name);
+}
+
+}  // namespace obkeep::db

@@ -1,0 +1,134 @@
+// fork/exec with three pipes, multiplexed with poll so neither side can deadlock.
+#include "util/subprocess.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.hpp"
+
+extern char** environ;
+
+namespace obkeep {
+
+SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
+                                const std::function<void(ByteView)>& on_stdout,
+                                const std::function<size_t(uint8_t*, size_t)>& fill_stdin) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw_system_error("cannot create pipes", errno);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    std::string key = entry.substr(0, entry.find('='));
+    if (!environment.count(key)) env_strings.push_back(entry);
+  }
+  for (const auto& [key, value] : environment) env_strings.push_back(key + "=" + value);
+  std::vector<char*> env_pointers, arg_pointers;
+  for (auto& entry : env_strings) env_pointers.push_back(entry.data());
+  env_pointers.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  for (auto& arg : args) arg_pointers.push_back(arg.data());
+  arg_pointers.push_back(nullptr);
+
+  pid_t child = fork();
+  if (child < 0) throw_system_error("cannot fork", errno);
+  if (child == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execvpe(arg_pointers[0], arg_pointers.data(), env_pointers.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", arg_pointers[0], std::strerror(errno));
+    _exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (!fill_stdin) {
+    ::close(in[1]);
+    in[1] = -1;
+  } else {
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+  }
+  std::string error_text;
+  Bytes buffer(1 << 20), input;
+  size_t input_offset = 0;
+  bool out_open = true, err_open = true;
+  std::exception_ptr failure;
+  while (out_open || err_open) {
+    pollfd fds[3];
+    int n = 0;
+    if (out_open) fds[n++] = {out[0], POLLIN, 0};
+    if (err_open) fds[n++] = {err[0], POLLIN, 0};
+    if (in[1] >= 0) fds[n++] = {in[1], POLLOUT, 0};
+    if (poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (!fds[i].revents) continue;
+      if (fds[i].fd == in[1]) {
+        if (input_offset == input.size()) {
+          input.resize(1 << 20);
+          size_t got = 0;
+          try {
+            got = fill_stdin(input.data(), input.size());
+          } catch (...) {
+            failure = std::current_exception();
+          }
+          input.resize(got);
+          input_offset = 0;
+          if (got == 0) {
+            ::close(in[1]);
+            in[1] = -1;
+            continue;
+          }
+        }
+        ssize_t w = ::write(in[1], input.data() + input_offset, input.size() - input_offset);
+        if (w > 0) input_offset += static_cast<size_t>(w);
+        else if (w < 0 && errno != EAGAIN && errno != EINTR) {  // the child stopped reading
+          ::close(in[1]);
+          in[1] = -1;
+        }
+        continue;
+      }
+      ssize_t r = ::read(fds[i].fd, buffer.data(), buffer.size());
+      if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (r <= 0) {
+        if (fds[i].fd == out[0]) out_open = false;
+        else err_open = false;
+        continue;
+      }
+      if (fds[i].fd == out[0]) {
+        if (!failure) {
+          try {
+            on_stdout(ByteView(buffer.data(), static_cast<size_t>(r)));
+          } catch (...) {
+            failure = std::current_exception();
+          }
+        }
+      } else {
+        error_text.append(reinterpret_cast<const char*>(buffer.data()), static_cast<size_t>(r));
+        if (error_text.size() > 16384) error_text.erase(0, error_text.size() - 16384);
+      }
+    }
+  }
+  if (in[1] >= 0) ::close(in[1]);
+  ::close(out[0]);
+  ::close(err[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (failure) std::rethrow_exception(failure);
+  SubprocessResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  while (!error_text.empty() && (error_text.back() == '\n' || error_text.back() == '\r')) error_text.pop_back();
+  size_t last = error_text.rfind('\n');
+  result.stderr_tail = last == std::string::npos ? error_text : error_text.substr(last + 1);
+  return result;
+}
+
+}  // namespace obkeep

@@ -1,0 +1,26 @@
+// Running a helper program (pg_dump, java, a vendor dump tool) with streamed stdin/stdout.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/bytes.hpp"
+
+namespace obkeep {
+
+struct SubprocessResult {
+  int exit_code = 0;        // 128 + signal when killed
+  std::string stderr_tail;  // the last lines of stderr, for error messages
+};
+
+// Runs argv (argv[0] looked up in PATH) with `environment` added to ours. `on_stdout`
+// receives stdout as it arrives; `fill_stdin`, when set, is called until it returns 0
+// bytes and its data is written to the child's stdin. Secrets go in `environment`, never
+// in argv (argv is visible to every user in ps).
+SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
+                                const std::function<void(ByteView)>& on_stdout,
+                                const std::function<size_t(uint8_t*, size_t)>& fill_stdin = {});
+
+}  // namespace obkeep
