@@ -383,6 +383,7 @@ RestoreResult Restorer::run(const Id& tree) {
       apply_metadata(fd, it->first, it->second, true);
       ::close(fd);
     }
+    if (options_.target_metadata) apply_metadata(root_fd_, *options_.target_metadata, options_.target, true);
   } catch (...) {
     for (auto& future : pending_) future.wait();
     ::close(root_fd_);

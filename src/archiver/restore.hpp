@@ -2,9 +2,11 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "repo/node.hpp"
 #include "repo/repository.hpp"
 
 namespace obkeep::archiver {
@@ -14,6 +16,8 @@ struct RestoreOptions {
   // Absolute paths inside the snapshot to restore (all when empty), e.g. /opt/x/repository.
   std::vector<std::string> includes;
   bool verify = false;  // reread every restored file and check it against its blob ids
+  // Metadata to give the target directory itself (in-place restores of a directory).
+  std::optional<repo::Node> target_metadata;
   unsigned workers = 0;
 };
 

@@ -1,9 +1,15 @@
 // `obkeep ls SNAPSHOT [PATH]` and `obkeep diff A B`.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "archiver/backup.hpp"
+#include "archiver/live_diff.hpp"
+#include "archiver/replace_in_place.hpp"
 #include "cli/common.hpp"
+#include "deploy/backup_sets.hpp"
+#include "deploy/config.hpp"
 #include "repo/snapshot.hpp"
 #include "repo/tree.hpp"
 #include "repo/tree_diff.hpp"
@@ -56,7 +62,8 @@ void add_ls_command(CLI::App& app, Context& context) {
       for (const auto& part : std::filesystem::path(options->path)) {
         std::string name = part.string();
         if (name.empty() || name == "/") continue;
-        const repo::Node* node = repo::load_tree(*repository, tree).find(name);
+        repo::Tree parent = repo::load_tree(*repository, tree);
+        const repo::Node* node = parent.find(name);
         if (!node || !node->subtree) throw Error("no directory " + options->path + " in snapshot " + snapshot.id.short_hex());
         tree = *node->subtree;
         prefix += "/" + name;
@@ -70,18 +77,43 @@ void add_ls_command(CLI::App& app, Context& context) {
 void add_diff_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("diff", "show what changed between two snapshots");
   struct Options {
-    std::string first, second;
+    std::string first, second, baseline, config;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("first", options->first, "older snapshot")->required();
-  command->add_option("second", options->second, "newer snapshot")->required();
+  command->add_option("first", options->first, "older snapshot");
+  command->add_option("second", options->second, "newer snapshot");
+  command->add_option("--baseline", options->baseline, "a server home: show its drift from its instance baseline");
+  command->add_option("--config", options->config, "with --baseline: the deployment config (for its excludes)");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      auto repository = open_repository(context.global);
+      GlobalOptions global = context.global;
+      std::vector<std::string> excludes;
+      if (!options->config.empty()) {
+        deploy::Config config = deploy::load_config(options->config);
+        if (global.repository.empty()) global.repository = config.repository_url;
+        if (global.password_file.empty() && !std::getenv("OBKEEP_PASSWORD")) global.password_file = config.password_file;
+        if (auto it = config.sets.find("instance"); it != config.sets.end()) excludes = it->second.exclude;
+      }
+      if (options->baseline.empty() == (options->first.empty() || options->second.empty()))
+        throw Error("diff takes two snapshots, or --baseline HOME", ExitCode::usage);
+      auto repository = open_repository(global);
       repository->load_index();
-      repo::Snapshot a = repo::find_snapshot(*repository, options->first);
-      repo::Snapshot b = repo::find_snapshot(*repository, options->second);
-      auto changes = repo::diff_trees(*repository, a.tree, b.tree);
+      std::vector<repo::TreeChange> changes;
+      repo::Snapshot a, b;
+      if (!options->baseline.empty()) {
+        std::string home = archiver::absolute_path(options->baseline);
+        a = repo::find_snapshot(*repository, "latest", {"set=instance", "home=" + home});
+        b = a;
+        for (const auto& pattern : deploy::default_excludes("instance")) excludes.push_back(pattern);
+        changes = archiver::diff_live(*repository, archiver::find_node(*repository, a, home), home, excludes);
+        if (!context.global.json && !context.global.quiet)
+          std::cout << "drift of " << home << " since its baseline " << a.id.short_hex() << " ("
+                    << format_rfc3339(a.time_ns).substr(0, 19) << "):\n";
+      } else {
+        a = repo::find_snapshot(*repository, options->first);
+        b = repo::find_snapshot(*repository, options->second);
+        changes = repo::diff_trees(*repository, a.tree, b.tree);
+      }
       size_t counts[256] = {};
       nlohmann::json list = nlohmann::json::array();
       for (const auto& change : changes) {

@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include "archiver/backup.hpp"
+#include "archiver/replace_in_place.hpp"
 #include "archiver/restore.hpp"
+#include "deploy/server_state.hpp"
 #include "cli/common.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
@@ -17,10 +19,15 @@ void add_restore_command(CLI::App& app, Context& context) {
     std::string target;
     std::vector<std::string> includes;
     bool verify = false;
+    std::string set, home;
+    bool force = false;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("snapshot", options->snapshot, "snapshot id, unique prefix, or latest")->required();
-  command->add_option("-t,--target", options->target, "directory to restore into")->required();
+  command->add_option("snapshot", options->snapshot, "snapshot id, unique prefix, or latest (default with --set)");
+  command->add_option("-t,--target", options->target, "directory to restore into");
+  command->add_option("--set", options->set, "artifacts or instance: replace HOME/repository or the whole HOME in place");
+  command->add_option("--home", options->home, "with --set: the server home");
+  command->add_flag("--force", options->force, "with --set: replace even though the server looks running");
   command->add_option("--include", options->includes, "restore only this absolute path of the snapshot (repeatable)");
   command->add_flag("--verify", options->verify, "reread every restored file and check it against the snapshot");
   command->callback([&context, options] {
@@ -29,7 +36,41 @@ void add_restore_command(CLI::App& app, Context& context) {
       auto repository = open_repository(global);
       repo::RepositoryLock lock(*repository, false);
       repository->load_index();
-      repo::Snapshot snapshot = repo::find_snapshot(*repository, options->snapshot);
+      if (options->set.empty() && (options->snapshot.empty() || options->target.empty()))
+        throw Error("restore needs a snapshot and --target (or --set and --home)", ExitCode::usage);
+      std::vector<std::string> tags;
+      std::string home;
+      if (!options->set.empty()) {
+        if (options->set != "artifacts" && options->set != "instance")
+          throw Error("--set for restore is artifacts or instance (databases: use restore-db)", ExitCode::usage);
+        if (options->home.empty()) throw Error("--set needs --home", ExitCode::usage);
+        home = archiver::absolute_path(options->home);
+        tags = {"set=" + options->set, "home=" + home};
+      }
+      repo::Snapshot snapshot =
+          repo::find_snapshot(*repository, options->snapshot.empty() ? "latest" : options->snapshot, tags);
+      if (!options->set.empty() && options->target.empty()) {
+        std::string path = options->set == "artifacts" ? home + "/repository" : home;
+        std::string running = deploy::server_running_reason(home);
+        if (!running.empty() && !options->force)
+          throw Error("refusing to replace " + path + " while the server runs: " + running + " (stop it, or use --force)");
+        archiver::ReplaceResult replaced = archiver::replace_in_place(*repository, snapshot, path);
+        for (const auto& warning : replaced.restore.warnings) std::cerr << "warning: " << warning << "\n";
+        if (global.json) {
+          std::cout << nlohmann::json{{"message_type", "summary"}, {"snapshot_id", snapshot.id.hex()},
+                                      {"replaced", path}, {"rollback", replaced.rollback},
+                                      {"files_restored", replaced.restore.files},
+                                      {"files_verified", replaced.restore.verified_files},
+                                      {"bytes_restored", replaced.restore.bytes}}
+                           .dump()
+                    << "\n";
+        } else if (!global.quiet) {
+          std::cout << "replaced " << path << " with snapshot " << snapshot.id.short_hex() << " ("
+                    << replaced.restore.files << " files verified)\n";
+          if (!replaced.rollback.empty()) std::cout << "the previous tree is kept at " << replaced.rollback << "\n";
+        }
+        return 0;
+      }
       archiver::RestoreOptions restore;
       restore.target = options->target;
       restore.verify = options->verify;
