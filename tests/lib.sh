@@ -44,3 +44,30 @@ expect_one_line_error() {
 tree_manifest() {
   python3 "$OBKEEP_SOURCE_DIR/tests/tree_manifest.py" "$@"
 }
+
+# write_home HOME DATASOURCE_XML_BODY: a minimal Carbon home whose master-datasources.xml
+# holds the given <datasource> elements.
+write_home() {
+  mkdir -p "$1/repository/conf/datasources" "$1/repository/database"
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo '<datasources-configuration xmlns:svns="http://org.wso2.securevault/configuration">'
+    echo '  <providers><provider>org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader</provider></providers>'
+    echo '  <datasources>'
+    printf '%s\n' "$2"
+    echo '  </datasources>'
+    echo '</datasources-configuration>'
+  } >"$1/repository/conf/datasources/master-datasources.xml"
+}
+# datasource NAME URL USER PASSWORD: one <datasource> element.
+datasource() {
+  cat <<XML
+    <datasource>
+      <name>$1</name>
+      <jndiConfig><name>jdbc/$1</name></jndiConfig>
+      <definition type="RDBMS"><configuration>
+        <url>$2</url><username>$3</username><password>$4</password>
+      </configuration></definition>
+    </datasource>
+XML
+}

@@ -131,7 +131,7 @@ FileOutcome Walker::save_file(const std::string& path, const Node& node) {
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   struct stat before {}, after {};
   fstat(fd, &before);
-  ChunkedWriter writer(repository_);
+  ChunkedWriter writer(repository_, repository_.chunker());
   try {
     writer.write_from_fd(fd, path);
     writer.close();

@@ -11,10 +11,11 @@
 
 namespace obkeep::archiver {
 
-ChunkedWriter::ChunkedWriter(repo::Repository& repository) : repository_(repository) {}
+ChunkedWriter::ChunkedWriter(repo::Repository& repository, const Chunker& chunker)
+    : repository_(repository), chunker_(chunker) {}
 
 void ChunkedWriter::cut(bool at_end) {
-  const Chunker& chunker = repository_.chunker();
+  const Chunker& chunker = chunker_;
   while (end_ > begin_ && (at_end || end_ - begin_ >= chunker.max_size())) {
     size_t length = chunker.next_chunk_length(buffer_.data() + begin_, end_ - begin_);
     ByteView chunk(buffer_.data() + begin_, length);
@@ -31,7 +32,7 @@ void ChunkedWriter::cut(bool at_end) {
 }
 
 void ChunkedWriter::write(ByteView data) {
-  size_t capacity = 2 * repository_.chunker().max_size();
+  size_t capacity = 2 * chunker_.max_size();
   if (buffer_.size() < capacity) buffer_.resize(capacity);
   size_t done = 0;
   while (done < data.size()) {
@@ -46,7 +47,7 @@ void ChunkedWriter::write(ByteView data) {
 }
 
 void ChunkedWriter::write_from_fd(int fd, const std::string& path_for_errors) {
-  size_t capacity = 2 * repository_.chunker().max_size();
+  size_t capacity = 2 * chunker_.max_size();
   for (;;) {
     throw_if_interrupted();
     if (end_ == buffer_.size()) {

@@ -20,7 +20,8 @@ class SourceReadError : public Error {
 // and saves each as a data blob as soon as it is complete.
 class ChunkedWriter : public ByteWriter {
  public:
-  explicit ChunkedWriter(repo::Repository& repository);
+  // `chunker` is the repository's file chunker or its dump chunker.
+  ChunkedWriter(repo::Repository& repository, const Chunker& chunker);
   void write(ByteView data) override;
   void close() override;
   // Reads a file descriptor to its end straight into the buffer (no extra copy).
@@ -34,6 +35,7 @@ class ChunkedWriter : public ByteWriter {
   void cut(bool at_end);
 
   repo::Repository& repository_;
+  const Chunker& chunker_;
   Bytes buffer_;
   size_t begin_ = 0, end_ = 0;
   std::vector<Id> content_;

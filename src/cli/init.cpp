@@ -28,7 +28,9 @@ void add_init_command(CLI::App& app, Context& context) {
       if (!options->copy_params_from.empty()) {
         std::string password = options->from_password_file.empty() ? read_password(global)
                                                                      : read_password_file(options->from_password_file);
-        init.chunker = open_repository(options->copy_params_from, password)->config().chunker;
+        const repo::RepositoryConfig source = open_repository(options->copy_params_from, password)->config();
+        init.chunker = source.chunker;
+        init.dump_chunker = source.dump_chunker;
       }
       std::string password = read_password(global, "new repository password: ");
       auto backend = storage::open_backend(global.repository);

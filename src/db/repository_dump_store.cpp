@@ -17,7 +17,7 @@ using repo::NodeType;
 class StoredStreamWriter : public ByteWriter {
  public:
   StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
-      : sink_(sink), name_(std::move(name)), writer_(sink.repository_) {}
+      : sink_(sink), name_(std::move(name)), writer_(sink.repository_, sink.repository_.dump_chunker()) {}
   void write(ByteView data) override { writer_.write(data); }
   void close() override {
     writer_.close();

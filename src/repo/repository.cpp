@@ -24,15 +24,35 @@ uint8_t associated_of(FileType type) {
   }
 }
 
+json chunker_to_json(const ChunkerParams& params) {
+  return {{"algorithm", "fastcdc-gear"},
+          {"min_size", params.min_size},
+          {"average_size", params.average_size},
+          {"max_size", params.max_size},
+          {"seed", to_hex(params.seed)}};
+}
+
+ChunkerParams chunker_from_json(const json& in) {
+  ChunkerParams params;
+  if (in.at("algorithm").get<std::string>() != "fastcdc-gear") throw Error("unknown chunker algorithm");
+  params.min_size = in.at("min_size").get<uint32_t>();
+  params.average_size = in.at("average_size").get<uint32_t>();
+  params.max_size = in.at("max_size").get<uint32_t>();
+  bool power_of_two = params.average_size >= 64 && (params.average_size & (params.average_size - 1)) == 0;
+  if (!power_of_two || params.min_size > params.average_size || params.average_size > params.max_size ||
+      params.max_size > 64 * 1024 * 1024)
+    throw IntegrityError("repository config has impossible chunker sizes");
+  Bytes seed = from_hex(in.at("seed").get<std::string>(), "chunker seed");
+  if (seed.size() != 32) throw IntegrityError("chunker seed has the wrong length");
+  std::copy(seed.begin(), seed.end(), params.seed.begin());
+  return params;
+}
+
 json config_to_json(const RepositoryConfig& config) {
   return {{"version", config.version},
           {"id", config.id.hex()},
-          {"chunker",
-           {{"algorithm", "fastcdc-gear"},
-            {"min_size", config.chunker.min_size},
-            {"average_size", config.chunker.average_size},
-            {"max_size", config.chunker.max_size},
-            {"seed", to_hex(config.chunker.seed)}}},
+          {"chunker", chunker_to_json(config.chunker)},
+          {"dump_chunker", chunker_to_json(config.dump_chunker)},
           {"compression", "zstd"}};
 }
 
@@ -43,13 +63,8 @@ RepositoryConfig config_from_json(const json& in) {
     if (config.version != format_version)
       throw Error("repository format version " + std::to_string(config.version) + " is not supported");
     config.id = Id::from_hex(in.at("id").get<std::string>());
-    const json& chunker = in.at("chunker");
-    config.chunker.min_size = chunker.at("min_size").get<uint32_t>();
-    config.chunker.average_size = chunker.at("average_size").get<uint32_t>();
-    config.chunker.max_size = chunker.at("max_size").get<uint32_t>();
-    Bytes seed = from_hex(chunker.at("seed").get<std::string>(), "chunker seed");
-    if (seed.size() != 32) throw Error("chunker seed has the wrong length");
-    std::copy(seed.begin(), seed.end(), config.chunker.seed.begin());
+    config.chunker = chunker_from_json(in.at("chunker"));
+    config.dump_chunker = in.contains("dump_chunker") ? chunker_from_json(in.at("dump_chunker")) : config.chunker;
   } catch (const json::exception& e) {
     throw IntegrityError(std::string("repository config is malformed: ") + e.what());
   }
@@ -74,6 +89,7 @@ void Repository::init(storage::Backend& backend, std::string_view password, cons
   } else {
     crypto::random_bytes(config.chunker.seed.data(), config.chunker.seed.size());
   }
+  config.dump_chunker = options.dump_chunker ? *options.dump_chunker : dump_chunker_params(config.chunker);
   // The key file first: a config without a key would be an unopenable repository.
   add_key_file(backend, key, password, options.scrypt);
   backend.save(config_handle, seal_object(key, FileType::config, as_bytes(config_to_json(config).dump())));
@@ -104,6 +120,7 @@ Repository::Repository(std::unique_ptr<storage::Backend> backend, MasterKey key,
       key_(key),
       config_(config),
       chunker_(config.chunker),
+      dump_chunker_(config.dump_chunker),
       id_hash_(std::make_unique<crypto::KeyedHash>(key.id_key)) {}
 
 void Repository::load_index() {

@@ -23,11 +23,13 @@ struct RepositoryConfig {
   int version = format_version;
   Id id;
   ChunkerParams chunker;
+  ChunkerParams dump_chunker;  // database dumps; absent in older configs: equal to chunker
 };
 
 struct InitOptions {
   crypto::ScryptParams scrypt;
   std::optional<ChunkerParams> chunker;  // copy another repository's to deduplicate with it
+  std::optional<ChunkerParams> dump_chunker;
 };
 
 struct SaveStatistics {
@@ -49,6 +51,7 @@ class Repository {
   const MasterKey& key() const { return key_; }
   const std::string& opened_key_id() const { return opened_key_id_; }
   const Chunker& chunker() const { return chunker_; }
+  const Chunker& dump_chunker() const { return dump_chunker_; }
   Index& index() { return index_; }
   SaveStatistics& statistics() { return statistics_; }
 
@@ -98,6 +101,7 @@ class Repository {
   RepositoryConfig config_;
   std::string opened_key_id_;
   Chunker chunker_;
+  Chunker dump_chunker_;
   std::unique_ptr<crypto::KeyedHash> id_hash_;
   Index index_;
   std::vector<Id> loaded_index_files_;

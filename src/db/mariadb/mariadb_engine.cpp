@@ -1,6 +1,7 @@
 // MariaDB/MySQL logical backup and restore. Streams (docs/database-dumps.md):
 //   schema.sql           SHOW CREATE TABLE/VIEW output, statements separated by ";\n"
-//   tables/<table>.tsv   rows in primary-key order, LOAD DATA's default format: fields
+//   tables/<table>.tsv   rows in InnoDB's clustered order (the primary key, else insertion
+//                        order), LOAD DATA's default format: fields
 //                        separated by TAB, rows by LF, NULL as \N, and \\ \t \n \r \0 escaped
 //   manifest.json        server version, binlog coordinates, tables with rows and bytes
 #include "db/mariadb/mariadb_engine.hpp"
@@ -45,7 +46,8 @@ void append_escaped(std::string& out, const char* data, unsigned long length) {
 }
 
 void dump_table(MariadbConnection& connection, Table& table, DumpSink& sink) {
-  std::string sql = "SELECT * FROM " + quote_mysql_identifier(table.name) + " ORDER BY " + table.order_by;
+  std::string sql = "SELECT * FROM " + quote_mysql_identifier(table.name);
+  if (!table.order_by.empty()) sql += " ORDER BY " + table.order_by;
   if (mysql_real_query(connection.raw(), sql.data(), sql.size()) != 0) connection.fail("reading " + table.name);
   MYSQL_RES* result = mysql_use_result(connection.raw());  // streams: never a whole table in memory
   if (!result) connection.fail("reading " + table.name);
@@ -162,10 +164,8 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
     for (const auto& key : coordinator.query("SHOW KEYS FROM " + quote_mysql_identifier(table.name) +
                                              " WHERE Key_name = 'PRIMARY'"))
       keys += (keys.empty() ? "" : ", ") + quote_mysql_identifier(key[4]);
-    if (keys.empty()) {  // no primary key: order by every column
-      for (const auto& column : coordinator.query("SHOW COLUMNS FROM " + quote_mysql_identifier(table.name)))
-        keys += (keys.empty() ? "" : ", ") + quote_mysql_identifier(column[0]);
-    }
+    // Without a primary key InnoDB clusters by a hidden row id: a plain scan is insertion
+    // order, stable across backups, and needs no sort.
     table.order_by = keys;
   }
   for (const auto& row : coordinator.query(

@@ -1,7 +1,8 @@
 // PostgreSQL logical backup and restore. Streams (docs/database-dumps.md):
 //   schema-pre.sql   pg_dump --section=pre-data of the exported snapshot (tables, types…)
 //   sequences.sql    setval() of every sequence as of the snapshot
-//   tables/<schema>.<table>.copy   COPY text format, rows in primary-key order
+//   tables/<schema>.<table>.copy   COPY text format, rows in physical order (appended rows
+//                                  land at the end, so unchanged pages deduplicate)
 //   schema-post.sql  pg_dump --section=post-data (indexes, constraints, triggers)
 //   manifest.json    server version, snapshot, time, tables with rows and bytes
 #include "db/postgres/postgres_engine.hpp"
@@ -27,7 +28,7 @@ using nlohmann::json;
 namespace {
 
 struct Table {
-  std::string schema, name, order_by;
+  std::string schema, name;
   uint64_t rows = 0, bytes = 0;
   std::string stream() const { return "tables/" + schema + "." + name + ".copy"; }
   std::string qualified() const { return quote_identifier(schema) + "." + quote_identifier(name); }
@@ -77,7 +78,9 @@ std::string read_all(DumpSource& source, const std::string& name) {
 }
 
 void copy_out(PgConnection& connection, Table& table, DumpSink& sink) {
-  std::string sql = "COPY (SELECT * FROM " + table.qualified() + " t ORDER BY " + table.order_by + ") TO STDOUT";
+  // Physical order: no sort on the server, and a table that only grows or updates in place
+  // dumps to mostly the same chunks as last time (a primary-key order scatters UUID keys).
+  std::string sql = "COPY " + table.qualified() + " TO STDOUT";
   if (!PQsendQuery(connection.raw(), sql.c_str())) connection.fail("COPY of " + table.qualified());
   PGresult* start = PQgetResult(connection.raw());
   bool ok = PQresultStatus(start) == PGRES_COPY_OUT;
@@ -162,22 +165,12 @@ BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink
   std::string version = coordinator.query("SHOW server_version")[0][0];
   std::vector<Table> tables;
   for (const auto& row : coordinator.query(
-           "SELECT n.nspname, c.relname, c.oid::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+           // Partitions are plain tables here (relkind 'r'); their parents hold no rows.
+           "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
            "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-           "AND n.nspname NOT LIKE 'pg_toast%' AND NOT c.relispartition "
-           "ORDER BY pg_relation_size(c.oid) DESC, n.nspname, c.relname")) {
-    Table table{row[0], row[1], "", 0, 0};
-    std::string keys;
-    for (const auto& key : coordinator.query(
-             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-             "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary "
-             "ORDER BY array_position(i.indkey, a.attnum)",
-             {row[2]}))
-      keys += (keys.empty() ? "" : ", ") + quote_identifier(key[0]);
-    // Without a primary key, the row's text is a total order that survives a re-dump.
-    table.order_by = keys.empty() ? "t::text" : keys;
-    tables.push_back(table);
-  }
+           "AND n.nspname NOT LIKE 'pg_toast%' "
+           "ORDER BY pg_relation_size(c.oid) DESC, n.nspname, c.relname"))
+    tables.push_back(Table{row[0], row[1], 0, 0});
   std::string sequences;
   for (const auto& row : coordinator.query(
            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences ORDER BY 1")) {
