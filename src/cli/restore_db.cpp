@@ -57,6 +57,9 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       target.database = url.database;
       if (!options->user.empty()) target.user = options->user;
       if (!options->password_file.empty()) target.password = read_password_file(options->password_file);
+      // Whether the source's server runs says nothing about the target; engines check the
+      // target itself (H2: its lock file and file locks).
+      target.options.erase("server_running");
       for (const auto& [key, value] : url.options) target.options[key] = value;
       auto engine = db::make_engine(engine_name);
       db::RepositoryDumpSource dump(*repository, snapshot.tree);

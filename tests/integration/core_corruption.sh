@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A flipped byte in a pack is found by check --read-data and by restore, which names the
 # damaged file; everything else stays restorable. Tampered metadata is detected too.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 repo=$TEST_DIR/repo
 mkdir -p "$TEST_DIR/src/a" "$TEST_DIR/src/b"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 at any point of a backup or a prune leaves a repository that check passes, and
 # the next run succeeds. Two backups into one repository at once both succeed.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 repo=$TEST_DIR/repo
 src=$TEST_DIR/src

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bad input gets a clear one-line error and the contract's exit code, never a crash.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 repo=$TEST_DIR/repo
 mkdir -p "$TEST_DIR/src" && echo data >"$TEST_DIR/src/f"

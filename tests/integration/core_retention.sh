@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # forget keeps exactly what the rules say; prune frees the space of what is forgotten.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 repo=$TEST_DIR/repo
 src=$TEST_DIR/src

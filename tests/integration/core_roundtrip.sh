@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A tree holding every kind of file round-trips byte for byte with its metadata.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 src=$TEST_DIR/src
 mkdir -p "$src/dir/empty" "$src/dir/sub"

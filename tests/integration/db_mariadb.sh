@@ -2,7 +2,7 @@
 # MariaDB 10.11, real server: a quiet backup restores identical into a new database; a
 # backup under concurrent load restores with every invariant intact; a wrong password fails
 # clearly while the other database still backs up (exit 3); a small change deduplicates.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 command -v mariadbd >/dev/null || fail "MariaDB is not installed (scripts/setup.sh installs it)"
 
 my=$TEST_DIR/my

@@ -3,7 +3,7 @@
 # backup under concurrent load restores with every invariant intact; an unreachable server
 # and a wrong password fail clearly while the other databases still back up (exit 3);
 # an unchanged database deduplicates.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 [ -x /usr/lib/postgresql/15/bin/postgres ] || fail "PostgreSQL 15 is not installed (scripts/setup.sh installs it)"
 
 pg=$TEST_DIR/pg

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # discover on fixture deployments faithful to OB 1.5, APIM 4.0 and OB 2.0: the JSON
 # matches the expected output exactly; bad input gets a clear error naming file and line.
-source "$OBKEEP_SOURCE_DIR/tests/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 fixtures=$OBKEEP_SOURCE_DIR/tests/fixtures
 check_json() { # NAME HOME...

@@ -3,10 +3,14 @@
 // output), and manifest.json saying which.
 #include "db/h2/h2_engine.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -95,6 +99,99 @@ std::string read_text(DumpSource& source, const std::string& name) {
   return text;
 }
 
+// Java's FileChannel.tryLock (how H2 2.x holds an open .mv.db) is a POSIX record lock,
+// which F_GETLK reports from another process.
+bool locked_by_another_process(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  bool locked = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  ::close(fd);
+  return locked;
+}
+
+// A private directory holding a FIFO that H2's Script/RunScript tools use as their script
+// file, so the dump streams through without a temporary copy, and a java @argfile so the
+// password is not on a command line. With AUTO_SERVER the SCRIPT runs in the server's JVM,
+// which may be another user: the FIFO is writable by all in a directory no one can list.
+class H2ToolRun {
+ public:
+  H2ToolRun() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/obkeep-h2.XXXXXX";
+    if (!::mkdtemp(pattern.data())) throw Error("cannot create a temporary directory for H2's tools");
+    directory_ = pattern;
+    ::chmod(directory_.c_str(), 0711);
+    fifo_ = directory_ + "/script.sql";
+    if (::mkfifo(fifo_.c_str(), 0600) != 0 || ::chmod(fifo_.c_str(), 0622) != 0) {
+      cleanup();
+      throw Error("cannot create a FIFO for H2's tools");
+    }
+  }
+  ~H2ToolRun() { cleanup(); }
+  H2ToolRun(const H2ToolRun&) = delete;
+  H2ToolRun& operator=(const H2ToolRun&) = delete;
+
+  const std::string& fifo() const { return fifo_; }
+
+  // Runs `java @argfile` with `arguments` while `stream(fd)` reads from (for_reading) or
+  // writes to the FIFO; returns the tool's result.
+  SubprocessResult run(const ConnectionInfo& info, const std::string& tool, std::vector<std::string> arguments,
+                       bool for_reading, const std::function<void(int)>& stream) {
+    std::string argfile = directory_ + "/args";
+    {
+      int fd = ::open(argfile.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) throw Error("cannot write an argument file for H2's tools");
+      std::string text = quote("-cp") + " " + quote(h2_jar(info)) + " " + quote(tool);
+      for (const std::string& argument : arguments) text += " " + quote(argument);
+      text += "\n";
+      bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!ok) throw Error("cannot write an argument file for H2's tools");
+    }
+    SubprocessResult result;
+    std::thread tool_thread([&] {
+      result = run_subprocess({option(info, "java", "java"), "@" + argfile}, {}, [](ByteView) {});
+      // A tool that failed before opening the FIFO would leave our open() blocked: open
+      // the other end once so it returns (and then sees end of file or a broken pipe).
+      int fd = ::open(fifo_.c_str(), (for_reading ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) ::close(fd);
+    });
+    int fd = ::open(fifo_.c_str(), (for_reading ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+    try {
+      if (fd < 0) throw Error("cannot open the FIFO for H2's tools");
+      ::unlink(argfile.c_str());
+      stream(fd);
+    } catch (...) {
+      if (fd >= 0) ::close(fd);
+      tool_thread.join();
+      throw;
+    }
+    ::close(fd);
+    tool_thread.join();
+    return result;
+  }
+
+ private:
+  // java @argfile syntax: double quotes, backslash escapes inside them.
+  static std::string quote(const std::string& argument) {
+    std::string out = "\"";
+    for (char c : argument) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "\"";
+  }
+  void cleanup() {
+    std::error_code ignored;
+    fs::remove_all(directory_, ignored);
+  }
+
+  std::string directory_, fifo_;
+};
+
 void run_shell(const std::string& command, const std::string& what) {
   SubprocessResult result = run_subprocess({"/bin/sh", "-c", command}, {}, [](ByteView) {});
   if (result.exit_code != 0)
@@ -104,7 +201,10 @@ void run_shell(const std::string& command, const std::string& what) {
 }  // namespace
 
 bool H2Engine::in_use(const ConnectionInfo& info) {
-  return fs::exists(info.database + ".lock.db") || flag(info, "server_running");
+  if (fs::exists(info.database + ".lock.db") || flag(info, "server_running")) return true;
+  for (const char* suffix : suffixes)
+    if (locked_by_another_process(info.database + suffix)) return true;
+  return false;
 }
 
 BackupReport H2Engine::backup(const ConnectionInfo& source, DumpSink& sink, const BackupOptions&) {
@@ -125,14 +225,19 @@ BackupReport H2Engine::backup(const ConnectionInfo& source, DumpSink& sink, cons
     std::string url = "jdbc:h2:" + source.database + ";AUTO_SERVER=TRUE";
     auto writer = sink.create("script.sql");
     uint64_t bytes = 0;
-    // H2's Script tool takes the password as an argument; WSO2's H2 databases use the
-    // datasource's (usually default) credentials, so this exposes no production secret.
-    SubprocessResult result = run_subprocess(
-        {option(source, "java", "java"), "-cp", h2_jar(source), "org.h2.tools.Script", "-url", url, "-user",
-         source.user, "-password", source.password, "-script", "/dev/stdout"},
-        {}, [&](ByteView data) {
-          writer->write(data);
-          bytes += data.size();
+    H2ToolRun tool;
+    SubprocessResult result = tool.run(
+        source, "org.h2.tools.Script",
+        {"-url", url, "-user", source.user, "-password", source.password, "-script", tool.fifo()}, true, [&](int fd) {
+          std::vector<uint8_t> buffer(1 << 20);
+          for (;;) {
+            ssize_t n = ::read(fd, buffer.data(), buffer.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw Error("cannot read H2's SCRIPT output");
+            if (n == 0) break;
+            writer->write(ByteView(buffer.data(), static_cast<size_t>(n)));
+            bytes += static_cast<uint64_t>(n);
+          }
         });
     if (result.exit_code != 0)
       throw Error("H2 SCRIPT of " + source.database + " failed (exit " + std::to_string(result.exit_code) +
@@ -206,19 +311,23 @@ RestoreReport H2Engine::restore(DumpSource& source, const ConnectionInfo& target
     }
     return report;
   }
-  // A script: replay it into a new database with H2's RunScript.
-  fs::path script = destination.parent_path() / (base + ".obkeep-restore.sql");
-  {
-    std::ofstream out(script, std::ios::binary | std::ios::trunc);
-    auto reader = source.open("script.sql");
-    uint8_t buffer[1 << 16];
-    while (size_t n = reader->read(buffer, sizeof buffer)) out.write(reinterpret_cast<char*>(buffer), static_cast<std::streamsize>(n));
-  }
-  SubprocessResult result = run_subprocess(
-      {option(target, "java", "java"), "-cp", h2_jar(target), "org.h2.tools.RunScript", "-url",
-       "jdbc:h2:" + target.database, "-user", target.user, "-password", target.password, "-script", script.string()},
-      {}, [](ByteView) {});
-  fs::remove(script);
+  // A script: replay it into a new database with H2's RunScript, streamed through a FIFO.
+  auto reader = source.open("script.sql");
+  H2ToolRun tool;
+  SubprocessResult result = tool.run(
+      target, "org.h2.tools.RunScript",
+      {"-url", "jdbc:h2:" + target.database, "-user", target.user, "-password", target.password, "-script", tool.fifo()},
+      false, [&](int fd) {
+        std::vector<uint8_t> buffer(1 << 16);
+        while (size_t n = reader->read(buffer.data(), buffer.size())) {
+          for (size_t done = 0; done < n;) {
+            ssize_t written = ::write(fd, buffer.data() + done, n - done);
+            if (written < 0 && errno == EINTR) continue;
+            if (written < 0) return;  // the tool stopped reading: its exit code says why
+            done += static_cast<size_t>(written);
+          }
+        }
+      });
   if (result.exit_code != 0)
     throw Error("H2 RunScript into " + target.database + " failed (exit " + std::to_string(result.exit_code) +
                 "): " + result.stderr_tail);
