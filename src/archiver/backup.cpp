@@ -4,6 +4,8 @@
 // every file below them is done, bottom-up, after the walk.
 #include "archiver/backup.hpp"
 
+#include "archiver/exclude.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -102,11 +104,7 @@ class Walker {
 };
 
 bool Walker::excluded(const std::string& path, const std::string& name) const {
-  for (const std::string& pattern : options_.excludes) {
-    const std::string& subject = pattern.find('/') != std::string::npos ? path : name;
-    if (fnmatch(pattern.c_str(), subject.c_str(), 0) == 0) return true;
-  }
-  return false;
+  return is_excluded(options_.excludes, path, name);
 }
 
 std::optional<Tree> Walker::parent_tree_of(const std::optional<Id>& subtree) {

@@ -14,6 +14,7 @@ namespace obkeep::archiver {
 struct ReplaceResult {
   RestoreResult restore;
   std::string rollback;  // where the old tree now is ("" when there was none)
+  size_t kept_excluded = 0;  // entries the snapshot excluded, carried over from the old tree
 };
 
 // `path` is the absolute path of a directory saved in `snapshot`. Throws Error, leaving

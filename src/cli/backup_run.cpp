@@ -62,6 +62,7 @@ PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Re
   if (options.parent) snapshot.parent = options.parent->id;
   snapshot.paths = result.paths;
   snapshot.tags = tags;
+  snapshot.excludes = excludes;
   snapshot.hostname = hostname();
   snapshot.username = username();
   snapshot.program_version = std::string("obkeep ") + OBKEEP_VERSION;

@@ -61,12 +61,15 @@ void add_restore_command(CLI::App& app, Context& context) {
                                       {"replaced", path}, {"rollback", replaced.rollback},
                                       {"files_restored", replaced.restore.files},
                                       {"files_verified", replaced.restore.verified_files},
+                                      {"kept_excluded", replaced.kept_excluded},
                                       {"bytes_restored", replaced.restore.bytes}}
                            .dump()
                     << "\n";
         } else if (!global.quiet) {
           std::cout << "replaced " << path << " with snapshot " << snapshot.id.short_hex() << " ("
                     << replaced.restore.files << " files verified)\n";
+          if (replaced.kept_excluded)
+            std::cout << "kept " << replaced.kept_excluded << " entries the backup excludes (H2 files, logs…) from the current tree\n";
           if (!replaced.rollback.empty()) std::cout << "the previous tree is kept at " << replaced.rollback << "\n";
         }
         return 0;

@@ -10,10 +10,10 @@ namespace obkeep::deploy {
 std::vector<std::string> default_excludes(const std::string& set) {
   // Live H2 files belong to the databases set, which copies them only when they are
   // consistent; a plain file copy of a running database could not be trusted. The lock
-  // and trace files are transient.
+  // and trace files are transient; rollback and staging directories are obkeep's own.
   if (set == "artifacts" || set == "instance")
     return {"*.lock.db", "*.trace.db", "*.trace.db.old", "*/repository/database/*.h2.db",
-            "*/repository/database/*.mv.db", "wso2carbon.pid"};
+            "*/repository/database/*.mv.db", "wso2carbon.pid", "*.obkeep-rollback-*", ".*.obkeep-staging-*"};
   return {};
 }
 

@@ -71,9 +71,9 @@ class Reader {
     if (!node) return std::nullopt;
     if (!node->is_string()) fail(*node, where + "." + key, "must be a duration such as \"15m\"");
     try {
-      return parse_duration(*node->value<std::string>(), where + "." + key);
+      return parse_duration(*node->value<std::string>(), "");
     } catch (const Error& e) {
-      fail(*node, where + "." + key, e.what());
+      fail(*node, where + "." + key, std::string(e.what()).substr(2));  // without the empty "where: "
     }
   }
 

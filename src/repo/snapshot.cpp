@@ -27,6 +27,7 @@ json Snapshot::to_json() const {
               {"tags", tags},                    {"hostname", hostname},      {"username", username},
               {"program_version", program_version}, {"summary", summary}};
   if (parent) out["parent"] = parent->hex();
+  if (!excludes.empty()) out["excludes"] = excludes;
   return out;
 }
 
@@ -39,6 +40,7 @@ Snapshot Snapshot::from_json(const json& in, const Id& id) {
     if (in.contains("parent")) snapshot.parent = Id::from_hex(in.at("parent").get<std::string>());
     snapshot.paths = in.at("paths").get<std::vector<std::string>>();
     snapshot.tags = in.value("tags", std::vector<std::string>{});
+    snapshot.excludes = in.value("excludes", std::vector<std::string>{});
     snapshot.hostname = in.value("hostname", "");
     snapshot.username = in.value("username", "");
     snapshot.program_version = in.value("program_version", "");

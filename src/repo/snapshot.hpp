@@ -20,6 +20,7 @@ struct Snapshot {
   std::optional<Id> parent;
   std::vector<std::string> paths;
   std::vector<std::string> tags;
+  std::vector<std::string> excludes;  // patterns the backup left out (kept on in-place restores)
   std::string hostname;
   std::string username;
   std::string program_version;
