@@ -79,7 +79,9 @@ class Walker {
       : repository_(repository),
         options_(options),
         progress_(progress),
-        pool_(options.workers ? options.workers : ThreadPool::default_workers(), 64) {}
+        // Two readers per core: while one waits for the disk the other chunks and hashes;
+        // encoding is bounded by the repository's pack writers (one per core).
+        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64) {}
 
   BackupResult run();
 
@@ -129,7 +131,8 @@ FileOutcome Walker::save_file(const std::string& path, const Node& node) {
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   struct stat before {}, after {};
   fstat(fd, &before);
-  ChunkedWriter writer(repository_, repository_.chunker());
+  thread_local Bytes buffer;
+  ChunkedWriter writer(repository_, repository_.chunker(), &buffer);
   try {
     writer.write_from_fd(fd, path);
     writer.close();

@@ -17,7 +17,7 @@ struct BackupOptions {
   std::vector<std::string> excludes;  // glob patterns: with "/" matched against the full path, else the name
   std::optional<repo::Snapshot> parent;
   bool force = false;  // reread files even when their metadata is unchanged
-  unsigned workers = 0;  // 0: one per core
+  unsigned workers = 0;  // reader threads; 0: two per core
 };
 
 struct BackupProgress {

@@ -11,8 +11,8 @@
 
 namespace obkeep::archiver {
 
-ChunkedWriter::ChunkedWriter(repo::Repository& repository, const Chunker& chunker)
-    : repository_(repository), chunker_(chunker) {}
+ChunkedWriter::ChunkedWriter(repo::Repository& repository, const Chunker& chunker, Bytes* reusable_buffer)
+    : repository_(repository), chunker_(chunker), buffer_(reusable_buffer ? *reusable_buffer : own_buffer_) {}
 
 void ChunkedWriter::cut(bool at_end) {
   const Chunker& chunker = chunker_;

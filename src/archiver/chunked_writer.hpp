@@ -20,8 +20,10 @@ class SourceReadError : public Error {
 // and saves each as a data blob as soon as it is complete.
 class ChunkedWriter : public ByteWriter {
  public:
-  // `chunker` is the repository's file chunker or its dump chunker.
-  ChunkedWriter(repo::Repository& repository, const Chunker& chunker);
+  // `chunker` is the repository's file chunker or its dump chunker. `reusable_buffer`, when
+  // given, is used instead of a buffer of our own, so a worker thread that backs up many
+  // files allocates (and page-faults) its buffer once.
+  ChunkedWriter(repo::Repository& repository, const Chunker& chunker, Bytes* reusable_buffer = nullptr);
   void write(ByteView data) override;
   void close() override;
   // Reads a file descriptor to its end straight into the buffer (no extra copy).
@@ -36,7 +38,8 @@ class ChunkedWriter : public ByteWriter {
 
   repo::Repository& repository_;
   const Chunker& chunker_;
-  Bytes buffer_;
+  Bytes own_buffer_;
+  Bytes& buffer_;
   size_t begin_ = 0, end_ = 0;
   std::vector<Id> content_;
   uint64_t size_ = 0;

@@ -9,6 +9,9 @@ namespace {
 const uint8_t header_associated = 'H';
 }
 
+// Room for a full pack plus the largest blob that can push it over, so it never reallocates.
+PackWriter::PackWriter(const crypto::Key256& key) : key_(key) { data_.reserve(target_pack_size + 9 * 1024 * 1024); }
+
 void PackWriter::add(BlobType type, const Id& id, ByteView plaintext) {
   uint32_t offset = static_cast<uint32_t>(data_.size());
   size_t stored = encode_blob(key_, type, plaintext, data_);
@@ -27,15 +30,17 @@ Bytes encode_pack_header(const std::vector<PackedBlob>& blobs) {
   return header;
 }
 
-Bytes PackWriter::finish() {
+ByteView PackWriter::finish() {
   Bytes header = encode_pack_header(blobs_);
   size_t before = data_.size();
   crypto::seal_append(key_, header, ByteView(&header_associated, 1), data_);
   put_u32le(data_, static_cast<uint32_t>(data_.size() - before));
-  Bytes pack;
-  pack.swap(data_);
+  return ByteView(data_.data(), data_.size());
+}
+
+void PackWriter::reset() {
+  data_.clear();  // keeps the capacity
   blobs_.clear();
-  return pack;
 }
 
 std::vector<PackedBlob> decode_pack_header(ByteView plaintext, uint64_t pack_size) {

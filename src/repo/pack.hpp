@@ -21,16 +21,18 @@ constexpr size_t pack_header_entry_size = 1 + 4 + 4 + 32;
 constexpr size_t target_pack_size = 16 * 1024 * 1024;
 
 // Accumulates blobs in memory; finish() appends the header and returns the pack bytes.
+// The buffer is reserved once and reused for every pack the writer makes.
 class PackWriter {
  public:
-  explicit PackWriter(const crypto::Key256& key) : key_(key) {}
+  explicit PackWriter(const crypto::Key256& key);
   void add(BlobType type, const Id& id, ByteView plaintext);
   size_t size() const { return data_.size(); }
   size_t count() const { return blobs_.size(); }
   bool full() const { return data_.size() >= target_pack_size; }
   const std::vector<PackedBlob>& blobs() const { return blobs_; }
-  // Appends the sealed header and its length; the writer is then empty again.
-  Bytes finish();
+  // Appends the sealed header and its length; the view is valid until reset().
+  ByteView finish();
+  void reset();
 
  private:
   const crypto::Key256& key_;

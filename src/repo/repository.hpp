@@ -1,10 +1,13 @@
 // The Repository facade: keys, config, blobs in packs, the index and sealed objects.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -93,6 +96,7 @@ class Repository {
  private:
   Repository(std::unique_ptr<storage::Backend> backend, MasterKey key, RepositoryConfig config);
   std::unique_ptr<PackWriter> take_writer();
+  void return_writer(std::unique_ptr<PackWriter> writer);
   void upload_pack(PackWriter& writer);
   void write_pending_index();
 
@@ -110,6 +114,9 @@ class Repository {
   std::mutex save_mutex_;  // guards the fields below
   std::unordered_set<Id, IdHash> in_flight_;
   std::vector<std::unique_ptr<PackWriter>> idle_writers_;
+  std::condition_variable writer_returned_;
+  size_t writers_created_ = 0;
+  size_t max_writers_ = std::max(2u, std::thread::hardware_concurrency());
   std::vector<IndexFile::Pack> unindexed_packs_;
   std::vector<IndexFile::Pack> written_packs_;
   std::vector<Id> written_index_files_;
