@@ -60,6 +60,7 @@ struct Entry {
 struct DirectoryBuild {
   std::vector<Entry> entries;
   std::optional<Id> parent_subtree;
+  std::optional<Tree> parent_tree;  // loaded while walking; lets an unchanged tree skip re-encoding
 };
 
 bool same_file(const Node& now, const Node& before) {
@@ -224,11 +225,11 @@ bool Walker::walk_directory(const std::string& path, DirectoryBuild& build) {
     names.emplace_back(entry->d_name);
   }
   std::sort(names.begin(), names.end());
-  std::optional<Tree> parent = parent_tree_of(build.parent_subtree);
+  build.parent_tree = parent_tree_of(build.parent_subtree);
   for (const std::string& name : names) {
     std::string child = path == "/" ? "/" + name : path + "/" + name;
     if (excluded(child, name)) continue;
-    add_entry(build, parent, dirfd(directory), child, name);
+    add_entry(build, build.parent_tree, dirfd(directory), child, name);
   }
   closedir(directory);
   return true;
@@ -261,6 +262,13 @@ Id Walker::finish_directory(DirectoryBuild& build) {
     tree.nodes.push_back(std::move(entry.node));
   }
   build.entries.clear();
+  // Most directories of a repeated backup are unchanged: the parent's tree blob is then the
+  // same blob, and encoding and hashing it again would only confirm that.
+  if (build.parent_tree && build.parent_subtree && build.parent_tree->nodes == tree.nodes) {
+    build.parent_tree.reset();
+    return *build.parent_subtree;
+  }
+  build.parent_tree.reset();
   return save_tree(repository_, std::move(tree));
 }
 

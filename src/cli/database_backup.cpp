@@ -59,11 +59,12 @@ json report_json(const db::BackupReport& report) {
 }
 
 DatabaseBackupOutcome backup_database(repo::Repository& repository, const deploy::Database& database,
-                                      const std::vector<std::string>& tags, int jobs) {
+                                      const std::vector<std::string>& tags, int jobs, const std::string& engine_override) {
   auto start = std::chrono::steady_clock::now();
   int64_t start_time = now_unix_nanos();
   std::string engine_name;
   db::ConnectionInfo info = connection_for(database, engine_name);
+  if (!engine_override.empty()) engine_name = engine_override;
   auto engine = db::make_engine(engine_name);
   db::RepositoryDumpSink sink(repository);
   uint64_t stored_before = repository.statistics().bytes_stored;

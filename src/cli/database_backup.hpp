@@ -23,8 +23,9 @@ struct DatabaseBackupOutcome {
   double duration_s = 0;
 };
 
+// `engine` overrides the engine discovery chose (postgresql-base: a physical base backup).
 DatabaseBackupOutcome backup_database(repo::Repository& repository, const deploy::Database& database,
-                                      const std::vector<std::string>& tags, int jobs);
+                                      const std::vector<std::string>& tags, int jobs, const std::string& engine = "");
 
 nlohmann::json report_json(const db::BackupReport& report);
 

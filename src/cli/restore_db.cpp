@@ -1,8 +1,13 @@
 // `obkeep restore-db SNAPSHOT --config FILE --database NAME --to JDBC_URL`: restore one
 // database's backup into the database the URL names (created when absent).
+// `--to-datadir DIR [--until TIME]`: restore a PostgreSQL base backup into a new data
+// directory that replays archived WAL up to TIME when the server starts.
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/common.hpp"
 #include "cli/database_backup.hpp"
@@ -11,39 +16,119 @@
 #include "deploy/jdbc_url.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
+#include "util/host.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::cli {
 
+namespace {
+
+struct Options {
+  std::string snapshot = "latest", config, database, to, user, password_file, until, datadir, stanza = "main";
+  int jobs = 2;
+  bool drop_existing = false;
+};
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// A base backup into a new data directory, set up so that the server, when started,
+// replays the archived WAL through `obkeep wal-fetch` up to --until and promotes.
+int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
+                          const Options& options) {
+  if (database.engine != deploy::Engine::postgresql)
+    throw Error("--to-datadir is for PostgreSQL; " + database.display_name() + " is " + deploy::to_string(database.engine));
+  int64_t until = INT64_MAX;
+  if (!options.until.empty()) {
+    try {
+      until = parse_rfc3339(options.until);
+    } catch (const Error&) {
+      throw Error("--until: not an RFC 3339 time: " + options.until + " (e.g. 2026-11-25T14:03:00Z)", ExitCode::usage);
+    }
+  }
+  std::vector<std::string> tags = {"database=" + database.id, "engine=postgresql-base"};
+  std::optional<repo::Snapshot> base;
+  if (options.snapshot == "latest") {
+    for (repo::Snapshot& snapshot : repo::list_snapshots(repository))  // oldest first
+      if (snapshot.has_tag(tags[0]) && snapshot.has_tag(tags[1]) && snapshot.time_ns <= until) base = std::move(snapshot);
+    if (!base)
+      throw Error("no base backup of " + database.display_name() +
+                  (options.until.empty() ? "" : " taken before " + options.until) + " (obkeep base-backup takes one)");
+  } else {
+    base = repo::find_snapshot(repository, options.snapshot, tags);
+    if (!base->has_tag(tags[1])) throw Error("snapshot " + base->id.short_hex() + " is not a base backup");
+  }
+  if (global.password_file.empty())
+    throw Error("point-in-time recovery needs [repository] password_file in the config (or --password-file): the "
+                "server's restore_command opens the repository with it");
+  std::string repository_url = global.repository;
+  if (repository_url.find("://") == std::string::npos) repository_url = std::filesystem::absolute(repository_url).string();
+  std::string command = shell_quote(std::filesystem::read_symlink("/proc/self/exe").string()) + " -r " +
+                        shell_quote(repository_url) + " --password-file " +
+                        shell_quote(std::filesystem::absolute(global.password_file).string()) + " -q wal-fetch --stanza " +
+                        shell_quote(options.stanza) + " %f %p";
+  db::RestoreOptions restore;
+  restore.data_directory = std::filesystem::absolute(options.datadir).string();
+  restore.restore_command = command;
+  if (!options.until.empty()) {
+    // PostgreSQL's own form, in UTC: "2026-11-25 14:03:00.123456+00".
+    time_t seconds = static_cast<time_t>(until / 1000000000);
+    struct tm utc {};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    size_t n = strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
+    snprintf(text + n, sizeof text - n, ".%06lld+00", static_cast<long long>(until % 1000000000 / 1000));
+    restore.recovery_target_time = text;
+  }
+  db::RepositoryDumpSource dump(repository, base->tree);
+  db::make_engine("postgresql-base")->restore(dump, db::ConnectionInfo{}, restore);
+  if (!global.quiet)
+    std::cout << "restored base backup " << base->id.short_hex() << " of " << database.display_name() << " into "
+              << restore.data_directory << "; when started, PostgreSQL replays archived WAL (stanza " << options.stanza
+              << ") " << (options.until.empty() ? "to its end" : "up to " + options.until + " and promotes") << "\n";
+  return 0;
+}
+
+}  // namespace
+
 void add_restore_db_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("restore-db", "restore a database backup into a database");
-  struct Options {
-    std::string snapshot = "latest", config, database, to, user, password_file, until;
-    int jobs = 2;
-    bool drop_existing = false;
-  };
   auto options = std::make_shared<Options>();
   command->add_option("snapshot", options->snapshot, "snapshot id, prefix, or latest (the newest of that database)");
   command->add_option("--config", options->config, "deployment config (obkeep.toml)")->required();
   command->add_option("--database", options->database, "datasource name (WSO2AM_DB) or database as discover lists it")->required();
-  command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)")->required();
+  command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)");
+  command->add_option("--to-datadir", options->datadir, "PostgreSQL: a new data directory for a base backup and WAL replay");
+  command->add_option("--stanza", options->stanza, "with --to-datadir: the WAL archive's stanza (default main)");
   command->add_option("--user", options->user, "target user (default: the source datasource's)");
   command->add_option("--password-file", options->password_file, "target password (default: the source datasource's)");
   command->add_option("--jobs", options->jobs, "parallel workers")->check(CLI::Range(1, 64));
   command->add_flag("--drop-existing", options->drop_existing, "replace a target database that already has tables");
-  command->add_option("--until", options->until, "point in time (RFC 3339) to recover to");
+  command->add_option("--until", options->until, "with --to-datadir: point in time (RFC 3339) to recover to");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      if (!options->until.empty())
-        throw Error("--until: point-in-time recovery needs a WAL archive, which this version of obkeep does not keep yet");
+      if (options->to.empty() == options->datadir.empty())
+        throw Error("restore-db needs --to JDBC_URL (a logical restore) or --to-datadir DIR (PostgreSQL point in time)",
+                    ExitCode::usage);
+      if (!options->until.empty() && options->datadir.empty())
+        throw Error("--until needs --to-datadir: point-in-time recovery replays WAL into a new data directory", ExitCode::usage);
       DeploymentContext deployment = load_deployment(context.global, options->config);
       const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
       auto repository = open_repository(deployment.global);
       repo::RepositoryLock lock(*repository, false);
       repository->load_index();
-      repo::Snapshot snapshot = repo::find_snapshot(*repository, options->snapshot, {"database=" + database.id});
+      if (!options->datadir.empty())
+        return restore_point_in_time(deployment.global, database, *repository, *options);
+      std::vector<std::string> wanted = {"database=" + database.id};
+      if (database.engine == deploy::Engine::postgresql) wanted.push_back("engine=postgresql");  // not a base backup
+      repo::Snapshot snapshot = repo::find_snapshot(*repository, options->snapshot, wanted);
       if (!snapshot.has_tag("database=" + database.id))
         throw Error("snapshot " + snapshot.id.short_hex() + " is not a backup of " + database.display_name());
+      if (snapshot.has_tag("engine=postgresql-base"))
+        throw Error("snapshot " + snapshot.id.short_hex() + " is a base backup: restore it with --to-datadir");
       std::string engine_name;
       db::ConnectionInfo source = connection_for(database, engine_name);
       deploy::JdbcUrl url = deploy::parse_jdbc_url(options->to, std::filesystem::current_path().string());

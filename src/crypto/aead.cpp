@@ -35,9 +35,11 @@ Key256 random_key() {
   return key;
 }
 
-void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out) {
+void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, Bytes& out) {
+  size_t plaintext_size = 0;
+  for (ByteView part : parts) plaintext_size += part.size();
   size_t start = out.size();
-  out.resize(start + nonce_size + plaintext.size() + tag_size);
+  out.resize(start + nonce_size + plaintext_size + tag_size);
   uint8_t* nonce = out.data() + start;
   uint8_t* ciphertext = nonce + nonce_size;
   random_bytes(nonce, nonce_size);
@@ -45,11 +47,20 @@ void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Byt
   int length = 0;
   bool ok = EVP_EncryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) == 1 &&
             (associated.empty() ||
-             EVP_EncryptUpdate(context.get(), nullptr, &length, associated.data(), static_cast<int>(associated.size())) == 1) &&
-            EVP_EncryptUpdate(context.get(), ciphertext, &length, plaintext.data(), static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(context.get(), ciphertext + length, &length) == 1 &&
-            EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, tag_size, ciphertext + plaintext.size()) == 1;
+             EVP_EncryptUpdate(context.get(), nullptr, &length, associated.data(), static_cast<int>(associated.size())) == 1);
+  size_t done = 0;
+  for (ByteView part : parts) {
+    if (!ok || part.empty()) continue;
+    ok = EVP_EncryptUpdate(context.get(), ciphertext + done, &length, part.data(), static_cast<int>(part.size())) == 1;
+    done += static_cast<size_t>(length);
+  }
+  ok = ok && EVP_EncryptFinal_ex(context.get(), ciphertext + done, &length) == 1 &&
+       EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, tag_size, ciphertext + plaintext_size) == 1;
   if (!ok) throw Error("OpenSSL failed: AES-256-GCM encryption");
+}
+
+void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out) {
+  seal_append(key, {plaintext}, associated, out);
 }
 
 Bytes seal(const Key256& key, ByteView plaintext, ByteView associated) {

@@ -1,6 +1,8 @@
 // Authenticated encryption of every stored object: AES-256-GCM with a random 96-bit nonce.
 #pragma once
 
+#include <initializer_list>
+
 #include <array>
 #include <cstdint>
 
@@ -18,6 +20,8 @@ constexpr size_t seal_overhead = nonce_size + tag_size;
 Bytes seal(const Key256& key, ByteView plaintext, ByteView associated = {});
 // Appends the sealed form to `out` (saves a copy for pack writing).
 void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out);
+// The same, sealing the concatenation of `parts` without copying them together first.
+void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, Bytes& out);
 // Throws IntegrityError when the data was not sealed under this key and `associated`.
 Bytes open(const Key256& key, ByteView sealed, ByteView associated = {});
 

@@ -4,6 +4,7 @@
 #include "db/h2/h2_engine.hpp"
 #include "db/hook/hook_engine.hpp"
 #include "db/mariadb/mariadb_engine.hpp"
+#include "db/postgres/postgres_base_engine.hpp"
 #include "db/postgres/postgres_engine.hpp"
 #include "util/error.hpp"
 
@@ -18,6 +19,7 @@ std::unique_ptr<Engine> make_engine(const std::string& engine) {
   if (engine == "h2") return std::make_unique<H2Engine>();
   if (engine == "hook") return std::make_unique<HookEngine>();
   if (engine == "postgresql") return std::make_unique<PostgresEngine>();
+  if (engine == "postgresql-base") return std::make_unique<PostgresBaseEngine>();
   if (engine == "mysql") return std::make_unique<MariadbEngine>();
   throw Error("obkeep cannot back up databases of engine '" + engine + "' natively; configure a backup_command");
 }

@@ -47,6 +47,10 @@ struct RestoreOptions {
   int jobs = 2;
   bool create_database = true;  // create the target database when absent
   bool drop_existing = false;   // replace a target database that has tables
+  // Physical restores (a PostgreSQL base backup) write a data directory instead.
+  std::string data_directory;
+  std::string restore_command;       // how the server fetches archived WAL
+  std::string recovery_target_time;  // empty: recover to the end of the archive
 };
 
 struct RestoreReport {

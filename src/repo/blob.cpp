@@ -16,6 +16,7 @@ constexpr uint8_t stored_zstd = 1;
 constexpr size_t sample_size = 64 * 1024;
 constexpr int sample_level = 1;
 constexpr int compression_level = 3;
+constexpr int tree_compression_level = 9;
 
 struct CompressionContexts {
   ZSTD_CCtx* compress = ZSTD_createCCtx();
@@ -52,26 +53,21 @@ const uint8_t* associated_of(BlobType type) {
 const char* to_string(BlobType type) { return type == BlobType::tree ? "tree" : "data"; }
 
 size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext, Bytes& out) {
-  thread_local Bytes scratch, framed;
-  framed.clear();
+  thread_local Bytes scratch, compressed;  // grown once per thread, never shrunk or zeroed again
+  size_t before = out.size();
+  ByteView associated(associated_of(type), 1);
   if (worth_compressing(plaintext, scratch)) {
-    framed.resize(1 + ZSTD_compressBound(plaintext.size()));
-    size_t n = ZSTD_compressCCtx(contexts().compress, framed.data() + 1, framed.size() - 1, plaintext.data(),
-                                 plaintext.size(), compression_level);
+    size_t bound = ZSTD_compressBound(plaintext.size());
+    if (compressed.size() < bound) compressed.resize(bound);
+    // Trees are small and read on every restore and diff: worth a stronger level.
+    int level = type == BlobType::tree ? tree_compression_level : compression_level;
+    size_t n = ZSTD_compressCCtx(contexts().compress, compressed.data(), bound, plaintext.data(), plaintext.size(), level);
     if (!ZSTD_isError(n) && n < plaintext.size()) {
-      framed[0] = stored_zstd;
-      framed.resize(1 + n);
-    } else {
-      framed.clear();
+      crypto::seal_append(key, {ByteView(&stored_zstd, 1), ByteView(compressed.data(), n)}, associated, out);
+      return out.size() - before;
     }
   }
-  if (framed.empty()) {
-    framed.reserve(1 + plaintext.size());
-    framed.push_back(stored_raw);
-    framed.insert(framed.end(), plaintext.begin(), plaintext.end());
-  }
-  size_t before = out.size();
-  crypto::seal_append(key, framed, ByteView(associated_of(type), 1), out);
+  crypto::seal_append(key, {ByteView(&stored_raw, 1), plaintext}, associated, out);
   return out.size() - before;
 }
 

@@ -36,6 +36,7 @@ struct Node {
 
   nlohmann::json to_json() const;
   static Node from_json(const nlohmann::json& json);  // throws IntegrityError
+  bool operator==(const Node&) const = default;
 };
 
 // Strings that are not valid UTF-8 are stored base64-encoded under another key.

@@ -1,6 +1,8 @@
 // libpq wrapper.
 #include "db/postgres/pg_connection.hpp"
 
+#include <filesystem>
+
 #include "util/error.hpp"
 
 namespace obkeep::db {
@@ -71,6 +73,15 @@ std::vector<std::vector<std::string>> PgConnection::query(const std::string& sql
       rows[static_cast<size_t>(r)].push_back(PQgetisnull(result, r, c) ? "" : PQgetvalue(result, r, c));
   PQclear(result);
   return rows;
+}
+
+std::string pg_bin(const ConnectionInfo& info, const std::string& tool) {
+  if (auto it = info.options.find("pg_bin"); it != info.options.end()) return it->second + "/" + tool;
+  for (const char* version : {"17", "16", "15"}) {
+    std::string path = std::string("/usr/lib/postgresql/") + version + "/bin/" + tool;
+    if (std::filesystem::exists(path)) return path;
+  }
+  return tool;
 }
 
 }  // namespace obkeep::db

@@ -32,4 +32,8 @@ class PgConnection {
 
 std::string quote_identifier(const std::string& name);
 
+// The path of a PostgreSQL client program (pg_dump, pg_basebackup): the `pg_bin` option,
+// else the newest Debian installation, else PATH.
+std::string pg_bin(const ConnectionInfo& info, const std::string& tool);
+
 }  // namespace obkeep::db

@@ -34,15 +34,6 @@ struct Table {
   std::string qualified() const { return quote_identifier(schema) + "." + quote_identifier(name); }
 };
 
-std::string pg_bin(const ConnectionInfo& info, const std::string& tool) {
-  if (auto it = info.options.find("pg_bin"); it != info.options.end()) return it->second + "/" + tool;
-  for (const char* version : {"17", "16", "15"}) {
-    std::string path = std::string("/usr/lib/postgresql/") + version + "/bin/" + tool;
-    if (std::filesystem::exists(path)) return path;
-  }
-  return tool;
-}
-
 // pg_dump's plain output may carry psql meta-commands (\restrict …), which are not SQL.
 std::string strip_meta_commands(const std::string& sql) {
   std::string out;

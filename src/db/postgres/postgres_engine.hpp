@@ -1,5 +1,5 @@
 // PostgreSQL: a logical backup consistent as of one instant (workers share one exported
-// snapshot), tables streamed with COPY in primary-key order; restore in parallel.
+// snapshot), tables streamed with COPY in physical order; restore in parallel.
 #pragma once
 
 #include "db/engine.hpp"

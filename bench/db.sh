@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Database benchmark: obkeep's consistent PostgreSQL and MariaDB backups and restores against
+# pg_dump -Fd -j2 / pg_restore -j2, mariadb-dump --single-transaction / mariadb, and
+# mydumper / myloader, on the same Open-Banking-like database in one run; then what a
+# second backup stores after ~1% of the rows change.
+# usage: bench/db.sh [--rows N] [--work DIR] [--engines postgres,mariadb] [--obkeep PATH]
+# --rows is the number of consents (and of tokens); 1,200,000 makes about 1 GB per engine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+rows=300000 work=/tmp/obkeep-dbbench engines=postgres,mariadb obkeep_bin=$root/build/obkeep
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rows) rows=$2; shift ;;
+    --work) work=$2; shift ;;
+    --engines) engines=$2; shift ;;
+    --obkeep) obkeep_bin=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v mydumper >/dev/null && [ -x /usr/bin/time ] || "$root/scripts/setup.sh" --no-build --bench
+rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
+export OBKEEP_PASSWORD=bench
+results=$work/results.tsv
+: >"$results"
+servers=()
+cleanup() { for s in "${servers[@]}"; do eval "$s" || true; done; }
+trap cleanup EXIT
+
+# measure ENGINE TOOL STEP CMD...: seconds and peak RSS of CMD, after dropping caches.
+measure() {
+  local engine=$1 tool=$2 step=$3; shift 3
+  sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+  if ! /usr/bin/time -f "%e %M" "$@" >"$work/last.out" 2>"$work/last.err"; then
+    echo "$engine $tool $step failed:" >&2; tail -n 5 "$work/last.err" >&2; exit 1
+  fi
+  local out; out=$(tail -n 1 "$work/last.err")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$engine" "$tool" "$step" "${out% *}" "${out#* }" >>"$results"
+  echo "$engine $tool $step: ${out% *}s, ${out#* } KiB" >&2
+}
+record() { printf '%s\t%s\t%s\t%s\t0\n' "$@" >>"$results"; }
+
+config() { # ENGINE URL USER PASSWORD: a home naming the database, and obkeep.toml for it
+  local home=$work/$1-home
+  mkdir -p "$home/repository/conf/datasources"
+  cat >"$home/repository/conf/datasources/open-banking-datasources.xml" <<XML
+<datasources-configuration><datasources><datasource><name>WSO2_OPEN_BANKING_DB</name>
+<definition type="RDBMS"><configuration><url>$2</url><username>$3</username><password>$4</password>
+</configuration></definition></datasource></datasources></datasources-configuration>
+XML
+  printf '[repository]\nurl = "%s"\n[deployment]\nhomes = ["%s"]\n' "$work/$1-repo" "$home" >"$work/$1.toml"
+  "$obkeep_bin" -r "$work/$1-repo" init >/dev/null
+}
+added() { # ENGINE: bytes the newest database snapshot added
+  "$obkeep_bin" -r "$work/$1-repo" snapshots --json | python3 -c "import json, sys; print(json.load(sys.stdin)[-1]['summary']['bytes_added'])"
+}
+
+postgres() {
+  local pg=$work/pg
+  bash "$root/tests/servers/postgres.sh" start "$pg" "max_wal_size = 4GB" "checkpoint_timeout = 30min"
+  servers+=("bash '$root/tests/servers/postgres.sh' stop '$pg'")
+  local port; port=$(cat "$pg/port")
+  export PGPASSWORD=$(cat "$pg/password") PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
+  psql -X -q -c "CREATE DATABASE ob"
+  python3 "$root/tests/db/ob_data.py" schema postgres | psql -X -q -d ob
+  echo "generating $rows consents and tokens in PostgreSQL..." >&2
+  psql -X -q -d ob <<SQL
+INSERT INTO UK_ACCOUNT_INITIATION
+  SELECT gen_random_uuid()::text,
+         jsonb_build_object('Data', jsonb_build_object('Permissions', jsonb_build_array('ReadAccountsDetail', 'ReadBalances'),
+                            'ExpirationDateTime', (now() + random() * interval '365 days')::text), 'Risk', '{}'::jsonb,
+                            'Nonce', md5(random()::text) || md5(random()::text)),
+         (random() * 1e9)::bigint, (ARRAY['Authorised', 'AwaitingAuthorisation', 'Revoked'])[1 + floor(random() * 3)::int],
+         'client-' || floor(random() * 50)::int, now() - random() * interval '300 days', 'v3.1'
+  FROM generate_series(1, $rows);
+INSERT INTO UK_ACCOUNT_CONSENT_BINDING
+  SELECT 'user' || floor(random() * 1e6)::int || '@carbon.super', ID, 'ACC-' || md5(random()::text), (random() * 1e9)::bigint, 'redirect'
+  FROM UK_ACCOUNT_INITIATION WHERE STATUS = 'Authorised';
+INSERT INTO IDN_OAUTH2_ACCESS_TOKEN
+  SELECT gen_random_uuid()::text, md5(random()::text) || md5(random()::text), md5(random()::text) || md5(random()::text),
+         floor(random() * 100)::int, 'user' || floor(random() * 1e6)::int, -1234, now() - random() * interval '30 days',
+         3600000, 'ACTIVE', random() < 0.9, NULL
+  FROM generate_series(1, $rows);
+INSERT INTO IDN_OAUTH2_ACCESS_TOKEN_SCOPE SELECT TOKEN_ID, 'accounts', -1234 FROM IDN_OAUTH2_ACCESS_TOKEN;
+INSERT INTO REG_CONTENT (REG_CONTENT_DATA, REG_TENANT_ID)
+  SELECT decode(string_agg(md5(random()::text || g::text), ''), 'hex'), -1234
+  FROM generate_series(1, $rows / 20) r, generate_series(1, 64) g GROUP BY r;
+VACUUM ANALYZE;
+SQL
+  record postgres data bytes "$(psql -X -At -d ob -c "SELECT pg_database_size('ob')")"
+  config postgres "jdbc:postgresql://127.0.0.1:$port/ob" postgres "$PGPASSWORD"
+
+  measure postgres obkeep backup "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
+  record postgres obkeep stored "$(added postgres)"
+  measure postgres pg_dump backup pg_dump -Fd -j2 -f "$work/pgdump" ob
+  record postgres pg_dump stored "$(du -sb "$work/pgdump" | cut -f1)"
+  measure postgres obkeep restore "$obkeep_bin" restore-db latest --config "$work/postgres.toml" \
+    --database WSO2_OPEN_BANKING_DB --to "jdbc:postgresql://127.0.0.1:$port/restored_obkeep" --jobs 2
+  psql -X -q -c "CREATE DATABASE restored_pg"
+  measure postgres pg_restore restore pg_restore -j2 -d restored_pg "$work/pgdump"
+  for db in restored_obkeep restored_pg; do
+    [ "$(psql -X -At -d $db -c "SELECT count(*) FROM UK_ACCOUNT_INITIATION")" = "$rows" ] || { echo "$db is incomplete" >&2; exit 1; }
+  done
+
+  # ~1% of the rows change the way an Open Banking database changes: new consents and
+  # tokens (0.5%), and status changes of the most recent consents (0.5%).
+  local n=$((rows / 200))
+  psql -X -q -d ob <<SQL
+INSERT INTO UK_ACCOUNT_INITIATION SELECT gen_random_uuid()::text, '{"Data": {}}'::jsonb || jsonb_build_object('Nonce', md5(random()::text)),
+  (random() * 1e9)::bigint, 'AwaitingAuthorisation', 'client-1', now(), 'v3.1' FROM generate_series(1, $n);
+INSERT INTO IDN_OAUTH2_ACCESS_TOKEN SELECT gen_random_uuid()::text, md5(random()::text), md5(random()::text), 1, 'user1', -1234,
+  now(), 3600000, 'ACTIVE', true, NULL FROM generate_series(1, $n);
+UPDATE UK_ACCOUNT_INITIATION SET STATUS = 'Revoked' WHERE ctid IN
+  (SELECT ctid FROM UK_ACCOUNT_INITIATION WHERE STATUS = 'Authorised' ORDER BY ctid DESC LIMIT $n);
+SQL
+  measure postgres obkeep backup-1pct "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
+  record postgres obkeep stored-1pct "$(added postgres)"
+  # The same amount of updates scattered over the whole table (the worst case for chunks).
+  psql -X -q -d ob -c "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE random() < 0.01"
+  measure postgres obkeep backup-scattered "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
+  record postgres obkeep stored-scattered "$(added postgres)"
+}
+
+mariadb() {
+  local my=$work/my
+  bash "$root/tests/servers/mariadb.sh" start "$my"
+  servers+=("bash '$root/tests/servers/mariadb.sh' stop '$my'")
+  local port password; port=$(cat "$my/port"); password=$(cat "$my/password")
+  sql() { command mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+  sql -e "CREATE DATABASE ob"
+  python3 "$root/tests/db/ob_data.py" schema mariadb | sql ob
+  echo "generating $rows consents and tokens in MariaDB..." >&2
+  sql ob <<SQL
+SET SESSION cte_max_recursion_depth = 100000000;
+INSERT INTO UK_ACCOUNT_INITIATION
+  SELECT UUID(), CONCAT('{"Data": {"Permissions": ["ReadAccountsDetail", "ReadBalances"], "ExpirationDateTime": "',
+         NOW() + INTERVAL FLOOR(RAND() * 365) DAY, '"}, "Risk": {}, "Nonce": "', MD5(RAND()), MD5(RAND()), '"}'),
+         FLOOR(RAND() * 1e9), ELT(1 + FLOOR(RAND() * 3), 'Authorised', 'AwaitingAuthorisation', 'Revoked'),
+         CONCAT('client-', FLOOR(RAND() * 50)), NOW() - INTERVAL FLOOR(RAND() * 300 * 86400) SECOND, 'v3.1'
+  FROM seq_1_to_$rows;
+INSERT INTO UK_ACCOUNT_CONSENT_BINDING
+  SELECT CONCAT('user', FLOOR(RAND() * 1e6), '@carbon.super'), ID, CONCAT('ACC-', MD5(RAND())), FLOOR(RAND() * 1e9), 'redirect'
+  FROM UK_ACCOUNT_INITIATION WHERE STATUS = 'Authorised';
+INSERT INTO IDN_OAUTH2_ACCESS_TOKEN
+  SELECT UUID(), CONCAT(MD5(RAND()), MD5(RAND())), CONCAT(MD5(RAND()), MD5(RAND())), FLOOR(RAND() * 100),
+         CONCAT('user', FLOOR(RAND() * 1e6)), -1234, NOW() - INTERVAL FLOOR(RAND() * 30 * 86400) SECOND, 3600000, 'ACTIVE',
+         RAND() < 0.9, NULL
+  FROM seq_1_to_$rows;
+INSERT INTO IDN_OAUTH2_ACCESS_TOKEN_SCOPE SELECT TOKEN_ID, 'accounts', -1234 FROM IDN_OAUTH2_ACCESS_TOKEN;
+INSERT INTO REG_CONTENT (REG_CONTENT_DATA, REG_TENANT_ID)
+  SELECT UNHEX(REPEAT(CONCAT(MD5(RAND()), MD5(RAND()), SHA2(RAND(), 256)), 16)), -1234 FROM seq_1_to_$((rows / 20));
+SQL
+  record mariadb data bytes "$(sql -N -e "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ob'")"
+  config mariadb "jdbc:mysql://127.0.0.1:$port/ob" obkeep "$password"
+
+  measure mariadb obkeep backup "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
+  record mariadb obkeep stored "$(added mariadb)"
+  measure mariadb mariadb-dump backup sh -c "mariadb-dump --no-defaults -h127.0.0.1 -P$port -uobkeep -p'$password' --single-transaction ob >'$work/ob.sql'"
+  record mariadb mariadb-dump stored "$(du -sb "$work/ob.sql" | cut -f1)"
+  measure mariadb mydumper backup mydumper -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B ob -t 2 --trx-consistency-only -o "$work/mydumper"
+  record mariadb mydumper stored "$(du -sb "$work/mydumper" | cut -f1)"
+  measure mariadb obkeep restore "$obkeep_bin" restore-db latest --config "$work/mariadb.toml" \
+    --database WSO2_OPEN_BANKING_DB --to "jdbc:mysql://127.0.0.1:$port/restored_obkeep" --jobs 2
+  sql -e "CREATE DATABASE restored_dump"
+  measure mariadb mariadb-dump restore sh -c "mariadb --no-defaults -h127.0.0.1 -P$port -uobkeep -p'$password' restored_dump <'$work/ob.sql'"
+  measure mariadb mydumper restore myloader -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B restored_myloader -t 2 -d "$work/mydumper"
+  for db in restored_obkeep restored_dump restored_myloader; do
+    [ "$(sql -N -e "SELECT COUNT(*) FROM $db.UK_ACCOUNT_INITIATION")" = "$rows" ] || { echo "$db is incomplete" >&2; exit 1; }
+  done
+
+  local n=$((rows / 200))
+  sql ob <<SQL
+INSERT INTO AUDIT_LOG SELECT CONCAT('consent event ', MD5(RAND())), NOW(), 1 FROM seq_1_to_$n;
+UPDATE UK_ACCOUNT_INITIATION SET STATUS = 'Revoked' WHERE STATUS = 'Authorised' ORDER BY ID LIMIT $n;
+SQL
+  measure mariadb obkeep backup-1pct "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
+  record mariadb obkeep stored-1pct "$(added mariadb)"
+  sql ob -e "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE RAND() < 0.01"
+  measure mariadb obkeep backup-scattered "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
+  record mariadb obkeep stored-scattered "$(added mariadb)"
+}
+
+IFS=, read -r -a engine_list <<<"$engines"
+for engine in "${engine_list[@]}"; do "$engine"; done
+
+mkdir -p "$root/bench/out"
+python3 "$root/bench/db_report.py" "$results" "$rows" "$root/bench/out/db-$(date -u +%Y%m%dT%H%M%SZ)"

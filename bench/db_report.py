@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Turns bench/db.sh's results.tsv into a Markdown table with ratios and checks."""
+import json, sys
+
+results, rows, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+r = {}
+for line in open(results):
+    engine, tool, step, value, rss = line.rstrip("\n").split("\t")
+    r.setdefault(engine, {}).setdefault(tool, {})[step] = (float(value), int(rss))
+
+lines = ["# Database benchmark", "", "%d consents and %d tokens per engine, generated with random tokens, UUIDs "
+         "and JSON consents (poorly compressible)." % (rows, rows), ""]
+checks = []
+for engine, peers in (("postgres", ["pg_dump", "pg_restore"]), ("mariadb", ["mariadb-dump", "mydumper"])):
+    if engine not in r:
+        continue
+    e = r[engine]
+    o = e["obkeep"]
+    lines += ["## %s (database %.0f MB)" % (engine, e["data"]["bytes"][0] / 1e6), "",
+              "| step | tool | seconds | peak MB | tool/obkeep time |", "|---|---|---|---|---|"]
+    for step in ("backup", "restore"):
+        lines.append("| %s | obkeep | %.2f | %.0f | 1.00 |" % (step, o[step][0], o[step][1] / 1024))
+        for tool, steps in e.items():
+            if tool in ("obkeep", "data") or step not in steps:
+                continue
+            lines.append("| %s | %s | %.2f | %.0f | %.2f |" % (step, tool, steps[step][0], steps[step][1] / 1024,
+                                                              steps[step][0] / o[step][0]))
+            checks.append(("%s: obkeep %s no slower than %s" % (engine, step, tool), o[step][0] <= steps[step][0]))
+    lines += ["", "| stored | bytes |", "|---|---|", "| obkeep, first backup | %d |" % o["stored"][0]]
+    for tool, steps in e.items():
+        if "stored" in steps and tool != "obkeep":
+            lines.append("| %s output | %d |" % (tool, steps["stored"][0]))
+    pct = 100.0 * o["stored-1pct"][0] / o["stored"][0]
+    scattered = 100.0 * o["stored-scattered"][0] / o["stored"][0]
+    lines += ["| obkeep, after 1%% of rows changed (new rows, recent updates) | %d (%.1f%% of the first) |" % (o["stored-1pct"][0], pct),
+              "| obkeep, after 1%% of token rows updated at random | %d (%.1f%% of the first) |" % (o["stored-scattered"][0], scattered), ""]
+    checks.append(("%s: second backup after ~1%% change stores at most 10%% of the first" % engine, pct <= 10))
+lines += ["- %s: %s" % ("PASS" if ok else "FAIL", text) for text, ok in checks]
+text = "\n".join(lines) + "\n"
+print(text)
+open(out + ".md", "w").write(text)
+json.dump({e: {t: {s: list(v) for s, v in steps.items()} for t, steps in tools.items()} for e, tools in r.items()},
+          open(out + ".json", "w"), indent=1)

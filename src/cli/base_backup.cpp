@@ -1,0 +1,48 @@
+// `obkeep base-backup --config FILE --database NAME`: a physical base backup of a
+// PostgreSQL cluster, the starting point of point-in-time recovery (docs/database-dumps.md).
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "cli/database_backup.hpp"
+#include "cli/deployment_context.hpp"
+#include "repo/lock.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::cli {
+
+void add_base_backup_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("base-backup", "physical base backup of a PostgreSQL cluster, for point-in-time recovery");
+  struct Options {
+    std::string config, database;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("--config", options->config, "deployment config (obkeep.toml)")->required();
+  command->add_option("--database", options->database, "datasource name or database as discover lists it")->required();
+  command->callback([&context, options] {
+    context.action = [&context, options] {
+      DeploymentContext deployment = load_deployment(context.global, options->config);
+      const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
+      if (database.engine != deploy::Engine::postgresql)
+        throw Error("base-backup is for PostgreSQL; " + database.display_name() + " is " + deploy::to_string(database.engine));
+      auto repository = open_repository(deployment.global);
+      repo::RepositoryLock lock(*repository, false);
+      repository->load_index();
+      DatabaseBackupOutcome outcome = backup_database(*repository, database, {"set=databases", "database=" + database.id},
+                                                      1, "postgresql-base");
+      for (const auto& warning : outcome.report.warnings) std::cerr << "warning: " << warning << "\n";
+      if (context.global.json) {
+        std::cout << nlohmann::json{{"message_type", "base_backup"}, {"snapshot_id", outcome.snapshot.hex()},
+                                    {"database", database.id}, {"bytes_processed", outcome.bytes},
+                                    {"duration_s", outcome.duration_s}}
+                         .dump()
+                  << "\n";
+      } else if (!context.global.quiet) {
+        std::cout << "base backup of " << database.display_name() << ": snapshot " << outcome.snapshot.short_hex() << ", "
+                  << format_bytes(outcome.bytes) << " in " << format_duration(outcome.duration_s) << "\n";
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace obkeep::cli
