@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -54,6 +56,7 @@ struct Entry {
   Change change = Change::added;
   std::shared_future<FileOutcome> file;     // set when the file is being read
   std::unique_ptr<DirectoryBuild> directory;  // set for directories
+  std::shared_future<bool> walked;            // set for directories being walked
   std::string path;
 };
 
@@ -82,7 +85,8 @@ class Walker {
         progress_(progress),
         // Two readers per core: while one waits for the disk the other chunks and hashes;
         // encoding is bounded by the repository's pack writers (one per core).
-        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64) {}
+        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64),
+        directory_pool_(4, std::numeric_limits<size_t>::max()) {}
 
   BackupResult run();
 
@@ -102,8 +106,14 @@ class Walker {
   BackupProgress* progress_;
   BackupResult result_;
   std::mutex result_mutex_;
+  // Declared before the pools, so that on an error their tasks finish before it is freed.
+  DirectoryBuild root_;
+  std::mutex hard_links_mutex_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_future<FileOutcome>> hard_links_;
   ThreadPool pool_;
+  // Directories are read in parallel too: with a cold cache every readdir and stat waits
+  // for the disk. Its queue is unbounded so a directory task never blocks on its children.
+  ThreadPool directory_pool_;
 };
 
 bool Walker::excluded(const std::string& path, const std::string& name) const {
@@ -182,7 +192,8 @@ void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent,
   if (entry.node.type == NodeType::directory) {
     entry.directory = std::make_unique<DirectoryBuild>();
     if (before && before->type == NodeType::directory) entry.directory->parent_subtree = before->subtree;
-    if (!walk_directory(path, *entry.directory)) return;
+    DirectoryBuild* directory = entry.directory.get();
+    entry.walked = directory_pool_.submit([this, path, directory] { return walk_directory(path, *directory); }).share();
   } else if (entry.node.type == NodeType::file) {
     if (!options_.force && before && same_file(entry.node, *before)) {
       entry.node.content = before->content;
@@ -193,6 +204,8 @@ void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent,
       }
     } else {
       auto key = std::make_pair(entry.node.device, entry.node.inode);
+      std::unique_lock links_lock(hard_links_mutex_, std::defer_lock);
+      if (entry.node.links > 1) links_lock.lock();
       auto link = entry.node.links > 1 ? hard_links_.find(key) : hard_links_.end();
       if (link != hard_links_.end()) {
         entry.file = link->second;
@@ -250,6 +263,7 @@ Id Walker::finish_directory(DirectoryBuild& build) {
       entry.node.size = outcome.size;
     }
     if (entry.directory) {
+      if (entry.walked.valid() && !entry.walked.get()) continue;  // unreadable: reported by the walk
       entry.node.subtree = finish_directory(*entry.directory);
       bool same = entry.directory->parent_subtree && *entry.directory->parent_subtree == *entry.node.subtree;
       (same ? result_.dirs_unmodified : entry.change == Change::added ? result_.dirs_new : result_.dirs_changed)++;
@@ -334,7 +348,7 @@ BackupResult Walker::run() {
     if (!covered) roots.push_back(path);
   }
   result_.paths = roots;
-  DirectoryBuild root;
+  DirectoryBuild& root = root_;
   if (options_.parent) root.parent_subtree = options_.parent->tree;
   for (const std::string& path : roots) {
     if (path == "/") {

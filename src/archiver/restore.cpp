@@ -64,7 +64,8 @@ class Restorer {
         options_(options),
         progress_(progress),
         as_root_(geteuid() == 0),
-        pool_(options.workers ? options.workers : ThreadPool::default_workers(), 64) {}
+        // Two per core: while one waits for a pack read, the other decrypts and writes.
+        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64) {}
 
   RestoreResult run(const Id& tree);
 

@@ -40,7 +40,13 @@ void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteV
   for (ByteView part : parts) plaintext_size += part.size();
   size_t start = out.size();
   out.resize(start + nonce_size + plaintext_size + tag_size);
-  uint8_t* nonce = out.data() + start;
+  seal_into(key, parts, associated, out.data() + start);
+}
+
+size_t seal_into(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, uint8_t* out) {
+  size_t plaintext_size = 0;
+  for (ByteView part : parts) plaintext_size += part.size();
+  uint8_t* nonce = out;
   uint8_t* ciphertext = nonce + nonce_size;
   random_bytes(nonce, nonce_size);
   CipherContext context = new_context();
@@ -57,6 +63,7 @@ void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteV
   ok = ok && EVP_EncryptFinal_ex(context.get(), ciphertext + done, &length) == 1 &&
        EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_GET_TAG, tag_size, ciphertext + plaintext_size) == 1;
   if (!ok) throw Error("OpenSSL failed: AES-256-GCM encryption");
+  return seal_overhead + plaintext_size;
 }
 
 void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out) {

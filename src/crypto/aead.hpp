@@ -22,6 +22,8 @@ Bytes seal(const Key256& key, ByteView plaintext, ByteView associated = {});
 void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out);
 // The same, sealing the concatenation of `parts` without copying them together first.
 void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, Bytes& out);
+// The same into `out`, which has room for seal_overhead plus the parts; returns the length.
+size_t seal_into(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, uint8_t* out);
 // Throws IntegrityError when the data was not sealed under this key and `associated`.
 Bytes open(const Key256& key, ByteView sealed, ByteView associated = {});
 

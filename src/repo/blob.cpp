@@ -53,8 +53,16 @@ const uint8_t* associated_of(BlobType type) {
 const char* to_string(BlobType type) { return type == BlobType::tree ? "tree" : "data"; }
 
 size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext, Bytes& out) {
+  return encode_blob(key, type, plaintext, [&out](size_t n) {
+    size_t at = out.size();
+    out.resize(at + n);
+    return out.data() + at;
+  });
+}
+
+size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
+                   const std::function<uint8_t*(size_t)>& reserve) {
   thread_local Bytes scratch, compressed;  // grown once per thread, never shrunk or zeroed again
-  size_t before = out.size();
   ByteView associated(associated_of(type), 1);
   if (worth_compressing(plaintext, scratch)) {
     size_t bound = ZSTD_compressBound(plaintext.size());
@@ -62,13 +70,12 @@ size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
     // Trees are small and read on every restore and diff: worth a stronger level.
     int level = type == BlobType::tree ? tree_compression_level : compression_level;
     size_t n = ZSTD_compressCCtx(contexts().compress, compressed.data(), bound, plaintext.data(), plaintext.size(), level);
-    if (!ZSTD_isError(n) && n < plaintext.size()) {
-      crypto::seal_append(key, {ByteView(&stored_zstd, 1), ByteView(compressed.data(), n)}, associated, out);
-      return out.size() - before;
-    }
+    if (!ZSTD_isError(n) && n < plaintext.size())
+      return crypto::seal_into(key, {ByteView(&stored_zstd, 1), ByteView(compressed.data(), n)}, associated,
+                               reserve(crypto::seal_overhead + 1 + n));
   }
-  crypto::seal_append(key, {ByteView(&stored_raw, 1), plaintext}, associated, out);
-  return out.size() - before;
+  return crypto::seal_into(key, {ByteView(&stored_raw, 1), plaintext}, associated,
+                           reserve(crypto::seal_overhead + 1 + plaintext.size()));
 }
 
 Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length) {

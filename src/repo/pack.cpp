@@ -1,6 +1,11 @@
 // Pack layout: blob*, sealed header, u32le header length. See docs/repository-format.md.
 #include "repo/pack.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
 #include "util/error.hpp"
 
 namespace obkeep::repo {
@@ -9,12 +14,37 @@ namespace {
 const uint8_t header_associated = 'H';
 }
 
-// Room for a full pack plus the largest blob that can push it over, so it never reallocates.
-PackWriter::PackWriter(const crypto::Key256& key) : key_(key) { data_.reserve(target_pack_size + 9 * 1024 * 1024); }
+namespace {
+constexpr size_t page = 4096;
+}
+
+// Room for a full pack plus the largest blob that can push it over, so it rarely grows.
+PackWriter::PackWriter(const crypto::Key256& key) : key_(key) {
+  reserve(target_pack_size + 5 * 1024 * 1024);
+  size_ = 0;  // reserve() also claimed the bytes; only the capacity was wanted
+}
+
+PackWriter::~PackWriter() { std::free(data_); }
+
+uint8_t* PackWriter::reserve(size_t n) {
+  if (size_ + n > capacity_) {
+    size_t capacity = std::max(size_ + n, 2 * capacity_);
+    capacity = (capacity + page - 1) / page * page;
+    auto* grown = static_cast<uint8_t*>(std::aligned_alloc(page, capacity));
+    if (!grown) throw std::bad_alloc();
+    if (size_) std::memcpy(grown, data_, size_);
+    std::free(data_);
+    data_ = grown;
+    capacity_ = capacity;
+  }
+  uint8_t* at = data_ + size_;
+  size_ += n;
+  return at;
+}
 
 void PackWriter::add(BlobType type, const Id& id, ByteView plaintext) {
-  uint32_t offset = static_cast<uint32_t>(data_.size());
-  size_t stored = encode_blob(key_, type, plaintext, data_);
+  uint32_t offset = static_cast<uint32_t>(size_);
+  size_t stored = encode_blob(key_, type, plaintext, [this](size_t n) { return reserve(n); });
   blobs_.push_back({type, offset, static_cast<uint32_t>(stored), static_cast<uint32_t>(plaintext.size()), id});
 }
 
@@ -32,14 +62,15 @@ Bytes encode_pack_header(const std::vector<PackedBlob>& blobs) {
 
 ByteView PackWriter::finish() {
   Bytes header = encode_pack_header(blobs_);
-  size_t before = data_.size();
-  crypto::seal_append(key_, header, ByteView(&header_associated, 1), data_);
-  put_u32le(data_, static_cast<uint32_t>(data_.size() - before));
-  return ByteView(data_.data(), data_.size());
+  uint32_t sealed = static_cast<uint32_t>(
+      crypto::seal_into(key_, {header}, ByteView(&header_associated, 1), reserve(crypto::seal_overhead + header.size())));
+  uint8_t* length = reserve(4);
+  for (int i = 0; i < 4; ++i) length[i] = static_cast<uint8_t>(sealed >> (8 * i));
+  return ByteView(data_, size_);
 }
 
 void PackWriter::reset() {
-  data_.clear();  // keeps the capacity
+  size_ = 0;  // keeps the buffer
   blobs_.clear();
 }
 

@@ -21,22 +21,29 @@ constexpr size_t pack_header_entry_size = 1 + 4 + 4 + 32;
 constexpr size_t target_pack_size = 16 * 1024 * 1024;
 
 // Accumulates blobs in memory; finish() appends the header and returns the pack bytes.
-// The buffer is reserved once and reused for every pack the writer makes.
+// The buffer is page-aligned (so the backend can write it with O_DIRECT, without a copy
+// into the page cache), reserved once and reused for every pack the writer makes.
 class PackWriter {
  public:
   explicit PackWriter(const crypto::Key256& key);
+  ~PackWriter();
+  PackWriter(const PackWriter&) = delete;
+  PackWriter& operator=(const PackWriter&) = delete;
   void add(BlobType type, const Id& id, ByteView plaintext);
-  size_t size() const { return data_.size(); }
+  size_t size() const { return size_; }
   size_t count() const { return blobs_.size(); }
-  bool full() const { return data_.size() >= target_pack_size; }
+  bool full() const { return size_ >= target_pack_size; }
   const std::vector<PackedBlob>& blobs() const { return blobs_; }
   // Appends the sealed header and its length; the view is valid until reset().
   ByteView finish();
   void reset();
 
  private:
+  uint8_t* reserve(size_t n);  // n more bytes at the end, growing the buffer when needed
+
   const crypto::Key256& key_;
-  Bytes data_;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0, capacity_ = 0;
   std::vector<PackedBlob> blobs_;
 };
 

@@ -250,7 +250,11 @@ void Repository::flush() {
 }
 
 Bytes Repository::load_blob(const Id& id) {
-  std::optional<BlobLocation> location = index_.find(id);
+  std::optional<BlobLocation> location;
+  {
+    std::lock_guard lock(save_mutex_);  // writers add packs to the index concurrently
+    location = index_.find(id);
+  }
   if (!location) throw IntegrityError("blob " + id.hex() + " is not in the index");
   return load_blob(id, *location);
 }

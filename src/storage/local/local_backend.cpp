@@ -102,6 +102,22 @@ void LocalBackend::save(const Handle& handle, ByteView data) {
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) throw_system_error("cannot create " + temporary.string(), errno);
   try {
+    // A page-aligned buffer (a pack) goes to the disk with O_DIRECT: no copy into the page
+    // cache, which is a fifth of a first backup's CPU. The unaligned tail, and file systems
+    // without O_DIRECT, take the normal path.
+    constexpr size_t page = 4096;
+    size_t direct = reinterpret_cast<uintptr_t>(data.data()) % page == 0 ? data.size() / page * page : 0;
+    if (direct >= 1024 * 1024 && ::fcntl(fd, F_SETFL, O_DIRECT) == 0) {
+      try {
+        write_all(fd, data.subspan(0, direct), temporary);
+      } catch (const Error&) {
+        ::fcntl(fd, F_SETFL, 0);
+        if (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0) throw;
+        direct = 0;
+      }
+      ::fcntl(fd, F_SETFL, 0);
+      data = data.subspan(direct);
+    }
     write_all(fd, data, temporary);
     if (::fsync(fd) != 0) throw_system_error("cannot fsync " + temporary.string(), errno);
   } catch (...) {
