@@ -71,3 +71,19 @@ datasource() {
     </datasource>
 XML
 }
+
+# deployment_config HOME...: $TEST_DIR/obkeep.toml naming a new repository $TEST_DIR/repo
+# (initialised) and the homes; tests append sections they need.
+deployment_config() {
+  {
+    printf '[repository]\nurl = "%s"\n[deployment]\nhomes = [' "$TEST_DIR/repo"
+    local first=1 home
+    for home in "$@"; do
+      [ $first = 1 ] || printf ', '
+      printf '"%s"' "$home"
+      first=0
+    done
+    printf ']\n'
+  } >"$TEST_DIR/obkeep.toml"
+  obkeep -r "$TEST_DIR/repo" init >/dev/null
+}

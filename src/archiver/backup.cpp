@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <cerrno>
@@ -95,6 +96,9 @@ class Walker {
   std::optional<Tree> parent_tree_of(const std::optional<Id>& subtree);
   // Fills `build` with the entries of the directory at `path`; false when unreadable.
   bool walk_directory(const std::string& path, DirectoryBuild& build);
+  void walk_done() {
+    if (--walks_pending_ == 0 && progress_) progress_->scan_finished = true;
+  }
   void add_entry(DirectoryBuild& build, const std::optional<Tree>& parent, int directory_fd, const std::string& path,
                  const std::string& name);
   FileOutcome save_file(const std::string& path, const Node& node);
@@ -108,6 +112,9 @@ class Walker {
   std::mutex result_mutex_;
   // Declared before the pools, so that on an error their tasks finish before it is freed.
   DirectoryBuild root_;
+  // Directory walks not yet done, plus one held by run() while it adds the roots: when it
+  // reaches zero the totals in the progress are complete and an ETA can be given.
+  std::atomic<int> walks_pending_{1};
   std::mutex hard_links_mutex_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_future<FileOutcome>> hard_links_;
   ThreadPool pool_;
@@ -193,8 +200,25 @@ void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent,
     entry.directory = std::make_unique<DirectoryBuild>();
     if (before && before->type == NodeType::directory) entry.directory->parent_subtree = before->subtree;
     DirectoryBuild* directory = entry.directory.get();
-    entry.walked = directory_pool_.submit([this, path, directory] { return walk_directory(path, *directory); }).share();
+    walks_pending_++;
+    entry.walked = directory_pool_
+                       .submit([this, path, directory] {
+                         bool ok = false;
+                         try {
+                           ok = walk_directory(path, *directory);
+                         } catch (...) {
+                           walk_done();
+                           throw;
+                         }
+                         walk_done();
+                         return ok;
+                       })
+                       .share();
   } else if (entry.node.type == NodeType::file) {
+    if (progress_) {
+      progress_->files_total++;
+      progress_->bytes_total += entry.node.size;
+    }
     if (!options_.force && before && same_file(entry.node, *before)) {
       entry.node.content = before->content;
       entry.change = Change::unmodified;
@@ -357,6 +381,7 @@ BackupResult Walker::run() {
       add_root_path(root, path);
     }
   }
+  walk_done();  // the roots are added
   std::sort(root.entries.begin(), root.entries.end(),
             [](const Entry& a, const Entry& b) { return a.node.name < b.node.name; });
   result_.tree = finish_directory(root);

@@ -34,10 +34,17 @@ PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Re
   archiver::BackupResult result;
   {
     ProgressLine line(global, [&](double elapsed) {
-      uint64_t bytes = progress.bytes_done;
+      uint64_t bytes = progress.bytes_done, total = progress.bytes_total;
       double rate = elapsed > 0 ? bytes / elapsed : 0;
-      return "[" + format_duration(elapsed) + "] " + std::to_string(progress.files_done.load()) + " files, " +
-             format_bytes(bytes) + ", " + format_bytes(static_cast<uint64_t>(rate)) + "/s";
+      std::string text = "[" + format_duration(elapsed) + "] " + std::to_string(progress.files_done.load()) + " / " +
+                         std::to_string(progress.files_total.load()) + " files, " + format_bytes(bytes) + " / " +
+                         format_bytes(total) + ", " + format_bytes(static_cast<uint64_t>(rate)) + "/s";
+      // Unchanged files count as done at once, so the rate (and the ETA) is an estimate.
+      if (progress.scan_finished && rate > 0 && total > bytes)
+        text += ", ETA " + format_duration(static_cast<double>(total - bytes) / rate);
+      else if (!progress.scan_finished)
+        text += ", scanning";
+      return text;
     });
     result = archiver::backup_paths(repository, options, &progress);
     repository.flush();

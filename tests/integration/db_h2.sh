@@ -30,13 +30,7 @@ data 400 1 >"$TEST_DIR/carbon.sql"
 data 300 2 >"$TEST_DIR/am.sql"
 h2 org.h2.tools.RunScript -url "jdbc:h2:$db/WSO2CARBON_DB" -user wso2carbon -password wso2carbon -script "$TEST_DIR/carbon.sql"
 h2 org.h2.tools.RunScript -url "jdbc:h2:$db/WSO2AM_DB" -user wso2carbon -password wso2carbon -script "$TEST_DIR/am.sql"
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$TEST_DIR/repo"
-[deployment]
-homes = ["$home"]
-TOML
-obkeep -r "$TEST_DIR/repo" init >/dev/null
+deployment_config "$home"
 query="SELECT * FROM UM_USER ORDER BY UM_ID; SELECT REG_VERSION, REG_NAME, RAWTOHEX(REG_CONTENT) FROM REG_RESOURCE ORDER BY REG_VERSION"
 
 # 1. Stopped: the files are copied and open in H2's tools after a restore.

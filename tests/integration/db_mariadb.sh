@@ -22,13 +22,7 @@ home=$TEST_DIR/wso2-obam-1.5.0
 write_home "$home" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:mysql://127.0.0.1:$port/openbank_openbankingdb?autoReconnect=true&amp;useSSL=false" obkeep "$password")
 $(datasource WSO2AM_DB "jdbc:mariadb://127.0.0.1:$port/openbank_apimgtdb" obkeep "$password")
 $(datasource WSO2UM_DB "jdbc:mysql://127.0.0.1:$port/openbank_userdb" obkeep wrong-password)"
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$TEST_DIR/repo"
-[deployment]
-homes = ["$home"]
-TOML
-obkeep -r "$TEST_DIR/repo" init >/dev/null
+deployment_config "$home"
 
 fingerprint() { # DB: md5 of every table's rows in a fixed order
   for table in $(python3 "$data" tables); do

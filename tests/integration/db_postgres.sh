@@ -24,13 +24,7 @@ write_home "$home" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:postgresql://127.0.0
 $(datasource WSO2AM_DB "jdbc:postgresql://127.0.0.1:$port/openbank_apimgtdb?ssl=false&amp;connectTimeout=5" postgres "$PGPASSWORD")
 $(datasource WSO2UM_DB "jdbc:postgresql://127.0.0.1:1/openbank_userdb" postgres "$PGPASSWORD")
 $(datasource WSO2REG_DB "jdbc:postgresql://127.0.0.1:$port/openbank_apimgtdb2" postgres wrong-password)"
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$TEST_DIR/repo"
-[deployment]
-homes = ["$home"]
-TOML
-obkeep -r "$TEST_DIR/repo" init >/dev/null
+deployment_config "$home"
 
 fingerprint() { # DB: md5 of every table's rows in a fixed order
   for table in $(python3 "$data" tables); do

@@ -8,18 +8,14 @@ source "$(dirname "$0")/../lib.sh"
 obkeep sample-deployment "$TEST_DIR/dep" >/dev/null
 km=$TEST_DIR/dep/wso2-obkm-1.5.0
 am=$TEST_DIR/dep/wso2-obam-1.5.0
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$TEST_DIR/repo"
-[deployment]
-homes = ["$km", "$am"]
+deployment_config "$km" "$am"
+cat >>"$TEST_DIR/obkeep.toml" <<TOML
 [sets.artifacts]
 exclude = ["*/repository/logs/*"]
 [policy.artifacts]
 rpo = "1h"
 frequency = "15m"
 TOML
-obkeep -r "$TEST_DIR/repo" init >/dev/null
 # The tree that matters in repository/: without logs (excluded) and H2 files (the databases set).
 artifacts_manifest() {
   tree_manifest "$1" | grep -v -e "^b'logs" -e '\.h2\.db' -e '\.mv\.db' || true
