@@ -131,7 +131,6 @@ mariadb() {
   python3 "$root/tests/db/ob_data.py" schema mariadb | sql ob
   echo "generating $rows consents and tokens in MariaDB..." >&2
   sql ob <<SQL
-SET SESSION cte_max_recursion_depth = 100000000;
 INSERT INTO UK_ACCOUNT_INITIATION
   SELECT UUID(), CONCAT('{"Data": {"Permissions": ["ReadAccountsDetail", "ReadBalances"], "ExpirationDateTime": "',
          NOW() + INTERVAL FLOOR(RAND() * 365) DAY, '"}, "Risk": {}, "Nonce": "', MD5(RAND()), MD5(RAND()), '"}'),

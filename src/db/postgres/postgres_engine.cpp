@@ -195,6 +195,53 @@ BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink
   return report;
 }
 
+namespace {
+
+// pg_dump's post-data section: SET lines, then one statement per ";\n"-terminated run of
+// lines (CREATE INDEX, ALTER TABLE … ADD CONSTRAINT, CREATE TRIGGER …). Index and key
+// builds are the slow part of a restore and independent of each other, so they run on
+// `jobs` connections like pg_restore -j; then everything else in pg_dump's order (index
+// attachments, triggers, comments); foreign keys last, in parallel again, once every key
+// they may reference exists.
+void restore_post_data(const ConnectionInfo& target, int jobs, const std::string& sql) {
+  std::string settings;
+  std::vector<std::string> independent, ordered, foreign_keys;
+  std::string statement;
+  size_t start = 0;
+  while (start < sql.size()) {
+    size_t end = sql.find('\n', start);
+    if (end == std::string::npos) end = sql.size();
+    std::string line = sql.substr(start, end - start);
+    start = end + 1;
+    if (statement.empty() && (line.empty() || line.rfind("--", 0) == 0)) continue;
+    if (statement.empty() && (line.rfind("SET ", 0) == 0 || line.rfind("SELECT pg_catalog.set_config", 0) == 0)) {
+      settings += line + "\n";
+      continue;
+    }
+    statement += line + "\n";
+    if (!line.empty() && line.back() == ';') {
+      bool index = (statement.rfind("CREATE INDEX ", 0) == 0 || statement.rfind("CREATE UNIQUE INDEX ", 0) == 0) &&
+                   statement.find(" ON ONLY ") == std::string::npos;
+      bool key = statement.find("ADD CONSTRAINT") != std::string::npos;
+      if (key && statement.find("FOREIGN KEY") != std::string::npos) {
+        foreign_keys.push_back(statement);
+      } else if (index || key) {
+        independent.push_back(statement);
+      } else {
+        ordered.push_back(statement);
+      }
+      statement.clear();
+    }
+  }
+  if (!statement.empty()) ordered.push_back(statement);
+  auto execute = [](PgConnection& connection, std::string& text) { connection.execute(text); };
+  run_parallel(target, target.database, jobs, independent, settings, execute);
+  run_parallel(target, target.database, 1, ordered, settings, execute);
+  run_parallel(target, target.database, jobs, foreign_keys, settings, execute);
+}
+
+}  // namespace
+
 RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
   json manifest = json::parse(read_all(source, "manifest.json"));
   {
@@ -230,7 +277,7 @@ RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& 
     copy_in(worker, load.qualified, *reader, load.rows);
   });
   connection.execute(read_all(source, "sequences.sql"));
-  connection.execute(strip_meta_commands(read_all(source, "schema-post.sql")));
+  restore_post_data(target, options.jobs, strip_meta_commands(read_all(source, "schema-post.sql")));
   RestoreReport report;
   for (const Load& load : loads) report.tables.push_back({load.name, load.rows, 0});
   return report;
