@@ -78,21 +78,36 @@ Bytes seal(const Key256& key, ByteView plaintext, ByteView associated) {
 
 Bytes open(const Key256& key, ByteView sealed, ByteView associated) {
   if (sealed.size() < seal_overhead) throw IntegrityError("encrypted object too short");
+  Bytes plaintext(sealed.size() - seal_overhead);
+  open_into(key, sealed, associated, {std::span<uint8_t>(plaintext)});
+  return plaintext;
+}
+
+void open_into(const Key256& key, ByteView sealed, ByteView associated, std::initializer_list<std::span<uint8_t>> parts) {
+  if (sealed.size() < seal_overhead) throw IntegrityError("encrypted object too short");
   const uint8_t* nonce = sealed.data();
   const uint8_t* ciphertext = nonce + nonce_size;
   size_t ciphertext_size = sealed.size() - seal_overhead;
-  Bytes plaintext(ciphertext_size);
+  size_t total = 0;
+  for (auto part : parts) total += part.size();
+  if (total != ciphertext_size) throw IntegrityError("encrypted object has the wrong length");
   CipherContext context = new_context();
   int length = 0;
   bool ok = EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) == 1 &&
             (associated.empty() ||
-             EVP_DecryptUpdate(context.get(), nullptr, &length, associated.data(), static_cast<int>(associated.size())) == 1) &&
-            EVP_DecryptUpdate(context.get(), plaintext.data(), &length, ciphertext, static_cast<int>(ciphertext_size)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_TAG, tag_size,
-                                const_cast<uint8_t*>(ciphertext + ciphertext_size)) == 1 &&
-            EVP_DecryptFinal_ex(context.get(), plaintext.data() + length, &length) == 1;
+             EVP_DecryptUpdate(context.get(), nullptr, &length, associated.data(), static_cast<int>(associated.size())) == 1);
+  size_t done = 0;
+  for (auto part : parts) {
+    if (!ok || part.empty()) continue;
+    ok = EVP_DecryptUpdate(context.get(), part.data(), &length, ciphertext + done, static_cast<int>(part.size())) == 1 &&
+         static_cast<size_t>(length) == part.size();
+    done += part.size();
+  }
+  uint8_t final_block[16];
+  ok = ok &&
+       EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_TAG, tag_size, const_cast<uint8_t*>(ciphertext + ciphertext_size)) == 1 &&
+       EVP_DecryptFinal_ex(context.get(), final_block, &length) == 1;
   if (!ok) throw IntegrityError("authentication failed: data was tampered with or the key is wrong");
-  return plaintext;
 }
 
 }  // namespace obkeep::crypto

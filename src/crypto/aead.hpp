@@ -2,6 +2,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 
 #include <array>
 #include <cstdint>
@@ -26,6 +27,9 @@ void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteV
 size_t seal_into(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, uint8_t* out);
 // Throws IntegrityError when the data was not sealed under this key and `associated`.
 Bytes open(const Key256& key, ByteView sealed, ByteView associated = {});
+// The same into `parts` (their sizes add up to the plaintext's): a caller can split off a
+// header byte without copying the rest. Nothing in `parts` may be used if this throws.
+void open_into(const Key256& key, ByteView sealed, ByteView associated, std::initializer_list<std::span<uint8_t>> parts);
 
 void random_bytes(uint8_t* out, size_t length);
 Key256 random_key();
