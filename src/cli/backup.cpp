@@ -18,6 +18,8 @@ void add_backup_command(CLI::App& app, Context& context) {
   command->add_option("--exclude", options->excludes, "exclude a glob pattern (repeatable)");
   command->add_flag("--force", options->force, "read every file, even unchanged ones");
   command->add_option("--time", options->time, "record this time (RFC 3339) instead of now");
+  command->add_option("--read-concurrency", options->read_concurrency, "files read at once (default: two per core)")
+      ->check(CLI::Range(1, 64));
   command->add_option("--config", options->config, "deployment config (obkeep.toml)");
   command->add_option("--set", options->sets, "with --config: databases, artifacts or instance (repeatable)");
   command->callback([&context, options] {

@@ -16,17 +16,18 @@ namespace obkeep::cli {
 using nlohmann::json;
 
 PathBackupOutcome backup_paths_as_snapshot(const GlobalOptions& global, repo::Repository& repository,
-                                           const std::vector<std::string>& paths, const std::vector<std::string>& tags,
-                                           const std::vector<std::string>& excludes, bool force,
-                                           int64_t time_ns) {
+                                           const PathBackupRequest& request) {
   auto start = std::chrono::steady_clock::now();
-  int64_t start_time = time_ns ? time_ns : now_unix_nanos();
+  int64_t start_time = request.time_ns ? request.time_ns : now_unix_nanos();
+  const std::vector<std::string>& tags = request.tags;
+  const std::vector<std::string>& excludes = request.excludes;
   archiver::BackupOptions options;
-  options.paths = paths;
+  options.paths = request.paths;
   options.excludes = excludes;
-  options.force = force;
+  options.force = request.force;
+  options.workers = request.read_concurrency;
   std::vector<std::string> absolute;
-  for (const std::string& path : paths) absolute.push_back(archiver::absolute_path(path));
+  for (const std::string& path : request.paths) absolute.push_back(archiver::absolute_path(path));
   options.parent = archiver::find_parent(repo::list_snapshots(repository), absolute, {});
 
   uint64_t added_before = repository.statistics().bytes_stored;
@@ -92,9 +93,9 @@ int run_backup_command(const GlobalOptions& global, const BackupCommandOptions& 
   auto repository = open_repository(global);
   repo::RepositoryLock lock(*repository, false);
   repository->load_index();
-  PathBackupOutcome outcome =
-      backup_paths_as_snapshot(global, *repository, options.paths, options.tags, options.excludes, options.force,
-                               options.time.empty() ? 0 : parse_rfc3339(options.time));
+  PathBackupRequest request{options.paths, options.tags, options.excludes, options.force, options.read_concurrency,
+                            options.time.empty() ? 0 : parse_rfc3339(options.time)};
+  PathBackupOutcome outcome = backup_paths_as_snapshot(global, *repository, request);
   json summary = outcome.summary;
   summary["message_type"] = "summary";
   summary["snapshot_id"] = outcome.snapshot.hex();

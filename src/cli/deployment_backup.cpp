@@ -52,8 +52,9 @@ int run_deployment_backup(const GlobalOptions& given, const BackupCommandOptions
                     << outcome.report.consistency << "\n";
       } else {
         entry["home"] = planned.home;
-        PathBackupOutcome outcome = backup_paths_as_snapshot(deployment.global, *repository, planned.paths,
-                                                             planned.tags, planned.excludes, options.force);
+        PathBackupRequest request{planned.paths, planned.tags, planned.excludes, options.force,
+                                  options.read_concurrency, 0};
+        PathBackupOutcome outcome = backup_paths_as_snapshot(deployment.global, *repository, request);
         entry["snapshot_id"] = outcome.snapshot.hex();
         entry["summary"] = outcome.summary;
         entry["ok"] = outcome.result.errors.empty();
