@@ -53,7 +53,9 @@ void add_snapshots_command(CLI::App& app, Context& context) {
         std::string time = format_rfc3339(snapshot.time_ns).substr(0, 19);
         time[10] = ' ';
         std::string tags;
-        for (const auto& tag : snapshot.tags) tags += (tags.empty() ? "" : ",") + tag;
+        // home= and database= repeat what the Paths column says; --json has every tag.
+        for (const auto& tag : snapshot.tags)
+          if (tag.rfind("home=", 0) != 0 && tag.rfind("database=", 0) != 0) tags += (tags.empty() ? "" : ",") + tag;
         std::string paths;
         for (const auto& path : snapshot.paths) paths += (paths.empty() ? "" : " ") + path;
         std::printf("%-8s  %-19s  %-12s  %-30s  %s\n", snapshot.id.short_hex().c_str(), time.c_str(),
