@@ -260,13 +260,14 @@ Bytes Repository::load_blob(const Id& id) {
 }
 
 Bytes Repository::load_blob(const Id& id, const BlobLocation& location) {
-  Bytes sealed = backend_->load({FileType::pack, location.pack.hex()}, location.offset, location.stored_length);
   Bytes plaintext;
-  try {
-    plaintext = decode_blob(key_.encryption, location.type, sealed, location.raw_length);
-  } catch (const IntegrityError& e) {
-    throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
-  }
+  backend_->read({FileType::pack, location.pack.hex()}, location.offset, location.stored_length, [&](ByteView sealed) {
+    try {
+      plaintext = decode_blob(key_.encryption, location.type, sealed, location.raw_length);
+    } catch (const IntegrityError& e) {
+      throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
+    }
+  });
   if (blob_id(plaintext) != id)
     throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " does not match its id");
   return plaintext;

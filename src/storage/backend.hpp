@@ -37,6 +37,12 @@ class Backend {
   // Loads `length` bytes at `offset` (length 0: to the end). Throws Error when missing
   // or short.
   virtual Bytes load(const Handle& handle, uint64_t offset = 0, uint64_t length = 0) = 0;
+  // Calls `use` with `length` bytes at `offset`, valid only during the call, so a backend
+  // can hand out its own buffer instead of a copy. Same errors as load.
+  virtual void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) {
+    Bytes data = load(handle, offset, length);
+    use(data);
+  }
   // Size of the object, or nullopt when absent.
   virtual std::optional<uint64_t> stat(const Handle& handle) = 0;
   virtual void remove(const Handle& handle) = 0;
