@@ -4,27 +4,25 @@
 // every file below them is done, bottom-up, after the walk.
 #include "archiver/backup.hpp"
 
-#include "archiver/exclude.hpp"
-
 #include <dirent.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <limits>
-#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "archiver/capture_node.hpp"
 #include "archiver/chunked_writer.hpp"
+#include "archiver/exclude.hpp"
 #include "repo/tree.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"

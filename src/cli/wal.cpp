@@ -45,11 +45,11 @@ std::string wal_name(const std::string& path) {
 }
 
 // Reads `path` to its end; throws Error naming it.
-Bytes read_file(const std::string& path) {
+std::string read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_system_error("cannot open WAL file " + path, errno);
-  Bytes data;
-  uint8_t buffer[1 << 16];
+  std::string data;
+  char buffer[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
@@ -59,18 +59,9 @@ Bytes read_file(const std::string& path) {
       throw_system_error("cannot read WAL file " + path, saved);
     }
     if (n == 0) break;
-    data.insert(data.end(), buffer, buffer + n);
+    data.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);
-  return data;
-}
-
-Bytes read_stream(repo::Repository& repository, const repo::Snapshot& snapshot, const std::string& name) {
-  db::RepositoryDumpSource source(repository, snapshot.tree);
-  auto reader = source.open(name);
-  Bytes data;
-  uint8_t buffer[1 << 16];
-  while (size_t n = reader->read(buffer, sizeof buffer)) data.insert(data.end(), buffer, buffer + n);
   return data;
 }
 
@@ -85,20 +76,19 @@ void add_wal_commands(CLI::App& app, Context& context) {
   push->callback([&context, stanza, push_path] {
     context.action = [&context, stanza, push_path] {
       std::string name = wal_name(*push_path);
-      Bytes data = read_file(*push_path);  // at most one WAL segment (16 MiB by default)
+      std::string data = read_file(*push_path);  // at most one WAL segment (16 MiB by default)
       auto repository = open_repository(context.global);
       repo::RepositoryLock lock(*repository, false);
       repository->load_index();
       if (auto existing = find_wal(*repository, *stanza, name)) {
         // PostgreSQL may push again after a crash: the same content is success, other
         // content must fail so the server keeps the file and an operator looks.
-        if (read_stream(*repository, *existing, name) == data) return 0;
+        db::RepositoryDumpSource archived(*repository, existing->tree);
+        if (db::read_stream(archived, name) == data) return 0;
         throw Error("WAL file " + name + " is already archived in stanza " + *stanza + " with different content");
       }
       db::RepositoryDumpSink sink(*repository);
-      auto writer = sink.create(name);
-      writer->write(data);
-      writer->close();
+      db::write_stream(sink, name, data);
       repo::Snapshot snapshot;
       snapshot.time_ns = now_unix_nanos();
       snapshot.tree = sink.finish();
@@ -128,7 +118,8 @@ void add_wal_commands(CLI::App& app, Context& context) {
       auto snapshot = find_wal(*repository, *stanza, name);
       // Not found is normal at the end of the archive: PostgreSQL asks for the next file.
       if (!snapshot) throw Error("WAL file " + name + " is not in the archive (stanza " + *stanza + ")");
-      Bytes data = read_stream(*repository, *snapshot, name);
+      db::RepositoryDumpSource archived(*repository, snapshot->tree);
+      std::string data = db::read_stream(archived, name);
       std::string temporary = *fetch_destination + ".obkeep-tmp";
       int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0) throw_system_error("cannot write " + temporary, errno);

@@ -35,14 +35,6 @@ Key256 random_key() {
   return key;
 }
 
-void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, Bytes& out) {
-  size_t plaintext_size = 0;
-  for (ByteView part : parts) plaintext_size += part.size();
-  size_t start = out.size();
-  out.resize(start + nonce_size + plaintext_size + tag_size);
-  seal_into(key, parts, associated, out.data() + start);
-}
-
 size_t seal_into(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, uint8_t* out) {
   size_t plaintext_size = 0;
   for (ByteView part : parts) plaintext_size += part.size();
@@ -66,13 +58,9 @@ size_t seal_into(const Key256& key, std::initializer_list<ByteView> parts, ByteV
   return seal_overhead + plaintext_size;
 }
 
-void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out) {
-  seal_append(key, {plaintext}, associated, out);
-}
-
 Bytes seal(const Key256& key, ByteView plaintext, ByteView associated) {
-  Bytes out;
-  seal_append(key, plaintext, associated, out);
+  Bytes out(seal_overhead + plaintext.size());
+  seal_into(key, {plaintext}, associated, out.data());
   return out;
 }
 

@@ -1,11 +1,10 @@
 // Authenticated encryption of every stored object: AES-256-GCM with a random 96-bit nonce.
 #pragma once
 
-#include <initializer_list>
-#include <span>
-
 #include <array>
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 
 #include "util/bytes.hpp"
 
@@ -19,11 +18,8 @@ constexpr size_t seal_overhead = nonce_size + tag_size;
 
 // Returns nonce || ciphertext || tag. `associated` is authenticated, not stored.
 Bytes seal(const Key256& key, ByteView plaintext, ByteView associated = {});
-// Appends the sealed form to `out` (saves a copy for pack writing).
-void seal_append(const Key256& key, ByteView plaintext, ByteView associated, Bytes& out);
-// The same, sealing the concatenation of `parts` without copying them together first.
-void seal_append(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, Bytes& out);
-// The same into `out`, which has room for seal_overhead plus the parts; returns the length.
+// Seals the concatenation of `parts` (no copy to join them) into `out`, which has room for
+// seal_overhead plus the parts; returns the sealed length. Packs are written this way.
 size_t seal_into(const Key256& key, std::initializer_list<ByteView> parts, ByteView associated, uint8_t* out);
 // Throws IntegrityError when the data was not sealed under this key and `associated`.
 Bytes open(const Key256& key, ByteView sealed, ByteView associated = {});

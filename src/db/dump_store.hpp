@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/byte_stream.hpp"
@@ -24,5 +25,9 @@ class DumpSource {
   // open() may be called from several threads at once (parallel restores).
   virtual std::unique_ptr<ByteReader> open(const std::string& name) = 0;
 };
+
+// A whole small stream (a manifest, a schema, one WAL file) as one string.
+std::string read_stream(DumpSource& source, const std::string& name);
+void write_stream(DumpSink& sink, const std::string& name, std::string_view content);
 
 }  // namespace obkeep::db

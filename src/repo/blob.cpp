@@ -52,14 +52,6 @@ const uint8_t* associated_of(BlobType type) {
 
 const char* to_string(BlobType type) { return type == BlobType::tree ? "tree" : "data"; }
 
-size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext, Bytes& out) {
-  return encode_blob(key, type, plaintext, [&out](size_t n) {
-    size_t at = out.size();
-    out.resize(at + n);
-    return out.data() + at;
-  });
-}
-
 size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
                    const std::function<uint8_t*(size_t)>& reserve) {
   thread_local Bytes scratch, compressed;  // grown once per thread, never shrunk or zeroed again

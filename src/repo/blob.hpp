@@ -1,9 +1,8 @@
 // A blob is one chunk of file data or one tree, stored compressed (when it pays) and sealed.
 #pragma once
 
-#include <functional>
-
 #include <cstdint>
+#include <functional>
 
 #include "crypto/aead.hpp"
 #include "util/bytes.hpp"
@@ -14,10 +13,8 @@ enum class BlobType : uint8_t { data = 0, tree = 1 };
 
 const char* to_string(BlobType type);
 
-// Compresses `plaintext` with zstd when a sample shows it pays, then seals it and
-// appends the sealed form to `out`. Returns the number of bytes appended.
-size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext, Bytes& out);
-// The same into memory that `reserve(n)` provides (n bytes, written exactly).
+// Compresses `plaintext` with zstd when a sample shows it pays, then seals it into the
+// memory `reserve(n)` provides (n bytes, written exactly). Returns n.
 size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
                    const std::function<uint8_t*(size_t)>& reserve);
 

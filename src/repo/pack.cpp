@@ -12,31 +12,26 @@ namespace obkeep::repo {
 
 namespace {
 const uint8_t header_associated = 'H';
-}
-
-namespace {
 constexpr size_t page = 4096;
-}
+}  // namespace
 
 // Room for a full pack plus the largest blob that can push it over, so it rarely grows.
-PackWriter::PackWriter(const crypto::Key256& key) : key_(key) {
-  reserve(target_pack_size + 5 * 1024 * 1024);
-  size_ = 0;  // reserve() also claimed the bytes; only the capacity was wanted
-}
+PackWriter::PackWriter(const crypto::Key256& key) : key_(key) { grow(target_pack_size + 5 * 1024 * 1024); }
 
 PackWriter::~PackWriter() { std::free(data_); }
 
+void PackWriter::grow(size_t capacity) {
+  capacity = (capacity + page - 1) / page * page;
+  auto* grown = static_cast<uint8_t*>(std::aligned_alloc(page, capacity));
+  if (!grown) throw std::bad_alloc();
+  if (size_) std::memcpy(grown, data_, size_);
+  std::free(data_);
+  data_ = grown;
+  capacity_ = capacity;
+}
+
 uint8_t* PackWriter::reserve(size_t n) {
-  if (size_ + n > capacity_) {
-    size_t capacity = std::max(size_ + n, 2 * capacity_);
-    capacity = (capacity + page - 1) / page * page;
-    auto* grown = static_cast<uint8_t*>(std::aligned_alloc(page, capacity));
-    if (!grown) throw std::bad_alloc();
-    if (size_) std::memcpy(grown, data_, size_);
-    std::free(data_);
-    data_ = grown;
-    capacity_ = capacity;
-  }
+  if (size_ + n > capacity_) grow(std::max(size_ + n, 2 * capacity_));
   uint8_t* at = data_ + size_;
   size_ += n;
   return at;

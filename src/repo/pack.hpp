@@ -40,6 +40,7 @@ class PackWriter {
 
  private:
   uint8_t* reserve(size_t n);  // n more bytes at the end, growing the buffer when needed
+  void grow(size_t capacity);  // a larger page-aligned buffer, keeping the content
 
   const crypto::Key256& key_;
   uint8_t* data_ = nullptr;

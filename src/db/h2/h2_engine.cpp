@@ -85,20 +85,6 @@ Copied copy_database_files(const std::string& database, DumpSink& sink) {
   return copied;
 }
 
-void write_text(DumpSink& sink, const std::string& name, const std::string& text) {
-  auto writer = sink.create(name);
-  writer->write(as_bytes(text));
-  writer->close();
-}
-
-std::string read_text(DumpSource& source, const std::string& name) {
-  auto reader = source.open(name);
-  std::string text;
-  uint8_t buffer[65536];
-  while (size_t n = reader->read(buffer, sizeof buffer)) text.append(reinterpret_cast<char*>(buffer), n);
-  return text;
-}
-
 // Java's FileChannel.tryLock (how H2 2.x holds an open .mv.db) is a POSIX record lock,
 // which F_GETLK reports from another process.
 bool locked_by_another_process(const std::string& path) {
@@ -273,12 +259,12 @@ BackupReport H2Engine::backup(const ConnectionInfo& source, DumpSink& sink, cons
     manifest["files"] = copied.files;
   }
   manifest["crash_consistent_only"] = report.crash_consistent_only;
-  write_text(sink, "manifest.json", manifest.dump(2));
+  write_stream(sink, "manifest.json", manifest.dump(2));
   return report;
 }
 
 RestoreReport H2Engine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
-  json manifest = json::parse(read_text(source, "manifest.json"));
+  json manifest = json::parse(read_stream(source, "manifest.json"));
   RestoreReport report;
   fs::path destination(target.database);
   fs::create_directories(destination.parent_path());

@@ -106,14 +106,6 @@ void run_parallel(std::vector<std::unique_ptr<MariadbConnection>>& connections, 
   if (failure) std::rethrow_exception(failure);
 }
 
-std::string read_all(DumpSource& source, const std::string& name) {
-  auto reader = source.open(name);
-  std::string text;
-  uint8_t buffer[65536];
-  while (size_t n = reader->read(buffer, sizeof buffer)) text.append(reinterpret_cast<char*>(buffer), n);
-  return text;
-}
-
 // LOAD DATA LOCAL INFILE callbacks: the "file" is a stream of the dump.
 struct InfileContext {
   DumpSource* source;
@@ -214,14 +206,12 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
     report.tables.push_back({table.name, table.rows, table.bytes});
     manifest["tables"].push_back({{"name", table.name}, {"rows", table.rows}, {"bytes", table.bytes}, {"stream", table.stream()}});
   }
-  auto writer = sink.create("manifest.json");
-  writer->write(as_bytes(manifest.dump(2)));
-  writer->close();
+  write_stream(sink, "manifest.json", manifest.dump(2));
   return report;
 }
 
 RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
-  json manifest = json::parse(read_all(source, "manifest.json"));
+  json manifest = json::parse(read_stream(source, "manifest.json"));
   {
     MariadbConnection server(target, "");
     std::string name = quote_mysql_identifier(target.database);
@@ -241,7 +231,7 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
   }
   {
     MariadbConnection connection(target, target.database);
-    connection.execute_script(read_all(source, "schema.sql"));
+    connection.execute_script(read_stream(source, "schema.sql"));
   }
   struct Load {
     std::string name, stream;

@@ -51,9 +51,7 @@ BackupReport PostgresBaseEngine::backup(const ConnectionInfo& source, DumpSink& 
   writer->close();
   json manifest = {{"engine", "postgresql-base"}, {"server_version", version}, {"system_identifier", system},
                    {"start_time", format_rfc3339(start)}, {"end_time", format_rfc3339(now_unix_nanos())}};
-  auto out = sink.create("manifest.json");
-  out->write(as_bytes(manifest.dump(2)));
-  out->close();
+  write_stream(sink, "manifest.json", manifest.dump(2));
   BackupReport report;
   report.tables.push_back({"base.tar", 0, bytes});
   report.consistency = "pg_basebackup of cluster " + system + " with the WAL to make it consistent";

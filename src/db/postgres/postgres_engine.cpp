@@ -60,14 +60,6 @@ void dump_schema(const ConnectionInfo& source, const std::string& snapshot, cons
   writer->close();
 }
 
-std::string read_all(DumpSource& source, const std::string& name) {
-  auto reader = source.open(name);
-  std::string text;
-  uint8_t buffer[65536];
-  while (size_t n = reader->read(buffer, sizeof buffer)) text.append(reinterpret_cast<char*>(buffer), n);
-  return text;
-}
-
 void copy_out(PgConnection& connection, Table& table, DumpSink& sink) {
   // Physical order: no sort on the server, and a table that only grows or updates in place
   // dumps to mostly the same chunks as last time (a primary-key order scatters UUID keys).
@@ -189,9 +181,7 @@ BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink
     manifest["tables"].push_back({{"schema", table.schema}, {"name", table.name}, {"rows", table.rows},
                                   {"bytes", table.bytes}, {"stream", table.stream()}});
   }
-  auto writer = sink.create("manifest.json");
-  writer->write(as_bytes(manifest.dump(2)));
-  writer->close();
+  write_stream(sink, "manifest.json", manifest.dump(2));
   return report;
 }
 
@@ -243,7 +233,7 @@ void restore_post_data(const ConnectionInfo& target, int jobs, const std::string
 }  // namespace
 
 RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
-  json manifest = json::parse(read_all(source, "manifest.json"));
+  json manifest = json::parse(read_stream(source, "manifest.json"));
   {
     PgConnection maintenance(target, "postgres");
     bool exists = !maintenance.query("SELECT 1 FROM pg_database WHERE datname = $1", {target.database}).empty();
@@ -262,7 +252,7 @@ RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& 
       "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'");
   if (user_tables[0][0] != "0")
     throw Error("database " + target.describe() + " already has tables; restore into a new database or use --drop-existing");
-  connection.execute(strip_meta_commands(read_all(source, "schema-pre.sql")));
+  connection.execute(strip_meta_commands(read_stream(source, "schema-pre.sql")));
 
   struct Load {
     std::string qualified, stream, name;
@@ -276,8 +266,8 @@ RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& 
     auto reader = source.open(load.stream);
     copy_in(worker, load.qualified, *reader, load.rows);
   });
-  connection.execute(read_all(source, "sequences.sql"));
-  restore_post_data(target, options.jobs, strip_meta_commands(read_all(source, "schema-post.sql")));
+  connection.execute(read_stream(source, "sequences.sql"));
+  restore_post_data(target, options.jobs, strip_meta_commands(read_stream(source, "schema-post.sql")));
   RestoreReport report;
   for (const Load& load : loads) report.tables.push_back({load.name, load.rows, 0});
   return report;
