@@ -76,7 +76,10 @@ pass "backup under load ($before < $restored < $after consents) restores with ev
 
 # 3. A small change deduplicates: status updates of the 1% most recently written consents and
 # 1% new tokens (PostgreSQL appends them to the heap, dumped in physical order) cost a few
-# chunks. Scattered inserts into pages freed by earlier deletes would cost more.
+# chunks. Scattered inserts into pages freed by earlier deletes would cost more, so the table is
+# compacted first: the load above left dead rows, and whether autovacuum had freed their space by
+# now depended on timing (an UPDATE landing in freed pages all over the heap made this flaky).
+psql_ -d openbank_openbankingdb -c "VACUUM FULL" >/dev/null
 obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases >/dev/null 2>&1 || true
 psql_ -d openbank_openbankingdb -c "UPDATE UK_ACCOUNT_INITIATION SET STATUS = 'Revoked' WHERE ctid IN (SELECT ctid FROM UK_ACCOUNT_INITIATION ORDER BY ctid DESC LIMIT 30)"
 python3 "$data" tokens postgres 30 99 | psql_ -d openbank_openbankingdb
