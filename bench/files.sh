@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # File-backup benchmark: obkeep, restic and borg on the same generated tree, in one run.
 # usage: bench/files.sh [--scale S] [--work DIR] [--tools obkeep,restic,borg] [--obkeep PATH] [--repeat N]
+#                       [--restore-fs fresh|work]
 # Prints a Markdown table with ratios and writes it (and raw JSON) to bench/out/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-scale=1 work=/tmp/obkeep-bench tools=obkeep,restic,borg obkeep_bin=$root/build/obkeep repeat=1
+scale=1 work=/tmp/obkeep-bench tools=obkeep,restic,borg obkeep_bin=$root/build/obkeep repeat=1 restore_fs=fresh
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift ;;
@@ -12,6 +13,7 @@ while [ $# -gt 0 ]; do
     --tools) tools=$2; shift ;;
     --obkeep) obkeep_bin=$2; shift ;;
     --repeat) repeat=$2; shift ;;
+    --restore-fs) restore_fs=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -29,12 +31,46 @@ results=$work/results.tsv
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
+# Restores go to a new ext4 file system (default options, so with a journal), made on a loop
+# device before every measured restore: every tool and repetition starts from the same state,
+# as on a recovery machine. On the working file system the benchmark's own deletions shortly
+# before (the previous restore, the data reset) slow whichever tool creates inodes fastest
+# when that file system has no journal: ext4 then skips recently freed inodes one by one.
+# `--restore-fs work` restores into the working file system instead.
+restore_mnt=$work/restore-mnt loopdev=
+release_restore_fs() {
+  mountpoint -q "$restore_mnt" 2>/dev/null && umount "$restore_mnt"
+  [ -n "$loopdev" ] && losetup -d "$loopdev"
+  loopdev=
+  rm -f "$work/restore.img"
+}
+trap release_restore_fs EXIT
+fresh_target() {
+  if [ "$restore_fs" = fresh ]; then
+    release_restore_fs
+    truncate -s "$(($(du -sb "$work/data-pristine" | cut -f1) * 3 / 2 + (1 << 30)))" "$work/restore.img"
+    loopdev=$(losetup --find --show --direct-io=on "$work/restore.img")
+    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$loopdev"
+    mkdir -p "$restore_mnt" && mount "$loopdev" "$restore_mnt"
+  else
+    rm -rf "$restore_mnt" && mkdir -p "$restore_mnt"
+  fi
+  mkdir -p "$restore_mnt/target"
+}
+if [ "$restore_fs" = fresh ] && ! { [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+  fresh_target 2>/dev/null; }; then
+  echo "cannot make a loop file system here (needs root, losetup, mkfs.ext4): restoring into $work" >&2
+  release_restore_fs 2>/dev/null || true
+  restore_fs=work
+fi
+
 # measure TOOL STEP CMD...: runs CMD `repeat` times, records the median seconds and max RSS (KiB).
 measure() {
   local tool=$1 step=$2; shift 2
   local times=() rss=0 i out
   for ((i = 0; i < repeat; i++)); do
     [ "$i" -gt 0 ] && [ -n "${RESET:-}" ] && eval "$RESET"
+    [ -n "${PREPARE:-}" ] && eval "$PREPARE"
     drop_caches
     if ! /usr/bin/time -f "%e %M" "$@" >/dev/null 2>"$work/last.err"; then
       echo "$tool $step failed:" >&2
@@ -52,7 +88,7 @@ measure() {
 }
 
 run_tool() {
-  local tool=$1 repo=$work/repo-$1 restore=$work/restore-$1
+  local tool=$1 repo=$work/repo-$1 restore=$restore_mnt/target
   rm -rf "$data" && cp -a "$work/data-pristine" "$data"
   case $tool in
     obkeep)
@@ -61,7 +97,7 @@ run_tool() {
       measure obkeep nochange "$obkeep_bin" -r "$repo" backup "$data"
       python3 "$root/bench/generate_tree.py" "$data" --mutate 1
       measure obkeep changed "$obkeep_bin" -r "$repo" backup "$data"
-      RESET="rm -rf $restore" measure obkeep restore "$obkeep_bin" -r "$repo" restore latest --target "$restore"
+      PREPARE=fresh_target measure obkeep restore "$obkeep_bin" -r "$repo" restore latest --target "$restore"
       diff -r "$data" "$restore$data" >/dev/null || { echo "obkeep restore differs" >&2; exit 1; } ;;
     restic)
       restic -r "$repo" init --repository-version 2 >/dev/null
@@ -70,7 +106,7 @@ run_tool() {
       measure restic nochange restic -r "$repo" backup "$data"
       python3 "$root/bench/generate_tree.py" "$data" --mutate 1
       measure restic changed restic -r "$repo" backup "$data"
-      RESET="rm -rf $restore" measure restic restore restic -r "$repo" restore latest --target "$restore"
+      PREPARE=fresh_target measure restic restore restic -r "$repo" restore latest --target "$restore"
       diff -r "$data" "$restore$data" >/dev/null || { echo "restic restore differs" >&2; exit 1; } ;;
     borg)
       borg init -e repokey-blake2 "$repo" >/dev/null
@@ -79,13 +115,12 @@ run_tool() {
       measure borg nochange borg create --compression zstd,3 "$repo::nochange" "$data"
       python3 "$root/bench/generate_tree.py" "$data" --mutate 1
       measure borg changed borg create --compression zstd,3 "$repo::changed" "$data"
-      mkdir -p "$restore"
-      RESET="rm -rf $restore; mkdir -p $restore" measure borg restore sh -c "cd '$restore' && borg extract '$repo::changed'"
+      PREPARE=fresh_target measure borg restore sh -c "cd '$restore' && borg extract '$repo::changed'"
       diff -r "$data" "$restore$data" >/dev/null || { echo "borg restore differs" >&2; exit 1; } ;;
   esac
   printf '%s\t%s\t%s\t%s\n' "$tool" size "$(du -sb "$repo" | cut -f1)" 0 >>"$results"
   RESET=
-  rm -rf "$restore"
+  release_restore_fs
 }
 
 IFS=, read -r -a tool_list <<<"$tools"
@@ -93,9 +128,9 @@ for tool in "${tool_list[@]}"; do run_tool "$tool"; done
 
 mkdir -p "$root/bench/out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-python3 - "$results" "$work/data-pristine" "$root/bench/out/files-$stamp" "$scale" <<'PY'
+python3 - "$results" "$work/data-pristine" "$root/bench/out/files-$stamp" "$scale" "$restore_fs" <<'PY'
 import json, os, platform, subprocess, sys
-results, data, out, scale = sys.argv[1:5]
+results, data, out, scale, restore_fs = sys.argv[1:6]
 r = {}
 for line in open(results):
     tool, step, value, rss = line.rstrip("\n").split("\t")
@@ -113,6 +148,8 @@ lines = ["# File backup benchmark", "",
              files, size / 1e9, scale, os.cpu_count(), cpu, " sha_ni" in flags, " aes" in flags),
          "Versions: %s; %s; %s." % (version(["build/obkeep", "version"]) if os.path.exists("build/obkeep") else "obkeep",
                                      version(["restic", "version"]), version(["borg", "--version"])),
+         "Restores into: %s." % ("a new ext4 file system on a loop device, made before each restore" if restore_fs == "fresh"
+                                 else "the working file system"),
          "", "| step | " + " | ".join(tools) + " | restic/obkeep | borg/obkeep |", "|---" * (len(tools) + 3) + "|"]
 names = {"first": "first backup (s)", "nochange": "backup, no change (s)", "changed": "backup after 1% change (s)",
          "restore": "full restore (s)", "size": "repository size (MB)", "rss": "peak memory (MB)"}

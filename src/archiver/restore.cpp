@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 
+#include "archiver/content_writer.hpp"
 #include "archiver/safe_open.hpp"
 #include "repo/tree.hpp"
 #include "util/error.hpp"
@@ -34,13 +35,9 @@ using repo::Tree;
 
 namespace {
 
-constexpr size_t sparse_block = 4096;
-
-bool all_zero(const uint8_t* data, size_t size) {
-  for (size_t i = 0; i < size; ++i)
-    if (data[i]) return false;
-  return true;
-}
+// Files from this size on are written with O_DIRECT; smaller ones go through the page
+// cache, where the kernel can batch them.
+constexpr uint64_t direct_write_threshold = 1024 * 1024;
 
 timespec to_timespec(int64_t nanos) {
   timespec time;
@@ -99,6 +96,19 @@ class Restorer {
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_links_;
   std::vector<std::pair<Node, std::string>> later_links_;
   std::vector<std::future<void>> pending_;
+  // Small files go to the workers in batches: one hand-over (and wake-up) per batch.
+  static constexpr uint64_t batch_limit_bytes = 1024 * 1024;
+  static constexpr size_t batch_limit_files = 32;
+  std::vector<std::pair<Node, std::string>> batch_;
+  uint64_t batch_bytes_ = 0;
+  void submit_batch() {
+    if (batch_.empty()) return;
+    pending_.push_back(pool_.submit([this, files = std::move(batch_)] {
+      for (const auto& [node, relative] : files) restore_file(node, relative);
+    }));
+    batch_.clear();
+    batch_bytes_ = 0;
+  }
   ThreadPool pool_;
 };
 
@@ -144,41 +154,19 @@ void Restorer::apply_symlink_metadata(const Node& node, const std::string& relat
 }
 
 void Restorer::write_content(int fd, const Node& node, const std::string& relative) {
-  uint64_t written = 0;
+  ContentWriter writer(fd, relative, node.size >= direct_write_threshold);
   for (const Id& id : node.content) {
     throw_if_interrupted();
-    Bytes data = repository_.load_blob(id);
-    // Zero blocks become holes, so sparse files stay sparse.
-    size_t at = 0;
-    while (at < data.size()) {
-      size_t n = std::min(sparse_block, data.size() - at);
-      if (n == sparse_block && all_zero(data.data() + at, n)) {
-        at += n;
-        continue;
-      }
-      size_t run = n;
-      while (at + run < data.size()) {
-        size_t next = std::min(sparse_block, data.size() - at - run);
-        if (next == sparse_block && all_zero(data.data() + at + run, next)) break;
-        run += next;
-      }
-      for (size_t done = 0; done < run;) {
-        ssize_t w = ::pwrite(fd, data.data() + at + done, run - done, static_cast<off_t>(written + at + done));
-        if (w < 0) {
-          if (errno == EINTR) continue;
-          throw_system_error("cannot write " + relative, errno);
-        }
-        done += static_cast<size_t>(w);
-      }
-      at += run;
-    }
-    written += data.size();
-    if (progress_) progress_->bytes_done += data.size();
+    repo::BlobLocation location = repository_.locate(id);
+    uint8_t* out = writer.reserve(location.raw_length);
+    repository_.load_blob_into(id, location, {out, location.raw_length});
+    writer.commit(location.raw_length);
+    if (progress_) progress_->bytes_done += location.raw_length;
   }
-  if (written != node.size)
-    throw IntegrityError("content of " + relative + " has " + std::to_string(written) + " bytes, the snapshot says " +
+  if (writer.size() != node.size)
+    throw IntegrityError("content of " + relative + " has " + std::to_string(writer.size()) + " bytes, the snapshot says " +
                          std::to_string(node.size));
-  if (ftruncate(fd, static_cast<off_t>(written)) != 0) throw_system_error("cannot size " + relative, errno);
+  writer.finish();
 }
 
 bool Restorer::verify_file(const Node& node, const std::string& relative) {
@@ -206,17 +194,51 @@ bool Restorer::verify_file(const Node& node, const std::string& relative) {
   return ok;
 }
 
+// An existing file of that name is replaced: the restore recreates the snapshot's state.
+// Creating first and looking only on EEXIST spares a lookup per file.
+int create_named(int parent, const std::string& name) {
+  constexpr int create = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = openat(parent, name.c_str(), create, 0600);
+  struct stat existing;
+  if (fd < 0 && errno == EEXIST && fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISDIR(existing.st_mode) && unlinkat(parent, name.c_str(), 0) == 0)
+    fd = openat(parent, name.c_str(), create, 0600);
+  return fd;
+}
+
+// Gives a finished unnamed file its name, replacing a non-directory already there.
+bool link_unnamed(int fd, int parent, const std::string& name) {
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (linkat(AT_FDCWD, proc.c_str(), parent, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+    // Without /proc, root can link the descriptor itself.
+    if (errno == ENOENT && linkat(fd, "", parent, name.c_str(), AT_EMPTY_PATH) == 0) return true;
+    if (errno != EEXIST) return false;
+    struct stat existing;
+    if (fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(existing.st_mode) ||
+        unlinkat(parent, name.c_str(), 0) != 0) {
+      errno = EEXIST;
+      return false;
+    }
+  }
+  return false;
+}
+
+
+// A file is written unnamed (O_TMPFILE) and linked into place once complete: allocating its
+// inode then takes no directory lock, so workers create files in parallel instead of
+// queueing on their directory (inode allocation is most of a restore's kernel time), and a
+// file that fails half-way never appears. Where O_TMPFILE is not supported, it is created
+// by name and removed on failure.
 void Restorer::restore_file(const Node& node, const std::string& relative) {
   std::string name;
   int parent = open_parent(relative, name);
   if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
-  // An existing file is replaced: the restore recreates the snapshot's state.
-  struct stat existing;
-  if (fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(existing.st_mode))
-    unlinkat(parent, name.c_str(), 0);
-  int fd = openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  int saved = errno;
+  int fd = openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  bool unnamed = fd >= 0;
+  if (!unnamed) fd = create_named(parent, name);
   if (fd < 0) {
+    int saved = errno;
     ::close(parent);
     return error("cannot create " + relative + ": " + std::strerror(saved));
   }
@@ -224,14 +246,21 @@ void Restorer::restore_file(const Node& node, const std::string& relative) {
     write_content(fd, node, relative);
   } catch (const Error& e) {
     ::close(fd);
-    unlinkat(parent, name.c_str(), 0);  // never leave a damaged file looking restored
+    if (!unnamed) unlinkat(parent, name.c_str(), 0);  // never leave a damaged file looking restored
     ::close(parent);
     if (e.code() == ExitCode::interrupted) throw;
     return error("file " + relative + " not restored: " + e.what());
   }
   apply_metadata(fd, node, relative, false);
-  ::close(fd);
+  if (unnamed && !link_unnamed(fd, parent, name)) {
+    int saved = errno;
+    ::close(fd);
+    ::close(parent);
+    return error("cannot create " + relative + ": " + std::strerror(saved));
+  }
   ::close(parent);
+  apply_metadata(fd, node, relative, false);
+  ::close(fd);
   if (options_.verify && !verify_file(node, relative)) return error("verification failed for " + relative);
   std::lock_guard lock(mutex_);
   result_.files++;
@@ -253,7 +282,9 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
           return;
         }
       }
-      pending_.push_back(pool_.submit([this, node, relative] { restore_file(node, relative); }));
+      batch_bytes_ += node.size;
+      batch_.emplace_back(node, relative);
+      if (batch_bytes_ >= batch_limit_bytes || batch_.size() >= batch_limit_files) submit_batch();
       return;
     }
     case NodeType::symlink: {
@@ -356,6 +387,7 @@ RestoreResult Restorer::run(const Id& tree) {
   if (root_fd_ < 0) throw Error("cannot open restore target " + options_.target + ": " + std::strerror(errno));
   try {
     walk(tree, "");
+    submit_batch();
     for (auto& future : pending_) future.get();
     pending_.clear();
     for (const auto& [node, relative] : later_links_) {

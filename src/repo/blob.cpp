@@ -70,22 +70,32 @@ size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
                            reserve(crypto::seal_overhead + 1 + plaintext.size()));
 }
 
-Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length) {
+void decode_blob_into(const crypto::Key256& key, BlobType type, ByteView sealed, std::span<uint8_t> out) {
   if (sealed.size() < crypto::seal_overhead + 1) throw IntegrityError("empty blob");
-  // The framing byte is decrypted apart, so a raw blob (most bytes: jars, wars) lands in
-  // its result with no further copy.
+  size_t body_size = sealed.size() - crypto::seal_overhead - 1;
+  ByteView associated(associated_of(type), 1);
+  // The framing byte is decrypted apart. A compressed body is stored only when shorter than
+  // the raw data, so a body of exactly the raw length is raw and is decrypted straight into
+  // `out`: most bytes (jars, wars) take no further copy.
   uint8_t framing = 0;
-  Bytes body(sealed.size() - crypto::seal_overhead - 1);
-  crypto::open_into(key, sealed, ByteView(associated_of(type), 1),
-                    {std::span<uint8_t>(&framing, 1), std::span<uint8_t>(body)});
-  if (framing == stored_raw) {
-    if (body.size() != raw_length) throw IntegrityError("blob has the wrong length");
-    return body;
+  if (body_size == out.size()) {
+    crypto::open_into(key, sealed, associated, {std::span<uint8_t>(&framing, 1), out});
+    if (framing != stored_raw) throw IntegrityError("blob has an unknown compression");
+    return;
   }
+  if (body_size > out.size()) throw IntegrityError("blob has the wrong length");
+  thread_local Bytes body;  // grown once per thread
+  if (body.size() < body_size) body.resize(body_size);
+  crypto::open_into(key, sealed, associated, {std::span<uint8_t>(&framing, 1), std::span<uint8_t>(body.data(), body_size)});
+  if (framing == stored_raw) throw IntegrityError("blob has the wrong length");
   if (framing != stored_zstd) throw IntegrityError("blob has an unknown compression");
+  size_t n = ZSTD_decompressDCtx(contexts().decompress, out.data(), out.size(), body.data(), body_size);
+  if (ZSTD_isError(n) || n != out.size()) throw IntegrityError("blob does not decompress to its recorded length");
+}
+
+Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length) {
   Bytes plain(raw_length);
-  size_t n = ZSTD_decompressDCtx(contexts().decompress, plain.data(), plain.size(), body.data(), body.size());
-  if (ZSTD_isError(n) || n != raw_length) throw IntegrityError("blob does not decompress to its recorded length");
+  decode_blob_into(key, type, sealed, plain);
   return plain;
 }
 

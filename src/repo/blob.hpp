@@ -21,5 +21,7 @@ size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
 // Opens and decompresses; throws IntegrityError on any mismatch (including a raw
 // length that differs from `raw_length`).
 Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length);
+// The same into memory the caller provides: exactly the raw length, `out.size()` bytes.
+void decode_blob_into(const crypto::Key256& key, BlobType type, ByteView sealed, std::span<uint8_t> out);
 
 }  // namespace obkeep::repo

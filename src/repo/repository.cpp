@@ -249,28 +249,35 @@ void Repository::flush() {
   write_pending_index();
 }
 
-Bytes Repository::load_blob(const Id& id) {
+BlobLocation Repository::locate(const Id& id) {
   std::optional<BlobLocation> location;
   {
     std::lock_guard lock(save_mutex_);  // writers add packs to the index concurrently
     location = index_.find(id);
   }
   if (!location) throw IntegrityError("blob " + id.hex() + " is not in the index");
-  return load_blob(id, *location);
+  return *location;
 }
 
+Bytes Repository::load_blob(const Id& id) { return load_blob(id, locate(id)); }
+
 Bytes Repository::load_blob(const Id& id, const BlobLocation& location) {
-  Bytes plaintext;
+  Bytes plaintext(location.raw_length);
+  load_blob_into(id, location, plaintext);
+  return plaintext;
+}
+
+void Repository::load_blob_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) {
+  if (out.size() != location.raw_length) throw Error("blob " + id.hex() + ": buffer of the wrong size");
   backend_->read({FileType::pack, location.pack.hex()}, location.offset, location.stored_length, [&](ByteView sealed) {
     try {
-      plaintext = decode_blob(key_.encryption, location.type, sealed, location.raw_length);
+      decode_blob_into(key_.encryption, location.type, sealed, out);
     } catch (const IntegrityError& e) {
       throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
     }
   });
-  if (blob_id(plaintext) != id)
+  if (blob_id(out) != id)
     throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " does not match its id");
-  return plaintext;
 }
 
 Id Repository::save_object(FileType type, ByteView plaintext) {

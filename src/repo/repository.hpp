@@ -80,6 +80,10 @@ class Repository {
   // Loads and verifies a blob (its keyed hash must match the id). Throws IntegrityError.
   Bytes load_blob(const Id& id);
   Bytes load_blob(const Id& id, const BlobLocation& location);
+  // The same into `out`, exactly `location.raw_length` bytes (a restore's staging buffer).
+  void load_blob_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out);
+  // Where a blob is stored; IntegrityError when the index does not know it.
+  BlobLocation locate(const Id& id);
 
   // Writes every open pack and an index file for all packs written since the last flush.
   // After flush() returns, every saved blob is durable and indexed.
