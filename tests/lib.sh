@@ -22,6 +22,19 @@ obkeep() { "$OBKEEP_BIN" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# wait_for_growth START CMD...: polls CMD (which prints a number) until it exceeds START, for up
+# to 60 s, and prints the new value. Keeps load tests exact on a busy machine, where a fixed
+# sleep may pass with the load generator not yet scheduled.
+wait_for_growth() {
+  local start=$1 now i; shift
+  for ((i = 0; i < 600; i++)); do
+    now=$("$@")
+    [ "$now" -gt "$start" ] && { echo "$now"; return; }
+    sleep 0.1
+  done
+  fail "no growth past $start from: $*"
+}
+
 # expect_exit CODE CMD...: run CMD, require exit code CODE; stderr saved in $TEST_DIR/stderr.
 expect_exit() {
   local want=$1; shift

@@ -57,11 +57,11 @@ pass "quiet backup restores into a new database with identical rows, indexes, fo
 setsid bash -c "python3 '$data' load postgres 7 | psql -X -q -h 127.0.0.1 -p $port -U postgres -d openbank_openbankingdb" >/dev/null 2>&1 &
 load=$!
 add_cleanup "kill -- -$load 2>/dev/null"
-sleep 1
-before=$(psql_ -d openbank_openbankingdb -Atc "SELECT count(*) FROM UK_ACCOUNT_INITIATION")
-sleep 1
-obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases --json >"$TEST_DIR/loaded.json" 2>/dev/null || true
-sleep 1
+count_consents() { psql_ -d openbank_openbankingdb -Atc "SELECT count(*) FROM UK_ACCOUNT_INITIATION"; }
+before=$(count_consents)
+wait_for_growth "$before" count_consents >/dev/null  # the load is writing: the backup starts after $before
+obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases >/dev/null 2>&1 || true
+wait_for_growth "$(count_consents)" count_consents >/dev/null  # and writes on after it
 kill -- -$load; wait $load 2>/dev/null || true
 after=$(psql_ -d openbank_openbankingdb -Atc "SELECT count(*) FROM UK_ACCOUNT_INITIATION")
 obkeep restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB \
