@@ -48,7 +48,7 @@ trap release_restore_fs EXIT
 fresh_target() {
   if [ "$restore_fs" = fresh ]; then
     release_restore_fs
-    truncate -s "$(($(du -sb "$work/data-pristine" | cut -f1) * 3 / 2 + (1 << 30)))" "$work/restore.img"
+    truncate -s "$(($(du -sb "$work/data-pristine" | cut -f1) * 3 / 2 / (1 << 20) + 1024))M" "$work/restore.img"
     loopdev=$(losetup --find --show --direct-io=on "$work/restore.img")
     mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$loopdev"
     mkdir -p "$restore_mnt" && mount "$loopdev" "$restore_mnt"
@@ -112,9 +112,10 @@ run_tool() {
       borg init -e repokey-blake2 "$repo" >/dev/null
       RESET="rm -rf $repo $BORG_BASE_DIR; borg init -e repokey-blake2 $repo >/dev/null" \
         measure borg first borg create --compression zstd,3 "$repo::first" "$data"
-      measure borg nochange borg create --compression zstd,3 "$repo::nochange" "$data"
+      # A repetition first deletes the archive it would otherwise collide with.
+      RESET="borg delete $repo::nochange" measure borg nochange borg create --compression zstd,3 "$repo::nochange" "$data"
       python3 "$root/bench/generate_tree.py" "$data" --mutate 1
-      measure borg changed borg create --compression zstd,3 "$repo::changed" "$data"
+      RESET="borg delete $repo::changed" measure borg changed borg create --compression zstd,3 "$repo::changed" "$data"
       PREPARE=fresh_target measure borg restore sh -c "cd '$restore' && borg extract '$repo::changed'"
       diff -r "$data" "$restore$data" >/dev/null || { echo "borg restore differs" >&2; exit 1; } ;;
   esac
