@@ -54,12 +54,14 @@ uint8_t* ContentWriter::reserve(size_t size) {
 void ContentWriter::commit(size_t size) { fill_ += size; }
 
 void ContentWriter::finish() {
-  flush(fill_ / page * page);
+  if (direct_) flush(fill_ / page * page);
   if (fill_ > 0) {  // the last partial page cannot go through O_DIRECT
     stop_direct();
     flush(fill_);
   }
-  if (::ftruncate(fd_, static_cast<off_t>(flushed_)) != 0) throw_system_error("cannot size " + name_, errno);
+  // Only a file that ends in a hole is shorter than its content so far.
+  if (written_end_ < flushed_ && ::ftruncate(fd_, static_cast<off_t>(flushed_)) != 0)
+    throw_system_error("cannot size " + name_, errno);
 }
 
 // Writes the first `length` staged bytes (whole pages unless it is the end of the file),
@@ -97,6 +99,7 @@ void ContentWriter::write_run(const uint8_t* data, size_t length, uint64_t offse
     if (w < 0) throw_system_error("cannot write " + name_, errno);
     done += static_cast<size_t>(w);
   }
+  written_end_ = offset + length;
 }
 
 void ContentWriter::stop_direct() {

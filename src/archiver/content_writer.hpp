@@ -36,6 +36,7 @@ class ContentWriter {
   uint8_t* buffer_;   // the thread's staging buffer
   size_t fill_ = 0;   // staged bytes not yet written
   uint64_t flushed_ = 0;  // file offset of buffer_[0]
+  uint64_t written_end_ = 0;  // end of the last run written: beyond it, a hole or nothing
 };
 
 }  // namespace obkeep::archiver

@@ -14,12 +14,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <mutex>
 
 #include "archiver/content_writer.hpp"
+#include "archiver/restore_queue.hpp"
 #include "archiver/safe_open.hpp"
+#include "repo/blob_prefetch.hpp"
 #include "repo/tree.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
@@ -35,9 +36,12 @@ using repo::Tree;
 
 namespace {
 
-// Files from this size on are written with O_DIRECT; smaller ones go through the page
-// cache, where the kernel can batch them.
+// Files from this size on are written with O_DIRECT and queued as large work (RestoreQueue);
+// smaller ones go through the page cache, where the kernel can batch them.
 constexpr uint64_t direct_write_threshold = 1024 * 1024;
+// The walk runs this many batches of small files ahead of the workers (at most 32 MiB of
+// content and some 32,000 nodes): far enough to find the large files to mix in early.
+constexpr size_t small_batches_queued = 1024;
 
 timespec to_timespec(int64_t nanos) {
   timespec time;
@@ -61,8 +65,10 @@ class Restorer {
         options_(options),
         progress_(progress),
         as_root_(geteuid() == 0),
-        // Two per core: while one waits for a pack read, the other decrypts and writes.
-        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64) {}
+        // Two per core: while one waits for the disk, the other decrypts and writes; up to
+        // one per core on large files.
+        queue_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), ThreadPool::default_workers(),
+               small_batches_queued) {}
 
   RestoreResult run(const Id& tree);
 
@@ -70,12 +76,23 @@ class Restorer {
   bool selected(const std::string& absolute, bool is_directory) const;
   void walk(const Id& tree, const std::string& relative);
   void restore_node(const Node& node, const std::string& relative);
-  void restore_file(const Node& node, const std::string& relative);
-  void write_content(int fd, const Node& node, const std::string& relative);
+  // The directory a worker's previous file went into, kept open for the next: files of a
+  // batch are mostly neighbours.
+  struct OpenDirectory {
+    std::string path;
+    int fd = -1;
+    ~OpenDirectory() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  void restore_batch(const std::vector<std::pair<Node, std::string>>& files);
+  void restore_file(const Node& node, const std::string& relative, repo::BlobPrefetch& blobs, OpenDirectory& directory);
+  void write_content(int fd, const Node& node, const std::string& relative, repo::BlobPrefetch& blobs);
   bool verify_file(const Node& node, const std::string& relative);
-  void apply_metadata(int fd, const Node& node, const std::string& relative, bool is_symlink);
+  void apply_metadata(int fd, const Node& node, const std::string& relative);
   void apply_symlink_metadata(const Node& node, const std::string& relative);
   int open_parent(const std::string& relative, std::string& name);
+  int open_parent(const std::string& relative, std::string& name, OpenDirectory& directory);
   void error(const std::string& message) {
     std::lock_guard lock(mutex_);
     result_.errors.push_back(message);
@@ -95,7 +112,6 @@ class Restorer {
   std::vector<std::pair<Node, std::string>> directories_;  // pre-order
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_links_;
   std::vector<std::pair<Node, std::string>> later_links_;
-  std::vector<std::future<void>> pending_;
   // Small files go to the workers in batches: one hand-over (and wake-up) per batch.
   static constexpr uint64_t batch_limit_bytes = 1024 * 1024;
   static constexpr size_t batch_limit_files = 32;
@@ -103,13 +119,11 @@ class Restorer {
   uint64_t batch_bytes_ = 0;
   void submit_batch() {
     if (batch_.empty()) return;
-    pending_.push_back(pool_.submit([this, files = std::move(batch_)] {
-      for (const auto& [node, relative] : files) restore_file(node, relative);
-    }));
+    queue_.push_small([this, files = std::move(batch_)] { restore_batch(files); });
     batch_.clear();
     batch_bytes_ = 0;
   }
-  ThreadPool pool_;
+  RestoreQueue queue_;
 };
 
 bool Restorer::selected(const std::string& absolute, bool is_directory) const {
@@ -128,7 +142,21 @@ int Restorer::open_parent(const std::string& relative, std::string& name) {
   return open_beneath(root_fd_, relative.substr(0, slash), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-void Restorer::apply_metadata(int fd, const Node& node, const std::string& relative, bool is_directory) {
+// Returns the cached descriptor (not to be closed by the caller), or -1 with errno set.
+int Restorer::open_parent(const std::string& relative, std::string& name, OpenDirectory& directory) {
+  size_t slash = relative.rfind('/');
+  std::string path = slash == std::string::npos ? std::string() : relative.substr(0, slash);
+  if (directory.fd >= 0 && directory.path == path) {
+    name = relative.substr(slash == std::string::npos ? 0 : slash + 1);
+    return directory.fd;
+  }
+  if (directory.fd >= 0) ::close(directory.fd);
+  directory.fd = open_parent(relative, name);
+  directory.path = std::move(path);
+  return directory.fd;
+}
+
+void Restorer::apply_metadata(int fd, const Node& node, const std::string& relative) {
   if (as_root_ && fchown(fd, node.uid, node.gid) != 0)
     warn("cannot set owner of " + relative + ": " + std::strerror(errno));
   // chmod after chown: chown clears setuid and setgid bits.
@@ -138,7 +166,6 @@ void Restorer::apply_metadata(int fd, const Node& node, const std::string& relat
       warn("cannot set xattr " + key + " on " + relative + ": " + std::strerror(errno));
   timespec times[2] = {to_timespec(node.atime_ns), to_timespec(node.mtime_ns)};
   if (futimens(fd, times) != 0) warn("cannot set times of " + relative + ": " + std::strerror(errno));
-  (void)is_directory;
 }
 
 void Restorer::apply_symlink_metadata(const Node& node, const std::string& relative) {
@@ -153,13 +180,13 @@ void Restorer::apply_symlink_metadata(const Node& node, const std::string& relat
   ::close(parent);
 }
 
-void Restorer::write_content(int fd, const Node& node, const std::string& relative) {
+void Restorer::write_content(int fd, const Node& node, const std::string& relative, repo::BlobPrefetch& blobs) {
   ContentWriter writer(fd, relative, node.size >= direct_write_threshold);
   for (const Id& id : node.content) {
     throw_if_interrupted();
     repo::BlobLocation location = repository_.locate(id);
     uint8_t* out = writer.reserve(location.raw_length);
-    repository_.load_blob_into(id, location, {out, location.raw_length});
+    blobs.load_into(id, location, {out, location.raw_length});
     writer.commit(location.raw_length);
     if (progress_) progress_->bytes_done += location.raw_length;
   }
@@ -230,36 +257,30 @@ bool link_unnamed(int fd, int parent, const std::string& name) {
 // queueing on their directory (inode allocation is most of a restore's kernel time), and a
 // file that fails half-way never appears. Where O_TMPFILE is not supported, it is created
 // by name and removed on failure.
-void Restorer::restore_file(const Node& node, const std::string& relative) {
+void Restorer::restore_file(const Node& node, const std::string& relative, repo::BlobPrefetch& blobs,
+                            OpenDirectory& directory) {
   std::string name;
-  int parent = open_parent(relative, name);
+  int parent = open_parent(relative, name, directory);
   if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
   int fd = openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   bool unnamed = fd >= 0;
   if (!unnamed) fd = create_named(parent, name);
-  if (fd < 0) {
-    int saved = errno;
-    ::close(parent);
-    return error("cannot create " + relative + ": " + std::strerror(saved));
-  }
+  if (fd < 0) return error("cannot create " + relative + ": " + std::strerror(errno));
   try {
-    write_content(fd, node, relative);
+    write_content(fd, node, relative, blobs);
   } catch (const Error& e) {
     ::close(fd);
     if (!unnamed) unlinkat(parent, name.c_str(), 0);  // never leave a damaged file looking restored
-    ::close(parent);
     if (e.code() == ExitCode::interrupted) throw;
     return error("file " + relative + " not restored: " + e.what());
   }
-  apply_metadata(fd, node, relative, false);
+  // Before the link: the file appears with its owner, mode and times (linking changes none).
+  apply_metadata(fd, node, relative);
   if (unnamed && !link_unnamed(fd, parent, name)) {
     int saved = errno;
     ::close(fd);
-    ::close(parent);
     return error("cannot create " + relative + ": " + std::strerror(saved));
   }
-  ::close(parent);
-  apply_metadata(fd, node, relative, false);
   ::close(fd);
   if (options_.verify && !verify_file(node, relative)) return error("verification failed for " + relative);
   std::lock_guard lock(mutex_);
@@ -267,6 +288,20 @@ void Restorer::restore_file(const Node& node, const std::string& relative) {
   result_.bytes += node.size;
   if (options_.verify) result_.verified_files++;
   if (progress_) progress_->files_done++;
+}
+
+// Small files' blobs are read ahead together (BlobPrefetch); a large file's blobs are
+// large reads already and are read as it is written, which bounds the memory held.
+void Restorer::restore_batch(const std::vector<std::pair<Node, std::string>>& files) {
+  std::vector<repo::BlobLocation> wanted;
+  for (const auto& [node, relative] : files) {
+    if (node.size >= direct_write_threshold) continue;
+    for (const Id& id : node.content)
+      if (auto location = repository_.index().find(id)) wanted.push_back(*location);
+  }
+  repo::BlobPrefetch blobs(repository_, std::move(wanted));
+  OpenDirectory directory;
+  for (const auto& [node, relative] : files) restore_file(node, relative, blobs, directory);
 }
 
 void Restorer::restore_node(const Node& node, const std::string& relative) {
@@ -281,6 +316,10 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
           later_links_.emplace_back(node, relative);
           return;
         }
+      }
+      if (node.size >= direct_write_threshold) {
+        queue_.push_large(node.size, [this, files = std::vector{std::make_pair(node, relative)}] { restore_batch(files); });
+        return;
       }
       batch_bytes_ += node.size;
       batch_.emplace_back(node, relative);
@@ -388,8 +427,7 @@ RestoreResult Restorer::run(const Id& tree) {
   try {
     walk(tree, "");
     submit_batch();
-    for (auto& future : pending_) future.get();
-    pending_.clear();
+    queue_.wait();
     for (const auto& [node, relative] : later_links_) {
       const std::string& first = first_links_.at({node.device, node.inode});
       std::string first_name, name;
@@ -413,12 +451,12 @@ RestoreResult Restorer::run(const Id& tree) {
         warn("cannot reopen directory " + it->second);
         continue;
       }
-      apply_metadata(fd, it->first, it->second, true);
+      apply_metadata(fd, it->first, it->second);
       ::close(fd);
     }
-    if (options_.target_metadata) apply_metadata(root_fd_, *options_.target_metadata, options_.target, true);
+    if (options_.target_metadata) apply_metadata(root_fd_, *options_.target_metadata, options_.target);
   } catch (...) {
-    for (auto& future : pending_) future.wait();
+    queue_.cancel();
     ::close(root_fd_);
     throw;
   }

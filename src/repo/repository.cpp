@@ -269,13 +269,23 @@ Bytes Repository::load_blob(const Id& id, const BlobLocation& location) {
 
 void Repository::load_blob_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) {
   if (out.size() != location.raw_length) throw Error("blob " + id.hex() + ": buffer of the wrong size");
-  backend_->read({FileType::pack, location.pack.hex()}, location.offset, location.stored_length, [&](ByteView sealed) {
-    try {
-      decode_blob_into(key_.encryption, location.type, sealed, out);
-    } catch (const IntegrityError& e) {
-      throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
-    }
-  });
+  backend_->read({FileType::pack, location.pack.hex()}, location.offset, location.stored_length,
+                 [&](ByteView sealed) { open_blob_into(id, location, sealed, out); });
+}
+
+Bytes Repository::read_pack_range(const Id& pack, uint64_t offset, uint64_t length) {
+  Bytes stored;
+  backend_->read({FileType::pack, pack.hex()}, offset, length, [&](ByteView bytes) { stored.assign(bytes.begin(), bytes.end()); });
+  return stored;
+}
+
+void Repository::open_blob_into(const Id& id, const BlobLocation& location, ByteView sealed, std::span<uint8_t> out) {
+  if (out.size() != location.raw_length) throw Error("blob " + id.hex() + ": buffer of the wrong size");
+  try {
+    decode_blob_into(key_.encryption, location.type, sealed, out);
+  } catch (const IntegrityError& e) {
+    throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
+  }
   if (blob_id(out) != id)
     throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " does not match its id");
 }

@@ -82,6 +82,12 @@ class Repository {
   Bytes load_blob(const Id& id, const BlobLocation& location);
   // The same into `out`, exactly `location.raw_length` bytes (a restore's staging buffer).
   void load_blob_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out);
+  // The stored bytes of `length` bytes of a pack from `offset`: several neighbouring blobs
+  // read at once (see BlobPrefetch).
+  Bytes read_pack_range(const Id& pack, uint64_t offset, uint64_t length);
+  // Opens a blob from its stored bytes into `out` (exactly `location.raw_length` bytes) and
+  // verifies it against its id. Throws IntegrityError.
+  void open_blob_into(const Id& id, const BlobLocation& location, ByteView sealed, std::span<uint8_t> out);
   // Where a blob is stored; IntegrityError when the index does not know it.
   BlobLocation locate(const Id& id);
 
