@@ -1,8 +1,10 @@
-// Blob encoding: [compression byte][payload] sealed with AES-256-GCM, AAD = blob type.
+// Blob encoding: [compression byte][payload] sealed with AES-256-GCM; the associated data
+// is the blob type (format 1) or the type and the id (format 2).
 #include "repo/blob.hpp"
 
 #include <zstd.h>
 
+#include <cstring>
 #include <memory>
 
 #include "util/error.hpp"
@@ -43,25 +45,51 @@ bool worth_compressing(ByteView data, Bytes& scratch) {
   return n < sample - sample / 16;
 }
 
-const uint8_t* associated_of(BlobType type) {
-  static const uint8_t data_tag = 'D', tree_tag = 'T';
-  return type == BlobType::tree ? &tree_tag : &data_tag;
+// The associated data: the type's letter, then (format 2) the id.
+struct Associated {
+  uint8_t bytes[1 + sizeof(Id::bytes)];
+  size_t size;
+  Associated(BlobBinding binding, BlobType type, const Id& id) {
+    bytes[0] = type == BlobType::tree ? 'T' : 'D';
+    size = 1;
+    if (binding == BlobBinding::type_and_id) {
+      std::memcpy(bytes + 1, id.bytes.data(), id.bytes.size());
+      size += id.bytes.size();
+    }
+  }
+  ByteView view() const { return ByteView(bytes, size); }
+};
+
+// zstd at `level` with the frame's content checksum, which decompression verifies: the
+// seal proves the compressed bytes; the checksum proves what they decompressed to.
+size_t compress(void* out, size_t capacity, ByteView in, int level) {
+  ZSTD_CCtx* context = contexts().compress;
+  ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1);
+  return ZSTD_compress2(context, out, capacity, in.data(), in.size());
 }
 
 }  // namespace
 
 const char* to_string(BlobType type) { return type == BlobType::tree ? "tree" : "data"; }
 
-size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
+BlobBinding blob_binding_of(int format_version) {
+  return format_version >= 2 ? BlobBinding::type_and_id : BlobBinding::type;
+}
+
+size_t encode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView plaintext,
                    const std::function<uint8_t*(size_t)>& reserve) {
   thread_local Bytes scratch, compressed;  // grown once per thread, never shrunk or zeroed again
-  ByteView associated(associated_of(type), 1);
+  const crypto::Key256& key = sealing.key;
+  Associated associated_data(sealing.binding, type, id);
+  ByteView associated = associated_data.view();
   if (worth_compressing(plaintext, scratch)) {
     size_t bound = ZSTD_compressBound(plaintext.size());
     if (compressed.size() < bound) compressed.resize(bound);
     // Trees are small and read on every restore and diff: worth a stronger level.
     int level = type == BlobType::tree ? tree_compression_level : compression_level;
-    size_t n = ZSTD_compressCCtx(contexts().compress, compressed.data(), bound, plaintext.data(), plaintext.size(), level);
+    size_t n = compress(compressed.data(), bound, plaintext, level);
     if (!ZSTD_isError(n) && n < plaintext.size())
       return crypto::seal_into(key, {ByteView(&stored_zstd, 1), ByteView(compressed.data(), n)}, associated,
                                reserve(crypto::seal_overhead + 1 + n));
@@ -70,10 +98,13 @@ size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
                            reserve(crypto::seal_overhead + 1 + plaintext.size()));
 }
 
-void decode_blob_into(const crypto::Key256& key, BlobType type, ByteView sealed, std::span<uint8_t> out) {
+void decode_blob_into(const BlobSealing& sealing, BlobType type, const Id& id, ByteView sealed,
+                      std::span<uint8_t> out) {
   if (sealed.size() < crypto::seal_overhead + 1) throw IntegrityError("empty blob");
   size_t body_size = sealed.size() - crypto::seal_overhead - 1;
-  ByteView associated(associated_of(type), 1);
+  const crypto::Key256& key = sealing.key;
+  Associated associated_data(sealing.binding, type, id);
+  ByteView associated = associated_data.view();
   // The framing byte is decrypted apart. A compressed body is stored only when shorter than
   // the raw data, so a body of exactly the raw length is raw and is decrypted straight into
   // `out`: most bytes (jars, wars) take no further copy.
@@ -93,9 +124,9 @@ void decode_blob_into(const crypto::Key256& key, BlobType type, ByteView sealed,
   if (ZSTD_isError(n) || n != out.size()) throw IntegrityError("blob does not decompress to its recorded length");
 }
 
-Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length) {
+Bytes decode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView sealed, uint32_t raw_length) {
   Bytes plain(raw_length);
-  decode_blob_into(key, type, sealed, plain);
+  decode_blob_into(sealing, type, id, sealed, plain);
   return plain;
 }
 

@@ -6,6 +6,7 @@
 
 #include "crypto/aead.hpp"
 #include "util/bytes.hpp"
+#include "util/id.hpp"
 
 namespace obkeep::repo {
 
@@ -13,15 +14,29 @@ enum class BlobType : uint8_t { data = 0, tree = 1 };
 
 const char* to_string(BlobType type);
 
+// What a blob's seal authenticates besides its bytes (docs/repository-format.md §5).
+// Format 1 binds the blob type; format 2 binds the type and the id, so a blob that opens
+// is the blob of that id, and a reader need not hash its plaintext again to know it.
+enum class BlobBinding : uint8_t { type, type_and_id };
+BlobBinding blob_binding_of(int format_version);
+
+// How a blob is sealed and opened: the encryption key and what the seal binds.
+struct BlobSealing {
+  const crypto::Key256& key;
+  BlobBinding binding;
+};
+
 // Compresses `plaintext` with zstd when a sample shows it pays, then seals it into the
 // memory `reserve(n)` provides (n bytes, written exactly). Returns n.
-size_t encode_blob(const crypto::Key256& key, BlobType type, ByteView plaintext,
+size_t encode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView plaintext,
                    const std::function<uint8_t*(size_t)>& reserve);
 
 // Opens and decompresses; throws IntegrityError on any mismatch (including a raw
-// length that differs from `raw_length`).
-Bytes decode_blob(const crypto::Key256& key, BlobType type, ByteView sealed, uint32_t raw_length);
+// length that differs from `raw_length`). Under BlobBinding::type the caller must still
+// compare the plaintext's keyed hash with the id.
+Bytes decode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView sealed, uint32_t raw_length);
 // The same into memory the caller provides: exactly the raw length, `out.size()` bytes.
-void decode_blob_into(const crypto::Key256& key, BlobType type, ByteView sealed, std::span<uint8_t> out);
+void decode_blob_into(const BlobSealing& sealing, BlobType type, const Id& id, ByteView sealed,
+                      std::span<uint8_t> out);
 
 }  // namespace obkeep::repo

@@ -16,7 +16,7 @@ constexpr size_t page = 4096;
 }  // namespace
 
 // Room for a full pack plus the largest blob that can push it over, so it rarely grows.
-PackWriter::PackWriter(const crypto::Key256& key) : key_(key) { grow(target_pack_size + 5 * 1024 * 1024); }
+PackWriter::PackWriter(const crypto::Key256& key, BlobBinding binding) : key_(key), binding_(binding) { grow(target_pack_size + 5 * 1024 * 1024); }
 
 PackWriter::~PackWriter() { std::free(data_); }
 
@@ -39,7 +39,7 @@ uint8_t* PackWriter::reserve(size_t n) {
 
 void PackWriter::add(BlobType type, const Id& id, ByteView plaintext) {
   uint32_t offset = static_cast<uint32_t>(size_);
-  size_t stored = encode_blob(key_, type, plaintext, [this](size_t n) { return reserve(n); });
+  size_t stored = encode_blob({key_, binding_}, type, id, plaintext, [this](size_t n) { return reserve(n); });
   blobs_.push_back({type, offset, static_cast<uint32_t>(stored), static_cast<uint32_t>(plaintext.size()), id});
 }
 

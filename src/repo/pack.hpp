@@ -25,7 +25,7 @@ constexpr size_t target_pack_size = 16 * 1024 * 1024;
 // into the page cache), reserved once and reused for every pack the writer makes.
 class PackWriter {
  public:
-  explicit PackWriter(const crypto::Key256& key);
+  PackWriter(const crypto::Key256& key, BlobBinding binding);
   ~PackWriter();
   PackWriter(const PackWriter&) = delete;
   PackWriter& operator=(const PackWriter&) = delete;
@@ -43,6 +43,7 @@ class PackWriter {
   void grow(size_t capacity);  // a larger page-aligned buffer, keeping the content
 
   const crypto::Key256& key_;
+  BlobBinding binding_;
   uint8_t* data_ = nullptr;
   size_t size_ = 0, capacity_ = 0;
   std::vector<PackedBlob> blobs_;

@@ -60,7 +60,7 @@ RepositoryConfig config_from_json(const json& in) {
   RepositoryConfig config;
   try {
     config.version = in.at("version").get<int>();
-    if (config.version != format_version)
+    if (config.version < oldest_format_version || config.version > format_version)
       throw Error("repository format version " + std::to_string(config.version) + " is not supported");
     config.id = Id::from_hex(in.at("id").get<std::string>());
     config.chunker = chunker_from_json(in.at("chunker"));
@@ -83,6 +83,7 @@ void Repository::init(storage::Backend& backend, std::string_view password, cons
   backend.create();
   MasterKey key = MasterKey::generate();
   RepositoryConfig config;
+  config.version = options.version;
   crypto::random_bytes(config.id.bytes.data(), config.id.bytes.size());
   if (options.chunker) {
     config.chunker = *options.chunker;
@@ -145,7 +146,7 @@ std::unique_ptr<PackWriter> Repository::take_writer() {
   writer_returned_.wait(lock, [this] { return !idle_writers_.empty() || writers_created_ < max_writers_; });
   if (idle_writers_.empty()) {
     ++writers_created_;
-    return std::make_unique<PackWriter>(key_.encryption);
+    return std::make_unique<PackWriter>(key_.encryption, blob_binding_of(config_.version));
   }
   auto writer = std::move(idle_writers_.back());
   idle_writers_.pop_back();
@@ -282,11 +283,12 @@ Bytes Repository::read_pack_range(const Id& pack, uint64_t offset, uint64_t leng
 void Repository::open_blob_into(const Id& id, const BlobLocation& location, ByteView sealed, std::span<uint8_t> out) {
   if (out.size() != location.raw_length) throw Error("blob " + id.hex() + ": buffer of the wrong size");
   try {
-    decode_blob_into(key_.encryption, location.type, sealed, out);
+    decode_blob_into(blob_sealing(), location.type, id, sealed, out);
   } catch (const IntegrityError& e) {
     throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " is damaged: " + e.what());
   }
-  if (blob_id(out) != id)
+  // A format-2 seal that opens proves the id; format 1 needs the hash.
+  if (blob_sealing().binding == BlobBinding::type && blob_id(out) != id)
     throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " does not match its id");
 }
 

@@ -20,7 +20,9 @@
 
 namespace obkeep::repo {
 
-constexpr int format_version = 1;
+// Written by init; format 1 (blob seals bind the type only) is still read and written.
+constexpr int format_version = 2;
+constexpr int oldest_format_version = 1;
 
 struct RepositoryConfig {
   int version = format_version;
@@ -33,6 +35,7 @@ struct InitOptions {
   crypto::ScryptParams scrypt;
   std::optional<ChunkerParams> chunker;  // copy another repository's to deduplicate with it
   std::optional<ChunkerParams> dump_chunker;
+  int version = format_version;  // tests make format-1 repositories
 };
 
 struct SaveStatistics {
@@ -59,6 +62,7 @@ class Repository {
   SaveStatistics& statistics() { return statistics_; }
 
   Id blob_id(ByteView plaintext) const { return id_hash_->id(plaintext); }
+  BlobSealing blob_sealing() const { return {key_.encryption, blob_binding_of(config_.version)}; }
 
   // Loads every index file. Called once after open by commands that read or write blobs.
   void load_index();
@@ -86,7 +90,8 @@ class Repository {
   // read at once (see BlobPrefetch).
   Bytes read_pack_range(const Id& pack, uint64_t offset, uint64_t length);
   // Opens a blob from its stored bytes into `out` (exactly `location.raw_length` bytes) and
-  // verifies it against its id. Throws IntegrityError.
+  // verifies it against its id: by the seal in format 2, by hashing in format 1. Throws
+  // IntegrityError.
   void open_blob_into(const Id& id, const BlobLocation& location, ByteView sealed, std::span<uint8_t> out);
   // Where a blob is stored; IntegrityError when the index does not know it.
   BlobLocation locate(const Id& id);

@@ -17,10 +17,11 @@ struct Fixture {
   std::unique_ptr<Repository> repository;
 };
 
-Fixture make_repository(const std::string& password = "pw") {
+Fixture make_repository(const std::string& password = "pw", int version = format_version) {
   auto backend = std::make_unique<storage::MemoryBackend>();
   InitOptions options;
   options.scrypt = {1 << 10, 8, 1};
+  options.version = version;
   Repository::init(*backend, password, options);
   storage::MemoryBackend* raw = backend.get();
   return {raw, Repository::open(std::move(backend), password)};
@@ -47,6 +48,58 @@ TEST(Repository, BlobsRoundTripAndDeduplicate) {
   auto reopened = Repository::open(std::make_unique<storage::MemoryBackend>(*backend), "pw");
   reopened->load_index();
   EXPECT_EQ(reopened->load_blob(b), random);
+}
+
+// Format 2 binds each blob's id into its seal: a blob moved under another id does not open.
+// Format 1 binds only the type: the same move opens and the keyed hash catches it.
+TEST(Repository, BlobSealsBindTheIdInFormat2AndTheHashCatchesMovesInFormat1) {
+  for (int version : {2, 1}) {
+    auto [backend, repository] = make_repository("pw", version);
+    EXPECT_EQ(repository->config().version, version);
+    Bytes a(5000, 'a'), b(5000, 'b');
+    Id id_a = repository->save_blob(BlobType::data, a);
+    Id id_b = repository->save_blob(BlobType::data, b);
+    repository->flush();
+    BlobLocation at_a = repository->locate(id_a), at_b = repository->locate(id_b);
+    // The stored bytes of b, presented as a.
+    Bytes sealed_b = repository->read_pack_range(at_b.pack, at_b.offset, at_b.stored_length);
+    Bytes out(at_a.raw_length);
+    try {
+      repository->open_blob_into(id_a, at_a, sealed_b, out);
+      ADD_FAILURE() << "format " << version << ": a moved blob was accepted";
+    } catch (const IntegrityError& e) {
+      std::string expected = version == 2 ? "damaged" : "does not match its id";
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    // Decoding directly: format 2 refuses, format 1 opens b's bytes.
+    if (version == 2) {
+      EXPECT_THROW(decode_blob(repository->blob_sealing(), BlobType::data, id_a, sealed_b, 5000), IntegrityError);
+    } else {
+      EXPECT_EQ(decode_blob(repository->blob_sealing(), BlobType::data, id_a, sealed_b, 5000), b);
+    }
+    // Reopened, the repository keeps its format and its blobs.
+    auto reopened = Repository::open(std::make_unique<storage::MemoryBackend>(*backend), "pw");
+    reopened->load_index();
+    EXPECT_EQ(reopened->config().version, version);
+    EXPECT_EQ(reopened->load_blob(id_a), a);
+    EXPECT_EQ(reopened->load_blob(id_b), b);
+  }
+}
+
+TEST(Repository, UnknownFormatVersionsAreRefused) {
+  for (int version : {0, format_version + 1}) {
+    auto backend = std::make_unique<storage::MemoryBackend>();
+    InitOptions options;
+    options.scrypt = {1 << 10, 8, 1};
+    options.version = version;
+    Repository::init(*backend, "pw", options);
+    try {
+      Repository::open(std::move(backend), "pw");
+      ADD_FAILURE() << "format " << version << " was opened";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("format version " + std::to_string(version)), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Repository, IndexFilesRoundTripAndRejectGarbage) {
