@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "repo/repository.hpp"
 
 namespace obkeep::cli {
 
@@ -9,7 +10,7 @@ void add_version_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("version", "print the obkeep version");
   command->callback([&context] {
     context.action = [] {
-      std::cout << "obkeep " << OBKEEP_VERSION << " (repository format 1)\n";
+      std::cout << "obkeep " << OBKEEP_VERSION << " (repository format " << repo::format_version << ")\n";
       return 0;
     };
   });
