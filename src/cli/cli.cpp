@@ -21,6 +21,7 @@ const Registrar registrars[] = {
     add_ls_command,      add_diff_command,  add_check_command,  add_forget_command,    add_prune_command,
     add_key_command,     add_unlock_command, add_with_lock_command, add_discover_command,
     add_sample_deployment_command, add_restore_db_command, add_base_backup_command, add_wal_commands,
+    add_copy_command,
 };
 
 }  // namespace
@@ -45,8 +46,10 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, like every other error (CLI11's own message adds a second).
+    std::cerr << "obkeep: " << e.what() << " (see --help)\n";
+    return static_cast<int>(ExitCode::usage);
   }
   install_interrupt_handlers();
   try {

@@ -46,6 +46,12 @@ std::string read_password(const GlobalOptions& global, const std::string& prompt
   return password;
 }
 
+std::string read_from_password(const GlobalOptions& global, const std::string& file) {
+  if (!file.empty()) return read_password_file(file);
+  if (const char* password = std::getenv("OBKEEP_FROM_PASSWORD"); password && *password) return password;
+  return read_password(global, "source repository password: ");
+}
+
 std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password) {
   return repo::Repository::open(storage::open_backend(url), password);
 }

@@ -15,6 +15,9 @@ namespace obkeep::cli {
 // From OBKEEP_PASSWORD, --password-file / OBKEEP_PASSWORD_FILE, or a terminal prompt.
 std::string read_password(const GlobalOptions& global, const std::string& prompt = "repository password: ");
 std::string read_password_file(const std::string& path);
+// The password of a second repository (copy, init --copy-params-from): from `file`, else
+// OBKEEP_FROM_PASSWORD, else the same as the main repository's.
+std::string read_from_password(const GlobalOptions& global, const std::string& file);
 
 std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global);
 std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password);

@@ -16,7 +16,8 @@ void add_init_command(CLI::App& app, Context& context) {
   };
   auto options = std::make_shared<Options>();
   command->add_option("--copy-params-from", options->copy_params_from,
-                      "repository whose chunking parameters to reuse, so that copies between them deduplicate");
+                      "repository whose chunking parameters and blob id key to reuse, so that copies between "
+                      "them send only what is missing");
   command->add_option("--from-password-file", options->from_password_file, "password file of --copy-params-from")
       ->envname("OBKEEP_FROM_PASSWORD_FILE");
   command->callback([&context, options] {
@@ -26,11 +27,11 @@ void add_init_command(CLI::App& app, Context& context) {
         throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
       repo::InitOptions init;
       if (!options->copy_params_from.empty()) {
-        std::string password = options->from_password_file.empty() ? read_password(global)
-                                                                     : read_password_file(options->from_password_file);
-        const repo::RepositoryConfig source = open_repository(options->copy_params_from, password)->config();
-        init.chunker = source.chunker;
-        init.dump_chunker = source.dump_chunker;
+        std::string password = read_from_password(global, options->from_password_file);
+        auto source = open_repository(options->copy_params_from, password);
+        init.chunker = source->config().chunker;
+        init.dump_chunker = source->config().dump_chunker;
+        init.id_key = source->key().id_key;
       }
       std::string password = read_password(global, "new repository password: ");
       auto backend = storage::open_backend(global.repository);

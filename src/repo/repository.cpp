@@ -82,6 +82,7 @@ void Repository::init(storage::Backend& backend, std::string_view password, cons
   if (backend.stat(config_handle)) throw Error("a repository already exists at " + backend.location());
   backend.create();
   MasterKey key = MasterKey::generate();
+  if (options.id_key) key.id_key = *options.id_key;
   RepositoryConfig config;
   config.version = options.version;
   crypto::random_bytes(config.id.bytes.data(), config.id.bytes.size());

@@ -36,6 +36,9 @@ struct InitOptions {
   std::optional<ChunkerParams> chunker;  // copy another repository's to deduplicate with it
   std::optional<ChunkerParams> dump_chunker;
   int version = format_version;  // tests make format-1 repositories
+  // Another repository's id key: the two then give equal content equal blob ids, and
+  // copies between them send only what the destination lacks (init --copy-params-from).
+  std::optional<crypto::Key256> id_key;
 };
 
 struct SaveStatistics {

@@ -27,6 +27,7 @@ json Snapshot::to_json() const {
               {"tags", tags},                    {"hostname", hostname},      {"username", username},
               {"program_version", program_version}, {"summary", summary}};
   if (parent) out["parent"] = parent->hex();
+  if (original) out["original"] = original->hex();
   if (!excludes.empty()) out["excludes"] = excludes;
   return out;
 }
@@ -38,6 +39,7 @@ Snapshot Snapshot::from_json(const json& in, const Id& id) {
     snapshot.time_ns = parse_rfc3339(in.at("time").get<std::string>());
     snapshot.tree = Id::from_hex(in.at("tree").get<std::string>());
     if (in.contains("parent")) snapshot.parent = Id::from_hex(in.at("parent").get<std::string>());
+    if (in.contains("original")) snapshot.original = Id::from_hex(in.at("original").get<std::string>());
     snapshot.paths = in.at("paths").get<std::vector<std::string>>();
     snapshot.tags = in.value("tags", std::vector<std::string>{});
     snapshot.excludes = in.value("excludes", std::vector<std::string>{});

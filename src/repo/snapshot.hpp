@@ -18,6 +18,7 @@ struct Snapshot {
   int64_t time_ns = 0;
   Id tree;
   std::optional<Id> parent;
+  std::optional<Id> original;  // a copy: the snapshot's id in the repository it was first made in
   std::vector<std::string> paths;
   std::vector<std::string> tags;
   std::vector<std::string> excludes;  // patterns the backup left out (kept on in-place restores)

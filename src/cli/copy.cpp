@@ -1,0 +1,112 @@
+// `obkeep copy --from-repo URL [SNAPSHOT...|--tag T|latest]`: copy snapshots into the
+// repository given by -r (a DR site), sending only what it lacks.
+#include <chrono>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "repo/lock.hpp"
+#include "repo/snapshot_copy.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::cli {
+
+using nlohmann::json;
+
+namespace {
+
+struct Options {
+  std::string from_repo;
+  std::string from_password_file;
+  std::vector<std::string> snapshots;
+  std::vector<std::string> tags;
+};
+
+// Named snapshots (ids, prefixes, "latest"), else every snapshot; --tag filters both.
+std::vector<repo::Snapshot> select_snapshots(repo::Repository& source, const Options& options) {
+  auto tagged = [&](const repo::Snapshot& snapshot) {
+    for (const std::string& tag : options.tags)
+      if (!snapshot.has_tag(tag)) return false;
+    return true;
+  };
+  std::vector<repo::Snapshot> selected;
+  if (options.snapshots.empty()) {
+    for (repo::Snapshot& snapshot : repo::list_snapshots(source))
+      if (tagged(snapshot)) selected.push_back(std::move(snapshot));
+    return selected;
+  }
+  for (const std::string& reference : options.snapshots) {
+    repo::Snapshot snapshot = repo::find_snapshot(source, reference, options.tags);
+    if (!tagged(snapshot)) throw Error("snapshot " + reference + " does not have the tags given with --tag", ExitCode::usage);
+    selected.push_back(std::move(snapshot));
+  }
+  return selected;
+}
+
+}  // namespace
+
+void add_copy_command(CLI::App& app, Context& context) {
+  auto* command = app.add_subcommand("copy", "copy snapshots from another repository into this one (a DR site)");
+  auto options = std::make_shared<Options>();
+  command->add_option("--from-repo", options->from_repo, "repository to copy from")
+      ->envname("OBKEEP_FROM_REPOSITORY")
+      ->required();
+  command->add_option("--from-password-file", options->from_password_file,
+                      "password file of --from-repo (default: OBKEEP_FROM_PASSWORD, else this repository's password)")
+      ->envname("OBKEEP_FROM_PASSWORD_FILE");
+  command->add_option("--tag", options->tags, "only snapshots with this tag (repeatable: all must match)");
+  command->add_option("snapshots", options->snapshots, "snapshot ids, prefixes or 'latest' (default: all)");
+  command->callback([&context, options] {
+    context.action = [&context, options] {
+      const GlobalOptions& global = context.global;
+      auto start = std::chrono::steady_clock::now();
+      auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file));
+      auto destination = open_repository(global);
+      if (source->config().id == destination->config().id)
+        throw Error("--from-repo " + options->from_repo + " is the same repository as -r", ExitCode::usage);
+      repo::RepositoryLock source_lock(*source, false);
+      repo::RepositoryLock destination_lock(*destination, false);
+      source->load_index();
+      destination->load_index();
+      std::vector<repo::Snapshot> selected = select_snapshots(*source, *options);
+      repo::SnapshotCopier copier(*source, *destination);
+      if (!copier.related() && !global.quiet)
+        std::cerr << "obkeep: the repositories are not related (make the copy's repository with init "
+                     "--copy-params-from): every blob is read and hashed again\n";
+      uint64_t stored_before = destination->statistics().bytes_stored;
+      for (const repo::Snapshot& snapshot : selected) {
+        uint64_t copied_before = copier.statistics().snapshots_copied;
+        Id id = copier.copy(snapshot);
+        bool copied = copier.statistics().snapshots_copied != copied_before;
+        if (global.json) {
+          std::cout << json{{"message_type", "snapshot"}, {"source", snapshot.id.hex()}, {"snapshot_id", id.hex()},
+                            {"copied", copied}}.dump()
+                    << "\n";
+        } else if (!global.quiet) {
+          std::cout << (copied ? "copied " : "already there: ") << snapshot.id.short_hex() << " → " << id.short_hex()
+                    << "\n";
+        }
+      }
+      const repo::CopyStatistics& statistics = copier.statistics();
+      uint64_t bytes_sent = destination->statistics().bytes_stored - stored_before;
+      double duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (global.json) {
+        std::cout << json{{"message_type", "summary"},
+                          {"snapshots_copied", statistics.snapshots_copied},
+                          {"snapshots_present", statistics.snapshots_present},
+                          {"blobs_copied", statistics.blobs_copied},
+                          {"bytes_copied", statistics.bytes_copied},
+                          {"bytes_sent", bytes_sent},
+                          {"related", copier.related()},
+                          {"duration_s", duration}}.dump()
+                  << "\n";
+      } else if (!global.quiet) {
+        std::cout << statistics.snapshots_copied << " snapshots copied, " << statistics.snapshots_present
+                  << " already there; " << statistics.blobs_copied << " blobs, " << format_bytes(bytes_sent)
+                  << " sent in " << format_duration(duration) << "\n";
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace obkeep::cli

@@ -1,0 +1,150 @@
+#include "repo/snapshot_copy.hpp"
+
+#include <algorithm>
+#include <future>
+
+#include "repo/blob_prefetch.hpp"
+#include "repo/tree.hpp"
+#include "util/interrupt.hpp"
+#include "util/thread_pool.hpp"
+
+namespace obkeep::repo {
+
+namespace {
+
+// Blobs are read from the source in pack order, in batches of neighbours (one read per run,
+// see BlobPrefetch), one batch per worker at a time.
+constexpr size_t batch_blobs = 64;
+constexpr uint64_t batch_bytes = 16 * 1024 * 1024;
+
+Id original_of(const Snapshot& snapshot) { return snapshot.original.value_or(snapshot.id); }
+
+}  // namespace
+
+SnapshotCopier::SnapshotCopier(Repository& source, Repository& destination, unsigned workers)
+    : source_(source),
+      destination_(destination),
+      workers_(workers ? workers : 2 * ThreadPool::default_workers()),
+      related_(source.key().id_key == destination.key().id_key) {
+  for (const Snapshot& snapshot : list_snapshots(destination_)) copied_snapshots_[original_of(snapshot)] = snapshot.id;
+}
+
+Id SnapshotCopier::copy(const Snapshot& snapshot) {
+  Id original = original_of(snapshot);
+  if (auto present = copied_snapshots_.find(original); present != copied_snapshots_.end()) {
+    statistics_.snapshots_present++;
+    return present->second;
+  }
+  std::vector<Id> data, trees;
+  collect(snapshot.tree, data, trees);
+  transfer(data);
+  Id root = snapshot.tree;
+  if (related_) {
+    // Trees keep their bytes and ids; the data they name is already in place.
+    for (const Id& tree : trees) {
+      if (destination_.index().has(tree)) continue;
+      Bytes plaintext = source_.load_blob(tree);
+      if (destination_.save_blob(BlobType::tree, tree, plaintext)) {
+        statistics_.blobs_copied++;
+        statistics_.bytes_copied += plaintext.size();
+      }
+    }
+  } else {
+    root = rebuild(snapshot.tree);
+  }
+  destination_.flush();  // every blob durable and indexed before the snapshot names them
+
+  Snapshot copy = snapshot;
+  copy.tree = root;
+  copy.original = original;
+  copy.parent.reset();
+  if (snapshot.parent)
+    if (auto parent = copied_snapshots_.find(*snapshot.parent); parent != copied_snapshots_.end())
+      copy.parent = parent->second;
+  Id id = save_snapshot(destination_, copy);
+  copied_snapshots_[original] = id;
+  statistics_.snapshots_copied++;
+  return id;
+}
+
+// Every tree of the snapshot is read, even one the destination has: a tree there does not
+// prove that all the data beneath it arrived (another writer's crash may have left its
+// data packs unindexed), and reading trees costs little next to the data.
+void SnapshotCopier::collect(const Id& tree_id, std::vector<Id>& data, std::vector<Id>& trees) {
+  throw_if_interrupted();
+  if (!trees_seen_.insert(tree_id).second) return;
+  trees.push_back(tree_id);
+  Tree tree = load_tree(source_, tree_id);
+  for (const Node& node : tree.nodes) {
+    for (const Id& id : node.content) {
+      bool needed = related_ ? !destination_.index().has(id) : !mapped_.contains(id);
+      if (needed) data.push_back(id);  // duplicates are dropped by transfer()
+    }
+    if (node.subtree) collect(*node.subtree, data, trees);
+  }
+}
+
+void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
+  std::vector<std::pair<Id, BlobLocation>> wanted;
+  std::unordered_set<Id, IdHash> unique;
+  for (const Id& id : wanted_ids)
+    if (unique.insert(id).second) wanted.emplace_back(id, source_.locate(id));
+  std::sort(wanted.begin(), wanted.end(), [](const auto& a, const auto& b) {
+    return a.second.pack != b.second.pack ? a.second.pack < b.second.pack : a.second.offset < b.second.offset;
+  });
+
+  ThreadPool pool(workers_, workers_);
+  std::vector<std::future<void>> batches;
+  for (size_t start = 0; start < wanted.size();) {
+    size_t end = start;
+    uint64_t bytes = 0;
+    while (end < wanted.size() && end - start < batch_blobs && bytes < batch_bytes) bytes += wanted[end++].second.stored_length;
+    batches.push_back(pool.submit([this, batch = std::vector(wanted.begin() + start, wanted.begin() + end)] {
+      std::vector<BlobLocation> locations;
+      for (const auto& [id, location] : batch) locations.push_back(location);
+      BlobPrefetch prefetch(source_, std::move(locations));
+      Bytes plaintext;
+      for (const auto& [id, location] : batch) {
+        throw_if_interrupted();
+        plaintext.resize(location.raw_length);
+        prefetch.load_into(id, location, plaintext);
+        Id target = related_ ? id : destination_.blob_id(plaintext);
+        bool added = destination_.save_blob(BlobType::data, target, plaintext);
+        std::lock_guard lock(mutex_);
+        if (!related_) mapped_[id] = target;
+        if (added) {
+          statistics_.blobs_copied++;
+          statistics_.bytes_copied += plaintext.size();
+        }
+      }
+    }));
+    start = end;
+  }
+  // Wait for every batch before reporting the first failure: none may still be writing.
+  std::exception_ptr failure;
+  for (auto& batch : batches) {
+    try {
+      batch.get();
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Unrelated repositories: the tree again with the destination's ids, deepest first.
+Id SnapshotCopier::rebuild(const Id& tree_id) {
+  if (auto done = mapped_.find(tree_id); done != mapped_.end()) return done->second;
+  Tree tree = load_tree(source_, tree_id);
+  for (Node& node : tree.nodes) {
+    for (Id& id : node.content) id = mapped_.at(id);
+    if (node.subtree) node.subtree = rebuild(*node.subtree);
+  }
+  uint64_t stored_before = destination_.statistics().blobs_added;
+  Id id = save_tree(destination_, std::move(tree));
+  if (destination_.statistics().blobs_added != stored_before) statistics_.blobs_copied++;
+  mapped_[tree_id] = id;
+  return id;
+}
+
+}  // namespace obkeep::repo

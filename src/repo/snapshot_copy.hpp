@@ -1,0 +1,58 @@
+// Copies snapshots from one repository into another (a disaster-recovery site), sending
+// only the blobs the destination lacks. See docs/design.md, "Copies to DR sites".
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "repo/repository.hpp"
+#include "repo/snapshot.hpp"
+
+namespace obkeep::repo {
+
+struct CopyStatistics {
+  uint64_t snapshots_copied = 0;
+  uint64_t snapshots_present = 0;  // already in the destination: skipped
+  uint64_t blobs_copied = 0;
+  uint64_t bytes_copied = 0;       // plaintext bytes of the blobs copied
+};
+
+class SnapshotCopier {
+ public:
+  // Both repositories open with their indexes loaded; the caller holds a lock on each.
+  SnapshotCopier(Repository& source, Repository& destination, unsigned workers = 0);
+
+  // Related repositories (`init --copy-params-from`) share the blob id key: a blob has
+  // the same id in both, so what the destination has is known from its index and trees
+  // are copied as they are. Otherwise every blob of a snapshot is read and hashed with
+  // the destination's key, and trees are rewritten with the new ids.
+  bool related() const { return related_; }
+
+  // Copies one snapshot of the source unless the destination has it already (a snapshot
+  // whose `original` is the same). Returns the destination's snapshot id. Every blob is
+  // durable in the destination before the snapshot is written, so a copy killed at any
+  // point leaves at most unreferenced packs.
+  Id copy(const Snapshot& snapshot);
+
+  const CopyStatistics& statistics() const { return statistics_; }
+
+ private:
+  void collect(const Id& tree, std::vector<Id>& data, std::vector<Id>& trees);
+  void transfer(const std::vector<Id>& data);
+  Id rebuild(const Id& tree);
+
+  Repository& source_;
+  Repository& destination_;
+  unsigned workers_;
+  bool related_;
+  CopyStatistics statistics_;
+  std::unordered_map<Id, Id, IdHash> copied_snapshots_;  // original id → destination snapshot
+  std::unordered_set<Id, IdHash> trees_seen_;             // this run, over all snapshots
+  mutable std::mutex mutex_;                              // guards mapped_ and statistics_
+  std::unordered_map<Id, Id, IdHash> mapped_;             // source blob → destination blob
+};
+
+}  // namespace obkeep::repo
