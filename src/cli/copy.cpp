@@ -1,9 +1,12 @@
 // `obkeep copy --from-repo URL [SNAPSHOT...|--tag T|latest]`: copy snapshots into the
-// repository given by -r (a DR site), sending only what it lacks.
+// repository given by -r (a DR site), sending only what it lacks. `obkeep copy --config F
+// [--site NAME]`: copy a deployment's repository to its DR sites.
 #include <chrono>
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/deployment_context.hpp"
+#include "cli/site_copy.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot_copy.hpp"
 #include "util/error.hpp"
@@ -15,6 +18,8 @@ using nlohmann::json;
 namespace {
 
 struct Options {
+  std::string config;
+  std::string site;
   std::string from_repo;
   std::string from_password_file;
   std::vector<std::string> snapshots;
@@ -42,14 +47,58 @@ std::vector<repo::Snapshot> select_snapshots(repo::Repository& source, const Opt
   return selected;
 }
 
+// copy --config: the config's repository to each of its DR sites (or the one --site names).
+// A site that fails is reported and the others are still copied; exit 1 if any failed.
+int copy_to_sites(const GlobalOptions& given, const Options& options) {
+  DeploymentContext deployment = load_deployment(given, options.config);
+  const deploy::Config& config = deployment.config;
+  std::vector<const deploy::DrSite*> sites;
+  for (const deploy::DrSite& site : config.dr_sites)
+    if (options.site.empty() || site.name == options.site) sites.push_back(&site);
+  if (sites.empty())
+    throw Error(options.site.empty() ? options.config + " has no [[dr_site]]"
+                                     : "no DR site named " + options.site + " in " + options.config,
+                ExitCode::usage);
+  auto primary = open_repository(deployment.global);
+  repo::RepositoryLock lock(*primary, false);
+  primary->load_index();
+  int failed = 0;
+  for (const deploy::DrSite* site : sites) {
+    auto start = std::chrono::steady_clock::now();
+    json line = {{"message_type", "site"}, {"site", site->name}};
+    try {
+      SiteCopyOutcome outcome = copy_to_site(*primary, *site, site_sets(config, *site), deployment.global);
+      double duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      line.update({{"ok", true},
+                   {"snapshots_copied", outcome.statistics.snapshots_copied},
+                   {"snapshots_present", outcome.statistics.snapshots_present},
+                   {"blobs_copied", outcome.statistics.blobs_copied},
+                   {"bytes_sent", outcome.bytes_sent},
+                   {"duration_s", duration}});
+      if (!deployment.global.json && !deployment.global.quiet)
+        std::cout << "DR site " << site->name << ": " << outcome.statistics.snapshots_copied << " snapshots copied, "
+                  << outcome.statistics.snapshots_present << " already there, " << format_bytes(outcome.bytes_sent)
+                  << " sent in " << format_duration(duration) << "\n";
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::interrupted) throw;
+      ++failed;
+      line.update({{"ok", false}, {"error", e.what()}});
+      std::cerr << "obkeep: copy to DR site " << site->name << " failed: " << e.what() << "\n";
+    }
+    if (deployment.global.json) std::cout << line.dump() << "\n";
+  }
+  return failed ? static_cast<int>(ExitCode::error) : 0;
+}
+
 }  // namespace
 
 void add_copy_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("copy", "copy snapshots from another repository into this one (a DR site)");
   auto options = std::make_shared<Options>();
-  command->add_option("--from-repo", options->from_repo, "repository to copy from")
-      ->envname("OBKEEP_FROM_REPOSITORY")
-      ->required();
+  command->add_option("--from-repo", options->from_repo, "repository to copy from")->envname("OBKEEP_FROM_REPOSITORY");
+  command->add_option("--config", options->config,
+                      "instead of --from-repo and -r: copy the config's repository to its DR sites ([[dr_site]])");
+  command->add_option("--site", options->site, "with --config: only this DR site");
   command->add_option("--from-password-file", options->from_password_file,
                       "password file of --from-repo (default: OBKEEP_FROM_PASSWORD, else this repository's password)")
       ->envname("OBKEEP_FROM_PASSWORD_FILE");
@@ -57,6 +106,14 @@ void add_copy_command(CLI::App& app, Context& context) {
   command->add_option("snapshots", options->snapshots, "snapshot ids, prefixes or 'latest' (default: all)");
   command->callback([&context, options] {
     context.action = [&context, options] {
+      if (!options->config.empty()) {
+        if (!options->from_repo.empty() || !options->snapshots.empty() || !options->tags.empty())
+          throw Error("copy --config takes no --from-repo, snapshots or --tag: the config says what goes where",
+                      ExitCode::usage);
+        return copy_to_sites(context.global, *options);
+      }
+      if (options->from_repo.empty()) throw Error("copy needs --from-repo (or --config)", ExitCode::usage);
+      if (!options->site.empty()) throw Error("--site goes with --config", ExitCode::usage);
       const GlobalOptions& global = context.global;
       auto start = std::chrono::steady_clock::now();
       auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file));

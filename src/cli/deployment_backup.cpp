@@ -1,11 +1,14 @@
 // `obkeep backup --config FILE [--set …]`: one snapshot per set and home (artifacts,
 // instance) and per database; one failing database does not stop the others (exit 3).
+// Then copies to the DR sites marked after_backup (a failed copy: exit 1).
+#include <algorithm>
 #include <iostream>
 
 #include "cli/backup_run.hpp"
 #include "cli/common.hpp"
 #include "cli/database_backup.hpp"
 #include "cli/deployment_context.hpp"
+#include "cli/site_copy.hpp"
 #include "deploy/backup_sets.hpp"
 #include "repo/lock.hpp"
 #include "util/error.hpp"
@@ -32,7 +35,7 @@ int run_deployment_backup(const GlobalOptions& given, const BackupCommandOptions
   repo::RepositoryLock lock(*repository, false);
   repository->load_index();
   json results = json::array();
-  int failures = 0, partial = 0;
+  int failures = 0, partial = 0, copy_failures = 0;
   for (const auto& planned : plan) {
     json entry = {{"set", planned.set}, {"tags", planned.tags}};
     try {
@@ -75,15 +78,41 @@ int run_deployment_backup(const GlobalOptions& given, const BackupCommandOptions
     results.push_back(entry);
   }
   run_hook(deployment.config.after_backup, "after_backup");
+  // DR sites that want every backup at once: the sets just taken, as far as a site holds them.
+  json copies = json::array();
+  for (const deploy::DrSite& site : deployment.config.dr_sites) {
+    if (!site.after_backup) continue;
+    std::vector<std::string> sets;
+    for (const std::string& set : site_sets(deployment.config, site))
+      if (set == "wal" || std::any_of(plan.begin(), plan.end(), [&](const auto& planned) { return planned.set == set; }))
+        sets.push_back(set);
+    json copy = {{"site", site.name}};
+    try {
+      SiteCopyOutcome outcome = copy_to_site(*repository, site, sets, deployment.global);
+      copy.update({{"ok", true}, {"snapshots_copied", outcome.statistics.snapshots_copied}, {"bytes_sent", outcome.bytes_sent}});
+      if (!deployment.global.quiet && !deployment.global.json)
+        std::cout << "copied to DR site " << site.name << ": " << outcome.statistics.snapshots_copied << " snapshots, "
+                  << format_bytes(outcome.bytes_sent) << "\n";
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::interrupted) throw;
+      ++copy_failures;
+      copy.update({{"ok", false}, {"error", e.what()}});
+      std::cerr << "error: copy to DR site " << site.name << ": " << e.what() << "\n";
+    }
+    copies.push_back(copy);
+  }
   if (deployment.global.json) {
-    json summary = {{"message_type", "deployment_summary"}, {"snapshots", results}, {"failed", failures}};
+    json summary = {{"message_type", "deployment_summary"}, {"snapshots", results}, {"dr_copies", copies}, {"failed", failures}};
     std::cout << summary.dump() << "\n";
   } else if (!deployment.global.quiet) {
     std::cout << results.size() - failures << " of " << results.size() << " backups done";
     if (failures) std::cout << ", " << failures << " failed (named above)";
+    if (copy_failures) std::cout << "; " << copy_failures << " DR copies failed (named above)";
     std::cout << "\n";
   }
-  return failures || partial ? static_cast<int>(ExitCode::partial) : 0;
+  // Backups that failed weigh more than a DR copy that failed (which the next run retries).
+  if (failures || partial) return static_cast<int>(ExitCode::partial);
+  return copy_failures ? static_cast<int>(ExitCode::error) : 0;
 }
 
 }  // namespace obkeep::cli

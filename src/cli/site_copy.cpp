@@ -1,0 +1,46 @@
+#include "cli/site_copy.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "repo/lock.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::cli {
+
+std::vector<std::string> site_sets(const deploy::Config& config, const deploy::DrSite& site) {
+  std::vector<std::string> sets = site.sets;
+  for (const auto& [set, policy] : config.policies)
+    if (std::find(policy.sites.begin(), policy.sites.end(), site.name) != policy.sites.end() &&
+        std::find(sets.begin(), sets.end(), set) == sets.end())
+      sets.push_back(set);
+  if (sets.empty()) sets.assign(std::begin(deploy::set_names), std::end(deploy::set_names));
+  if (std::find(sets.begin(), sets.end(), "databases") != sets.end()) sets.push_back("wal");
+  return sets;
+}
+
+SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
+                             const GlobalOptions& global) {
+  std::string password = site.password_file.empty() ? read_password(global) : read_password_file(site.password_file);
+  std::unique_ptr<repo::Repository> destination;
+  try {
+    destination = open_repository(site.url, password);
+  } catch (const Error& e) {
+    throw Error("DR site " + site.name + ": " + e.what(), e.code());
+  }
+  repo::RepositoryLock lock(*destination, false);
+  destination->load_index();
+  repo::SnapshotCopier copier(primary, *destination);
+  if (!copier.related() && !global.quiet)
+    std::cerr << "obkeep: DR site " << site.name << " is not related to the primary (make it with init "
+                 "--copy-params-from): every blob is read and hashed again\n";
+  uint64_t stored_before = destination->statistics().bytes_stored;
+  for (const repo::Snapshot& snapshot : repo::list_snapshots(primary)) {
+    bool wanted = std::any_of(sets.begin(), sets.end(), [&](const std::string& set) { return snapshot.has_tag("set=" + set); });
+    if (wanted) copier.copy(snapshot);
+  }
+  return {copier.statistics(), destination->statistics().bytes_stored - stored_before};
+}
+
+}  // namespace obkeep::cli

@@ -1,0 +1,29 @@
+// Copies to the DR sites of a deployment config: which snapshots a site holds, and the copy
+// itself, shared by `copy --config` and by `backup --config` for sites with after_backup.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+#include "deploy/config.hpp"
+#include "repo/repository.hpp"
+#include "repo/snapshot_copy.hpp"
+
+namespace obkeep::cli {
+
+// The sets a site holds: those it lists, and those whose policy names it; all three when
+// neither says. PostgreSQL WAL archives (set=wal) go wherever the databases set goes.
+std::vector<std::string> site_sets(const deploy::Config& config, const deploy::DrSite& site);
+
+struct SiteCopyOutcome {
+  repo::CopyStatistics statistics;
+  uint64_t bytes_sent = 0;
+};
+
+// Copies every snapshot of `primary` (index loaded) tagged with one of `sets` that the site
+// lacks. Takes a shared lock on the site; the caller holds one on the primary.
+SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
+                             const GlobalOptions& global);
+
+}  // namespace obkeep::cli
