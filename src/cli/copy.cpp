@@ -53,12 +53,10 @@ int copy_to_sites(const GlobalOptions& given, const Options& options) {
   DeploymentContext deployment = load_deployment(given, options.config);
   const deploy::Config& config = deployment.config;
   std::vector<const deploy::DrSite*> sites;
+  if (!options.site.empty()) sites.push_back(&find_site(config, options.site));
   for (const deploy::DrSite& site : config.dr_sites)
-    if (options.site.empty() || site.name == options.site) sites.push_back(&site);
-  if (sites.empty())
-    throw Error(options.site.empty() ? options.config + " has no [[dr_site]]"
-                                     : "no DR site named " + options.site + " in " + options.config,
-                ExitCode::usage);
+    if (options.site.empty()) sites.push_back(&site);
+  if (sites.empty()) throw Error(options.config + " has no [[dr_site]]", ExitCode::usage);
   auto primary = open_repository(deployment.global);
   repo::RepositoryLock lock(*primary, false);
   primary->load_index();

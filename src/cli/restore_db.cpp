@@ -11,6 +11,7 @@
 
 #include "cli/common.hpp"
 #include "cli/database_backup.hpp"
+#include "cli/database_restore.hpp"
 #include "cli/deployment_context.hpp"
 #include "db/repository_dump_store.hpp"
 #include "deploy/jdbc_url.hpp"
@@ -129,30 +130,14 @@ void add_restore_db_command(CLI::App& app, Context& context) {
         throw Error("snapshot " + snapshot.id.short_hex() + " is not a backup of " + database.display_name());
       if (snapshot.has_tag("engine=postgresql-base"))
         throw Error("snapshot " + snapshot.id.short_hex() + " is a base backup: restore it with --to-datadir");
-      std::string engine_name;
-      db::ConnectionInfo source = connection_for(database, engine_name);
-      deploy::JdbcUrl url = deploy::parse_jdbc_url(options->to, std::filesystem::current_path().string());
-      if (url.engine == deploy::Engine::unknown) throw Error("--to: " + url.reason);
-      if (url.engine != database.engine && engine_name != "hook")
-        throw Error(std::string("--to names a ") + deploy::to_string(url.engine) + " database but " +
-                    database.display_name() + " is " + deploy::to_string(database.engine));
-      db::ConnectionInfo target = source;
-      target.host = url.host;
-      target.port = url.port.value_or(0);
-      target.database = url.database;
-      if (!options->user.empty()) target.user = options->user;
-      if (!options->password_file.empty()) target.password = read_password_file(options->password_file);
-      // Whether the source's server runs says nothing about the target; engines check the
-      // target itself (H2: its lock file and file locks).
-      target.options.erase("server_running");
-      for (const auto& [key, value] : url.options) target.options[key] = value;
-      auto engine = db::make_engine(engine_name);
-      db::RepositoryDumpSource dump(*repository, snapshot.tree);
+      DatabaseTarget target{options->to, options->user,
+                            options->password_file.empty() ? std::string() : read_password_file(options->password_file)};
       db::RestoreOptions restore;
       restore.jobs = options->jobs;
       restore.drop_existing = options->drop_existing;
       auto start = std::chrono::steady_clock::now();
-      db::RestoreReport report = engine->restore(dump, target, restore);
+      DatabaseRestoreOutcome outcome = restore_database(*repository, database, snapshot, target, restore);
+      const db::RestoreReport& report = outcome.report;
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       uint64_t rows = 0;
       nlohmann::json tables = nlohmann::json::array();
@@ -162,14 +147,14 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       }
       if (context.global.json) {
         std::cout << nlohmann::json{{"message_type", "restore_db"}, {"snapshot_id", snapshot.id.hex()},
-                                    {"database", database.id}, {"target", target.describe()},
+                                    {"database", database.id}, {"target", outcome.target},
                                     {"tables", tables}, {"rows", rows}, {"duration_s", seconds}}
                          .dump()
                   << "\n";
       } else if (!context.global.quiet) {
         for (const auto& table : report.tables) std::cout << "  " << table.name << ": " << table.rows << " rows\n";
         std::cout << "restored " << database.display_name() << " from snapshot " << snapshot.id.short_hex() << " into "
-                  << target.describe() << ": " << report.tables.size() << " tables, " << rows << " rows in "
+                  << outcome.target << ": " << report.tables.size() << " tables, " << rows << " rows in "
                   << format_duration(seconds) << "\n";
       }
       return 0;

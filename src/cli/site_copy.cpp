@@ -20,15 +20,28 @@ std::vector<std::string> site_sets(const deploy::Config& config, const deploy::D
   return sets;
 }
 
-SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
-                             const GlobalOptions& global) {
-  std::string password = site.password_file.empty() ? read_password(global) : read_password_file(site.password_file);
-  std::unique_ptr<repo::Repository> destination;
+const deploy::DrSite& find_site(const deploy::Config& config, const std::string& name) {
+  std::string names;
+  for (const deploy::DrSite& site : config.dr_sites) {
+    if (site.name == name) return site;
+    names += (names.empty() ? "" : ", ") + site.name;
+  }
+  throw Error("no DR site named " + name + " in " + config.path + (names.empty() ? " (it has none)" : " (it has " + names + ")"),
+              ExitCode::usage);
+}
+
+std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const GlobalOptions& global) {
   try {
-    destination = open_repository(site.url, password);
+    std::string password = site.password_file.empty() ? read_password(global) : read_password_file(site.password_file);
+    return open_repository(site.url, password);
   } catch (const Error& e) {
     throw Error("DR site " + site.name + ": " + e.what(), e.code());
   }
+}
+
+SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
+                             const GlobalOptions& global) {
+  std::unique_ptr<repo::Repository> destination = open_site(site, global);
   repo::RepositoryLock lock(*destination, false);
   destination->load_index();
   repo::SnapshotCopier copier(primary, *destination);

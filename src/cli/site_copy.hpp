@@ -16,6 +16,12 @@ namespace obkeep::cli {
 // neither says. PostgreSQL WAL archives (set=wal) go wherever the databases set goes.
 std::vector<std::string> site_sets(const deploy::Config& config, const deploy::DrSite& site);
 
+// The site of that name; Error (usage) naming the config's sites when there is none.
+const deploy::DrSite& find_site(const deploy::Config& config, const std::string& name);
+// Opens a site's repository with its password_file (or the main password when it has
+// none); errors name the site.
+std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const GlobalOptions& global);
+
 struct SiteCopyOutcome {
   repo::CopyStatistics statistics;
   uint64_t bytes_sent = 0;

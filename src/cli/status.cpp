@@ -10,6 +10,7 @@
 
 #include "cli/common.hpp"
 #include "cli/deployment_context.hpp"
+#include "cli/site_copy.hpp"
 #include "ops/metrics.hpp"
 #include "ops/objectives.hpp"
 #include "repo/snapshot.hpp"
@@ -43,13 +44,9 @@ Place list_place(const DeploymentContext& deployment, const std::optional<std::s
     return place;
   }
   try {
-    for (const deploy::DrSite& dr : deployment.config.dr_sites)
-      if (dr.name == *site) {
-        std::string password = dr.password_file.empty() ? read_password(deployment.global) : read_password_file(dr.password_file);
-        place.snapshots = repo::list_snapshots(*open_repository(dr.url, password));
-      }
+    place.snapshots = repo::list_snapshots(*open_site(find_site(deployment.config, *site), deployment.global));
   } catch (const Error& e) {
-    place.error = "cannot read DR site " + *site + ": " + e.what();
+    place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
   }
   return place;
 }

@@ -1,0 +1,29 @@
+// A logical restore of one database's snapshot into the database a JDBC URL names: what
+// `restore-db --to` and `drill` share.
+#pragma once
+
+#include <string>
+
+#include "db/engine.hpp"
+#include "deploy/deployment.hpp"
+#include "repo/repository.hpp"
+#include "repo/snapshot.hpp"
+
+namespace obkeep::cli {
+
+struct DatabaseTarget {
+  std::string jdbc_url;
+  std::string user;      // empty: the source datasource's
+  std::string password;  // empty: the source datasource's
+};
+
+struct DatabaseRestoreOutcome {
+  db::RestoreReport report;
+  std::string target;  // described for people, without secrets
+};
+
+DatabaseRestoreOutcome restore_database(repo::Repository& repository, const deploy::Database& database,
+                                        const repo::Snapshot& snapshot, const DatabaseTarget& target,
+                                        const db::RestoreOptions& options);
+
+}  // namespace obkeep::cli
