@@ -86,6 +86,10 @@ void SftpSession::configure(const SftpUrl& url) {
     unsigned int port = static_cast<unsigned int>(*url.port);
     ssh_options_set(ssh_, SSH_OPTIONS_PORT, &port);
   }
+  // Each SFTP request waits for its answer; with Nagle's algorithm every small packet would
+  // also wait for the peer's delayed ACK (measured: a save at 2 MB/s).
+  int no_delay = 1;
+  ssh_options_set(ssh_, SSH_OPTIONS_NODELAY, &no_delay);
   long timeout_seconds = 30;  // an unanswered connect must not hang a scheduled backup
   ssh_options_set(ssh_, SSH_OPTIONS_TIMEOUT, &timeout_seconds);
 }
