@@ -45,14 +45,16 @@ head -c 1500000 /dev/urandom >"$src/lib/bundle1.jar"
 obkeep -r "$repo" backup "$src" --tag daily >/dev/null
 size_before=$(du -sb "$TEST_DIR/repo" | cut -f1)
 obkeep -r "$repo" forget --keep-last 1 >/dev/null
+echo partial >"$TEST_DIR/repo/data/00/.tmp-00112233aabbccdd"  # what an interrupted save leaves
 obkeep -r "$repo" prune >/dev/null
+[ ! -e "$TEST_DIR/repo/data/00/.tmp-00112233aabbccdd" ] || fail "prune left a temporary on the server"
 size_after=$(du -sb "$TEST_DIR/repo" | cut -f1)
 [ "$(count_snapshots "$repo")" = 1 ] || fail "forget --keep-last 1 left $(count_snapshots "$repo") snapshots"
 [ "$size_after" -lt "$size_before" ] || fail "prune freed nothing: $size_before -> $size_after"
 obkeep -r "$repo" check --read-data >/dev/null || fail "check --read-data after prune"
 obkeep -r "$repo" restore latest --target "$TEST_DIR/out2" >/dev/null
 [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out2$src")" ] || fail "restore after prune differs"
-pass "forget and prune over SFTP ($size_before -> $size_after bytes)"
+pass "forget and prune over SFTP ($size_before -> $size_after bytes), temporaries removed"
 
 # A DR site over SFTP: related to a local primary, filled by copy, restored from.
 primary=$TEST_DIR/primary dr="$server$TEST_DIR/dr"

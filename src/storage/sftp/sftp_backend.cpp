@@ -51,6 +51,17 @@ std::string describe_path(const std::string& endpoint, const std::string& path) 
   return "sftp://" + endpoint + (path.rfind('/', 0) == 0 ? path : "/~/" + path);
 }
 
+// The repository was reachable when opened: losing it later is an ordinary failure, not
+// "no repository" (exit 10 tells scripts to run init).
+[[noreturn]] void rethrow_as_ordinary_failure(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::no_repository) throw;
+    throw Error(e.what(), ExitCode::error);
+  }
+}
+
 struct Entry {
   std::string name;
   uint64_t size;
@@ -95,12 +106,12 @@ std::unique_ptr<SftpSession> SftpBackend::acquire() {
   lock.unlock();
   try {
     return std::make_unique<SftpSession>(parsed_, endpoint_);
-  } catch (const Error& e) {
+  } catch (...) {
     lock.lock();
     --open_sessions_;
     returned_.notify_one();
-    // The repository was reachable when opened: losing it later is an ordinary failure.
-    throw Error(e.what(), e.code() == ExitCode::no_repository ? ExitCode::error : e.code());
+    lock.unlock();
+    rethrow_as_ordinary_failure(std::current_exception());
   }
 }
 

@@ -34,17 +34,28 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// Without a callback, libssh lets OpenSSL ask for a PEM key's passphrase on the terminal;
+// obkeep never prompts, so an encrypted key without an agent is simply not usable.
+int refuse_passphrase(const char*, char*, size_t, int, int, void*) { return -1; }
+
+constexpr long connect_timeout_seconds = 30;    // an unanswered connect must not hang a scheduled backup
+constexpr long operation_timeout_seconds = 300;  // a slow server fsync of a large pack must not fail
+
 }  // namespace
 
 SftpSession::SftpSession(const SftpUrl& url, const std::string& endpoint) : endpoint_(endpoint) {
   ssh_ = ssh_new();
   if (!ssh_) throw Error("cannot allocate an SSH session for " + endpoint_);
+  callbacks_.auth_function = refuse_passphrase;
+  ssh_callbacks_init(&callbacks_);
+  ssh_set_callbacks(ssh_, &callbacks_);
   try {
     configure(url);
     if (ssh_connect(ssh_) != SSH_OK)
       throw Error("cannot connect to " + endpoint_ + ": " + one_line(ssh_get_error(ssh_)), ExitCode::no_repository);
     verify_host_key();
     authenticate();
+    ssh_options_set(ssh_, SSH_OPTIONS_TIMEOUT, &operation_timeout_seconds);
     start_sftp();
   } catch (...) {
     if (sftp_) sftp_free(sftp_);
@@ -90,8 +101,7 @@ void SftpSession::configure(const SftpUrl& url) {
   // also wait for the peer's delayed ACK (measured: a save at 2 MB/s).
   int no_delay = 1;
   ssh_options_set(ssh_, SSH_OPTIONS_NODELAY, &no_delay);
-  long timeout_seconds = 30;  // an unanswered connect must not hang a scheduled backup
-  ssh_options_set(ssh_, SSH_OPTIONS_TIMEOUT, &timeout_seconds);
+  ssh_options_set(ssh_, SSH_OPTIONS_TIMEOUT, &connect_timeout_seconds);
 }
 
 // Strict, like StrictHostKeyChecking=yes: nothing is ever added to known_hosts, so a

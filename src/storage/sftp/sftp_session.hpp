@@ -1,6 +1,7 @@
 // One authenticated SSH connection with its SFTP channel (libssh), used by one thread at a time.
 #pragma once
 
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
@@ -41,6 +42,7 @@ class SftpSession {
   void start_sftp();
 
   std::string endpoint_;
+  ssh_callbacks_struct callbacks_{};  // must outlive ssh_
   ssh_session ssh_ = nullptr;
   sftp_session sftp_ = nullptr;
   bool can_fsync_ = false;
