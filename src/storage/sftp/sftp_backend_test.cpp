@@ -1,0 +1,166 @@
+// The SFTP backend against a private sshd (tests/servers/sshd.sh): the Backend contract, and
+// many threads sharing one backend (the session pool). Skipped where sshd cannot start.
+#include "storage/sftp/sftp_backend.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "crypto/aead.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path server_script = fs::path(__FILE__).parent_path() / "../../../tests/servers/sshd.sh";
+
+class SftpServer {
+ public:
+  SftpServer() {
+    char pattern[] = "/tmp/obkeep-sftp-test.XXXXXX";
+    if (!::mkdtemp(pattern)) return;
+    directory_ = pattern;
+    std::string start = "bash '" + server_script.string() + "' start '" + (directory_ / "sshd").string() + "' >'" +
+                        (directory_ / "start.log").string() + "' 2>&1";
+    if (std::system(start.c_str()) != 0) return;
+    std::ifstream port_file(directory_ / "sshd" / "port");
+    port_file >> port_;
+  }
+  ~SftpServer() {
+    if (directory_.empty()) return;
+    std::string stop = "bash '" + server_script.string() + "' stop '" + (directory_ / "sshd").string() + "'";
+    if (std::system(stop.c_str()) != 0) std::fprintf(stderr, "could not stop the test sshd\n");
+    fs::remove_all(directory_);
+  }
+  bool running() const { return port_ != 0; }
+  std::string config() const { return (directory_ / "sshd" / "ssh_config").string(); }
+  std::string url(const std::string& name) const {
+    return "sftp://127.0.0.1:" + std::to_string(port_) + (directory_ / name).string();
+  }
+  fs::path directory() const { return directory_; }
+
+ private:
+  fs::path directory_;
+  int port_ = 0;
+};
+
+class SftpBackendTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new SftpServer();
+    if (server_->running()) {
+      ::setenv("OBKEEP_SSH_CONFIG", server_->config().c_str(), 1);
+      ::unsetenv("SSH_AUTH_SOCK");
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!server_->running()) GTEST_SKIP() << "no private sshd (needs openssh-server)";
+  }
+  static SftpServer* server_;
+};
+SftpServer* SftpBackendTest::server_ = nullptr;
+
+Bytes random_data(size_t size) {
+  Bytes data(size);
+  crypto::random_bytes(data.data(), data.size());
+  return data;
+}
+
+std::string random_name() {
+  uint8_t id[32];
+  crypto::random_bytes(id, sizeof id);
+  return to_hex(ByteView(id, sizeof id));
+}
+
+TEST_F(SftpBackendTest, KeepsTheBackendContract) {
+  SftpBackend backend(server_->url("contract"));
+  backend.create();
+  EXPECT_THROW(backend.create(), Error);
+  EXPECT_TRUE(fs::is_directory(server_->directory() / "contract" / "data" / "7f"));
+
+  Handle pack{FileType::pack, random_name()};
+  Bytes data = random_data(3 * 1024 * 1024 + 17);  // several requests each way, and a tail
+  EXPECT_FALSE(backend.stat(pack).has_value());
+  backend.save(pack, data);
+  backend.save(pack, data);  // the same content id again: the present object stays
+  EXPECT_EQ(backend.stat(pack), data.size());
+  EXPECT_EQ(backend.load(pack, 0, 0), data);
+  EXPECT_EQ(backend.load(pack, 1000, 300000), Bytes(data.begin() + 1000, data.begin() + 301000));
+  backend.read(pack, data.size() - 5, 5, [&](ByteView view) {
+    EXPECT_EQ(Bytes(view.begin(), view.end()), Bytes(data.end() - 5, data.end()));
+  });
+  EXPECT_THROW(backend.load(pack, data.size() - 5, 6), Error);
+  EXPECT_THROW(backend.read(pack, data.size() - 5, 6, [](ByteView) {}), Error);
+  EXPECT_THROW(backend.load({FileType::index, random_name()}, 0, 0), Error);
+
+  std::set<std::string> listed;
+  backend.list(FileType::pack, [&](const std::string& name, uint64_t size) {
+    listed.insert(name);
+    EXPECT_EQ(size, data.size());
+  });
+  EXPECT_EQ(listed, std::set<std::string>{pack.name});
+
+  std::ofstream(server_->directory() / "contract" / "locks" / ".tmp-0123456789abcdef") << "partial";
+  EXPECT_EQ(backend.remove_temporaries(), 1u);
+  backend.remove(pack);
+  backend.remove(pack);  // already gone: not an error
+  EXPECT_FALSE(backend.stat(pack).has_value());
+}
+
+// The repository's workers share one backend; each call must get a session of its own.
+TEST_F(SftpBackendTest, ManyThreadsShareOneBackend) {
+  SftpBackend backend(server_->url("threads"));
+  backend.create();
+  constexpr int threads = 8, objects_per_thread = 12;
+  std::vector<std::thread> workers;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      try {
+        for (int i = 0; i < objects_per_thread; ++i) {
+          Handle handle{i % 2 ? FileType::pack : FileType::index, random_name()};
+          Bytes data = random_data(50000 + 37000 * i);
+          backend.save(handle, data);
+          if (backend.load(handle, 0, 0) != data) ++failures;
+          backend.read(handle, 10, 1000, [&](ByteView view) {
+            if (!std::equal(view.begin(), view.end(), data.begin() + 10)) ++failures;
+          });
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++failures;
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(failures, 0);
+  int count = 0;
+  backend.list(FileType::pack, [&](const std::string&, uint64_t) { ++count; });
+  backend.list(FileType::index, [&](const std::string&, uint64_t) { ++count; });
+  EXPECT_EQ(count, threads * objects_per_thread);
+}
+
+TEST_F(SftpBackendTest, UnreachableServerIsNoRepository) {
+  try {
+    SftpBackend backend("sftp://127.0.0.1:1/nowhere");
+    FAIL() << "connected to port 1";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::no_repository);
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:1"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace obkeep::storage
