@@ -2,6 +2,8 @@
 #include "storage/backend.hpp"
 
 #include "storage/local/local_backend.hpp"
+#include "storage/s3/s3_backend.hpp"
+#include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::storage {
@@ -20,7 +22,8 @@ std::string to_string(FileType type) {
 
 std::unique_ptr<Backend> open_backend(const std::string& url) {
   if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
-  if (url.rfind("sftp://", 0) == 0 || url.rfind("s3://", 0) == 0)
+  if (is_s3_url(url)) return open_s3_backend(url);
+  if (url.rfind("sftp://", 0) == 0)
     throw Error("repository backend not supported yet: " + url);
   std::string path = url.rfind("local:", 0) == 0 ? url.substr(6) : url;
   return std::make_unique<LocalBackend>(std::filesystem::absolute(path));
