@@ -66,6 +66,7 @@ S3Response S3Backend::send(const S3Request& request) {
   S3Request probe = request;
   probe.method = "GET";
   probe.headers["range"] = "bytes=0-0";
+  if (request.key.empty()) probe.query = {{"max-keys", "0"}};  // the bucket: a listing of nothing
   S3Response answer = client_.perform(probe);
   return answer.status == response.status ? answer : response;
 }
