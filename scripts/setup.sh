@@ -29,6 +29,7 @@ test_packages=(
   postgresql-15 postgresql-client-15 mariadb-server mariadb-client
   libh2-java default-jre-headless attr acl python3 procps psmisc
   openssh-server openssh-client
+  swift-proxy swift-object swift-container swift-account
 )
 bench_packages=(restic borgbackup mydumper time)
 

@@ -3,6 +3,8 @@
 
 #include "storage/local/local_backend.hpp"
 #include "storage/sftp/sftp_backend.hpp"
+#include "storage/s3/s3_backend.hpp"
+#include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::storage {
@@ -21,9 +23,8 @@ std::string to_string(FileType type) {
 
 std::unique_ptr<Backend> open_backend(const std::string& url) {
   if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
+  if (is_s3_url(url)) return open_s3_backend(url);
   if (url.rfind("sftp://", 0) == 0) return std::make_unique<SftpBackend>(url);
-  if (url.rfind("s3://", 0) == 0)
-    throw Error("repository backend not supported yet: " + url);
   std::string path = url.rfind("local:", 0) == 0 ? url.substr(6) : url;
   return std::make_unique<LocalBackend>(std::filesystem::absolute(path));
 }

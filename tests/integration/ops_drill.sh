@@ -5,6 +5,7 @@
 # on missing or damaged recovery points and on a breached RTO, with an HTML report.
 source "$(dirname "$0")/../lib.sh"
 
+cd "$TEST_DIR"  # drills write their HTML report into the current directory
 obkeep sample-deployment "$TEST_DIR/dep" >/dev/null
 km=$TEST_DIR/dep/wso2-obkm-1.5.0
 am=$TEST_DIR/dep/wso2-obam-1.5.0

@@ -1,0 +1,189 @@
+// Signed HTTP requests to one S3 bucket over libcurl, with a pool of easy handles.
+#include "storage/s3/s3_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "crypto/hash.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::storage {
+
+namespace {
+
+constexpr int max_attempts = 4;
+
+// curl_global_init is not thread-safe; it runs once, before the first handle.
+void initialise_curl() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) throw Error("cannot initialise libcurl");
+  });
+}
+
+struct UploadState {
+  ByteView body;
+  size_t sent = 0;
+};
+
+size_t read_body(char* buffer, size_t size, size_t count, void* user) {
+  auto* state = static_cast<UploadState*>(user);
+  size_t n = std::min(size * count, state->body.size() - state->sent);
+  std::memcpy(buffer, state->body.data() + state->sent, n);
+  state->sent += n;
+  return n;
+}
+
+size_t write_body(char* data, size_t size, size_t count, void* user) {
+  auto* body = static_cast<Bytes*>(user);
+  body->insert(body->end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + size * count);
+  return size * count;
+}
+
+size_t write_header(char* data, size_t size, size_t count, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  std::string line(data, size * count);
+  size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    size_t start = line.find_first_not_of(" \t", colon + 1);
+    size_t end = line.find_last_not_of(" \t\r\n");
+    (*headers)[name] = start == std::string::npos || end < start ? "" : line.substr(start, end - start + 1);
+  }
+  return size * count;
+}
+
+bool transient(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return true;
+    default: return false;
+  }
+}
+
+bool transient(long status) { return status >= 500 || status == 429; }
+
+}  // namespace
+
+S3Client::S3Client(S3Url url, S3Credentials credentials, std::string ca_file)
+    : url_(std::move(url)), credentials_(std::move(credentials)), ca_file_(std::move(ca_file)) {
+  initialise_curl();
+}
+
+S3Client::~S3Client() {
+  for (void* handle : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
+void* S3Client::acquire_handle() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_handles_.empty()) {
+      void* handle = idle_handles_.back();
+      idle_handles_.pop_back();
+      return handle;
+    }
+  }
+  CURL* handle = curl_easy_init();
+  if (!handle) throw Error("cannot create a libcurl handle");
+  return handle;
+}
+
+void S3Client::release_handle(void* handle) {
+  std::lock_guard lock(mutex_);
+  idle_handles_.push_back(handle);
+}
+
+S3Response S3Client::perform(const S3Request& request) {
+  void* handle = acquire_handle();
+  std::string error;
+  S3Response response;
+  try {
+    for (int attempt_number = 1;; ++attempt_number) {
+      response = S3Response{};
+      int code = attempt(handle, request, response, error);
+      bool retry = code != CURLE_OK ? transient(static_cast<CURLcode>(code)) : transient(response.status);
+      if (code == CURLE_OK) answered_ = true;
+      if (!retry || attempt_number == max_attempts) {
+        release_handle(handle);
+        if (code == CURLE_OK) return response;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt_number));
+    }
+  } catch (...) {
+    release_handle(handle);
+    throw;
+  }
+  ExitCode exit_code = answered_ ? ExitCode::error : ExitCode::no_repository;
+  throw Error("cannot reach S3 endpoint " + url_.endpoint() + " (bucket " + url_.bucket + "): " + error, exit_code);
+}
+
+int S3Client::attempt(void* opaque, const S3Request& request, S3Response& response, std::string& error) {
+  CURL* handle = static_cast<CURL*>(opaque);
+  curl_easy_reset(handle);  // keeps the connection, clears the last request's options
+  std::string path = "/" + url_.bucket + (request.key.empty() ? "" : "/" + uri_encode(request.key, true));
+  std::string query = canonical_query(request.query);
+  std::string address = url_.endpoint() + path + (query.empty() ? "" : "?" + query);
+
+  SigningInput signing{request.method, path, request.query, request.headers, "", std::time(nullptr)};
+  // The payload is signed (not UNSIGNED-PAYLOAD): the server then rejects a body damaged in transit.
+  signing.payload_sha256 = crypto::sha256(request.body).hex();
+  signing.headers["host"] = url_.authority();
+  signing.headers["x-amz-date"] = amz_date(signing.time);
+  signing.headers["x-amz-content-sha256"] = signing.payload_sha256;
+  std::string authorization = sign_v4(credentials_, signing);
+
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : signing.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip before a PUT
+
+  UploadState upload{request.body, 0};
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  response.body.reserve(request.expected_size);
+  curl_easy_setopt(handle, CURLOPT_URL, address.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, 10L);
+  // A stalled transfer (under 1 KiB/s for a minute) fails and is retried, instead of hanging.
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, 60L);
+  if (!ca_file_.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, ca_file_.c_str());
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, write_header);
+  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response.headers);
+  if (request.method == "HEAD") {
+    curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "PUT") {
+    curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else if (request.method != "GET") {
+    curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  CURLcode code = curl_easy_perform(handle);
+  // The handle outlives this call in the pool: it must not keep pointers into this frame.
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, nullptr);
+  curl_slist_free_all(headers);
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
+  if (code != CURLE_OK) error = *error_buffer ? error_buffer : curl_easy_strerror(code);
+  return code;
+}
+
+}  // namespace obkeep::storage

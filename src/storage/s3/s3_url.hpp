@@ -1,0 +1,25 @@
+// Parsing of S3 repository URLs: s3://host[:port]/bucket[/prefix] (https) and s3+http://… (plain http).
+#pragma once
+
+#include <string>
+
+namespace obkeep::storage {
+
+struct S3Url {
+  bool https = true;
+  std::string host;    // a name or an IPv4 address; [v6] keeps its brackets
+  std::string port;    // empty: the scheme's default
+  std::string bucket;
+  std::string prefix;  // no leading or trailing slash; may be empty
+
+  // "host" or "host:port", as sent in the Host header and signed.
+  std::string authority() const;
+  // "https://host:port", the start of every request URL.
+  std::string endpoint() const;
+};
+
+bool is_s3_url(const std::string& url);
+// Throws Error (usage) naming the URL when it is malformed.
+S3Url parse_s3_url(const std::string& url);
+
+}  // namespace obkeep::storage

@@ -1,0 +1,43 @@
+#include "storage/s3/s3_url.hpp"
+
+#include <gtest/gtest.h>
+
+#include "util/error.hpp"
+
+namespace obkeep::storage {
+
+TEST(S3Url, HostPortBucketPrefix) {
+  S3Url url = parse_s3_url("s3://127.0.0.1:8443/obkeep-test/repo/site-a/");
+  EXPECT_TRUE(url.https);
+  EXPECT_EQ(url.host, "127.0.0.1");
+  EXPECT_EQ(url.port, "8443");
+  EXPECT_EQ(url.bucket, "obkeep-test");
+  EXPECT_EQ(url.prefix, "repo/site-a");
+  EXPECT_EQ(url.endpoint(), "https://127.0.0.1:8443");
+  EXPECT_EQ(url.authority(), "127.0.0.1:8443");
+}
+
+TEST(S3Url, DefaultsAndPlainHttp) {
+  S3Url url = parse_s3_url("s3+http://minio.example/backups");
+  EXPECT_FALSE(url.https);
+  EXPECT_EQ(url.port, "");
+  EXPECT_EQ(url.prefix, "");
+  EXPECT_EQ(url.endpoint(), "http://minio.example");
+  EXPECT_TRUE(is_s3_url("s3://h/b"));
+  EXPECT_FALSE(is_s3_url("/var/s3://x"));
+}
+
+TEST(S3Url, RejectsMalformed) {
+  for (const char* bad : {"s3://", "s3://host", "s3://host/", "s3://host:99999/bucket", "s3://host:x/bucket",
+                          "s3://host/ab", "s3://host/Upper", "s3://:80/bucket"}) {
+    try {
+      parse_s3_url(bad);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::usage) << bad;
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace obkeep::storage
