@@ -7,7 +7,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -63,6 +65,22 @@ std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {
   if (!backend->stat({storage::FileType::config, "config"}))
     throw Error("no repository at " + global.repository, ExitCode::no_repository);
   return repo::Repository::open(std::move(backend), read_password(global));
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  std::string temporary = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      std::remove(temporary.c_str());
+      throw Error("cannot write " + temporary);
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error("cannot write " + path + ": " + std::strerror(errno));
+  }
 }
 
 std::string format_bytes(uint64_t bytes) {

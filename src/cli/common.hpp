@@ -22,6 +22,10 @@ std::string read_from_password(const GlobalOptions& global, const std::string& f
 std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global);
 std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password);
 
+// Writes `text` beside `path` and renames it over `path`, so a reader (a metrics scraper,
+// a browser) never sees half a file.
+void write_file_atomically(const std::string& path, const std::string& text);
+
 std::string format_bytes(uint64_t bytes);
 std::string format_duration(double seconds);
 

@@ -242,16 +242,6 @@ ops::DrillResult Drill::run() {
   return result_;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw Error("cannot write " + temporary);
-  }
-  fs::rename(temporary, path);
-}
-
 }  // namespace
 
 void add_drill_command(CLI::App& app, Context& context) {
@@ -289,10 +279,10 @@ void add_drill_command(CLI::App& app, Context& context) {
       std::string report = options->report.empty()
                                ? (fs::current_path() / ("obkeep-drill-" + timestamp_for_names(result.started_ns) + ".html")).string()
                                : fs::absolute(options->report).string();
-      write_file(report, result.to_html());
+      write_file_atomically(report, result.to_html());
       if (!options->prometheus.empty()) {
         std::string labels = "{site=\"" + result.site.value_or("primary") + "\"}";
-        write_file(options->prometheus, "# TYPE obkeep_drill_measured_rto_seconds gauge\nobkeep_drill_measured_rto_seconds" +
+        write_file_atomically(options->prometheus, "# TYPE obkeep_drill_measured_rto_seconds gauge\nobkeep_drill_measured_rto_seconds" +
                                             labels + " " + std::to_string(result.measured_rto_s) +
                                             "\n# TYPE obkeep_drill_passed gauge\nobkeep_drill_passed" + labels + " " +
                                             (result.passed() ? "1" : "0") + "\n");

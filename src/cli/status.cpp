@@ -85,20 +85,6 @@ json objective_json(const ops::Objective& objective) {
   return out;
 }
 
-// Written beside the target and renamed over it, so a scraper never reads half a file.
-void write_metrics(const std::string& path, const std::string& text) {
-  std::string temporary = path + ".tmp-" + std::to_string(getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw Error("cannot write metrics to " + temporary);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw Error("cannot write metrics to " + path);
-  }
-}
-
 }  // namespace
 
 void add_status_command(CLI::App& app, Context& context) {
@@ -122,7 +108,7 @@ void add_status_command(CLI::App& app, Context& context) {
       }
       ops::Verdict worst = ops::Verdict::met;
       for (const ops::Objective& objective : objectives) worst = std::max(worst, objective.verdict);
-      if (!options->prometheus.empty()) write_metrics(options->prometheus, ops::render_metrics(objectives));
+      if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(objectives));
 
       if (context.global.json) {
         json list = json::array();

@@ -13,6 +13,7 @@
 #include <new>
 
 #include "crypto/aead.hpp"
+#include "storage/object_layout.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::storage {
@@ -20,18 +21,6 @@ namespace obkeep::storage {
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* folder_of(FileType type) {
-  switch (type) {
-    case FileType::config: return "";
-    case FileType::key: return "keys";
-    case FileType::pack: return "data";
-    case FileType::index: return "index";
-    case FileType::snapshot: return "snapshots";
-    case FileType::lock: return "locks";
-  }
-  return "";
-}
 
 void fsync_directory(const fs::path& directory) {
   int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -54,26 +43,13 @@ void write_all(int fd, ByteView data, const fs::path& path) {
   }
 }
 
-bool valid_name(const Handle& handle) {
-  if (handle.type == FileType::config) return handle.name == "config";
-  if (handle.name.size() != 64) return false;
-  for (char c : handle.name)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 }  // namespace
 
 LocalBackend::LocalBackend(fs::path root) : root_(std::move(root)) {}
 
 std::string LocalBackend::location() const { return root_.string(); }
 
-fs::path LocalBackend::path_of(const Handle& handle) const {
-  if (!valid_name(handle)) throw Error("invalid object name: " + handle.name);
-  if (handle.type == FileType::config) return root_ / "config";
-  if (handle.type == FileType::pack) return root_ / "data" / handle.name.substr(0, 2) / handle.name;
-  return root_ / folder_of(handle.type) / handle.name;
-}
+fs::path LocalBackend::path_of(const Handle& handle) const { return root_ / object_path(handle); }
 
 void LocalBackend::create() {
   std::error_code error;
@@ -83,15 +59,9 @@ void LocalBackend::create() {
     throw Error("not a directory: " + root_.string());
   if (fs::exists(root_, error) && !fs::is_empty(root_, error))
     throw Error("directory is not empty, refusing to create a repository in it: " + root_.string());
-  for (const char* folder : {"keys", "index", "snapshots", "locks"}) {
+  for (const std::string& folder : repository_folders()) {
     fs::create_directories(root_ / folder, error);
     if (error) throw Error("cannot create " + (root_ / folder).string() + ": " + error.message());
-  }
-  for (int i = 0; i < 256; ++i) {
-    char name[3];
-    std::snprintf(name, sizeof name, "%02x", i);
-    fs::create_directories(root_ / "data" / name, error);
-    if (error) throw Error("cannot create " + (root_ / "data" / name).string() + ": " + error.message());
   }
   fsync_directory(root_);
 }
@@ -233,7 +203,7 @@ void LocalBackend::list(FileType type, const std::function<void(const std::strin
     std::vector<std::pair<std::string, uint64_t>> entries;
     while (dirent* entry = ::readdir(directory)) {
       std::string name = entry->d_name;
-      if (!valid_name(Handle{type, name})) continue;  // skips ".", "..", temporaries
+      if (!valid_object_name(Handle{type, name})) continue;  // skips ".", "..", temporaries
       struct stat info;
       if (::fstatat(dirfd(directory), entry->d_name, &info, 0) != 0) continue;  // removed meanwhile
       entries.emplace_back(name, static_cast<uint64_t>(info.st_size));
@@ -250,7 +220,7 @@ void LocalBackend::list(FileType type, const std::function<void(const std::strin
       list_folder(root_ / "data" / name);
     }
   } else {
-    list_folder(root_ / folder_of(type));
+    list_folder(root_ / type_folder(type));
   }
 }
 
