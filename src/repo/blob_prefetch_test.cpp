@@ -20,6 +20,20 @@ Bytes pseudo_random(size_t size, uint32_t seed) {
   return data;
 }
 
+struct Fixture {
+  storage::MemoryBackend* backend;  // owned by the repository; tests damage its objects
+  std::unique_ptr<Repository> repository;
+};
+
+Fixture make_repository() {
+  auto owned = std::make_unique<storage::MemoryBackend>();
+  storage::MemoryBackend* backend = owned.get();
+  InitOptions options;
+  options.scrypt = {1 << 10, 8, 1};
+  Repository::init(*backend, "pw", options);
+  return {backend, Repository::open(std::move(owned), "pw")};
+}
+
 struct Saved {
   Id id;
   Bytes plaintext;
@@ -28,12 +42,7 @@ struct Saved {
 }  // namespace
 
 TEST(BlobPrefetch, ReadsRunsAndFallsBackPerBlob) {
-  auto owned = std::make_unique<storage::MemoryBackend>();
-  storage::MemoryBackend* backend = owned.get();
-  InitOptions options;
-  options.scrypt = {1 << 10, 8, 1};
-  Repository::init(*backend, "pw", options);
-  auto repository = Repository::open(std::move(owned), "pw");
+  auto [backend, repository] = make_repository();
   std::vector<Saved> blobs;
   for (uint32_t i = 0; i < 60; ++i) {
     // Small blobs, one in ten larger than the gap a run may bridge.
@@ -78,12 +87,7 @@ TEST(BlobPrefetch, ReadsRunsAndFallsBackPerBlob) {
 }
 
 TEST(BlobPrefetch, MissingPackLeavesItsBlobsToFailOneByOne) {
-  auto owned = std::make_unique<storage::MemoryBackend>();
-  storage::MemoryBackend* backend = owned.get();
-  InitOptions options;
-  options.scrypt = {1 << 10, 8, 1};
-  Repository::init(*backend, "pw", options);
-  auto repository = Repository::open(std::move(owned), "pw");
+  auto [backend, repository] = make_repository();
   Bytes data = pseudo_random(5000, 7);
   Id id = repository->save_blob(BlobType::data, data);
   repository->flush();

@@ -14,6 +14,7 @@
 
 #include "crypto/aead.hpp"
 #include "storage/object_layout.hpp"
+#include "storage/read_buffer.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::storage {
@@ -118,16 +119,10 @@ void LocalBackend::read(const Handle& handle, uint64_t offset, uint64_t length, 
   fs::path path = path_of(handle);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_system_error("cannot open " + path.string(), errno);
-  thread_local std::unique_ptr<uint8_t[]> buffer;
-  thread_local size_t capacity = 0;
-  if (capacity < length) {
-    buffer.reset();  // the old buffer first: peak memory is one buffer
-    buffer.reset(new uint8_t[length]);
-    capacity = length;
-  }
+  uint8_t* buffer = thread_read_buffer(length);
   size_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(fd, buffer.get() + done, length - done, static_cast<off_t>(offset + done));
+    ssize_t n = ::pread(fd, buffer + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int saved = errno;
@@ -141,7 +136,7 @@ void LocalBackend::read(const Handle& handle, uint64_t offset, uint64_t length, 
   if (done < length)
     throw Error("short object " + path.string() + ": wanted " + std::to_string(offset + length) + " bytes, has " +
                 std::to_string(offset + done));
-  use(ByteView(buffer.get(), static_cast<size_t>(length)));
+  use(ByteView(buffer, static_cast<size_t>(length)));
 }
 
 Bytes LocalBackend::load(const Handle& handle, uint64_t offset, uint64_t length) {

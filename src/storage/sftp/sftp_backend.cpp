@@ -8,6 +8,7 @@
 
 #include "crypto/aead.hpp"
 #include "storage/object_layout.hpp"
+#include "storage/read_buffer.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::storage {
@@ -278,21 +279,15 @@ Bytes SftpBackend::load(const Handle& handle, uint64_t offset, uint64_t length) 
 // to the pool before `use` runs, so decrypting does not hold a connection.
 void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
                        const std::function<void(ByteView)>& use) {
-  thread_local std::unique_ptr<uint8_t[]> buffer;
-  thread_local size_t capacity = 0;
-  if (capacity < length) {
-    buffer.reset();  // the old buffer first: peak memory is one buffer
-    buffer.reset(new uint8_t[length]);
-    capacity = length;
-  }
+  uint8_t* buffer = thread_read_buffer(length);
   {
     std::string path = path_of(handle);
     Lease session(*this);
       Remote remote{*session, endpoint_};
     File file = remote.open_for_reading(path);
-    remote.read_range(file.get(), path, offset, buffer.get(), length);
+    remote.read_range(file.get(), path, offset, buffer, length);
   }
-  use(ByteView(buffer.get(), static_cast<size_t>(length)));
+  use(ByteView(buffer, static_cast<size_t>(length)));
 }
 
 std::optional<uint64_t> SftpBackend::stat(const Handle& handle) {
