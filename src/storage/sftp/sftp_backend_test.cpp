@@ -66,7 +66,8 @@ class SftpBackendTest : public ::testing::Test {
     server_ = nullptr;
   }
   void SetUp() override {
-    if (!server_->running()) GTEST_SKIP() << "no private sshd (needs openssh-server)";
+    // A missing server is a failure, not a skip: scripts/setup.sh installs openssh-server.
+    if (!server_->running()) FAIL() << "no private sshd could be started (needs openssh-server)";
   }
   static SftpServer* server_;
 };
