@@ -27,7 +27,7 @@ build_packages=(
 )
 test_packages=(
   postgresql-15 postgresql-client-15 mariadb-server mariadb-client
-  libh2-java default-jre-headless attr acl python3 procps psmisc
+  libh2-java default-jre-headless attr acl python3 procps psmisc curl util-linux
   openssh-server openssh-client
   swift-proxy swift-object swift-container swift-account
 )

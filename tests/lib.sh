@@ -19,6 +19,18 @@ unset OBKEEP_PASSWORD_FILE OBKEEP_REPOSITORY
 
 obkeep() { "$OBKEEP_BIN" "$@"; }
 
+# binary_for_other_users: prints the path of a copy of the binary that any user can run.
+# Tests that run obkeep as nobody or postgres need it: the checkout may be under /root,
+# which is mode 0700 on Debian.
+binary_for_other_users() {
+  local copy=$TEST_DIR/bin/obkeep
+  if [ ! -x "$copy" ]; then
+    mkdir -p "$TEST_DIR/bin" && chmod 755 "$TEST_DIR/bin"
+    cp "$OBKEEP_BIN" "$copy" && chmod 755 "$copy"
+  fi
+  echo "$copy"
+}
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 

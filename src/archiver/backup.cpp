@@ -87,9 +87,20 @@ class Walker {
         pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64),
         directory_pool_(4, std::numeric_limits<size_t>::max()) {}
 
-  BackupResult run();
+  // Walks and saves everything; on any failure the queued work is dropped, so the error
+  // reaches the caller without the rest of the tree being read first.
+  BackupResult run() {
+    try {
+      return walk_and_save();
+    } catch (...) {
+      directory_pool_.cancel();
+      pool_.cancel();
+      throw;
+    }
+  }
 
  private:
+  BackupResult walk_and_save();
   bool excluded(const std::string& path, const std::string& name) const;
   std::optional<Tree> parent_tree_of(const std::optional<Id>& subtree);
   // Fills `build` with the entries of the directory at `path`; false when unreadable.
@@ -357,7 +368,7 @@ void Walker::add_root_path(DirectoryBuild& root, const std::string& path) {
   }
 }
 
-BackupResult Walker::run() {
+BackupResult Walker::walk_and_save() {
   std::vector<std::string> paths;
   for (const std::string& path : options_.paths) paths.push_back(absolute_path(path));
   std::sort(paths.begin(), paths.end());

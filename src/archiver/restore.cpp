@@ -108,6 +108,7 @@ class Restorer {
   bool as_root_;
   int root_fd_ = -1;
   std::mutex mutex_;
+  std::atomic<bool> stopping_{false};  // set by the first failure of the store
   RestoreResult result_;
   std::vector<std::pair<Node, std::string>> directories_;  // pre-order
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_links_;
@@ -268,11 +269,18 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
   if (fd < 0) return error("cannot create " + relative + ": " + std::strerror(errno));
   try {
     write_content(fd, node, relative, blobs);
-  } catch (const Error& e) {
+  } catch (const IntegrityError& e) {
     ::close(fd);
     if (!unnamed) unlinkat(parent, name.c_str(), 0);  // never leave a damaged file looking restored
-    if (e.code() == ExitCode::interrupted) throw;
     return error("file " + relative + " not restored: " + e.what());
+  } catch (const Error& e) {
+    // Damaged data costs one file; a failing store (I/O, network, permissions) or a signal
+    // ends the restore, since every other file would fail the same way, only slower.
+    ::close(fd);
+    if (!unnamed) unlinkat(parent, name.c_str(), 0);
+    stopping_ = true;
+    if (e.code() == ExitCode::interrupted) throw;
+    throw Error("file " + relative + " not restored: " + e.what(), e.code());
   }
   // Before the link: the file appears with its owner, mode and times (linking changes none).
   apply_metadata(fd, node, relative);
@@ -293,6 +301,7 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
 // Small files' blobs are read ahead together (BlobPrefetch); a large file's blobs are
 // large reads already and are read as it is written, which bounds the memory held.
 void Restorer::restore_batch(const std::vector<std::pair<Node, std::string>>& files) {
+  if (stopping_) return;
   std::vector<repo::BlobLocation> wanted;
   for (const auto& [node, relative] : files) {
     if (node.size >= direct_write_threshold) continue;
@@ -301,7 +310,10 @@ void Restorer::restore_batch(const std::vector<std::pair<Node, std::string>>& fi
   }
   repo::BlobPrefetch blobs(repository_, std::move(wanted));
   OpenDirectory directory;
-  for (const auto& [node, relative] : files) restore_file(node, relative, blobs, directory);
+  for (const auto& [node, relative] : files) {
+    if (stopping_) return;
+    restore_file(node, relative, blobs, directory);
+  }
 }
 
 void Restorer::restore_node(const Node& node, const std::string& relative) {
@@ -378,6 +390,7 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
 
 void Restorer::walk(const Id& tree_id, const std::string& relative) {
   throw_if_interrupted();
+  if (stopping_) return;  // a worker hit a failing store: its error is rethrown by the queue
   Tree tree;
   try {
     tree = load_tree(repository_, tree_id);

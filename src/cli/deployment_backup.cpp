@@ -69,11 +69,13 @@ int run_deployment_backup(const GlobalOptions& given, const BackupCommandOptions
       }
     } catch (const Error& e) {
       if (e.code() == ExitCode::interrupted) throw;
+      std::string what = planned.database ? "database " + planned.database->display_name() : planned.set;
+      // A repository that can no longer store anything fails every set after this one too.
+      if (repository->save_failed()) throw Error(what + ": " + e.what(), e.code());
       ++failures;
       entry["ok"] = false;
       entry["error"] = e.what();
-      std::cerr << "error: " << (planned.database ? "database " + planned.database->display_name() : planned.set) << ": "
-                << e.what() << "\n";
+      std::cerr << "error: " << what << ": " << e.what() << "\n";
     }
     results.push_back(entry);
   }

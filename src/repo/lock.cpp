@@ -36,7 +36,7 @@ std::vector<LockInfo> list_locks(Repository& repository) {
       continue;  // removed while we listed, or a lock of another key: not ours to judge
     }
     if (info.hostname == this_host && !process_alive(info.pid)) {
-      info.stale = true;
+      info.stale = info.holder_gone = true;
       info.stale_reason = "process " + std::to_string(info.pid) + " on this host is gone";
     } else if (now - info.time_ns > stale_lock_age_ns) {
       info.stale = true;
@@ -50,10 +50,30 @@ std::vector<LockInfo> list_locks(Repository& repository) {
 RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
     : repository_(repository), exclusive_(exclusive) {
   id_ = write_lock();
-  for (const LockInfo& other : list_locks(repository_)) {
-    if (other.id == id_ || other.stale) continue;
+  // A process stopped by its watchdog leaves no lock behind either.
+  emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_current(); });
+  std::vector<LockInfo> others;
+  try {
+    others = list_locks(repository_);
+  } catch (...) {
+    emergency_removal_.reset();
+    remove_current();
+    throw;
+  }
+  for (const LockInfo& other : others) {
+    if (other.id == id_) continue;
+    // A lock whose process died here (killed, or stopped where the lock could not be removed)
+    // is cleared by the next taker; other stale locks are left to `obkeep unlock`.
+    if (other.holder_gone) {
+      try {
+        repository_.backend().remove({FileType::lock, other.id.hex()});
+      } catch (const Error&) {
+      }
+    }
+    if (other.stale) continue;
     if (exclusive_ || other.exclusive) {
-      repository_.backend().remove({FileType::lock, id_.hex()});
+      emergency_removal_.reset();
+      remove_current();
       throw Error("repository is already locked " + std::string(other.exclusive ? "exclusively " : "") + "by pid " +
                       std::to_string(other.pid) + " on " + other.hostname + " since " + format_rfc3339(other.time_ns) +
                       " (lock " + other.id.short_hex() + "; `obkeep unlock` removes stale locks)",
@@ -70,8 +90,18 @@ RepositoryLock::~RepositoryLock() {
   }
   wake_.notify_all();
   if (refresher_.joinable()) refresher_.join();
+  emergency_removal_.reset();
+  remove_current();
+}
+
+Id RepositoryLock::current_id() {
+  std::lock_guard lock(id_mutex_);
+  return id_;
+}
+
+void RepositoryLock::remove_current() {
   try {
-    repository_.backend().remove({FileType::lock, id_.hex()});
+    repository_.backend().remove({FileType::lock, current_id().hex()});
   } catch (...) {
     // A lock we cannot remove goes stale on its own; never throw from a destructor.
   }
@@ -88,8 +118,12 @@ void RepositoryLock::refresh_loop() {
   while (!wake_.wait_for(lock, std::chrono::seconds(refresh_interval_s), [this] { return stopping_; })) {
     try {
       Id fresh = write_lock();
-      repository_.backend().remove({FileType::lock, id_.hex()});
-      id_ = fresh;
+      Id old = current_id();
+      {
+        std::lock_guard id_lock(id_mutex_);
+        id_ = fresh;
+      }
+      repository_.backend().remove({FileType::lock, old.hex()});
     } catch (...) {
       // Retried at the next interval; the lock only goes stale after 30 minutes.
     }

@@ -3,12 +3,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "util/id.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::repo {
 
@@ -22,6 +24,7 @@ struct LockInfo {
   std::string username;
   int pid = 0;
   bool stale = false;
+  bool holder_gone = false;  // its process, on this host, no longer exists: certainly stale
   std::string stale_reason;
 };
 
@@ -45,9 +48,14 @@ class RepositoryLock {
   Id write_lock();
   void refresh_loop();
 
+  Id current_id();
+  void remove_current();
+
   Repository& repository_;
   bool exclusive_;
+  std::mutex id_mutex_;  // guards id_: the refresher replaces it, an emergency exit removes it
   Id id_;
+  std::unique_ptr<EmergencyCleanup> emergency_removal_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

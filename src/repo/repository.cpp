@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::repo {
 
@@ -141,10 +142,16 @@ void Repository::load_index() {
 }
 
 // At most one pack writer per core: encoding is CPU work, so more would only add ~25 MiB
-// of buffer each without adding speed; extra reader threads wait here instead.
+// of buffer each without adding speed; extra reader threads wait here instead. The wait is
+// in slices so that a signal or another thread's failed upload ends it.
 std::unique_ptr<PackWriter> Repository::take_writer() {
   std::unique_lock lock(save_mutex_);
-  writer_returned_.wait(lock, [this] { return !idle_writers_.empty() || writers_created_ < max_writers_; });
+  for (;;) {
+    throw_if_save_failed();
+    if (!idle_writers_.empty() || writers_created_ < max_writers_) break;
+    writer_returned_.wait_for(lock, std::chrono::milliseconds(100));
+    throw_if_interrupted();
+  }
   if (idle_writers_.empty()) {
     ++writers_created_;
     return std::make_unique<PackWriter>(key_.encryption, blob_binding_of(config_.version));
@@ -162,29 +169,69 @@ void Repository::return_writer(std::unique_ptr<PackWriter> writer) {
   writer_returned_.notify_one();
 }
 
+void Repository::throw_if_save_failed() const {
+  if (save_failure_) throw Error(save_failure_->message, save_failure_->code);
+}
+
+// The writer's blobs are lost with it, yet other savers may have been told they are in
+// flight: from here on every save and flush fails, so no snapshot can refer to them.
+void Repository::discard_writer(const std::exception_ptr& failure) {
+  {
+    std::lock_guard lock(save_mutex_);
+    --writers_created_;
+    if (!save_failure_) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const Error& e) {
+        save_failure_ = SaveFailure{e.what(), e.code()};
+      } catch (const std::exception& e) {
+        save_failure_ = SaveFailure{e.what(), ExitCode::error};
+      }
+    }
+  }
+  writer_returned_.notify_all();
+}
+
+// Adds a blob to a pack writer (uploading the pack when full); on any failure the writer
+// is discarded and the repository refuses further saves.
+void Repository::add_to_pack(BlobType type, const Id& id, ByteView plaintext) {
+  std::unique_ptr<PackWriter> writer;
+  try {
+    writer = take_writer();
+  } catch (...) {
+    std::lock_guard lock(save_mutex_);
+    in_flight_.erase(id);
+    throw;
+  }
+  try {
+    writer->add(type, id, plaintext);
+    if (writer->full()) upload_pack(*writer);
+  } catch (...) {
+    discard_writer(std::current_exception());
+    throw;
+  }
+  return_writer(std::move(writer));
+}
+
 bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext) {
   {
     std::lock_guard lock(save_mutex_);
+    throw_if_save_failed();
     if (index_.has(id) || !in_flight_.insert(id).second) return false;
   }
-  std::unique_ptr<PackWriter> writer = take_writer();
-  writer->add(type, id, plaintext);
+  add_to_pack(type, id, plaintext);
   statistics_.blobs_added++;
   statistics_.bytes_added += plaintext.size();
-  if (writer->full()) upload_pack(*writer);
-  return_writer(std::move(writer));
   return true;
 }
 
 void Repository::repack_blob(BlobType type, const Id& id, ByteView plaintext) {
   {
     std::lock_guard lock(save_mutex_);
+    throw_if_save_failed();
     if (!in_flight_.insert(id).second) return;
   }
-  std::unique_ptr<PackWriter> writer = take_writer();
-  writer->add(type, id, plaintext);
-  if (writer->full()) upload_pack(*writer);
-  return_writer(std::move(writer));
+  add_to_pack(type, id, plaintext);
 }
 
 std::vector<IndexFile::Pack> Repository::take_written_packs() {
@@ -240,9 +287,24 @@ void Repository::flush() {
   std::vector<std::unique_ptr<PackWriter>> writers;
   {
     std::lock_guard lock(save_mutex_);
+    throw_if_save_failed();
     writers.swap(idle_writers_);
   }
-  for (auto& writer : writers) upload_pack(*writer);
+  std::exception_ptr failure;
+  for (auto& writer : writers) {
+    if (failure) break;
+    try {
+      upload_pack(*writer);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  if (failure) {
+    // Every writer taken here goes: the failed one's blobs are lost, and the others are
+    // unusable once saves are refused.
+    for (size_t i = 0; i < writers.size(); ++i) discard_writer(failure);
+    std::rethrow_exception(failure);
+  }
   {
     std::lock_guard lock(save_mutex_);
     for (auto& writer : writers) idle_writers_.push_back(std::move(writer));

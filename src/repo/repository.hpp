@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -17,6 +19,7 @@
 #include "repo/index.hpp"
 #include "repo/master_key.hpp"
 #include "storage/backend.hpp"
+#include "util/error.hpp"
 
 namespace obkeep::repo {
 
@@ -99,6 +102,12 @@ class Repository {
   // Where a blob is stored; IntegrityError when the index does not know it.
   BlobLocation locate(const Id& id);
 
+  // True once a pack upload has failed: every later save and flush is refused.
+  bool save_failed() {
+    std::lock_guard lock(save_mutex_);
+    return save_failure_.has_value();
+  }
+
   // Writes every open pack and an index file for all packs written since the last flush.
   // After flush() returns, every saved blob is durable and indexed.
   void flush();
@@ -115,6 +124,9 @@ class Repository {
   Repository(std::unique_ptr<storage::Backend> backend, MasterKey key, RepositoryConfig config);
   std::unique_ptr<PackWriter> take_writer();
   void return_writer(std::unique_ptr<PackWriter> writer);
+  void discard_writer(const std::exception_ptr& failure);
+  void add_to_pack(BlobType type, const Id& id, ByteView plaintext);
+  void throw_if_save_failed() const;  // with save_mutex_ held
   void upload_pack(PackWriter& writer);
   void write_pending_index();
 
@@ -138,6 +150,11 @@ class Repository {
   std::vector<IndexFile::Pack> unindexed_packs_;
   std::vector<IndexFile::Pack> written_packs_;
   std::vector<Id> written_index_files_;
+  struct SaveFailure {
+    std::string message;
+    ExitCode code;
+  };
+  std::optional<SaveFailure> save_failure_;  // the first failed pack upload: saves refused
 };
 
 }  // namespace obkeep::repo

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
+#include "storage/fault/fault_backend.hpp"
 #include "storage/mem/memory_backend.hpp"
 #include "util/error.hpp"
 
@@ -169,6 +173,41 @@ TEST(Lock, ExclusiveConflictsAndStaleLocksAreIgnored) {
   EXPECT_TRUE(locks[0].stale);  // older than 30 minutes
   EXPECT_NO_THROW(RepositoryLock(*repository, true));
   EXPECT_EQ(remove_locks(*repository, false), 1);
+}
+
+// A pack upload that fails (a full disk) must not strand the other savers: every thread
+// gets an error promptly, later saves and flush are refused (their blobs may have been
+// in the lost pack), and nothing waits forever for the writer that went with it.
+TEST(Repository, AFailedPackUploadFailsEverySaverAndEveryLaterSaveWithoutHanging) {
+  auto inner = std::make_unique<storage::MemoryBackend>();
+  InitOptions options;
+  options.scrypt = {1 << 10, 8, 1};
+  Repository::init(*inner, "pw", options);
+  auto faulty = std::make_unique<storage::FaultBackend>(std::move(inner),
+                                                        storage::parse_fault_rules("save:pack@2+=ENOSPC"));
+  auto repository = Repository::open(std::move(faulty), "pw");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Bytes chunk(1 << 20);
+      try {
+        for (int i = 0; i < 64; ++i) {
+          crypto::random_bytes(chunk.data(), chunk.size());
+          chunk[0] = static_cast<uint8_t>(t);
+          repository->save_blob(BlobType::data, chunk);
+        }
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+        failures++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();  // a hang here is the bug this test is for
+  EXPECT_EQ(failures, 8);
+  Bytes late(1000, 'z');
+  EXPECT_THROW(repository->save_blob(BlobType::data, late), Error);
+  EXPECT_THROW(repository->flush(), Error);
 }
 
 }  // namespace obkeep::repo

@@ -1,6 +1,7 @@
 // Backend helpers and the URL → backend factory.
 #include "storage/backend.hpp"
 
+#include "storage/fault/fault_backend.hpp"
 #include "storage/local/local_backend.hpp"
 #include "storage/sftp/sftp_backend.hpp"
 #include "storage/s3/s3_backend.hpp"
@@ -21,12 +22,18 @@ std::string to_string(FileType type) {
   return "unknown";
 }
 
-std::unique_ptr<Backend> open_backend(const std::string& url) {
-  if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
+namespace {
+std::unique_ptr<Backend> open_plain_backend(const std::string& url) {
   if (is_s3_url(url)) return open_s3_backend(url);
   if (url.rfind("sftp://", 0) == 0) return std::make_unique<SftpBackend>(url);
   std::string path = url.rfind("local:", 0) == 0 ? url.substr(6) : url;
   return std::make_unique<LocalBackend>(std::filesystem::absolute(path));
+}
+}  // namespace
+
+std::unique_ptr<Backend> open_backend(const std::string& url) {
+  if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
+  return with_test_faults(open_plain_backend(url));
 }
 
 }  // namespace obkeep::storage

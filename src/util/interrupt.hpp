@@ -1,5 +1,10 @@
 // SIGINT/SIGTERM handling: long operations poll interrupted() and stop cleanly (exit 130).
+// A watchdog makes sure they do: if the process has not ended a grace period after the
+// first signal (a call blocked on a dead link, a wait nobody ends), or at a second signal,
+// it runs the registered emergency cleanups (our lock, our temporaries) and exits 130.
 #pragma once
+
+#include <functional>
 
 namespace obkeep {
 
@@ -7,5 +12,22 @@ void install_interrupt_handlers();
 bool interrupted();
 // Throws Error(…, ExitCode::interrupted) when a signal has arrived.
 void throw_if_interrupted();
+
+// Seconds between the first signal and the watchdog's forced exit.
+constexpr int interrupt_grace_seconds = 7;
+
+// While alive, `cleanup` is run by the watchdog if it has to end the process before the
+// stack unwinds. It must be quick and must not throw; it runs at most once, on another
+// thread, bounded in time. Destruction unregisters it (waiting if it is running).
+class EmergencyCleanup {
+ public:
+  explicit EmergencyCleanup(std::function<void()> cleanup);
+  ~EmergencyCleanup();
+  EmergencyCleanup(const EmergencyCleanup&) = delete;
+  EmergencyCleanup& operator=(const EmergencyCleanup&) = delete;
+
+ private:
+  unsigned long id_;
+};
 
 }  // namespace obkeep

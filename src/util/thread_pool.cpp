@@ -23,9 +23,20 @@ unsigned ThreadPool::default_workers() {
   return cores == 0 ? 2 : cores;
 }
 
+void ThreadPool::cancel() {
+  std::deque<std::function<void()>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    dropped.swap(queue_);
+  }
+  not_full_.notify_all();
+}  // the dropped jobs are destroyed here, outside the lock
+
 void ThreadPool::enqueue(std::function<void()> job) {
   std::unique_lock lock(mutex_);
-  not_full_.wait(lock, [this] { return queue_.size() < queue_limit_ || stopping_; });
+  not_full_.wait(lock, [this] { return queue_.size() < queue_limit_ || stopping_ || cancelled_; });
+  if (cancelled_) return;  // `job` is destroyed, and its future reports a broken promise
   queue_.push_back(std::move(job));
   lock.unlock();
   not_empty_.notify_one();

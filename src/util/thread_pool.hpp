@@ -28,6 +28,10 @@ class ThreadPool {
     return future;
   }
 
+  // Drops the jobs not yet started and any submitted later (their futures report a broken
+  // promise); running jobs finish. For a pipeline that has failed and is being torn down.
+  void cancel();
+
   static unsigned default_workers();
 
  private:
@@ -39,6 +43,7 @@ class ThreadPool {
   std::deque<std::function<void()>> queue_;
   size_t queue_limit_;
   bool stopping_ = false;
+  bool cancelled_ = false;
   std::vector<std::thread> threads_;
 };
 

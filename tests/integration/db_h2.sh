@@ -6,7 +6,9 @@
 source "$(dirname "$0")/../lib.sh"
 jar=/usr/share/java/h2.jar
 [ -f "$jar" ] && command -v java >/dev/null || fail "Java and Debian's H2 jar are needed (scripts/setup.sh installs them)"
-h2() { java -cp "$jar" "$@"; }
+# AUTO_SERVER: the JVM that opens a database first serves it; on loopback, it does not need
+# the machine's own name to resolve (a fresh machine's may not).
+h2() { java -Dh2.bindAddress=127.0.0.1 -cp "$jar" "$@"; }
 rows() { # URL QUERY: the query's rows as H2's Shell prints them, without the timing line
   h2 org.h2.tools.Shell -url "$1" -user wso2carbon -password wso2carbon -sql "$2" | grep -v '^(.* ms)$'
 }
@@ -45,7 +47,7 @@ pass "a stopped H2 database is copied, restored and opened by H2's Shell with id
 
 # 2. Running: both databases held open by a Java process, as a Carbon server holds them.
 hold() { # URL: keep a connection open until the test ends
-  setsid bash -c "sleep 600 | java -cp '$jar' org.h2.tools.Shell -url '$1' -user wso2carbon -password wso2carbon" >/dev/null 2>&1 &
+  setsid bash -c "sleep 600 | java -Dh2.bindAddress=127.0.0.1 -cp '$jar' org.h2.tools.Shell -url '$1' -user wso2carbon -password wso2carbon" >/dev/null 2>&1 &
   add_cleanup "kill -- -$! 2>/dev/null"
 }
 hold "jdbc:h2:$db/WSO2AM_DB;AUTO_SERVER=TRUE"

@@ -6,6 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 bin=/usr/lib/postgresql/15/bin
 [ -x "$bin/postgres" ] || fail "PostgreSQL 15 is not installed (scripts/setup.sh installs it)"
 id postgres >/dev/null 2>&1 || fail "no postgres user"
+OBKEEP_BIN=$(binary_for_other_users)  # the server's archive_command runs it as postgres
 
 # The server runs as postgres and its archive_command writes the repository: every obkeep
 # command here runs as postgres too, so the repository stays writable for both.

@@ -130,7 +130,10 @@ class H2ToolRun {
     {
       int fd = ::open(argfile.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd < 0) throw Error("cannot write an argument file for H2's tools");
-      std::string text = quote("-cp") + " " + quote(h2_jar(info)) + " " + quote(tool);
+      // Should this JVM end up serving an AUTO_SERVER database for the dump's duration, it
+      // listens on loopback only, and H2 no longer needs the host's own name to resolve.
+      std::string text = quote("-Dh2.bindAddress=127.0.0.1") + " " + quote("-cp") + " " + quote(h2_jar(info)) +
+                         " " + quote(tool);
       for (const std::string& argument : arguments) text += " " + quote(argument);
       text += "\n";
       bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

@@ -16,12 +16,20 @@
 #include "storage/object_layout.hpp"
 #include "storage/read_buffer.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::storage {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// A missing object is damage to the repository (IntegrityError: a restore skips what needs
+// it and goes on); any other failure is the store's, and ends the operation.
+[[noreturn]] void throw_open_error(const fs::path& path, int error_number) {
+  if (error_number == ENOENT) throw IntegrityError("cannot open " + path.string() + ": " + std::strerror(error_number));
+  throw_system_error("cannot open " + path.string(), error_number);
+}
 
 void fsync_directory(const fs::path& directory) {
   int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -75,6 +83,8 @@ void LocalBackend::save(const Handle& handle, ByteView data) {
   fs::path temporary = directory / (".tmp-" + to_hex(random));
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) throw_system_error("cannot create " + temporary.string(), errno);
+  // A process stopped mid-save by its watchdog removes the temporary too.
+  EmergencyCleanup remove_temporary([temporary] { ::unlink(temporary.c_str()); });
   try {
     // A page-aligned buffer (a pack) goes to the disk with O_DIRECT: no copy into the page
     // cache, which is a fifth of a first backup's CPU. The unaligned tail, and file systems
@@ -118,7 +128,7 @@ void LocalBackend::save(const Handle& handle, ByteView data) {
 void LocalBackend::read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) {
   fs::path path = path_of(handle);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_system_error("cannot open " + path.string(), errno);
+  if (fd < 0) throw_open_error(path, errno);
   uint8_t* buffer = thread_read_buffer(length);
   size_t done = 0;
   while (done < length) {
@@ -142,7 +152,7 @@ void LocalBackend::read(const Handle& handle, uint64_t offset, uint64_t length, 
 Bytes LocalBackend::load(const Handle& handle, uint64_t offset, uint64_t length) {
   fs::path path = path_of(handle);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_system_error("cannot open " + path.string(), errno);
+  if (fd < 0) throw_open_error(path, errno);
   struct stat info;
   if (::fstat(fd, &info) != 0) {
     int saved = errno;

@@ -1,0 +1,58 @@
+# Helpers for the fault tests (sourced after lib.sh): run a command under a fault, judge
+# how it ended and what it left, and keep a table of the cells for the log.
+
+_cells=()
+
+# run_with_fault RULE LIMIT_S CMD...: runs CMD with OBKEEP_TEST_FAULTS=RULE under a time
+# limit (killed after it: a hang is exit 124 or 137); sets cell_exit and cell_ms.
+run_with_fault() {
+  local rule=$1 limit=$2; shift 2
+  [ "$1" = obkeep ] && set -- "$OBKEEP_BIN" "${@:2}"  # timeout runs programs, not functions
+  local start=${EPOCHREALTIME/./}
+  cell_exit=0
+  OBKEEP_TEST_FAULTS=$rule timeout -k 5 "$limit" "$@" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" || cell_exit=$?
+  cell_ms=$(((${EPOCHREALTIME/./} - start) / 1000))
+}
+
+# expect_clean_failure WHAT EXIT CAUSE: the last run ended by itself within 30 s with EXIT
+# and one line on stderr matching CAUSE.
+expect_clean_failure() {
+  local what=$1 want=$2 cause=$3
+  case $cell_exit in
+    124 | 137) fail "$what: hung (killed after its time limit); stderr: $(cat "$TEST_DIR/stderr")" ;;
+  esac
+  [ "$cell_exit" = "$want" ] || fail "$what: exit $cell_exit, want $want; stderr: $(cat "$TEST_DIR/stderr")"
+  [ "$cell_ms" -lt 30000 ] || fail "$what: took $cell_ms ms"
+  grep -Eq -- "$cause" "$TEST_DIR/stderr" || fail "$what: stderr does not name the cause /$cause/: $(cat "$TEST_DIR/stderr")"
+  # check and drill are reports ($report=1): check names the unreadable object and then each
+  # file it affects; drill logs each step it took.
+  local lines; lines=$(wc -l <"$TEST_DIR/stderr")
+  [ "$lines" = 1 ] || [ "${report:-0}" = 1 ] || fail "$what: want a one-line error, got $lines lines: $(cat "$TEST_DIR/stderr")"
+}
+
+# expect_repository_sound WHAT REPO: no lock and no temporary left in the local repository
+# REPO, and check passes.
+expect_repository_sound() {
+  local what=$1 repository=$2
+  [ -z "$(ls -A "$repository/locks")" ] || fail "$what: a lock was left behind: $(ls "$repository/locks")"
+  [ -z "$(find "$repository" -name '.tmp-*')" ] || fail "$what: temporaries left: $(find "$repository" -name '.tmp-*')"
+  obkeep -r "$repository" check >/dev/null 2>"$TEST_DIR/check.err" || fail "$what: check fails afterwards: $(cat "$TEST_DIR/check.err")"
+}
+
+# expect_no_partial_files SOURCE RESTORED: every file present under RESTORED (a restore that
+# was stopped) is whole: byte for byte the file of the same name under SOURCE.
+expect_no_partial_files() {
+  local file
+  [ -d "$2" ] || return 0
+  while read -r file; do
+    cmp -s "$1/$file" "$2/$file" || fail "a stopped restore left a partial file under its real name: $file"
+  done < <(cd "$2" && find . -type f)
+}
+
+# record_cell OPERATION FAULT OUTCOME / print_cells: the matrix as a table.
+record_cell() { _cells+=("| $1 | $2 | $3 |"); }
+print_cells() {
+  echo "| operation | fault | outcome |"
+  echo "|---|---|---|"
+  printf '%s\n' "${_cells[@]}"
+}

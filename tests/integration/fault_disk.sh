@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Real storage faults on a local repository: a file system that fills up, one made
+# read-only while a backup writes, a repository the user may not write. Each ends within
+# seconds with a one-line error naming the cause, no lock left where the process could
+# remove it, a repository that check passes, and a next run that succeeds once the fault
+# is gone. Needs root (mounts a small tmpfs).
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../faults.sh"
+[ "$(id -u)" = 0 ] || fail "needs root to mount a tmpfs"
+
+mnt=$TEST_DIR/mnt
+mkdir "$mnt"
+mount -t tmpfs -o size=24m tmpfs "$mnt" || fail "cannot mount a tmpfs"
+add_cleanup "umount -l '$mnt'"
+repo=$mnt/repo
+obkeep -r "$repo" init >/dev/null
+
+src=$TEST_DIR/src
+mkdir -p "$src"
+for i in $(seq 1 40); do head -c 1000000 /dev/urandom >"$src/file$i.bin"; done  # 40 MB > 24 MB
+
+# 1. The file system fills up midway through the first pack saves.
+run_with_fault "" 60 obkeep -r "$repo" backup "$src"
+expect_clean_failure "backup onto a full file system" 1 "No space left on device"
+expect_stderr_matches "$repo/data/"  # names the object
+expect_repository_sound "backup onto a full file system" "$repo"
+[ "$(obkeep -r "$repo" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] ||
+  fail "a snapshot was written by the failed backup"
+record_cell "backup" "file system full (tmpfs 24 MB, 40 MB of data)" "exit 1 in $cell_ms ms; names the pack and ENOSPC; no lock; check clean"
+# Still full of the failed backup's packs: prune (under its exclusive lock) frees them.
+obkeep -r "$repo" prune >/dev/null
+mount -o remount,size=160m "$mnt"
+obkeep -r "$repo" backup "$src" >/dev/null || fail "the backup after the space came back failed"
+obkeep -r "$repo" check --read-data >/dev/null
+pass "a full file system: a one-line ENOSPC error, no snapshot, no lock; after growing it the backup succeeds"
+
+# 2. Full again, for a restore's scratch and a prune: the repository itself must survive.
+for i in $(seq 41 60); do head -c 1000000 /dev/urandom >"$src/file$i.bin"; done
+mount -o remount,size=$(($(du -sm "$mnt" | cut -f1) + 8))m "$mnt"  # 8 MB free for 20 MB of new data
+run_with_fault "" 60 obkeep -r "$repo" backup "$src"
+expect_clean_failure "second backup onto a full file system" 1 "No space left on device"
+expect_repository_sound "second backup onto a full file system" "$repo"
+obkeep -r "$repo" restore latest --target "$TEST_DIR/out" >/dev/null
+diff -r "$src/file1.bin" "$TEST_DIR/out$src/file1.bin" >/dev/null || fail "the earlier snapshot no longer restores"
+record_cell "backup (repository already holds a snapshot)" "file system full" "exit 1 in $cell_ms ms; earlier snapshot restores; check clean"
+pass "a full file system never harms what the repository already holds"
+
+# 3. Read-only midway: remounted ro between two pack saves of a running backup.
+mount -o remount,size=400m "$mnt"
+obkeep -r "$repo" prune >/dev/null
+packs_before=$(find "$repo/data" -type f | wc -l)
+mkdir "$TEST_DIR/fresh"  # new data: what is stored already would save no pack
+for i in $(seq 1 64); do head -c 1000000 /dev/urandom >"$TEST_DIR/fresh/part$i"; done
+start=${EPOCHREALTIME/./}
+"$OBKEEP_BIN" -r "$repo" backup "$TEST_DIR/fresh" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
+pid=$!
+for ((i = 0; i < 400; i++)); do
+  [ "$(find "$repo/data" -type f -newer "$repo/config" | wc -l)" -gt "$packs_before" ] && break
+  sleep 0.02
+done
+# A remount fails while a file is open for writing: retry into a gap between saves.
+for ((i = 0; i < 500; i++)); do mount -o remount,ro "$mnt" 2>/dev/null && break; sleep 0.01; done
+cell_exit=0
+timeout 60 tail --pid="$pid" -f /dev/null || fail "backup did not end after the remount"
+wait "$pid" || cell_exit=$?
+cell_ms=$(((${EPOCHREALTIME/./} - start) / 1000))
+findmnt -no OPTIONS "$mnt" | grep -q '\bro\b' || fail "could not remount read-only in time (backup exit $cell_exit)"
+[ "$cell_exit" = 1 ] || fail "backup on a file system made read-only: exit $cell_exit; $(cat "$TEST_DIR/stderr")"
+expect_stderr_matches "Read-only file system"
+expect_one_line_error
+mount -o remount,rw "$mnt"
+# The lock could not be removed on a read-only file system; it names a process that is
+# gone, so the next command on this host to take a lock removes it.
+obkeep -r "$repo" check >/dev/null || fail "check after the read-only fault"
+obkeep -r "$repo" backup "$TEST_DIR/fresh" >/dev/null || fail "the backup after remounting read-write failed"
+record_cell "backup" "file system remounted read-only midway" "exit 1 in $cell_ms ms; names EROFS; stale lock ignored; check clean; rerun ok"
+pass "a file system made read-only midway: a one-line EROFS error; the next backup succeeds"
+
+# 4. A repository the user may not write: nobody backs up into root's repository.
+bin=$(binary_for_other_users)
+chmod -R a+rX "$mnt" "$src"
+as_nobody=(runuser -u nobody -- env OBKEEP_PASSWORD="$OBKEEP_PASSWORD" "$bin")
+run_with_fault "" 60 "${as_nobody[@]}" -r "$repo" backup "$src"
+expect_clean_failure "backup by a user without write permission" 1 "Permission denied"
+expect_repository_sound "backup without permission" "$repo"
+record_cell "backup" "repository not writable by the user" "exit 1 in $cell_ms ms; names the lock and EACCES"
+chmod -R a+w "$repo/locks" "$repo/index" "$repo/snapshots"
+run_with_fault "" 60 "${as_nobody[@]}" -r "$repo" backup "$src" --force
+expect_clean_failure "backup by a user who may write locks but not data" 1 "Permission denied"
+expect_repository_sound "backup without permission to data/" "$repo"
+record_cell "backup" "data/ not writable by the user" "exit 1 in $cell_ms ms; names the pack and EACCES; lock removed; check clean"
+run_with_fault "" 60 "${as_nobody[@]}" -r "$repo" prune
+expect_clean_failure "prune by a user without permission to data/" 1 "Permission denied"
+expect_repository_sound "prune without permission" "$repo"
+record_cell "prune" "data/ not writable by the user" "exit 1 in $cell_ms ms; one line; check clean"
+pass "missing permissions: one-line EACCES errors naming the object; lock removed"
+
+print_cells
