@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang and runs each for a short time.
-# usage: scripts/fuzz.sh [SECONDS]
+# Builds the libFuzzer targets with clang and runs each for a while.
+# usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+#   SECONDS  per target (default 30, what CI runs); e.g. `scripts/fuzz.sh 3600` for an hour each
+#   TARGET   only these targets (names of src/**/*_fuzz.cpp without .cpp); default all
+# The corpus grows in build-fuzz/corpus-TARGET and is kept between runs; valid encodings
+# in tests/fuzz-seeds/TARGET/ (if present) seed it. A crash leaves its input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
+shift || true
 "$root/scripts/setup.sh" --no-build
 build_dir="$root/build-fuzz"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBKEEP_FUZZ=ON >/dev/null
-targets=$(cd "$root/src" && find . -name '*_fuzz.cpp' -exec basename {} .cpp \;)
+if [ $# -gt 0 ]; then
+  targets="$*"
+else
+  targets=$(cd "$root/src" && find . -name '*_fuzz.cpp' -exec basename {} .cpp \; | sort)
+fi
 # shellcheck disable=SC2086
 cmake --build "$build_dir" -j"$(nproc)" --target $targets
 for target in $targets; do
   corpus="$build_dir/corpus-$target"
   mkdir -p "$corpus"
+  seeds=()
+  [ -d "$root/tests/fuzz-seeds/$target" ] && seeds=("$root/tests/fuzz-seeds/$target")
   echo "fuzzing $target for ${seconds}s"
-  "$build_dir/$target" -max_total_time="$seconds" -rss_limit_mb=2048 "$corpus" 2>"$build_dir/$target.log" ||
+  # Trees and manifests grow past libFuzzer's default 4 KiB limit.
+  "$build_dir/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$build_dir/$target-" "$corpus" "${seeds[@]}" 2>"$build_dir/$target.log" ||
     { tail -n 40 "$build_dir/$target.log"; exit 1; }
   grep -E "^#[0-9]+.*DONE" "$build_dir/$target.log" || tail -n 3 "$build_dir/$target.log"
 done

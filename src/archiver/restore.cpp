@@ -74,7 +74,7 @@ class Restorer {
 
  private:
   bool selected(const std::string& absolute, bool is_directory) const;
-  void walk(const Id& tree, const std::string& relative);
+  void walk(const Id& tree, const std::string& relative, size_t depth);
   void restore_node(const Node& node, const std::string& relative);
   // The directory a worker's previous file went into, kept open for the next: files of a
   // batch are mostly neighbours.
@@ -186,6 +186,10 @@ void Restorer::write_content(int fd, const Node& node, const std::string& relati
   for (const Id& id : node.content) {
     throw_if_interrupted();
     repo::BlobLocation location = repository_.locate(id);
+    // Stop at the first blob past the recorded size: a lying snapshot cannot fill the disk.
+    if (writer.size() + location.raw_length > node.size)
+      throw IntegrityError("content of " + relative + " is longer than the " + std::to_string(node.size) +
+                           " bytes the snapshot says");
     uint8_t* out = writer.reserve(location.raw_length);
     blobs.load_into(id, location, {out, location.raw_length});
     writer.commit(location.raw_length);
@@ -388,9 +392,12 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
   }
 }
 
-void Restorer::walk(const Id& tree_id, const std::string& relative) {
+void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth) {
   throw_if_interrupted();
   if (stopping_) return;  // a worker hit a failing store: its error is rethrown by the queue
+  if (depth >= repo::max_tree_depth)
+    return error("directory /" + relative + " not restored: nested deeper than " + std::to_string(repo::max_tree_depth) +
+                 " levels");
   Tree tree;
   try {
     tree = load_tree(repository_, tree_id);
@@ -428,7 +435,7 @@ void Restorer::walk(const Id& tree_id, const std::string& relative) {
       std::lock_guard lock(mutex_);
       result_.directories++;
     }
-    if (node.subtree) walk(*node.subtree, child);
+    if (node.subtree) walk(*node.subtree, child, depth + 1);
   }
 }
 
@@ -438,7 +445,7 @@ RestoreResult Restorer::run(const Id& tree) {
   root_fd_ = ::open(options_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd_ < 0) throw Error("cannot open restore target " + options_.target + ": " + std::strerror(errno));
   try {
-    walk(tree, "");
+    walk(tree, "", 0);
     submit_batch();
     queue_.wait();
     for (const auto& [node, relative] : later_links_) {

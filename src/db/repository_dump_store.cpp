@@ -82,11 +82,12 @@ Id save_directory(repo::Repository& repository, Directory& directory) {
 }
 
 void collect(repo::Repository& repository, const Id& tree, const std::string& prefix,
-             std::vector<std::pair<std::string, Node>>& out) {
+             std::vector<std::pair<std::string, Node>>& out, size_t depth = 0) {
+  if (depth >= repo::max_tree_depth) throw IntegrityError("database backup tree is nested too deeply at " + prefix);
   for (const Node& node : repo::load_tree(repository, tree).nodes) {
     std::string name = prefix.empty() ? node.name : prefix + "/" + node.name;
     if (node.type == NodeType::directory && node.subtree)
-      collect(repository, *node.subtree, name, out);
+      collect(repository, *node.subtree, name, out, depth + 1);
     else if (node.type == NodeType::file)
       out.emplace_back(name, node);
   }

@@ -9,11 +9,33 @@
 #include "repo/repository.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
+#include "util/json_decode.hpp"
 
 namespace obkeep::repo {
 
 using nlohmann::json;
 using storage::FileType;
+
+LockInfo decode_lock(ByteView text, const Id& id) {
+  std::string what = "lock " + id.hex();
+  json in = parse_json(text, what);
+  LockInfo info;
+  info.id = id;
+  try {
+    info.time_ns = parse_rfc3339(in.at("time").get<std::string>());
+    info.exclusive = in.at("exclusive").get<bool>();
+    info.hostname = in.value("hostname", "");
+    info.username = in.value("username", "");
+    info.pid = json_integer_or<int>(in, "pid", 0, what);
+  } catch (const json::exception& e) {
+    throw IntegrityError(what + " is malformed: " + e.what());
+  } catch (const IntegrityError&) {
+    throw;
+  } catch (const Error& e) {  // a bad time
+    throw IntegrityError(what + " is malformed: " + e.what());
+  }
+  return info;
+}
 
 std::vector<LockInfo> list_locks(Repository& repository) {
   std::vector<std::string> names;
@@ -23,22 +45,15 @@ std::vector<LockInfo> list_locks(Repository& repository) {
   std::string this_host = hostname();
   for (const std::string& name : names) {
     LockInfo info;
-    info.id = Id::from_hex(name);
     try {
-      Bytes text = repository.load_object(FileType::lock, name);
-      json in = json::parse(text.begin(), text.end());
-      info.time_ns = parse_rfc3339(in.at("time").get<std::string>());
-      info.exclusive = in.at("exclusive").get<bool>();
-      info.hostname = in.value("hostname", "");
-      info.username = in.value("username", "");
-      info.pid = in.value("pid", 0);
-    } catch (const std::exception&) {
-      continue;  // removed while we listed, or a lock of another key: not ours to judge
+      info = decode_lock(repository.load_object(FileType::lock, name), Id::from_hex(name));
+    } catch (const Error&) {
+      continue;  // removed while we listed, a lock of another key, or damaged: not ours to judge
     }
     if (info.hostname == this_host && !process_alive(info.pid)) {
       info.stale = info.holder_gone = true;
       info.stale_reason = "process " + std::to_string(info.pid) + " on this host is gone";
-    } else if (now - info.time_ns > stale_lock_age_ns) {
+    } else if (info.time_ns < now - stale_lock_age_ns) {  // not now - time: a hostile time overflows
       info.stale = true;
       info.stale_reason = "not refreshed for over 30 minutes";
     }

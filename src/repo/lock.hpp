@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/bytes.hpp"
 #include "util/id.hpp"
 #include "util/interrupt.hpp"
 
@@ -32,6 +33,10 @@ struct LockInfo {
 // every refresh interval while it works).
 constexpr int64_t stale_lock_age_ns = 30LL * 60 * 1000000000;
 constexpr int refresh_interval_s = 5 * 60;
+
+// A lock object's JSON text (id, time, holder); `stale` is left for list_locks to judge.
+// Throws IntegrityError naming the lock.
+LockInfo decode_lock(ByteView text, const Id& id);
 
 std::vector<LockInfo> list_locks(Repository& repository);
 

@@ -6,6 +6,7 @@
 #include "crypto/hash.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
+#include "util/json_decode.hpp"
 
 namespace obkeep::repo {
 
@@ -40,36 +41,59 @@ std::string add_key_file(storage::Backend& backend, const MasterKey& key, std::s
   return id;
 }
 
-static std::optional<MasterKey> try_key_file(const Bytes& content, std::string_view password, const std::string& id) {
-  json file;
-  crypto::ScryptParams params;
-  Bytes salt, sealed;
+namespace {
+// scrypt needs 128 * r * n bytes; a key file asking for more than this is refused before
+// the derivation, which would otherwise exhaust the memory (the default needs 32 MiB).
+constexpr uint64_t max_scrypt_memory = 1ull << 30;
+}  // namespace
+
+KeyFile decode_key_file(ByteView text, const std::string& id) {
+  std::string what = "key file " + id;
+  nlohmann::json file = parse_json(text, what);
+  KeyFile key_file;
   try {
-    file = json::parse(content.begin(), content.end());
-    if (file.at("kdf") != "scrypt") throw Error("key file " + id + " uses an unknown KDF");
-    params.n = file.at("n").get<uint64_t>();
-    params.r = file.at("r").get<uint32_t>();
-    params.p = file.at("p").get<uint32_t>();
-    salt = base64_decode(file.at("salt").get<std::string>());
-    sealed = base64_decode(file.at("data").get<std::string>());
+    if (file.at("kdf") != "scrypt") throw IntegrityError(what + " uses an unknown KDF");
+    key_file.params.n = json_integer<uint64_t>(file.at("n"), what + " n");
+    key_file.params.r = json_integer<uint32_t>(file.at("r"), what + " r");
+    key_file.params.p = json_integer<uint32_t>(file.at("p"), what + " p");
+    key_file.salt = base64_decode(file.at("salt").get<std::string>());
+    key_file.sealed = base64_decode(file.at("data").get<std::string>());
   } catch (const json::exception& e) {
-    throw Error("key file " + id + " is malformed: " + e.what());
+    throw IntegrityError(what + " is malformed: " + e.what());
   }
-  crypto::Key256 wrapping = crypto::derive_key(password, salt, params);
-  Bytes secret_text;
+  const crypto::ScryptParams& params = key_file.params;
+  if (params.r != 0 && params.n > max_scrypt_memory / 128 / params.r)
+    throw IntegrityError(what + " asks scrypt for more than 1 GiB of memory");
+  return key_file;
+}
+
+MasterKey decode_master_key(ByteView secret_text, const std::string& id) {
+  std::string what = "key file " + id;
+  nlohmann::json secret = parse_json(secret_text, what + " secret");
+  Bytes encryption, id_key;
   try {
-    secret_text = crypto::open(wrapping, sealed, key_file_associated);
-  } catch (const IntegrityError&) {
-    return std::nullopt;
+    encryption = base64_decode(secret.at("encryption").get<std::string>());
+    id_key = base64_decode(secret.at("id_key").get<std::string>());
+  } catch (const json::exception& e) {
+    throw IntegrityError(what + " holds a malformed key: " + e.what());
   }
-  json secret = json::parse(secret_text.begin(), secret_text.end());
+  if (encryption.size() != 32 || id_key.size() != 32) throw IntegrityError(what + " holds a malformed key");
   MasterKey key;
-  Bytes encryption = base64_decode(secret.at("encryption").get<std::string>());
-  Bytes id_key = base64_decode(secret.at("id_key").get<std::string>());
-  if (encryption.size() != 32 || id_key.size() != 32) throw Error("key file " + id + " holds a malformed key");
   std::copy(encryption.begin(), encryption.end(), key.encryption.begin());
   std::copy(id_key.begin(), id_key.end(), key.id_key.begin());
   return key;
+}
+
+static std::optional<MasterKey> try_key_file(const Bytes& content, std::string_view password, const std::string& id) {
+  KeyFile file = decode_key_file(content, id);
+  crypto::Key256 wrapping = crypto::derive_key(password, file.salt, file.params);
+  Bytes secret_text;
+  try {
+    secret_text = crypto::open(wrapping, file.sealed, key_file_associated);
+  } catch (const IntegrityError&) {
+    return std::nullopt;
+  }
+  return decode_master_key(secret_text, id);
 }
 
 MasterKey open_master_key(storage::Backend& backend, std::string_view password, std::string* opened_key_id) {
@@ -92,11 +116,13 @@ std::vector<KeyFileInfo> list_key_files(storage::Backend& backend) {
     Bytes content = backend.load({storage::FileType::key, name});
     KeyFileInfo info{name, "", "", ""};
     try {
-      json file = json::parse(content.begin(), content.end());
+      json file = parse_json(content, "key file " + name);
       info.created = file.value("created", "");
       info.hostname = file.value("hostname", "");
       info.username = file.value("username", "");
     } catch (const json::exception&) {
+      info.created = "(malformed)";
+    } catch (const Error&) {
       info.created = "(malformed)";
     }
     keys.push_back(info);

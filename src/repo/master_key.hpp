@@ -33,4 +33,14 @@ MasterKey open_master_key(storage::Backend& backend, std::string_view password, 
 
 std::vector<KeyFileInfo> list_key_files(storage::Backend& backend);
 
+// A key file's outer JSON: how to derive the wrapping key and the sealed master key.
+struct KeyFile {
+  crypto::ScryptParams params;
+  Bytes salt;
+  Bytes sealed;  // the master key's JSON, sealed under the derived key
+};
+// The decoders of a key file (`id` names it in errors). Throw Error/IntegrityError.
+KeyFile decode_key_file(ByteView text, const std::string& id);
+MasterKey decode_master_key(ByteView secret_text, const std::string& id);
+
 }  // namespace obkeep::repo

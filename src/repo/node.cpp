@@ -1,10 +1,10 @@
 // Node metadata: capture from the file system and JSON encoding.
 #include "repo/node.hpp"
 
-
 #include <algorithm>
 
 #include "util/error.hpp"
+#include "util/json_decode.hpp"
 
 namespace obkeep::repo {
 
@@ -117,19 +117,20 @@ Node Node::from_json(const json& in) {
   try {
     node.name = get_string(in, "name");
     node.type = type_from_string(in.at("type").get<std::string>());
-    node.mode = in.at("mode").get<uint32_t>();
-    node.uid = in.value("uid", 0u);
-    node.gid = in.value("gid", 0u);
+    const std::string what = "tree node";
+    node.mode = json_integer<uint32_t>(in.at("mode"), "tree node mode");
+    node.uid = json_integer_or<uint32_t>(in, "uid", 0, what);
+    node.gid = json_integer_or<uint32_t>(in, "gid", 0, what);
     node.user = in.value("user", "");
     node.group = in.value("group", "");
-    node.mtime_ns = in.value("mtime_ns", int64_t{0});
-    node.atime_ns = in.value("atime_ns", int64_t{0});
-    node.ctime_ns = in.value("ctime_ns", int64_t{0});
-    node.inode = in.value("inode", uint64_t{0});
-    node.device = in.value("device", uint64_t{0});
-    node.links = in.value("links", uint64_t{1});
-    node.size = in.value("size", uint64_t{0});
-    node.rdev = in.value("rdev", uint64_t{0});
+    node.mtime_ns = json_integer_or<int64_t>(in, "mtime_ns", 0, what);
+    node.atime_ns = json_integer_or<int64_t>(in, "atime_ns", 0, what);
+    node.ctime_ns = json_integer_or<int64_t>(in, "ctime_ns", 0, what);
+    node.inode = json_integer_or<uint64_t>(in, "inode", 0, what);
+    node.device = json_integer_or<uint64_t>(in, "device", 0, what);
+    node.links = json_integer_or<uint64_t>(in, "links", 1, what);
+    node.size = json_integer_or<uint64_t>(in, "size", 0, what);
+    node.rdev = json_integer_or<uint64_t>(in, "rdev", 0, what);
     node.link_target = get_string(in, "link_target");
     if (auto it = in.find("xattrs"); it != in.end())
       for (const json& entry : *it)

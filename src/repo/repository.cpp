@@ -1,14 +1,11 @@
 // The Repository facade: init/open, blob saving through pack writers, the index, objects.
 #include "repo/repository.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
 namespace obkeep::repo {
 
-using nlohmann::json;
 using storage::FileType;
 
 namespace {
@@ -23,53 +20,6 @@ uint8_t associated_of(FileType type) {
     case FileType::lock: return 'L';
     default: return 'O';
   }
-}
-
-json chunker_to_json(const ChunkerParams& params) {
-  return {{"algorithm", "fastcdc-gear"},
-          {"min_size", params.min_size},
-          {"average_size", params.average_size},
-          {"max_size", params.max_size},
-          {"seed", to_hex(params.seed)}};
-}
-
-ChunkerParams chunker_from_json(const json& in) {
-  ChunkerParams params;
-  if (in.at("algorithm").get<std::string>() != "fastcdc-gear") throw Error("unknown chunker algorithm");
-  params.min_size = in.at("min_size").get<uint32_t>();
-  params.average_size = in.at("average_size").get<uint32_t>();
-  params.max_size = in.at("max_size").get<uint32_t>();
-  bool power_of_two = params.average_size >= 64 && (params.average_size & (params.average_size - 1)) == 0;
-  if (!power_of_two || params.min_size > params.average_size || params.average_size > params.max_size ||
-      params.max_size > 64 * 1024 * 1024)
-    throw IntegrityError("repository config has impossible chunker sizes");
-  Bytes seed = from_hex(in.at("seed").get<std::string>(), "chunker seed");
-  if (seed.size() != 32) throw IntegrityError("chunker seed has the wrong length");
-  std::copy(seed.begin(), seed.end(), params.seed.begin());
-  return params;
-}
-
-json config_to_json(const RepositoryConfig& config) {
-  return {{"version", config.version},
-          {"id", config.id.hex()},
-          {"chunker", chunker_to_json(config.chunker)},
-          {"dump_chunker", chunker_to_json(config.dump_chunker)},
-          {"compression", "zstd"}};
-}
-
-RepositoryConfig config_from_json(const json& in) {
-  RepositoryConfig config;
-  try {
-    config.version = in.at("version").get<int>();
-    if (config.version < oldest_format_version || config.version > format_version)
-      throw Error("repository format version " + std::to_string(config.version) + " is not supported");
-    config.id = Id::from_hex(in.at("id").get<std::string>());
-    config.chunker = chunker_from_json(in.at("chunker"));
-    config.dump_chunker = in.contains("dump_chunker") ? chunker_from_json(in.at("dump_chunker")) : config.chunker;
-  } catch (const json::exception& e) {
-    throw IntegrityError(std::string("repository config is malformed: ") + e.what());
-  }
-  return config;
 }
 
 Bytes seal_object(const MasterKey& key, FileType type, ByteView plaintext) {
@@ -95,7 +45,7 @@ void Repository::init(storage::Backend& backend, std::string_view password, cons
   config.dump_chunker = options.dump_chunker ? *options.dump_chunker : dump_chunker_params(config.chunker);
   // The key file first: a config without a key would be an unopenable repository.
   add_key_file(backend, key, password, options.scrypt);
-  backend.save(config_handle, seal_object(key, FileType::config, as_bytes(config_to_json(config).dump())));
+  backend.save(config_handle, seal_object(key, FileType::config, encode_repository_config(config)));
 }
 
 std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> backend, std::string_view password) {
@@ -111,9 +61,8 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> b
   Bytes sealed = backend->load(config_handle);
   uint8_t associated = associated_of(FileType::config);
   Bytes text = crypto::open(key.encryption, sealed, ByteView(&associated, 1));
-  json parsed = json::parse(text.begin(), text.end(), nullptr, false);
-  if (parsed.is_discarded()) throw IntegrityError("repository config is not valid JSON");
-  auto repository = std::unique_ptr<Repository>(new Repository(std::move(backend), key, config_from_json(parsed)));
+  auto repository =
+      std::unique_ptr<Repository>(new Repository(std::move(backend), key, decode_repository_config(text)));
   repository->opened_key_id_ = key_id;
   return repository;
 }

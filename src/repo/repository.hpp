@@ -18,21 +18,11 @@
 #include "crypto/kdf.hpp"
 #include "repo/index.hpp"
 #include "repo/master_key.hpp"
+#include "repo/repository_config.hpp"
 #include "storage/backend.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::repo {
-
-// Written by init; format 1 (blob seals bind the type only) is still read and written.
-constexpr int format_version = 2;
-constexpr int oldest_format_version = 1;
-
-struct RepositoryConfig {
-  int version = format_version;
-  Id id;
-  ChunkerParams chunker;
-  ChunkerParams dump_chunker;  // database dumps; absent in older configs: equal to chunker
-};
 
 struct InitOptions {
   crypto::ScryptParams scrypt;

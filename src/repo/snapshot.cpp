@@ -6,6 +6,7 @@
 #include "repo/repository.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
+#include "util/json_decode.hpp"
 
 namespace obkeep::repo {
 
@@ -49,8 +50,16 @@ Snapshot Snapshot::from_json(const json& in, const Id& id) {
     snapshot.summary = in.value("summary", json::object());
   } catch (const json::exception& e) {
     throw IntegrityError("snapshot " + id.hex() + " is malformed: " + e.what());
+  } catch (const IntegrityError&) {
+    throw;
+  } catch (const Error& e) {  // a bad id or time
+    throw IntegrityError("snapshot " + id.hex() + " is malformed: " + e.what());
   }
   return snapshot;
+}
+
+Snapshot decode_snapshot(ByteView text, const Id& id) {
+  return Snapshot::from_json(parse_json(text, "snapshot " + id.hex()), id);
 }
 
 Id save_snapshot(Repository& repository, const Snapshot& snapshot) {
@@ -58,10 +67,7 @@ Id save_snapshot(Repository& repository, const Snapshot& snapshot) {
 }
 
 Snapshot load_snapshot(Repository& repository, const Id& id) {
-  Bytes text = repository.load_object(storage::FileType::snapshot, id.hex());
-  json parsed = json::parse(text.begin(), text.end(), nullptr, false);
-  if (parsed.is_discarded()) throw IntegrityError("snapshot " + id.hex() + " is not valid JSON");
-  return Snapshot::from_json(parsed, id);
+  return decode_snapshot(repository.load_object(storage::FileType::snapshot, id.hex()), id);
 }
 
 std::vector<Snapshot> list_snapshots(Repository& repository) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/bytes.hpp"
 #include "util/id.hpp"
 
 namespace obkeep::repo {
@@ -33,6 +34,9 @@ struct Snapshot {
   nlohmann::json to_json() const;  // without id
   static Snapshot from_json(const nlohmann::json& json, const Id& id);
 };
+
+// A snapshot object's JSON text; throws IntegrityError naming the snapshot.
+Snapshot decode_snapshot(ByteView text, const Id& id);
 
 Id save_snapshot(Repository& repository, const Snapshot& snapshot);
 Snapshot load_snapshot(Repository& repository, const Id& id);

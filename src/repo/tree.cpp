@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "util/error.hpp"
+#include "util/json_decode.hpp"
 
 namespace obkeep::repo {
 
@@ -28,8 +29,8 @@ Bytes encode_tree(const Tree& tree) {
 }
 
 Tree decode_tree(ByteView data) {
-  json parsed = json::parse(data.begin(), data.end(), nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("nodes") || !parsed["nodes"].is_array())
+  json parsed = parse_json(data, "tree");
+  if (!parsed.is_object() || !parsed.contains("nodes") || !parsed["nodes"].is_array())
     throw IntegrityError("tree is not valid");
   Tree tree;
   for (const json& entry : parsed["nodes"]) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -83,6 +84,9 @@ int64_t parse_rfc3339(const std::string& text) {
   utc.tm_min = minute;
   utc.tm_sec = second;
   int64_t seconds = static_cast<int64_t>(timegm(&utc)) - offset_seconds;
+  // Nanoseconds since 1970 in 64 bits reach the years 1677 to 2262; beyond, the product overflows.
+  constexpr int64_t max_seconds = INT64_MAX / 1000000000 - 1;
+  if (seconds > max_seconds || seconds < -max_seconds) throw Error("RFC 3339 time out of range: " + text);
   return seconds * 1000000000 + nanos;
 }
 

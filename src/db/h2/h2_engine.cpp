@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/dump_manifest.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
 
@@ -267,7 +268,7 @@ BackupReport H2Engine::backup(const ConnectionInfo& source, DumpSink& sink, cons
 }
 
 RestoreReport H2Engine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
-  json manifest = json::parse(read_stream(source, "manifest.json"));
+  DumpManifest manifest = decode_dump_manifest(read_stream(source, "manifest.json"));
   RestoreReport report;
   fs::path destination(target.database);
   fs::create_directories(destination.parent_path());
@@ -276,11 +277,11 @@ RestoreReport H2Engine::restore(DumpSource& source, const ConnectionInfo& target
       throw Error("H2 database " + target.database + " already exists; refusing to overwrite it");
   if (in_use(target)) throw Error("H2 database " + target.database + " is in use (lock file present); stop the server first");
   std::string base = destination.filename().string();
-  if (manifest.at("format") == "files") {
-    std::string source_base = fs::path(manifest.at("database").get<std::string>()).filename().string();
-    for (const std::string& stream : manifest.at("files").get<std::vector<std::string>>()) {
-      std::string name = stream.substr(6);  // after "files/"
-      name = base + name.substr(source_base.size());
+  if (manifest.format == "files") {
+    // decode_dump_manifest checked that every stream is "files/<source base><safe suffix>".
+    std::string prefix = "files/" + h2_file_base(manifest);
+    for (const std::string& stream : manifest.files) {
+      std::string name = base + stream.substr(prefix.size());
       fs::path path = destination.parent_path() / name;
       fs::create_directories(path.parent_path());
       fs::path temporary = path.string() + ".obkeep-restore";

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/dump_manifest.hpp"
 #include "db/mariadb/mariadb_connection.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -211,7 +212,7 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
 }
 
 RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
-  json manifest = json::parse(read_stream(source, "manifest.json"));
+  DumpManifest manifest = decode_dump_manifest(read_stream(source, "manifest.json"));
   {
     MariadbConnection server(target, "");
     std::string name = quote_mysql_identifier(target.database);
@@ -238,7 +239,7 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
     uint64_t rows = 0;
   };
   std::vector<Load> loads;
-  for (const auto& table : manifest.at("tables")) loads.push_back({table.at("name"), table.at("stream")});
+  for (const DumpManifest::Table& table : manifest.tables) loads.push_back({table.name, table.stream});
   int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(loads.size())));
   std::vector<std::unique_ptr<MariadbConnection>> workers;
   for (int i = 0; i < jobs; ++i) {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/dump_manifest.hpp"
 #include "db/postgres/pg_connection.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -233,7 +234,7 @@ void restore_post_data(const ConnectionInfo& target, int jobs, const std::string
 }  // namespace
 
 RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions& options) {
-  json manifest = json::parse(read_stream(source, "manifest.json"));
+  DumpManifest manifest = decode_dump_manifest(read_stream(source, "manifest.json"));
   {
     PgConnection maintenance(target, "postgres");
     bool exists = !maintenance.query("SELECT 1 FROM pg_database WHERE datname = $1", {target.database}).empty();
@@ -259,9 +260,9 @@ RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& 
     uint64_t rows = 0;
   };
   std::vector<Load> loads;
-  for (const auto& table : manifest.at("tables"))
-    loads.push_back({quote_identifier(table.at("schema")) + "." + quote_identifier(table.at("name")),
-                     table.at("stream"), table.at("schema").get<std::string>() + "." + table.at("name").get<std::string>()});
+  for (const DumpManifest::Table& table : manifest.tables)
+    loads.push_back({quote_identifier(table.schema) + "." + quote_identifier(table.name), table.stream,
+                     table.schema + "." + table.name});
   run_parallel(target, target.database, options.jobs, loads, "", [&](PgConnection& worker, Load& load) {
     auto reader = source.open(load.stream);
     copy_in(worker, load.qualified, *reader, load.rows);
