@@ -3,6 +3,35 @@
 
 _cells=()
 
+# fault_fixture: what the fault tests work on. $src: 40 MB of incompressible "bundles" (three
+# packs' worth, so a fault can strike a pack save midway) and 200 small configs; $repo and a
+# related DR site $dr; $config, a deployment whose one database is dumped by a hook (no
+# server needed, and the dump is a real stream) from $TEST_DIR/vendor.dmp.
+fault_fixture() {
+  src=$TEST_DIR/src repo=$TEST_DIR/repo dr=$TEST_DIR/dr config=$TEST_DIR/obkeep.toml
+  mkdir -p "$src/lib" "$src/conf"
+  for i in $(seq 1 40); do head -c 1000000 /dev/urandom >"$src/lib/bundle$i.jar"; done
+  for i in $(seq 1 200); do printf '<config id="%d"/>\n' "$i" >"$src/conf/file$i.xml"; done
+  obkeep -r "$repo" init >/dev/null
+  obkeep -r "$dr" init --copy-params-from "$repo" >/dev/null
+  export OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD
+  local home=$TEST_DIR/wso2-obam-1.5.0
+  write_home "$home" "$(datasource WSO2_OB_DB "jdbc:oracle:thin:@127.0.0.1:1521/ORCLPDB1" OBADMIN secret)"
+  head -c 2000000 /dev/urandom | base64 >"$TEST_DIR/vendor.dmp"
+  cat >"$config" <<TOML
+[repository]
+url = "$repo"
+[deployment]
+homes = ["$home"]
+[[database]]
+name = "WSO2_OB_DB"
+backup_command = "cat '$TEST_DIR/vendor.dmp'"
+restore_command = "cat >'$TEST_DIR/restored.dmp'"
+[policy.artifacts]
+rpo = "1h"
+TOML
+}
+
 # run_with_fault RULE LIMIT_S CMD...: runs CMD with OBKEEP_TEST_FAULTS=RULE under a time
 # limit (killed after it: a hang is exit 124 or 137); sets cell_exit and cell_ms.
 run_with_fault() {

@@ -11,27 +11,7 @@ rounds=${OBKEEP_KILL_ROUNDS:-4}
 RANDOM=$seed
 echo "seed $seed, $rounds rounds per operation"
 
-src=$TEST_DIR/src
-mkdir -p "$src/lib" "$src/conf"
-for i in $(seq 1 36); do head -c 1000000 /dev/urandom >"$src/lib/bundle$i.jar"; done
-for i in $(seq 1 200); do printf '<config id="%d"/>\n' "$i" >"$src/conf/file$i.xml"; done
-repo=$TEST_DIR/repo dr=$TEST_DIR/dr
-obkeep -r "$repo" init >/dev/null
-obkeep -r "$dr" init --copy-params-from "$repo" >/dev/null
-export OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD
-home=$TEST_DIR/wso2-obam-1.5.0
-write_home "$home" "$(datasource WSO2_OB_DB "jdbc:oracle:thin:@127.0.0.1:1521/ORCLPDB1" OBADMIN secret)"
-head -c 3000000 /dev/urandom | base64 >"$TEST_DIR/vendor.dmp"
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$repo"
-[deployment]
-homes = ["$home"]
-[[database]]
-name = "WSO2_OB_DB"
-backup_command = "cat '$TEST_DIR/vendor.dmp'"
-restore_command = "cat >'$TEST_DIR/restored.dmp'"
-TOML
+fault_fixture
 obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases >/dev/null
 obkeep -r "$repo" backup "$src" >/dev/null
 

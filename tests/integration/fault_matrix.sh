@@ -7,33 +7,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../faults.sh"
 
-src=$TEST_DIR/src
-mkdir -p "$src/lib" "$src/conf"
-# Three packs' worth (16 MiB each) so that a fault can hit a pack save midway.
-for i in $(seq 1 40); do head -c 1100000 /dev/urandom >"$src/lib/bundle$i.jar"; done
-for i in $(seq 1 50); do printf '<config id="%d"/>\n' "$i" >"$src/conf/file$i.xml"; done
-repo=$TEST_DIR/repo dr=$TEST_DIR/dr
-obkeep -r "$repo" init >/dev/null
-obkeep -r "$dr" init --copy-params-from "$repo" >/dev/null
-export OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD
-
-# A database through a hook: no server needed, and its dump is a real stream.
-home=$TEST_DIR/wso2-obam-1.5.0
-write_home "$home" "$(datasource WSO2_OB_DB "jdbc:oracle:thin:@127.0.0.1:1521/ORCLPDB1" OBADMIN secret)"
-head -c 2000000 /dev/urandom | base64 >"$TEST_DIR/vendor.dmp"
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$repo"
-[deployment]
-homes = ["$home"]
-[[database]]
-name = "WSO2_OB_DB"
-backup_command = "cat '$TEST_DIR/vendor.dmp'"
-restore_command = "cat >'$TEST_DIR/restored.dmp'"
-[policy.artifacts]
-rpo = "1h"
-TOML
-config=$TEST_DIR/obkeep.toml
+fault_fixture
 
 # The repository holds something of every kind before the faults start.
 obkeep -r "$repo" backup "$src" >/dev/null

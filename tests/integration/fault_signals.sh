@@ -6,14 +6,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../faults.sh"
 
-src=$TEST_DIR/src
-mkdir -p "$src/lib" "$src/conf"
-for i in $(seq 1 40); do head -c 1100000 /dev/urandom >"$src/lib/bundle$i.jar"; done
-for i in $(seq 1 300); do printf '<config id="%d"/>\n' "$i" >"$src/conf/file$i.xml"; done
-repo=$TEST_DIR/repo dr=$TEST_DIR/dr
-obkeep -r "$repo" init >/dev/null
-obkeep -r "$dr" init --copy-params-from "$repo" >/dev/null
-export OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD
+fault_fixture
 
 # signal_during SIGNAL WHEN RULE CMD...: starts CMD (with the fault RULE, or none for "-"),
 # waits until WHEN says it is under way, sends SIGNAL and measures until it exits; sets
