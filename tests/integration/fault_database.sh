@@ -76,7 +76,24 @@ obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
 [ "$(psql_ -d restored_ob -Atc 'SELECT count(*) FROM consent_events')" = 300000 ] || fail "restored rows differ"
 pass "PostgreSQL stopped mid-dump: exit 3 naming it, no half snapshot; after a restart the backup and restore succeed"
 
-# 2. MariaDB killed mid-dump.
+# 2. base-backup (the physical copy, over the replication protocol) under faults: a pack save
+#    that fails, and kill -9 at seeded storage calls; the server is left in no backup state.
+run_with_fault 'save:pack@2=ENOSPC' 120 obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB
+expect_clean_failure "base-backup × save:pack@2=ENOSPC" 1 "No space left on device \(injected fault\)"
+expect_repository_sound "base-backup × save:pack@2=ENOSPC" "$repo"
+record_cell base-backup "save:pack@2=ENOSPC" "exit 1 in $cell_ms ms; one line; no lock; check clean"
+for n in 3 9 14; do
+  run_with_fault "*@$n=kill" 120 obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB
+  [ "$cell_exit" = 137 ] || fail "base-backup with *@$n=kill: exit $cell_exit: $(cat "$TEST_DIR/stderr")"
+  obkeep -r "$repo" check >/dev/null 2>"$TEST_DIR/check.err" || fail "check after base-backup killed at call $n: $(cat "$TEST_DIR/check.err")"
+  record_cell base-backup "kill -9 before call $n" "check clean"
+done
+expect_exit 0 obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB
+grep -q "base backup of WSO2_OPEN_BANKING_DB: snapshot" "$TEST_DIR/stdout" || fail "no base backup after the faults: $(cat "$TEST_DIR/stdout")"
+obkeep -r "$repo" check >/dev/null
+pass "base-backup: a failed pack save is a one-line error; killed at any of three points, the repository checks clean and the next base backup succeeds"
+
+# 3. MariaDB killed mid-dump.
 before=$(db_snapshots openbank_apimgtdb)
 stop_mid_dump "MariaDB stopped mid-dump" "$my_streaming" "kill -9 \$(cat '$my/maria/run/pid')"
 [ "$cell_exit" = 3 ] || fail "MariaDB stopped mid-dump: exit $cell_exit, want 3: $(cat "$TEST_DIR/stderr")"
