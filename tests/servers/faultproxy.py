@@ -213,14 +213,22 @@ class Pipe:
     """One direction of one connection: chunks leave `delay` after they arrived, in order,
     at most `rate` bytes a second."""
 
+    LIMIT = 4 << 20  # bytes queued before the reading side waits: back-pressure, bounded memory
+
     def __init__(self, proxy, writer, direction):
         self.proxy = proxy
         self.writer = writer
         self.direction = direction
         self.queue = asyncio.Queue()
+        self.queued = 0
+        self.room = asyncio.Event()
+        self.room.set()
 
     def put(self, data, close_after=False):
         self.queue.put_nowait((time.monotonic() + self.proxy.delay, data, close_after))
+        self.queued += len(data)
+        if self.queued > self.LIMIT:
+            self.room.clear()
 
     def finish(self):
         self.queue.put_nowait((time.monotonic() + self.proxy.delay, None, False))
@@ -251,6 +259,9 @@ class Pipe:
                 else:
                     self.proxy.stats.bytes_down += len(piece)
                 await self.writer.drain()
+                self.queued -= len(piece)
+                if self.queued <= self.LIMIT:
+                    self.room.set()
                 if rate:
                     await asyncio.sleep(len(piece) / rate)
             if close_after:
@@ -267,12 +278,15 @@ class Connection:
         self.sent_since_epoch = 0
         self.epoch = proxy.faults.cut_epoch
         self.closed = False
+        self.pipes = []
 
     def abort(self):
         if not self.closed:
             self.closed = True
             reset(self.client_writer)
             reset(self.upstream_writer)
+            for pipe in self.pipes:
+                pipe.room.set()  # no reader waits for a queue that will never drain
 
     def over_cut_limit(self, more):
         """How many of `more` bytes may still go upstream before this connection is cut;
@@ -296,6 +310,7 @@ class Connection:
             return
         up = Pipe(proxy, self.upstream_writer, "up")
         down = Pipe(proxy, self.client_writer, "down")
+        self.pipes = [up, down]
         tasks = [asyncio.ensure_future(up.run(self)), asyncio.ensure_future(down.run(self)),
                  asyncio.ensure_future(self.pump_down(upstream_reader, down)),
                  asyncio.ensure_future(self.pump_up(up, down))]
@@ -316,6 +331,9 @@ class Connection:
         try:
             while data := await upstream_reader.read(65536):
                 down.put(data)
+                await down.room.wait()
+                if self.closed:
+                    return
         except (OSError, asyncio.IncompleteReadError):
             self.abort()
             return
@@ -347,6 +365,7 @@ class Connection:
         close_after = False
         try:
             while data := await self.client_reader.read(65536):
+                await up.room.wait()
                 if self.closed:
                     return
                 if parser is None:
