@@ -118,6 +118,7 @@ proxy_stat() {
 # wait_timed NAME: waits for it, sets RUN_EXIT and RUN_SECONDS, copies its stderr to
 # $TEST_DIR/stderr (for expect_stderr_matches, expect_one_line_error) and prints the time.
 # run_timed NAME LIMIT CMD...: both, in the foreground.
+declare -A _timed_pids
 start_timed() {
   local name=$1 limit=$2; shift 2
   (
@@ -125,11 +126,11 @@ start_timed() {
     timeout -k 5 "$limit" "$@" >"$TEST_DIR/$name.stdout" 2>"$TEST_DIR/$name.stderr" || code=$?
     echo "$code $(( ($(date +%s%N) - start) / 1000000 ))" >"$TEST_DIR/$name.result"
   ) &
-  eval "_timed_pid_$name=$!"
+  _timed_pids[$name]=$!
 }
 wait_timed() {
-  local name=$1 pid_var="_timed_pid_$1" millis
-  wait "${!pid_var}" || true
+  local name=$1 millis
+  wait "${_timed_pids[$name]}" || true
   read -r RUN_EXIT millis <"$TEST_DIR/$name.result"
   RUN_SECONDS=$(printf '%d.%01d' $((millis / 1000)) $((millis % 1000 / 100)))
   cp "$TEST_DIR/$name.stderr" "$TEST_DIR/stderr"
