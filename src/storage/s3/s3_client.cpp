@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -39,6 +40,15 @@ size_t read_body(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
+// libcurl rewinds the body when it resends a request by itself, e.g. after a kept-alive
+// connection died under it; without this it fails with CURLE_SEND_FAIL_REWIND instead.
+int seek_body(void* user, curl_off_t offset, int origin) {
+  auto* state = static_cast<UploadState*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > state->body.size()) return CURL_SEEKFUNC_FAIL;
+  state->sent = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
 size_t write_body(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<Bytes*>(user);
   body->insert(body->end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + size * count);
@@ -67,6 +77,7 @@ bool transient(CURLcode code) {
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
+    case CURLE_SEND_FAIL_REWIND:  // each attempt sends the body from its start again
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM: return true;
     default: return false;
@@ -109,14 +120,16 @@ S3Response S3Client::perform(const S3Request& request) {
   void* handle = acquire_handle();
   std::string error;
   S3Response response;
+  int attempt_number = 1;
   try {
-    for (int attempt_number = 1;; ++attempt_number) {
+    for (;; ++attempt_number) {
       response = S3Response{};
       int code = attempt(handle, request, response, error);
       bool retry = code != CURLE_OK ? transient(static_cast<CURLcode>(code)) : transient(response.status);
       if (code == CURLE_OK) answered_ = true;
       if (!retry || attempt_number == max_attempts) {
         release_handle(handle);
+        response.attempts = attempt_number;
         if (code == CURLE_OK) return response;
         break;
       }
@@ -127,7 +140,11 @@ S3Response S3Client::perform(const S3Request& request) {
     throw;
   }
   ExitCode exit_code = answered_ ? ExitCode::error : ExitCode::no_repository;
-  throw Error("cannot reach S3 endpoint " + url_.endpoint() + " (bucket " + url_.bucket + "): " + error, exit_code);
+  // Names the request too: a transfer that breaks mid-backup says which object it was moving.
+  std::string what = request.method + " " + (request.key.empty() ? "the bucket" : request.key);
+  throw Error("cannot reach S3 endpoint " + url_.endpoint() + " (bucket " + url_.bucket + ") to " + what +
+                  (attempt_number > 1 ? " after " + std::to_string(attempt_number) + " attempts" : "") + ": " + error,
+              exit_code);
 }
 
 int S3Client::attempt(void* opaque, const S3Request& request, S3Response& response, std::string& error) {
@@ -172,6 +189,8 @@ int S3Client::attempt(void* opaque, const S3Request& request, S3Response& respon
     curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(handle, CURLOPT_SEEKDATA, &upload);
     curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else if (request.method != "GET") {
     curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());

@@ -28,6 +28,7 @@ struct S3Response {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
   Bytes body;
+  int attempts = 1;  // how many times it was sent: more than one after retried failures
 };
 
 // Each request takes a curl easy handle from a pool and returns it afterwards: a
