@@ -24,13 +24,15 @@ a line, one answer a line ("ok", a JSON object, or "error: ..."). Commands:
   cut-after-bytes N [T]  abort a connection once N more bytes went upstream through it
                          (counted from this command); at most T connections (default: all,
                          until `pass`)
-  http-error CODE N [close] [match=TEXT]
+  http-error CODE N [close] [match=TEXT]...
                          (--http only) answer the next N HTTP requests (only those whose
-                         request line contains TEXT, e.g. match=/data/) with CODE and an
+                         request line contains every TEXT, e.g. match=PUT match=/data/) with CODE and an
                          S3-style XML error (503 SlowDown, 500 InternalError, ...), after
                          reading their whole body; the connection stays usable unless
                          `close` is given. Every request line, and each answered one, is
                          logged to --log.
+  stall                  stop forwarding bytes (connections stay open, new ones are accepted
+                         and get nothing): a network that went silent, until `pass`
   delay MS / rate KBPS   change the delay / the rate of new chunks
   pass                   back to normal: no refusing, cutting or injected errors
   quit                   exit
@@ -103,7 +105,9 @@ class Faults:
         self.error_code = 0
         self.error_count = 0
         self.error_close = False
-        self.error_match = ""
+        self.error_match = []  # texts the request line must all contain
+        self.flowing = getattr(self, "flowing", None) or asyncio.Event()
+        self.flowing.set()
 
     def mode(self):
         parts = []
@@ -114,9 +118,11 @@ class Faults:
         if self.cut_after is not None and (self.cut_budget is None or self.cut_budget > 0):
             parts.append("cut-after-bytes %d" % self.cut_after +
                          ("" if self.cut_budget is None else " x%d" % self.cut_budget))
+        if not self.flowing.is_set():
+            parts.append("stall")
         if self.error_count:
             parts.append("http-error %d x%d%s" % (self.error_code, self.error_count,
-                                                  " match=" + self.error_match if self.error_match else ""))
+                                                  "".join(" match=" + t for t in self.error_match)))
         return ", ".join(parts) or "pass"
 
 
@@ -245,6 +251,7 @@ class Pipe:
             wait = due - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+            await self.proxy.faults.flowing.wait()
             if data is None:
                 if self.writer.can_write_eof():
                     self.writer.write_eof()
@@ -378,7 +385,7 @@ class Connection:
                         faults = proxy.faults
                         request_line = event[1].split(b"\r\n", 1)[0].decode("latin-1")
                         proxy.log("request " + request_line)
-                        if faults.error_count > 0 and faults.error_match in request_line:
+                        if faults.error_count > 0 and all(t in request_line for t in faults.error_match):
                             faults.error_count -= 1
                             proxy.stats.injected_errors += 1
                             close_after = faults.error_close
@@ -407,7 +414,7 @@ class Proxy:
         self.rate = args.rate_kbps * 1024
         self.http = args.http
         self.stats = Stats()
-        self.faults = Faults()
+        self.faults = None  # made in main(): it holds an asyncio.Event of the running loop
         self.connections = set()
         self.log_file = open(args.log, "a", buffering=1) if args.log else sys.stderr
 
@@ -463,9 +470,12 @@ class Proxy:
             close = "close" in options
             match = [o[len("match="):] for o in options if o.startswith("match=")]
             if len(options) != close + len(match):
-                return "error: usage: http-error CODE N [close] [match=TEXT]"
+                return "error: usage: http-error CODE N [close] [match=TEXT]..."
             faults.error_code, faults.error_count = int(args[0]), int(args[1])
-            faults.error_close, faults.error_match = close, match[0] if match else ""
+            faults.error_close, faults.error_match = close, match
+            return "ok"
+        if command == "stall" and not args:
+            faults.flowing.clear()
             return "ok"
         if command == "delay" and len(args) == 1:
             self.delay = float(args[0]) / 1000.0
@@ -513,6 +523,7 @@ class Proxy:
 
     async def main(self, args):
         self.stop = asyncio.Event()
+        self.faults = Faults()
         server = await asyncio.start_server(self.accept, "127.0.0.1", 0, backlog=128)
         control = await asyncio.start_server(self.serve_control, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
