@@ -137,6 +137,13 @@ wait_timed() {
   echo "  $name: exit $RUN_EXIT after ${RUN_SECONDS}s"
   [ "$RUN_EXIT" != 124 ] && [ "$RUN_EXIT" != 137 ] || fail "$name hung: killed by timeout; stderr: $(cat "$TEST_DIR/stderr")"
 }
+# timed_pid NAME: the pid of the command start_timed NAME runs (the child of its `timeout`),
+# to signal it directly.
+timed_pid() {
+  local timeout_pid
+  timeout_pid=$(ps -o pid= --ppid "${_timed_pids[$1]}" | tr -d ' ')
+  ps -o pid= --ppid "$timeout_pid" | tr -d ' '
+}
 run_timed() {
   start_timed "$@"
   wait_timed "$1"

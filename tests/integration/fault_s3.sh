@@ -4,8 +4,9 @@
 # fail the backup in bounded time with one line naming the object, its lock removed, the
 # repository clean and the next backup whole; a connection cut once mid-upload (by byte
 # count, and all at once while a backup runs) is retried; cut on every attempt, or the store
-# killed mid-transfer, the backup fails cleanly and the next one is whole. Every run is
-# under `timeout`, so a hang fails the test.
+# killed mid-transfer, the backup fails cleanly and the next one is whole; SIGTERM while
+# the network is silent ends the backup in seconds. Every run is under `timeout`, so a hang
+# fails the test.
 source "$(dirname "$0")/../lib.sh"
 command -v swift-proxy-server >/dev/null || fail "Swift is not installed (scripts/setup.sh installs it)"
 
@@ -111,6 +112,30 @@ failed_in=$RUN_SECONDS
 expect_clean_check "connections always cut"
 expect_backup "after connections were always cut"
 pass "connections cut on every attempt: failed in ${failed_in}s with one line, no lock left, next backup whole"
+
+# The network goes silent mid-upload and SIGTERM arrives: the stalled request stops at once
+# (not after its one-minute stall timeout, four times), the lock removal gets one short
+# attempt, and the backup exits 130 within seconds.
+new_data stalled.bin 20
+proxy_ctl "$proxy" rate 4096 >/dev/null
+up=$(proxy_stat "$proxy" bytes_up)
+start_timed backup-stalled 120 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+wait_for_growth $((up + 4000000)) proxy_stat "$proxy" bytes_up >/dev/null
+proxy_ctl "$proxy" stall >/dev/null
+sleep 2
+signalled=$(date +%s%N)
+kill -TERM "$(timed_pid backup-stalled)"
+wait_timed backup-stalled
+after_signal=$(( ($(date +%s%N) - signalled) / 1000000 ))
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+echo "  exited $((after_signal / 1000)).$((after_signal % 1000 / 100))s after SIGTERM: $(cat "$TEST_DIR/stderr")"
+[ "$RUN_EXIT" = 130 ] || fail "SIGTERM during a stalled upload: exit $RUN_EXIT, want 130: $(cat "$TEST_DIR/stderr")"
+[ "$after_signal" -lt 20000 ] || fail "SIGTERM during a stalled upload took ${after_signal} ms to end the backup"
+"$OBKEEP_BIN" -r "$repo" unlock -q >/dev/null 2>&1  # the lock removal may have stalled: stale now
+[ "$(count_locks)" = 0 ] || fail "locks left after unlock: $("$OBKEEP_BIN" -r "$repo" unlock 2>&1)"
+expect_clean_check "a stalled, interrupted backup"
+pass "SIGTERM while the network is silent: exit 130 in $((after_signal / 1000)).$((after_signal % 1000 / 100))s, repository clean"
 
 # The store killed mid-transfer: a bounded failure; restarted, the next backup is whole.
 new_data killed.bin 20

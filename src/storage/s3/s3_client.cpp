@@ -12,6 +12,7 @@
 
 #include "crypto/hash.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::storage {
 
@@ -47,6 +48,13 @@ int seek_body(void* user, curl_off_t offset, int origin) {
   if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > state->body.size()) return CURL_SEEKFUNC_FAIL;
   state->sent = static_cast<size_t>(offset);
   return CURL_SEEKFUNC_OK;
+}
+
+// Called by libcurl about once a second, also while a transfer stalls: a request that was
+// under way when SIGINT/SIGTERM arrived stops now instead of waiting out the stall timeout
+// (up to a minute an attempt). Requests begun after the signal (removing the lock) run on.
+int abort_if_interrupted(void* started_interrupted, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return !*static_cast<bool*>(started_interrupted) && interrupted() ? 1 : 0;
 }
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
@@ -121,13 +129,19 @@ S3Response S3Client::perform(const S3Request& request) {
   std::string error;
   S3Response response;
   int attempt_number = 1;
+  bool started_interrupted = interrupted();
   try {
     for (;; ++attempt_number) {
       response = S3Response{};
-      int code = attempt(handle, request, response, error);
+      int code = attempt(handle, request, response, error, started_interrupted);
       bool retry = code != CURLE_OK ? transient(static_cast<CURLcode>(code)) : transient(response.status);
+      // A failure after SIGINT/SIGTERM is not retried (the handle goes back in the catch below).
+      if ((code != CURLE_OK || retry) && !started_interrupted && interrupted())
+        throw Error("interrupted", ExitCode::interrupted);
       if (code == CURLE_OK) answered_ = true;
-      if (!retry || attempt_number == max_attempts) {
+      // After a signal, cleanup (removing the lock) is one short attempt: a lock left behind
+      // goes stale, and the user who pressed Ctrl-C is not kept waiting for minutes.
+      if (!retry || attempt_number == max_attempts || started_interrupted) {
         release_handle(handle);
         response.attempts = attempt_number;
         if (code == CURLE_OK) return response;
@@ -147,7 +161,8 @@ S3Response S3Client::perform(const S3Request& request) {
               exit_code);
 }
 
-int S3Client::attempt(void* opaque, const S3Request& request, S3Response& response, std::string& error) {
+int S3Client::attempt(void* opaque, const S3Request& request, S3Response& response, std::string& error,
+                      bool started_interrupted) {
   CURL* handle = static_cast<CURL*>(opaque);
   curl_easy_reset(handle);  // keeps the connection, clears the last request's options
   std::string path = "/" + url_.bucket + (request.key.empty() ? "" : "/" + uri_encode(request.key, true));
@@ -177,7 +192,10 @@ int S3Client::attempt(void* opaque, const S3Request& request, S3Response& respon
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, 10L);
   // A stalled transfer (under 1 KiB/s for a minute) fails and is retried, instead of hanging.
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, started_interrupted ? 10L : 60L);
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, abort_if_interrupted);
+  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &started_interrupted);
   if (!ca_file_.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, ca_file_.c_str());
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
