@@ -3,7 +3,8 @@
 # connection cut mid-backup and mid-restore, and sshd killed mid-transfer, each end the run
 # in bounded time with one line naming the cause; the repository (a directory here) checks
 # clean and the next run completes; a cut restore leaves no half-written file under its
-# real name. Every run is under `timeout`, so a hang fails the test.
+# real name. A silent network is given up on after the stall limit, and SIGTERM during one
+# ends the run in seconds. Every run is under `timeout`, so a hang fails the test.
 source "$(dirname "$0")/../lib.sh"
 
 unset SSH_AUTH_SOCK
@@ -120,3 +121,36 @@ expect_clean_check "sshd killed"
 expect_backup "after sshd restarted"
 expect_clean_check "the backup after sshd restarted"
 pass "sshd killed mid-backup: failed in ${failed_in}s with one line; restarted, the next backup whole"
+
+# The network goes silent mid-backup: the watchdog gives up after the stall limit (shortened
+# here from five minutes) with one line saying so; the next backup completes.
+new_data stalled 20
+start_under_fault backup-stalled 4 env OBKEEP_SFTP_STALL_SECONDS=10 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+proxy_ctl "$proxy" stall >/dev/null
+wait_timed backup-stalled
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+expect_clean_failure "a silent network" "127\.0\.0\.1:$proxy_port stalled: no data moved for 10 s"
+failed_in=$RUN_SECONDS
+"$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1  # the lock removal may have stalled too
+expect_clean_check "a stalled backup"
+expect_backup "after a stall"
+pass "a silent network mid-backup: given up in ${failed_in}s with one line; the next backup whole"
+
+# SIGTERM while the network is silent: the blocked calls end at once, exit 130 in seconds.
+new_data stalled-interrupted 20
+start_under_fault backup-interrupted 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+proxy_ctl "$proxy" stall >/dev/null
+sleep 2
+signalled=$(date +%s%N)
+kill -TERM "$(timed_pid backup-interrupted)"
+wait_timed backup-interrupted
+after_signal=$(( ($(date +%s%N) - signalled) / 1000000 ))
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+echo "  exited $((after_signal / 1000)).$((after_signal % 1000 / 100))s after SIGTERM: $(cat "$TEST_DIR/stderr")"
+[ "$RUN_EXIT" = 130 ] || fail "SIGTERM during a stalled backup: exit $RUN_EXIT, want 130: $(cat "$TEST_DIR/stderr")"
+[ "$after_signal" -lt 20000 ] || fail "SIGTERM during a stalled backup took ${after_signal} ms to end it"
+"$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1
+expect_clean_check "a stalled, interrupted backup"
+pass "SIGTERM while the network is silent: exit 130 in $((after_signal / 1000)).$((after_signal % 1000 / 100))s, repository clean"
