@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # S3 faults, injected by tests/servers/faultproxy.py between obkeep and a plain-http Swift:
-# 503s for a few requests are retried and the backup succeeds; 500s beyond the retry budget
-# fail the backup in bounded time with one line naming the object, its lock removed, the
-# repository clean and the next backup whole; a connection cut once mid-upload (by byte
+# 503s for a few requests and connections reset on connect are retried and the backup
+# succeeds; 500s beyond the retry budget fail the backup in bounded time with one line
+# naming the object, its lock removed, the repository clean and the next backup whole; a connection cut once mid-upload (by byte
 # count, and all at once while a backup runs) is retried; cut on every attempt, or the store
 # killed mid-transfer, the backup fails cleanly and the next one is whole; SIGTERM while
 # the network is silent ends the backup in seconds. Every run is under `timeout`, so a hang
@@ -63,6 +63,13 @@ for request in "${answered[@]}"; do
 done
 expect_clean_check "three 503s"
 pass "three 503 SlowDown answers to pack uploads were retried (${answered[0]%% HTTP*}...)"
+
+# The next two connections reset right after they are accepted: retried, the backup whole.
+new_data refused.bin 2
+proxy_ctl "$proxy" refuse 2 >/dev/null
+expect_backup "with two connections refused"
+[ "$(proxy_stat "$proxy" refused)" = 2 ] || fail "want 2 refused connections, $(proxy_stat "$proxy" refused)"
+pass "two connections reset on connect were retried"
 
 # 500 InternalError on every pack upload, beyond the retry budget: a bounded failure.
 new_data internal.bin 8
