@@ -112,3 +112,55 @@ deployment_config() {
   } >"$TEST_DIR/obkeep.toml"
   obkeep -r "$TEST_DIR/repo" init >/dev/null
 }
+
+# proxy_ctl DIR COMMAND [ARGS...]: a command to the fault proxy started with
+# tests/servers/faultproxy.sh in DIR (cut, refuse N, http-error 503 3, pass, stats, ...);
+# prints its answer and fails the test on an error answer.
+proxy_ctl() {
+  local dir=$1; shift
+  bash "$OBKEEP_SOURCE_DIR/tests/servers/faultproxy.sh" ctl "$dir" "$@" || fail "proxy command '$*': error"
+}
+# proxy_stat DIR FIELD: one counter of the fault proxy in DIR (bytes_up, requests, ...).
+proxy_stat() {
+  proxy_ctl "$1" stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+# start_timed NAME LIMIT CMD...: runs CMD in the background under `timeout LIMIT` (a hang
+# fails the test instead of hanging CI); its output and exit code go to $TEST_DIR/NAME.*.
+# wait_timed NAME: waits for it, sets RUN_EXIT and RUN_SECONDS, copies its stderr to
+# $TEST_DIR/stderr (for expect_stderr_matches, expect_one_line_error) and prints the time.
+# run_timed NAME LIMIT CMD...: both, in the foreground.
+declare -A _timed_pids
+start_timed() {
+  local name=$1 limit=$2; shift 2
+  (
+    start=$(date +%s%N) code=0
+    timeout -k 5 "$limit" "$@" >"$TEST_DIR/$name.stdout" 2>"$TEST_DIR/$name.stderr" || code=$?
+    echo "$code $(( ($(date +%s%N) - start) / 1000000 ))" >"$TEST_DIR/$name.result"
+  ) &
+  _timed_pids[$name]=$!
+}
+wait_timed() {
+  local name=$1 millis
+  wait "${_timed_pids[$name]}" || true
+  read -r RUN_EXIT millis <"$TEST_DIR/$name.result"
+  RUN_SECONDS=$(printf '%d.%01d' $((millis / 1000)) $((millis % 1000 / 100)))
+  cp "$TEST_DIR/$name.stderr" "$TEST_DIR/stderr"
+  echo "  $name: exit $RUN_EXIT after ${RUN_SECONDS}s"
+  [ "$RUN_EXIT" != 124 ] && [ "$RUN_EXIT" != 137 ] || fail "$name hung: killed by timeout; stderr: $(cat "$TEST_DIR/stderr")"
+}
+# timed_pid NAME: the pid of the command start_timed NAME runs (the child of its `timeout`),
+# to signal it directly.
+timed_pid() {
+  local timeout_pid
+  timeout_pid=$(ps -o pid= --ppid "${_timed_pids[$1]}" | tr -d ' ')
+  ps -o pid= --ppid "$timeout_pid" | tr -d ' '
+}
+run_timed() {
+  start_timed "$@"
+  wait_timed "$1"
+}
+# expect_seconds_under LIMIT: the last wait_timed/run_timed took less than LIMIT seconds.
+expect_seconds_under() {
+  [ "${RUN_SECONDS%.*}" -lt "$1" ] || fail "took ${RUN_SECONDS}s, want under $1s"
+}

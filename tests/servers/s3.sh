@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A private single-node OpenStack Swift with its S3 API (s3api) on https://127.0.0.1 for tests.
-# usage: s3.sh start DIR | stop DIR
+# usage: s3.sh start DIR [http] | stop DIR | restart DIR
 # Writes DIR/port and DIR/cert.pem (self-signed, for 127.0.0.1). Access key "test:tester",
 # secret "testing", region us-east-1, path-style. https, because Swift's s3api refuses the
-# aws-chunked uploads some clients send over plain http.
+# aws-chunked uploads some clients send over plain http; "http" serves plain http instead
+# (obkeep's s3+http:// URLs sign whole payloads, so they work), which lets the fault proxy
+# (faultproxy.sh --http) read and answer requests. "restart" starts a stopped store again
+# with its data, configuration and port.
 set -euo pipefail
 cmd=$1 D=$2/swift
 if [ "$cmd" = stop ]; then
@@ -16,7 +19,34 @@ if [ "$cmd" = stop ]; then
   done
   exit 0
 fi
+
+healthy() { # PORT: the proxy answers its health check
+  local scheme; scheme=$(cat "$D/scheme")
+  curl -fs --cacert "$D/cert.pem" "$scheme://127.0.0.1:$1/healthcheck" >/dev/null 2>&1
+}
+launch() { # PORT: starts the four servers from their configs; fails unless healthy in 30 s
+  local name
+  for name in account container object proxy; do
+    "swift-$name-server" "$D/$name.conf" >>"$D/log/$name.log" 2>&1 &
+    echo $! >"$D/$name.pid"
+  done
+  for _ in $(seq 1 150); do
+    healthy "$1" && return 0
+    kill -0 "$(cat "$D/proxy.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  return 1
+}
+
+if [ "$cmd" = restart ]; then
+  launch "$(cat "$2/port")" && exit 0
+  echo "swift did not restart; see $D/log" >&2
+  exit 1
+fi
+scheme=https
+[ "${3:-}" = http ] && scheme=http
 mkdir -p "$D/srv/d1" "$D/log"
+echo "$scheme" >"$D/scheme"
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$D/key.pem" -out "$D/cert.pem" 2>/dev/null
 cp "$D/cert.pem" "$2/cert.pem"
@@ -64,8 +94,7 @@ bind_ip = 127.0.0.1
 bind_port = $proxy
 swift_dir = $D
 workers = 0
-cert_file = $D/cert.pem
-key_file = $D/key.pem
+$([ "$scheme" = https ] && printf 'cert_file = %s\nkey_file = %s' "$D/cert.pem" "$D/key.pem")
 [pipeline:main]
 pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats s3api tempauth copy slo dlo proxy-logging proxy-server
 [app:proxy-server]
@@ -102,18 +131,10 @@ for attempt in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 20000))
   ports_free "$port" $((port + 1)) $((port + 2)) $((port + 3)) || continue
   write_configs "$port"
-  for name in account container object proxy; do
-    "swift-$name-server" "$D/$name.conf" >"$D/log/$name.log" 2>&1 &
-    echo $! >"$D/$name.pid"
-  done
-  for _ in $(seq 1 150); do
-    if curl -fs --cacert "$D/cert.pem" "https://127.0.0.1:$port/healthcheck" >/dev/null 2>&1; then
-      echo "$port" >"$2/port"
-      exit 0
-    fi
-    kill -0 "$(cat "$D/proxy.pid")" 2>/dev/null || break
-    sleep 0.2
-  done
+  if launch "$port"; then
+    echo "$port" >"$2/port"
+    exit 0
+  fi
   bash "$0" stop "$2"  # a port taken meanwhile: try another
 done
 echo "swift did not start; see $D/log" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private OpenSSH sshd on 127.0.0.1 for SFTP tests: keys, config and logs under DIR.
-# usage: sshd.sh start DIR | stop DIR
+# usage: sshd.sh start DIR | stop DIR | restart DIR
 # Writes DIR/port, DIR/client_key (the user's key), DIR/known_hosts (the host key) and
 # DIR/ssh_config (an OpenSSH client config using both; Host "sftptest" is the server).
 set -euo pipefail
@@ -8,6 +8,12 @@ cmd=$1 D=$2
 if [ "$cmd" = stop ]; then
   [ -f "$D/sshd.pid" ] && kill "$(cat "$D/sshd.pid")" 2>/dev/null
   exit 0
+fi
+if [ "$cmd" = restart ]; then # a stopped (or killed) server again, with its keys and port
+  /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log" || { echo "sshd did not restart; see $D/sshd.log" >&2; exit 1; }
+  for i in $(seq 1 50); do ssh -F "$D/ssh_config" sftptest true 2>/dev/null && exit 0; sleep 0.1; done
+  echo "sshd did not accept a login after a restart; see $D/sshd.log" >&2
+  exit 1
 fi
 mkdir -p "$D"
 chmod 700 "$D"

@@ -79,7 +79,8 @@ std::string S3Backend::url_of(const std::string& key) const {
 void S3Backend::fail(const std::string& action, const std::string& key, const S3Response& response) const {
   std::string code = s3_error_code(response.body);
   throw Error("cannot " + action + " " + url_of(key) + ": HTTP " + std::to_string(response.status) +
-              (code.empty() ? "" : " " + code) + hint_for(code));
+              (code.empty() ? "" : " " + code) + hint_for(code) +
+              (response.attempts > 1 ? " (after " + std::to_string(response.attempts) + " attempts)" : ""));
 }
 
 void S3Backend::create_bucket() {

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <thread>
 
 #include "crypto/hash.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::storage {
 
@@ -37,6 +39,22 @@ size_t read_body(char* buffer, size_t size, size_t count, void* user) {
   std::memcpy(buffer, state->body.data() + state->sent, n);
   state->sent += n;
   return n;
+}
+
+// libcurl rewinds the body when it resends a request by itself, e.g. after a kept-alive
+// connection died under it; without this it fails with CURLE_SEND_FAIL_REWIND instead.
+int seek_body(void* user, curl_off_t offset, int origin) {
+  auto* state = static_cast<UploadState*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > state->body.size()) return CURL_SEEKFUNC_FAIL;
+  state->sent = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+// Called by libcurl about once a second, also while a transfer stalls: a request that was
+// under way when SIGINT/SIGTERM arrived stops now instead of waiting out the stall timeout
+// (up to a minute an attempt). Requests begun after the signal (removing the lock) run on.
+int abort_if_interrupted(void* started_interrupted, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return !*static_cast<bool*>(started_interrupted) && interrupted() ? 1 : 0;
 }
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
@@ -67,6 +85,7 @@ bool transient(CURLcode code) {
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
+    case CURLE_SEND_FAIL_REWIND:  // each attempt sends the body from its start again
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM: return true;
     default: return false;
@@ -109,14 +128,22 @@ S3Response S3Client::perform(const S3Request& request) {
   void* handle = acquire_handle();
   std::string error;
   S3Response response;
+  int attempt_number = 1;
+  bool started_interrupted = interrupted();
   try {
-    for (int attempt_number = 1;; ++attempt_number) {
+    for (;; ++attempt_number) {
       response = S3Response{};
-      int code = attempt(handle, request, response, error);
+      int code = attempt(handle, request, response, error, started_interrupted);
       bool retry = code != CURLE_OK ? transient(static_cast<CURLcode>(code)) : transient(response.status);
+      // A failure after SIGINT/SIGTERM is not retried (the handle goes back in the catch below).
+      if ((code != CURLE_OK || retry) && !started_interrupted && interrupted())
+        throw Error("interrupted", ExitCode::interrupted);
       if (code == CURLE_OK) answered_ = true;
-      if (!retry || attempt_number == max_attempts) {
+      // After a signal, cleanup (removing the lock) is one short attempt: a lock left behind
+      // goes stale, and the user who pressed Ctrl-C is not kept waiting for minutes.
+      if (!retry || attempt_number == max_attempts || started_interrupted) {
         release_handle(handle);
+        response.attempts = attempt_number;
         if (code == CURLE_OK) return response;
         break;
       }
@@ -127,10 +154,15 @@ S3Response S3Client::perform(const S3Request& request) {
     throw;
   }
   ExitCode exit_code = answered_ ? ExitCode::error : ExitCode::no_repository;
-  throw Error("cannot reach S3 endpoint " + url_.endpoint() + " (bucket " + url_.bucket + "): " + error, exit_code);
+  // Names the request too: a transfer that breaks mid-backup says which object it was moving.
+  std::string what = request.method + " " + (request.key.empty() ? "the bucket" : request.key);
+  throw Error("cannot reach S3 endpoint " + url_.endpoint() + " (bucket " + url_.bucket + ") to " + what +
+                  (attempt_number > 1 ? " after " + std::to_string(attempt_number) + " attempts" : "") + ": " + error,
+              exit_code);
 }
 
-int S3Client::attempt(void* opaque, const S3Request& request, S3Response& response, std::string& error) {
+int S3Client::attempt(void* opaque, const S3Request& request, S3Response& response, std::string& error,
+                      bool started_interrupted) {
   CURL* handle = static_cast<CURL*>(opaque);
   curl_easy_reset(handle);  // keeps the connection, clears the last request's options
   std::string path = "/" + url_.bucket + (request.key.empty() ? "" : "/" + uri_encode(request.key, true));
@@ -160,7 +192,10 @@ int S3Client::attempt(void* opaque, const S3Request& request, S3Response& respon
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, 10L);
   // A stalled transfer (under 1 KiB/s for a minute) fails and is retried, instead of hanging.
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, started_interrupted ? 10L : 60L);
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, abort_if_interrupted);
+  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &started_interrupted);
   if (!ca_file_.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, ca_file_.c_str());
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
@@ -172,6 +207,8 @@ int S3Client::attempt(void* opaque, const S3Request& request, S3Response& respon
     curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(handle, CURLOPT_SEEKDATA, &upload);
     curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else if (request.method != "GET") {
     curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());

@@ -28,6 +28,7 @@ struct S3Response {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
   Bytes body;
+  int attempts = 1;  // how many times it was sent: more than one after retried failures
 };
 
 // Each request takes a curl easy handle from a pool and returns it afterwards: a
@@ -42,7 +43,8 @@ class S3Client {
 
   // Sends the request, retrying connection failures and 5xx answers a few times
   // with backoff. Returns any HTTP answer; throws Error when the server cannot be
-  // reached (ExitCode::no_repository if it never answered this client).
+  // reached (ExitCode::no_repository if it never answered this client), and
+  // Error(ExitCode::interrupted) when SIGINT/SIGTERM arrives while it is under way.
   S3Response perform(const S3Request& request);
 
   const S3Url& url() const { return url_; }
@@ -52,7 +54,8 @@ class S3Client {
   void* acquire_handle();
   void release_handle(void* handle);
   // One attempt; returns the curl result code and fills `response` / `error`.
-  int attempt(void* handle, const S3Request& request, S3Response& response, std::string& error);
+  int attempt(void* handle, const S3Request& request, S3Response& response, std::string& error,
+              bool started_interrupted);
 
   S3Url url_;
   S3Credentials credentials_;

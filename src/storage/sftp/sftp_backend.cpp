@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "crypto/aead.hpp"
@@ -74,8 +75,13 @@ struct Entry {
 // A session borrowed from the pool for the length of one backend call.
 class SftpBackend::Lease {
  public:
-  explicit Lease(SftpBackend& backend) : backend_(backend), session_(backend.acquire()) {}
-  ~Lease() { backend_.release(std::move(session_)); }
+  explicit Lease(SftpBackend& backend) : backend_(backend), session_(backend.acquire()) {
+    backend_.watchdog_->watch(*session_);
+  }
+  ~Lease() {
+    backend_.watchdog_->unwatch(*session_);
+    backend_.release(std::move(session_));
+  }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   SftpSession& operator*() const { return *session_; }
@@ -91,6 +97,12 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
               (parsed_.port ? ":" + std::to_string(*parsed_.port) : "");
   idle_.push_back(std::make_unique<SftpSession>(parsed_, endpoint_));
   open_sessions_ = 1;
+  // Five minutes without a byte moving, like the operation timeout: a slow fsync of a large
+  // pack on the server must not fail. OBKEEP_SFTP_STALL_SECONDS shortens it (for tests).
+  long stall_seconds = 300;
+  if (const char* value = std::getenv("OBKEEP_SFTP_STALL_SECONDS"); value && std::atol(value) > 0)
+    stall_seconds = std::atol(value);
+  watchdog_ = std::make_unique<SftpWatchdog>(std::chrono::seconds(stall_seconds));
 }
 
 SftpBackend::~SftpBackend() = default;
@@ -145,6 +157,8 @@ struct Remote {
   std::string describe(const std::string& path) const { return describe_path(endpoint, path); }
 
   [[noreturn]] void fail(const std::string& what, const std::string& path) const {
+    if (session.abort_reason() == SftpSession::AbortReason::interrupted)
+      throw Error("interrupted", ExitCode::interrupted);
     throw Error("cannot " + what + " " + describe(path) + ": " + session.last_error());
   }
 
@@ -283,7 +297,7 @@ void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
   {
     std::string path = path_of(handle);
     Lease session(*this);
-      Remote remote{*session, endpoint_};
+    Remote remote{*session, endpoint_};
     File file = remote.open_for_reading(path);
     remote.read_range(file.get(), path, offset, buffer, length);
   }
@@ -302,7 +316,7 @@ void SftpBackend::remove(const Handle& handle) {
   std::string path = path_of(handle);
   Lease session(*this);
   if (sftp_unlink(session->sftp(), path.c_str()) != 0 && session->status() != SSH_FX_NO_SUCH_FILE)
-    throw Error("cannot remove " + describe(path) + ": " + session->last_error());
+    Remote{*session, endpoint_}.fail("remove", path);
 }
 
 void SftpBackend::list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) {

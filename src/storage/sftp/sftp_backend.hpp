@@ -9,6 +9,7 @@
 #include "storage/backend.hpp"
 #include "storage/sftp/sftp_session.hpp"
 #include "storage/sftp/sftp_url.hpp"
+#include "storage/sftp/sftp_watchdog.hpp"
 
 namespace obkeep::storage {
 
@@ -58,6 +59,8 @@ class SftpBackend : public Backend {
   std::condition_variable returned_;
   std::vector<std::unique_ptr<SftpSession>> idle_;
   size_t open_sessions_ = 0;
+  // Watches the sessions lent out; declared after the pool, so it stops before the pool goes.
+  std::unique_ptr<SftpWatchdog> watchdog_;
 };
 
 }  // namespace obkeep::storage

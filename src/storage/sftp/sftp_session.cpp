@@ -1,6 +1,8 @@
 // Opening an SSH connection and SFTP channel with OpenSSH's config, host keys and keys.
 #include "storage/sftp/sftp_session.hpp"
 
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -71,7 +73,21 @@ SftpSession::~SftpSession() {
   ssh_free(ssh_);
 }
 
+void SftpSession::abort(AbortReason reason, std::chrono::seconds stall_limit) {
+  AbortReason none = AbortReason::none;
+  stall_seconds_ = static_cast<long>(stall_limit.count());
+  if (!abort_reason_.compare_exchange_strong(none, reason)) return;  // once
+  ::shutdown(socket(), SHUT_RDWR);
+}
+
 std::string SftpSession::last_error() const {
+  switch (abort_reason_.load()) {
+    case AbortReason::interrupted: return "interrupted";
+    case AbortReason::stalled:
+      return "connection to " + endpoint_ + " stalled: no data moved for " + std::to_string(stall_seconds_.load()) +
+             " s, given up";
+    case AbortReason::none: break;
+  }
   if (!connected()) return "connection to " + endpoint_ + " lost: " + one_line(ssh_get_error(ssh_));
   int status = sftp_get_error(sftp_);
   if (status == SSH_FX_OK) return one_line(ssh_get_error(ssh_));

@@ -5,6 +5,8 @@
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
 
 #include "storage/sftp/sftp_url.hpp"
@@ -34,6 +36,15 @@ class SftpSession {
   // False once the connection is gone; the pool then drops the session.
   bool connected() const { return ssh_is_connected(ssh_) != 0; }
   bool can_fsync() const { return can_fsync_; }
+  int socket() const { return ssh_get_fd(ssh_); }
+
+  // Why SftpWatchdog ended this session's connection, if it did.
+  enum class AbortReason { none, interrupted, stalled };
+  // Called from the watchdog's thread while another thread may be blocked in a libssh call
+  // on this session: shuts the socket down, so that call fails at once; last_error() then
+  // gives the reason. The session is unusable afterwards (connected() is false).
+  void abort(AbortReason reason, std::chrono::seconds stall_limit = {});
+  AbortReason abort_reason() const { return abort_reason_.load(); }
 
  private:
   void configure(const SftpUrl& url);
@@ -46,6 +57,8 @@ class SftpSession {
   ssh_session ssh_ = nullptr;
   sftp_session sftp_ = nullptr;
   bool can_fsync_ = false;
+  std::atomic<AbortReason> abort_reason_{AbortReason::none};
+  std::atomic<long> stall_seconds_{0};
 };
 
 }  // namespace obkeep::storage

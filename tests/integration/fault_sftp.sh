@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SFTP faults, injected by tests/servers/faultproxy.py between obkeep and a private sshd: a
+# connection cut mid-backup and mid-restore, and sshd killed mid-transfer, each end the run
+# in bounded time with one line naming the cause; the repository (a directory here) checks
+# clean and the next run completes; a cut restore leaves no half-written file under its
+# real name. A silent network is given up on after the stall limit, and SIGTERM during one
+# ends the run in seconds. Every run is under `timeout`, so a hang fails the test.
+source "$(dirname "$0")/../lib.sh"
+
+unset SSH_AUTH_SOCK
+servers=$OBKEEP_SOURCE_DIR/tests/servers
+sshd=$TEST_DIR/sshd proxy=$TEST_DIR/proxy
+bash "$servers/sshd.sh" start "$sshd"
+add_cleanup "bash '$servers/sshd.sh' stop '$sshd'"
+bash "$servers/faultproxy.sh" start "$proxy" "$(cat "$sshd/port")" --delay-ms 1
+add_cleanup "bash '$servers/faultproxy.sh' stop '$proxy'"
+proxy_port=$(cat "$proxy/port")
+echo "[127.0.0.1]:$proxy_port $(cat "$sshd/host_key.pub")" >>"$sshd/known_hosts"  # the server, via the proxy
+export OBKEEP_SSH_CONFIG=$sshd/ssh_config
+repo="sftp://$(id -un)@127.0.0.1:$proxy_port$TEST_DIR/repo"
+local_repo=$TEST_DIR/repo  # the same repository, read directly
+
+src=$TEST_DIR/src
+mkdir -p "$src/conf"
+for i in $(seq 1 20); do printf '<config id="%d"/>\n' "$i" >"$src/conf/file$i.xml"; done
+# new_data NAME MIB: more random data (in 2 MiB files), so the next backup has packs to upload.
+new_data() {
+  mkdir -p "$src/$1"
+  for i in $(seq 1 $(($2 / 2))); do head -c $((2 * 1024 * 1024)) /dev/urandom >"$src/$1/part$i.bin"; done
+}
+expect_clean_check() {
+  run_timed check 120 "$OBKEEP_BIN" -r "$local_repo" check
+  [ "$RUN_EXIT" = 0 ] || fail "check after $1: exit $RUN_EXIT: $(cat "$TEST_DIR/stderr")"
+}
+expect_backup() {
+  run_timed backup 120 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+  [ "$RUN_EXIT" = 0 ] || fail "backup $1: exit $RUN_EXIT: $(cat "$TEST_DIR/stderr")"
+}
+# A failed run: non-zero, in bounded time, one line on stderr naming the lost connection.
+expect_clean_failure() {
+  [ "$RUN_EXIT" != 0 ] || fail "$1: the run succeeded"
+  expect_seconds_under 60
+  echo "  error: $(cat "$TEST_DIR/stderr")"
+  expect_one_line_error
+  expect_stderr_matches "$2"
+}
+# start_under_fault NAME MIB_UP CMD...: runs CMD slowed to 2 MiB/s a connection, returns once
+# MIB_UP more MiB went through the proxy in either direction.
+start_under_fault() {
+  local name=$1 mib=$2; shift 2
+  proxy_ctl "$proxy" rate 2048 >/dev/null
+  local moved; moved=$(( $(proxy_stat "$proxy" bytes_up) + $(proxy_stat "$proxy" bytes_down) ))
+  start_timed "$name" 120 "$@"
+  wait_for_growth $((moved + mib * 1024 * 1024)) moved_bytes >/dev/null
+}
+moved_bytes() { echo $(( $(proxy_stat "$proxy" bytes_up) + $(proxy_stat "$proxy" bytes_down) )); }
+# Every file in restore target TARGET is complete and equal to its source; prints how many.
+expect_only_whole_files() {
+  local target=$1 count=0 file
+  while IFS= read -r -d '' file; do
+    cmp -s "$file" "${file#"$target"}" || fail "a half-written file under its real name: $file"
+    count=$((count + 1))
+  done < <(find "$target" -type f -print0)
+  echo "$count"
+}
+descendants() { local child; for child in $(ps -o pid= --ppid "$1"); do echo "$child"; descendants "$child"; done; }
+
+run_timed init 60 "$OBKEEP_BIN" -r "$repo" init
+[ "$RUN_EXIT" = 0 ] || fail "init through the proxy: $(cat "$TEST_DIR/stderr")"
+new_data base 16
+expect_backup "through the proxy"
+pass "init and backup over SFTP through the fault proxy"
+
+# Cut mid-backup.
+new_data cut-backup 20
+start_under_fault backup-cut 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+proxy_ctl "$proxy" cut >/dev/null
+wait_timed backup-cut
+proxy_ctl "$proxy" rate 0 >/dev/null
+expect_clean_failure "a connection cut mid-backup" "127\.0\.0\.1:$proxy_port.*(lost|closed|reset|Socket error)"
+failed_in=$RUN_SECONDS
+expect_clean_check "a cut backup"
+expect_backup "after a cut"
+expect_clean_check "the backup after a cut"
+pass "a connection cut mid-backup: failed in ${failed_in}s with one line, repository clean, next backup whole"
+
+# Cut mid-restore: what is in the target under its real name is whole.
+total=$(find "$src" -type f | wc -l)
+start_under_fault restore-cut 8 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-cut"
+proxy_ctl "$proxy" cut >/dev/null
+wait_timed restore-cut
+proxy_ctl "$proxy" rate 0 >/dev/null
+# The restorer goes on after a file it cannot restore and names each one, then sums up: one
+# line a file the cut broke, each naming the lost connection, and the summary.
+[ "$RUN_EXIT" != 0 ] || fail "a restore whose connections were cut succeeded"
+expect_seconds_under 60
+echo "  error: $(head -1 "$TEST_DIR/stderr") (and $(($(wc -l <"$TEST_DIR/stderr") - 1)) more lines)"
+grep -Ev "^error: file .* not restored: .*127\.0\.0\.1:$proxy_port.*lost|could not be restored" "$TEST_DIR/stderr" &&
+  fail "a line of the failed restore names no lost connection"
+failed_in=$RUN_SECONDS
+present=$(expect_only_whole_files "$TEST_DIR/out-cut")
+[ "$present" -lt "$total" ] || fail "the cut restore wrote every file: the cut came too late"
+expect_clean_check "a cut restore"
+run_timed restore 120 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out"
+[ "$RUN_EXIT" = 0 ] || fail "restore after a cut: $(cat "$TEST_DIR/stderr")"
+[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out$src")" ] || fail "restore after a cut differs"
+pass "a connection cut mid-restore: failed in ${failed_in}s, $present of $total files present and whole; the next restore whole"
+
+# sshd killed (the server and its sessions) mid-backup; restarted, the next backup completes.
+new_data killed 20
+start_under_fault backup-killed 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+sshd_pid=$(cat "$sshd/sshd.pid")
+kill -9 $(descendants "$sshd_pid") "$sshd_pid"
+wait_timed backup-killed
+proxy_ctl "$proxy" rate 0 >/dev/null
+expect_clean_failure "sshd killed mid-backup" "127\.0\.0\.1:$proxy_port"
+failed_in=$RUN_SECONDS
+bash "$servers/sshd.sh" restart "$sshd"
+"$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1  # a lock it could not remove: stale
+expect_clean_check "sshd killed"
+expect_backup "after sshd restarted"
+expect_clean_check "the backup after sshd restarted"
+pass "sshd killed mid-backup: failed in ${failed_in}s with one line; restarted, the next backup whole"
+
+# The network goes silent mid-backup: the watchdog gives up after the stall limit (shortened
+# here from five minutes) with one line saying so; the next backup completes.
+new_data stalled 20
+start_under_fault backup-stalled 4 env OBKEEP_SFTP_STALL_SECONDS=10 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+proxy_ctl "$proxy" stall >/dev/null
+wait_timed backup-stalled
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+expect_clean_failure "a silent network" "127\.0\.0\.1:$proxy_port stalled: no data moved for 10 s"
+failed_in=$RUN_SECONDS
+"$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1  # the lock removal may have stalled too
+expect_clean_check "a stalled backup"
+expect_backup "after a stall"
+pass "a silent network mid-backup: given up in ${failed_in}s with one line; the next backup whole"
+
+# SIGTERM while the network is silent: the blocked calls end at once, exit 130 in seconds.
+new_data stalled-interrupted 20
+start_under_fault backup-interrupted 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+proxy_ctl "$proxy" stall >/dev/null
+sleep 2
+signalled=$(date +%s%N)
+kill -TERM "$(timed_pid backup-interrupted)"
+wait_timed backup-interrupted
+after_signal=$(( ($(date +%s%N) - signalled) / 1000000 ))
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+echo "  exited $((after_signal / 1000)).$((after_signal % 1000 / 100))s after SIGTERM: $(cat "$TEST_DIR/stderr")"
+[ "$RUN_EXIT" = 130 ] || fail "SIGTERM during a stalled backup: exit $RUN_EXIT, want 130: $(cat "$TEST_DIR/stderr")"
+[ "$after_signal" -lt 20000 ] || fail "SIGTERM during a stalled backup took ${after_signal} ms to end it"
+"$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1
+expect_clean_check "a stalled, interrupted backup"
+pass "SIGTERM while the network is silent: exit 130 in $((after_signal / 1000)).$((after_signal % 1000 / 100))s, repository clean"
