@@ -2,6 +2,7 @@
 #include "util/subprocess.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,10 +11,27 @@
 #include <cstring>
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 extern char** environ;
 
 namespace obkeep {
+
+namespace {
+
+// SIGTERM, then SIGKILL if the child has not exited 2 s later; returns its wait status.
+int end_child(pid_t child) {
+  ::kill(child, SIGTERM);
+  int status = 0;
+  for (int waited_ms = 0;; waited_ms += 20) {
+    pid_t done = waitpid(child, &status, WNOHANG);
+    if (done == child || (done < 0 && errno != EINTR)) return status;
+    if (waited_ms == 2000) ::kill(child, SIGKILL);
+    ::usleep(20000);
+  }
+}
+
+}  // namespace
 
 SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
                                 const std::function<void(ByteView)>& on_stdout,
@@ -58,13 +76,20 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   size_t input_offset = 0;
   bool out_open = true, err_open = true;
   std::exception_ptr failure;
+  // Stops early when a callback fails (a full repository: the rest of the child's output
+  // would only be read and thrown away) or a signal arrives; the child is then ended.
+  bool stopped_early = false;
   while (out_open || err_open) {
+    if (failure || interrupted()) {
+      stopped_early = true;
+      break;
+    }
     pollfd fds[3];
     int n = 0;
     if (out_open) fds[n++] = {out[0], POLLIN, 0};
     if (err_open) fds[n++] = {err[0], POLLIN, 0};
     if (in[1] >= 0) fds[n++] = {in[1], POLLOUT, 0};
-    if (poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+    if (poll(fds, static_cast<nfds_t>(n), 200) < 0) {  // in slices, to notice a signal
       if (errno == EINTR) continue;
       break;
     }
@@ -120,9 +145,14 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   ::close(out[0]);
   ::close(err[0]);
   int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  if (stopped_early) {
+    status = end_child(child);
+  } else {
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   if (failure) std::rethrow_exception(failure);
+  throw_if_interrupted();
   SubprocessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   while (!error_text.empty() && (error_text.back() == '\n' || error_text.back() == '\r')) error_text.pop_back();

@@ -73,7 +73,7 @@ mount -o remount,rw "$mnt"
 # gone, so the next command on this host to take a lock removes it.
 obkeep -r "$repo" check >/dev/null || fail "check after the read-only fault"
 obkeep -r "$repo" backup "$TEST_DIR/fresh" >/dev/null || fail "the backup after remounting read-write failed"
-record_cell "backup" "file system remounted read-only midway" "exit 1 in $cell_ms ms; names EROFS; stale lock ignored; check clean; rerun ok"
+record_cell "backup" "file system remounted read-only midway" "exit 1 in $cell_ms ms; names EROFS; its lock (unremovable then) removed by the next run; check clean; rerun ok"
 pass "a file system made read-only midway: a one-line EROFS error; the next backup succeeds"
 
 # 4. A repository the user may not write: nobody backs up into root's repository.

@@ -64,7 +64,9 @@ cell() {
   [ "$faulty" = "$repo" ] || expect_repository_sound "$name × $rule" "$repo"
   rm -rf "$TEST_DIR/restored" "$TEST_DIR/fetched-wal" "$TEST_DIR/sandbox"
   "${command[@]}" >/dev/null 2>"$TEST_DIR/rerun.err" || fail "$name after $rule: the run without the fault failed: $(cat "$TEST_DIR/rerun.err")"
-  record_cell "$name" "$rule" "exit $cell_exit in ${cell_ms} ms; one-line error; no lock or temporary; check clean; rerun ok"
+  local said="one-line error"
+  [ "${report:-0}" = 1 ] && said="report naming the cause"
+  record_cell "$name" "$rule" "exit $cell_exit in ${cell_ms} ms; $said; no lock or temporary; check clean; rerun ok"
 }
 
 enospc="No space left on device \(injected fault\)"
