@@ -3,6 +3,11 @@
 # and restored files open in H2's Shell; a running AUTO_SERVER database is dumped online with
 # SCRIPT and restored with RunScript; a running database without AUTO_SERVER is copied with a
 # warning and tagged crash-consistent; a quiesce hook makes that copy consistent.
+# Run where the machine's own name does not resolve (a fresh machine's may not, and H2's
+# AUTO_SERVER used to look it up): a UTS namespace with a name no resolver knows.
+if [ -z "${OBKEEP_H2_RENAMED:-}" ] && [ "$(id -u)" = 0 ] && unshare --uts true 2>/dev/null; then
+  exec unshare --uts env OBKEEP_H2_RENAMED=1 bash -c 'hostname obkeep-test-unresolvable-host && exec bash "$0"' "$0"
+fi
 source "$(dirname "$0")/../lib.sh"
 jar=/usr/share/java/h2.jar
 [ -f "$jar" ] && command -v java >/dev/null || fail "Java and Debian's H2 jar are needed (scripts/setup.sh installs them)"
@@ -52,9 +57,9 @@ hold() { # URL: keep a connection open until the test ends
 }
 hold "jdbc:h2:$db/WSO2AM_DB;AUTO_SERVER=TRUE"
 hold "jdbc:h2:$db/WSO2CARBON_DB"
-for _ in $(seq 1 100); do [ -f "$db/WSO2AM_DB.lock.db" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ -f "$db/WSO2AM_DB.lock.db" ] && break; sleep 0.1; done
 [ -f "$db/WSO2AM_DB.lock.db" ] || fail "the AUTO_SERVER database did not open"
-sleep 1
+sleep 3  # and the other JVM, which leaves no lock file, to have opened its database
 # A write through the running server after it opened must be in the online dump.
 h2 org.h2.tools.Shell -url "jdbc:h2:$db/WSO2AM_DB;AUTO_SERVER=TRUE" -user wso2carbon -password wso2carbon \
   -sql "INSERT INTO UM_USER VALUES (100000, 'written-while-running', NULL, -1234)" >/dev/null
