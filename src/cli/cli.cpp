@@ -27,6 +27,8 @@ const Registrar registrars[] = {
 }  // namespace
 
 int run(int argc, char** argv) {
+  // First of all: a signal that comes while the command line is parsed still means exit 130.
+  install_interrupt_handlers();
   CLI::App app{"obkeep: backup and disaster recovery for WSO2 Open Banking deployments", "obkeep"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("obkeep ") + OBKEEP_VERSION);
@@ -51,9 +53,9 @@ int run(int argc, char** argv) {
     std::cerr << "obkeep: " << e.what() << " (see --help)\n";
     return static_cast<int>(ExitCode::usage);
   }
-  install_interrupt_handlers();
   try {
     if (!context.action) return static_cast<int>(ExitCode::usage);
+    throw_if_interrupted();
     return context.action();
   } catch (const Error& e) {
     std::cerr << "obkeep: " << e.what() << "\n";

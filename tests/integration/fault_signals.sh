@@ -78,16 +78,17 @@ expect_repository_sound "second signal" "$repo"
 record_cell "backup stuck, second SIGINT" "SIGINT twice" "exit 130 in $ms ms after the second"
 pass "a second signal stops at once"
 
-# 3. Cooperative stops at chosen moments of real work (no fault): each ends within 10 s
-#    with 130 (or 0 when the work had already finished), nothing left behind.
+# 3. Cooperative stops at chosen moments of real work (no fault), counted from when the
+#    command holds its lock: each ends within 10 s with 130 (or 0 when the work had already
+#    finished), nothing left behind.
 for delay in 0.1 0.3 0.6 1.0; do
-  signal_during INT "sleep $delay" - obkeep -r "$repo" backup "$src" --force
+  signal_during INT "locked $repo && sleep $delay" - obkeep -r "$repo" backup "$src" --force
   case $cell_exit in 0 | 130) ;; *) fail "backup interrupted after ${delay}s: exit $cell_exit: $(cat "$TEST_DIR/stderr")" ;; esac
   [ "$cell_ms" -lt 10000 ] || fail "backup interrupted after ${delay}s took $cell_ms ms to stop"
   expect_repository_sound "backup interrupted after ${delay}s" "$repo"
   record_cell "backup, ${delay}s in" "SIGINT" "exit $cell_exit in $cell_ms ms; check clean"
   rm -rf "$TEST_DIR/out"
-  signal_during TERM "sleep $delay" - obkeep -r "$repo" restore latest --target "$TEST_DIR/out"
+  signal_during TERM "locked $repo && sleep $delay" - obkeep -r "$repo" restore latest --target "$TEST_DIR/out"
   case $cell_exit in 0 | 130) ;; *) fail "restore interrupted after ${delay}s: exit $cell_exit: $(cat "$TEST_DIR/stderr")" ;; esac
   [ "$cell_ms" -lt 10000 ] || fail "restore interrupted after ${delay}s took $cell_ms ms to stop"
   expect_no_partial_files "$src" "$TEST_DIR/out$src"
