@@ -9,7 +9,8 @@ _cleanups=()
 on_exit() { # run registered cleanups in reverse, then remove the temp dir
   local i
   for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
-  rm -rf "$TEST_DIR"
+  # A server or JVM just killed may still be writing its last files: try once more.
+  rm -rf "$TEST_DIR" 2>/dev/null || { sleep 1 && rm -rf "$TEST_DIR"; } || true
 }
 trap on_exit EXIT
 add_cleanup() { _cleanups+=("$1"); }

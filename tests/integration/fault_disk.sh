@@ -48,15 +48,15 @@ pass "a full file system never harms what the repository already holds"
 # 3. Read-only midway: remounted ro between two pack saves of a running backup.
 mount -o remount,size=400m "$mnt"
 obkeep -r "$repo" prune >/dev/null
-packs_before=$(find "$repo/data" -type f | wc -l)
 mkdir "$TEST_DIR/fresh"  # new data: what is stored already would save no pack
 for i in $(seq 1 64); do head -c 1000000 /dev/urandom >"$TEST_DIR/fresh/part$i"; done
 start=${EPOCHREALTIME/./}
 "$OBKEEP_BIN" -r "$repo" backup "$TEST_DIR/fresh" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
 pid=$!
+# Once it holds its lock it is reading and chunking; its first pack save is 16 MiB away.
 for ((i = 0; i < 400; i++)); do
-  [ "$(find "$repo/data" -type f -newer "$repo/config" | wc -l)" -gt "$packs_before" ] && break
-  sleep 0.02
+  [ -n "$(ls -A "$repo/locks")" ] && break
+  sleep 0.01
 done
 # A remount fails while a file is open for writing: retry into a gap between saves.
 for ((i = 0; i < 500; i++)); do mount -o remount,ro "$mnt" 2>/dev/null && break; sleep 0.01; done
@@ -89,6 +89,10 @@ run_with_fault "" 60 "${as_nobody[@]}" -r "$repo" backup "$src" --force
 expect_clean_failure "backup by a user who may write locks but not data" 1 "Permission denied"
 expect_repository_sound "backup without permission to data/" "$repo"
 record_cell "backup" "data/ not writable by the user" "exit 1 in $cell_ms ms; names the pack and EACCES; lock removed; check clean"
+# A snapshot forgotten, so that prune has a pack to remove.
+mkdir "$TEST_DIR/doomed" && head -c 3000000 /dev/urandom >"$TEST_DIR/doomed/data"
+obkeep -r "$repo" backup "$TEST_DIR/doomed" >/dev/null
+obkeep -r "$repo" forget "$(obkeep -r "$repo" snapshots --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')" >/dev/null
 run_with_fault "" 60 "${as_nobody[@]}" -r "$repo" prune
 expect_clean_failure "prune by a user without permission to data/" 1 "Permission denied"
 expect_repository_sound "prune without permission" "$repo"
