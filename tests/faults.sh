@@ -68,16 +68,6 @@ expect_repository_sound() {
   obkeep -r "$repository" check >/dev/null 2>"$TEST_DIR/check.err" || fail "$what: check fails afterwards: $(cat "$TEST_DIR/check.err")"
 }
 
-# expect_no_partial_files SOURCE RESTORED: every file present under RESTORED (a restore that
-# was stopped) is whole: byte for byte the file of the same name under SOURCE.
-expect_no_partial_files() {
-  local file
-  [ -d "$2" ] || return 0
-  while read -r file; do
-    cmp -s "$1/$file" "$2/$file" || fail "a stopped restore left a partial file under its real name: $file"
-  done < <(cd "$2" && find . -type f)
-}
-
 # record_cell OPERATION FAULT OUTCOME / print_cells: the matrix as a table.
 record_cell() { _cells+=("| $1 | $2 | $3 |"); }
 print_cells() {

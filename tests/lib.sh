@@ -161,6 +161,17 @@ run_timed() {
   start_timed "$@"
   wait_timed "$1"
 }
+# expect_only_whole_files TARGET: every file a stopped restore left in TARGET (files stand at
+# TARGET/<their absolute source path>) is whole: equal to its source. Prints how many.
+expect_only_whole_files() {
+  local target=$1 count=0 file
+  [ -d "$target" ] || { echo 0; return; }
+  while IFS= read -r -d '' file; do
+    cmp -s "$file" "${file#"$target"}" || fail "a half-written file under its real name: $file"
+    count=$((count + 1))
+  done < <(find "$target" -type f -print0)
+  echo "$count"
+}
 # expect_seconds_under LIMIT: the last wait_timed/run_timed took less than LIMIT seconds.
 expect_seconds_under() {
   [ "${RUN_SECONDS%.*}" -lt "$1" ] || fail "took ${RUN_SECONDS}s, want under $1s"

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "repo/repository.hpp"
@@ -71,8 +73,7 @@ RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
   try {
     others = list_locks(repository_);
   } catch (...) {
-    emergency_removal_.reset();
-    remove_current();
+    release();
     throw;
   }
   for (const LockInfo& other : others) {
@@ -87,8 +88,7 @@ RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
     }
     if (other.stale) continue;
     if (exclusive_ || other.exclusive) {
-      emergency_removal_.reset();
-      remove_current();
+      release();
       throw Error("repository is already locked " + std::string(other.exclusive ? "exclusively " : "") + "by pid " +
                       std::to_string(other.pid) + " on " + other.hostname + " since " + format_rfc3339(other.time_ns) +
                       " (lock " + other.id.short_hex() + "; `obkeep unlock` removes stale locks)",
@@ -105,6 +105,10 @@ RepositoryLock::~RepositoryLock() {
   }
   wake_.notify_all();
   if (refresher_.joinable()) refresher_.join();
+  release();
+}
+
+void RepositoryLock::release() {
   emergency_removal_.reset();
   remove_current();
 }
@@ -133,10 +137,10 @@ void RepositoryLock::refresh_loop() {
   while (!wake_.wait_for(lock, std::chrono::seconds(refresh_interval_s), [this] { return stopping_; })) {
     try {
       Id fresh = write_lock();
-      Id old = current_id();
+      Id old;
       {
         std::lock_guard id_lock(id_mutex_);
-        id_ = fresh;
+        old = std::exchange(id_, fresh);
       }
       repository_.backend().remove({FileType::lock, old.hex()});
     } catch (...) {

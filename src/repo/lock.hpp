@@ -55,6 +55,7 @@ class RepositoryLock {
 
   Id current_id();
   void remove_current();
+  void release();  // unregisters the emergency removal, then removes the lock
 
   Repository& repository_;
   bool exclusive_;

@@ -135,6 +135,8 @@ void Repository::discard_writer(const std::exception_ptr& failure) {
         save_failure_ = SaveFailure{e.what(), e.code()};
       } catch (const std::exception& e) {
         save_failure_ = SaveFailure{e.what(), ExitCode::error};
+      } catch (...) {
+        save_failure_ = SaveFailure{"a pack could not be stored", ExitCode::error};
       }
     }
   }

@@ -54,15 +54,6 @@ start_under_fault() {
   wait_for_growth $((moved + mib * 1024 * 1024)) moved_bytes >/dev/null
 }
 moved_bytes() { echo $(( $(proxy_stat "$proxy" bytes_up) + $(proxy_stat "$proxy" bytes_down) )); }
-# Every file in restore target TARGET is complete and equal to its source; prints how many.
-expect_only_whole_files() {
-  local target=$1 count=0 file
-  while IFS= read -r -d '' file; do
-    cmp -s "$file" "${file#"$target"}" || fail "a half-written file under its real name: $file"
-    count=$((count + 1))
-  done < <(find "$target" -type f -print0)
-  echo "$count"
-}
 descendants() { local child; for child in $(ps -o pid= --ppid "$1"); do echo "$child"; descendants "$child"; done; }
 
 run_timed init 60 "$OBKEEP_BIN" -r "$repo" init
