@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # File-backup benchmark: obkeep, restic and borg on the same generated tree, in one run.
-# usage: bench/files.sh [--scale S] [--work DIR] [--tools obkeep,restic,borg] [--obkeep PATH] [--repeat N]
+# usage: bench/files.sh [--scale S | --small-files N] [--work DIR] [--tools obkeep,restic,borg] [--obkeep PATH] [--repeat N]
 #                       [--restore-fs fresh|work]
 # Prints a Markdown table with ratios and writes it (and raw JSON) to bench/out/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-scale=1 work=/tmp/obkeep-bench tools=obkeep,restic,borg obkeep_bin=$root/build/obkeep repeat=1 restore_fs=fresh
+scale=1 small_files= work=/tmp/obkeep-bench tools=obkeep,restic,borg obkeep_bin=$root/build/obkeep repeat=1 restore_fs=fresh
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift ;;
+    --small-files) small_files=$2; shift ;;
     --work) work=$2; shift ;;
     --tools) tools=$2; shift ;;
     --obkeep) obkeep_bin=$2; shift ;;
@@ -21,8 +22,10 @@ done
 command -v restic >/dev/null && command -v borg >/dev/null && [ -x /usr/bin/time ] || "$root/scripts/setup.sh" --no-build --bench
 rm -rf "$work" && mkdir -p "$work"
 data=$work/data
-echo "generating tree (scale $scale)..." >&2
-python3 "$root/bench/generate_tree.py" "$data" --scale "$scale"
+tree_args=(--scale "$scale") tree_name="scale $scale"
+[ -n "$small_files" ] && tree_args=(--small-files "$small_files") tree_name="$small_files small files"
+echo "generating tree ($tree_name)..." >&2
+python3 "$root/bench/generate_tree.py" "$data" "${tree_args[@]}"
 cp -a "$data" "$work/data-pristine"  # every tool starts from the same bytes
 export OBKEEP_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR=$work/borg-home RESTIC_CACHE_DIR=$work/restic-cache
@@ -129,9 +132,9 @@ for tool in "${tool_list[@]}"; do run_tool "$tool"; done
 
 mkdir -p "$root/bench/out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-python3 - "$results" "$work/data-pristine" "$root/bench/out/files-$stamp" "$scale" "$restore_fs" <<'PY'
+python3 - "$results" "$work/data-pristine" "$root/bench/out/files-$stamp" "$tree_name" "$restore_fs" <<'PY'
 import json, os, platform, subprocess, sys
-results, data, out, scale, restore_fs = sys.argv[1:6]
+results, data, out, tree_name, restore_fs = sys.argv[1:6]
 r = {}
 for line in open(results):
     tool, step, value, rss = line.rstrip("\n").split("\t")
@@ -145,8 +148,8 @@ def version(cmd):
     except Exception: return "?"
 tools = [t for t in ("obkeep", "restic", "borg") if t in r]
 lines = ["# File backup benchmark", "",
-         "Data: %d files, %.2f GB (generated, scale %s). Machine: %d cores, %s, sha_ni=%s aes=%s." % (
-             files, size / 1e9, scale, os.cpu_count(), cpu, " sha_ni" in flags, " aes" in flags),
+         "Data: %d files, %.2f GB (generated, %s). Machine: %d cores, %s, sha_ni=%s aes=%s." % (
+             files, size / 1e9, tree_name, os.cpu_count(), cpu, " sha_ni" in flags, " aes" in flags),
          "Versions: %s; %s; %s." % (version(["build/obkeep", "version"]) if os.path.exists("build/obkeep") else "obkeep",
                                      version(["restic", "version"]), version(["borg", "--version"])),
          "Restores into: %s." % ("a new ext4 file system on a loop device, made before each restore" if restore_fs == "fresh"

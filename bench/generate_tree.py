@@ -5,7 +5,12 @@ Two WSO2 server homes: jars and wars that do not compress (about half byte-ident
 between the homes, as the shared OSGi bundles are), XML configs, logs, thousands of small
 JS/CSS files. --scale 1 gives about 2 GB in about 25,000 files.
 
+--small-files N gives N small text files instead (100 x 100 directories at 1,000,000; 200 B
+to 3.5 KB each, so each takes one 4 KiB block): the many-small-files case of a registry or a
+mail spool, where per-file costs dominate.
+
 usage: generate_tree.py DIR [--scale S] [--seed N]
+       generate_tree.py DIR --small-files N [--seed N]
        generate_tree.py DIR --mutate PCT [--seed N]   (change about PCT% of the files)
 """
 import argparse, hashlib, os, random
@@ -82,6 +87,20 @@ def generate(root: str, scale: float, seed: int):
                   text_block(rng, size, "js"))
 
 
+def generate_small_files(root: str, count: int, seed: int):
+    """count files, 100 per directory, directories 100 per parent: d00/d00/f00.xml ..."""
+    rng = random.Random(seed)
+    per_dir = 100
+    dirs = (count + per_dir - 1) // per_dir
+    for d in range(dirs):
+        directory = os.path.join(root, "d%02d" % (d // 100), "d%02d" % (d % 100))
+        os.makedirs(directory, exist_ok=True)
+        for f in range(min(per_dir, count - d * per_dir)):
+            size = int(min(3_500, max(200, rng.lognormvariate(7.0, 0.7))))
+            with open(os.path.join(directory, "f%02d.xml" % f), "wb") as out:
+                out.write(text_block(rng, size, "xml"))
+
+
 def mutate(root: str, percent: float, seed: int):
     rng = random.Random(seed * 7919 + 1)
     files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
@@ -111,9 +130,12 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mutate", type=float)
+    parser.add_argument("--small-files", type=int)
     args = parser.parse_args()
     if args.mutate is not None:
         mutate(args.dir, args.mutate, args.seed)
+    elif args.small_files is not None:
+        generate_small_files(args.dir, args.small_files, args.seed)
     else:
         generate(args.dir, args.scale, args.seed)
 

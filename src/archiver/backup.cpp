@@ -1,7 +1,8 @@
-// The backup walk. The walker thread reads directories and metadata in name order and
-// hands files that need reading to a worker pool (read → chunk → hash → compress →
-// encrypt → pack, all inside ChunkedWriter and the Repository). Trees are saved once
-// every file below them is done, bottom-up, after the walk.
+// The backup walk. Directory tasks read directories and metadata in name order and hand
+// the files that need reading, in batches, to a worker pool (read → chunk → hash →
+// compress → encrypt → pack, all inside ChunkedWriter and the Repository). A directory's
+// tree is saved as soon as everything below it is done, and its entries are freed then: the
+// memory held is that of the directories in flight, not of the whole tree.
 #include "archiver/backup.hpp"
 
 #include <dirent.h>
@@ -12,9 +13,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <limits>
 #include <map>
 #include <memory>
@@ -39,31 +41,60 @@ using repo::Tree;
 
 namespace {
 
-struct FileOutcome {
-  std::vector<Id> content;
-  uint64_t size = 0;
-  std::string error;  // empty when read
-  bool changed_while_reading = false;
-};
+// A batch ends at this many files or bytes: small files travel together, so a thread
+// hand-off is paid per batch rather than per file, while large files still spread over
+// the readers.
+constexpr size_t batch_files = 32;
+constexpr uint64_t batch_bytes = 1 << 20;
+// Below this size a read-ahead hint costs more than the one read it would help.
+constexpr uint64_t sequential_hint_bytes = 256 * 1024;
 
 enum class Change { added, modified, unmodified };
 
 struct DirectoryBuild;
 
+// What reading a file produced, beside its content in the node.
+struct ReadOutcome {
+  std::string error;  // empty when read
+  bool changed_while_reading = false;
+};
+
+// A file with several names is read once; the names met before the read ends wait here.
+struct SharedRead {
+  std::mutex mutex;
+  bool done = false;
+  std::vector<Id> content;
+  uint64_t size = 0;
+  ReadOutcome outcome;
+  std::vector<std::pair<DirectoryBuild*, size_t>> waiters;  // directory, entry index
+};
+
 struct Entry {
   Node node;
   Change change = Change::added;
-  std::shared_future<FileOutcome> file;     // set when the file is being read
+  bool needs_read = false;
+  std::shared_ptr<SharedRead> link;  // the group of a hard-linked file: read here or waited for
+  ReadOutcome outcome;
   std::unique_ptr<DirectoryBuild> directory;  // set for directories
-  std::shared_future<bool> walked;            // set for directories being walked
-  std::string path;
 };
 
 struct DirectoryBuild {
-  std::vector<Entry> entries;
+  std::string path;  // "" for the virtual root
+  DirectoryBuild* parent = nullptr;
+  std::vector<Entry> entries;  // fixed once the walk of this directory is done
   std::optional<Id> parent_subtree;
   std::optional<Tree> parent_tree;  // loaded while walking; lets an unchanged tree skip re-encoding
+  // Work left before the tree can be saved: the walk itself, each batch of reads, each
+  // subdirectory and each name waiting for a hard link's read. Whoever takes it to zero
+  // saves the tree.
+  std::atomic<size_t> pending{1};
+  bool readable = true;
+  std::optional<Id> subtree;  // once saved
 };
+
+std::string child_path(const std::string& directory, const std::string& name) {
+  return directory == "/" ? "/" + name : directory + "/" + name;
+}
 
 bool same_file(const Node& now, const Node& before) {
   return before.type == NodeType::file && now.size == before.size && now.mtime_ns == before.mtime_ns &&
@@ -76,6 +107,8 @@ int open_for_reading(const std::string& path) {
   return fd;
 }
 
+int64_t nanoseconds(const struct timespec& time) { return int64_t(time.tv_sec) * 1'000'000'000 + time.tv_nsec; }
+
 class Walker {
  public:
   Walker(repo::Repository& repository, const BackupOptions& options, BackupProgress* progress)
@@ -83,8 +116,9 @@ class Walker {
         options_(options),
         progress_(progress),
         // Two readers per core: while one waits for the disk the other chunks and hashes;
-        // encoding is bounded by the repository's pack writers (one per core).
-        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 64),
+        // encoding is bounded by the repository's pack writers (one per core). The bounded
+        // queue holds the directory walk back to the pace of the readers.
+        pool_(options.workers ? options.workers : 2 * ThreadPool::default_workers(), 16),
         directory_pool_(4, std::numeric_limits<size_t>::max()) {}
 
   // Walks and saves everything; on any failure the queued work is dropped, so the error
@@ -93,6 +127,7 @@ class Walker {
     try {
       return walk_and_save();
     } catch (...) {
+      failed_ = true;
       directory_pool_.cancel();
       pool_.cancel();
       throw;
@@ -103,16 +138,27 @@ class Walker {
   BackupResult walk_and_save();
   bool excluded(const std::string& path, const std::string& name) const;
   std::optional<Tree> parent_tree_of(const std::optional<Id>& subtree);
-  // Fills `build` with the entries of the directory at `path`; false when unreadable.
-  bool walk_directory(const std::string& path, DirectoryBuild& build);
+  // Fills `build` with the entries of its directory and schedules their reads; false when
+  // the directory is unreadable.
+  bool walk_directory(DirectoryBuild& build);
   void walk_done() {
     if (--walks_pending_ == 0 && progress_) progress_->scan_finished = true;
   }
-  void add_entry(DirectoryBuild& build, const std::optional<Tree>& parent, int directory_fd, const std::string& path,
-                 const std::string& name);
-  FileOutcome save_file(const std::string& path, const Node& node);
-  Id finish_directory(DirectoryBuild& build);
-  void add_root_path(DirectoryBuild& root, const std::string& path);
+  void add_entry(DirectoryBuild& build, int directory_fd, const std::string& name);
+  // Once `build.entries` is final: hard-linked names wait for their read, the rest are read
+  // in batches.
+  void schedule_reads(DirectoryBuild& build);
+  void read_batch(DirectoryBuild& build, const std::vector<size_t>& batch);
+  void read_file(const std::string& path, Entry& entry);
+  void publish_shared_read(SharedRead& shared, const Entry& entry);
+  // Gives back one unit of `build`'s pending work; the last one saves its tree, and so on up.
+  void release(DirectoryBuild* build);
+  void finish_directory(DirectoryBuild& build);
+  DirectoryBuild* add_root_path(const std::string& path);
+  // Runs a task of the walk; an exception ends the whole backup.
+  template <typename Task>
+  void guarded(Task task);
+  void fail(std::exception_ptr failure);
 
   repo::Repository& repository_;
   const BackupOptions& options_;
@@ -121,16 +167,39 @@ class Walker {
   std::mutex result_mutex_;
   // Declared before the pools, so that on an error their tasks finish before it is freed.
   DirectoryBuild root_;
+  std::vector<DirectoryBuild*> root_builds_;  // the virtual root and the directories on the way to each path
   // Directory walks not yet done, plus one held by run() while it adds the roots: when it
   // reaches zero the totals in the progress are complete and an ETA can be given.
   std::atomic<int> walks_pending_{1};
   std::mutex hard_links_mutex_;
-  std::map<std::pair<uint64_t, uint64_t>, std::shared_future<FileOutcome>> hard_links_;
+  std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<SharedRead>> hard_links_;
+  std::mutex done_mutex_;
+  std::condition_variable done_;
+  bool root_saved_ = false;
+  std::exception_ptr failure_;
+  std::atomic<bool> failed_{false};
   ThreadPool pool_;
   // Directories are read in parallel too: with a cold cache every readdir and stat waits
   // for the disk. Its queue is unbounded so a directory task never blocks on its children.
   ThreadPool directory_pool_;
 };
+
+template <typename Task>
+void Walker::guarded(Task task) {
+  if (failed_) return;
+  try {
+    task();
+  } catch (...) {
+    fail(std::current_exception());
+  }
+}
+
+void Walker::fail(std::exception_ptr failure) {
+  failed_ = true;
+  std::lock_guard lock(done_mutex_);
+  if (!failure_) failure_ = failure;
+  done_.notify_all();
+}
 
 bool Walker::excluded(const std::string& path, const std::string& name) const {
   return is_excluded(options_.excludes, path, name);
@@ -148,16 +217,14 @@ std::optional<Tree> Walker::parent_tree_of(const std::optional<Id>& subtree) {
   }
 }
 
-FileOutcome Walker::save_file(const std::string& path, const Node& node) {
-  FileOutcome outcome;
+void Walker::read_file(const std::string& path, Entry& entry) {
+  Node& node = entry.node;
   int fd = open_for_reading(path);
   if (fd < 0) {
-    outcome.error = "cannot open " + path + ": " + std::strerror(errno);
-    return outcome;
+    entry.outcome.error = "cannot open " + path + ": " + std::strerror(errno);
+    return;
   }
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  struct stat before {}, after {};
-  fstat(fd, &before);
+  if (node.size >= sequential_hint_bytes) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   thread_local Bytes buffer;
   ChunkedWriter writer(repository_, repository_.chunker(), &buffer);
   try {
@@ -165,29 +232,30 @@ FileOutcome Walker::save_file(const std::string& path, const Node& node) {
     writer.close();
   } catch (const SourceReadError& e) {
     ::close(fd);
-    outcome.error = e.what();
-    return outcome;
+    entry.outcome.error = e.what();
+    return;
   } catch (...) {
     ::close(fd);
     throw;
   }
+  struct stat after {};
   fstat(fd, &after);
   ::close(fd);
-  outcome.content = writer.content();
-  outcome.size = writer.size();
-  outcome.changed_while_reading = outcome.size != node.size || before.st_size != after.st_size ||
-                                  before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
-                                  before.st_mtim.tv_nsec != after.st_mtim.tv_nsec ||
-                                  before.st_ctim.tv_nsec != after.st_ctim.tv_nsec;
+  // Compared with the metadata taken by the walk: any change since then, during the read
+  // or before it, means the content may not match the node.
+  entry.outcome.changed_while_reading = writer.size() != node.size || uint64_t(after.st_size) != node.size ||
+                                        nanoseconds(after.st_mtim) != node.mtime_ns ||
+                                        nanoseconds(after.st_ctim) != node.ctime_ns;
+  node.content = writer.content();
+  node.size = writer.size();
   if (progress_) {
     progress_->files_done++;
-    progress_->bytes_done += outcome.size;
+    progress_->bytes_done += node.size;
   }
-  return outcome;
 }
 
-void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent, int directory_fd,
-                       const std::string& path, const std::string& name) {
+void Walker::add_entry(DirectoryBuild& build, int directory_fd, const std::string& name) {
+  std::string path = child_path(build.path.empty() ? "/" : build.path, name);
   struct stat info;
   if (fstatat(directory_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
     std::lock_guard lock(result_mutex_);
@@ -202,27 +270,24 @@ void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent,
     result_.errors.push_back(e.what());
     return;
   }
-  entry.path = path;
+  const std::optional<Tree>& parent = build.parent_tree;
   const Node* before = parent ? parent->find(name) : nullptr;
   entry.change = !before ? Change::added : Change::modified;
   if (entry.node.type == NodeType::directory) {
     entry.directory = std::make_unique<DirectoryBuild>();
-    if (before && before->type == NodeType::directory) entry.directory->parent_subtree = before->subtree;
     DirectoryBuild* directory = entry.directory.get();
+    directory->path = path;
+    directory->parent = &build;
+    if (before && before->type == NodeType::directory) directory->parent_subtree = before->subtree;
+    build.pending++;
     walks_pending_++;
-    entry.walked = directory_pool_
-                       .submit([this, path, directory] {
-                         bool ok = false;
-                         try {
-                           ok = walk_directory(path, *directory);
-                         } catch (...) {
-                           walk_done();
-                           throw;
-                         }
-                         walk_done();
-                         return ok;
-                       })
-                       .share();
+    directory_pool_.submit([this, directory] {
+      guarded([&] {
+        directory->readable = walk_directory(*directory);
+        walk_done();
+        release(directory);
+      });
+    });
   } else if (entry.node.type == NodeType::file) {
     if (progress_) {
       progress_->files_total++;
@@ -236,16 +301,14 @@ void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent,
         progress_->bytes_done += entry.node.size;
       }
     } else {
-      auto key = std::make_pair(entry.node.device, entry.node.inode);
-      std::unique_lock links_lock(hard_links_mutex_, std::defer_lock);
-      if (entry.node.links > 1) links_lock.lock();
-      auto link = entry.node.links > 1 ? hard_links_.find(key) : hard_links_.end();
-      if (link != hard_links_.end()) {
-        entry.file = link->second;
-      } else {
-        Node node = entry.node;
-        entry.file = pool_.submit([this, path, node] { return save_file(path, node); }).share();
-        if (entry.node.links > 1) hard_links_[key] = entry.file;
+      entry.needs_read = true;
+      if (entry.node.links > 1) {
+        std::lock_guard lock(hard_links_mutex_);
+        auto [group, first] = hard_links_.try_emplace({entry.node.device, entry.node.inode});
+        if (first) group->second = std::make_shared<SharedRead>();
+        entry.link = group->second;
+        // Only the first name reads; the others wait for it (see schedule_reads).
+        entry.needs_read = first;
       }
     }
   } else if (before && before->type == entry.node.type) {
@@ -254,18 +317,17 @@ void Walker::add_entry(DirectoryBuild& build, const std::optional<Tree>& parent,
   build.entries.push_back(std::move(entry));
 }
 
-bool Walker::walk_directory(const std::string& path, DirectoryBuild& build) {
+bool Walker::walk_directory(DirectoryBuild& build) {
   throw_if_interrupted();
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = ::open(build.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   DIR* directory = fd >= 0 ? fdopendir(fd) : nullptr;
   if (!directory) {
     std::lock_guard lock(result_mutex_);
-    result_.errors.push_back("cannot read directory " + path + ": " + std::strerror(errno));
+    result_.errors.push_back("cannot read directory " + build.path + ": " + std::strerror(errno));
     if (fd >= 0) ::close(fd);
     return false;
   }
   std::vector<std::string> names;
-  errno = 0;
   while (dirent* entry = readdir(directory)) {
     if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
     names.emplace_back(entry->d_name);
@@ -273,78 +335,163 @@ bool Walker::walk_directory(const std::string& path, DirectoryBuild& build) {
   std::sort(names.begin(), names.end());
   build.parent_tree = parent_tree_of(build.parent_subtree);
   for (const std::string& name : names) {
-    std::string child = path == "/" ? "/" + name : path + "/" + name;
-    if (excluded(child, name)) continue;
-    add_entry(build, build.parent_tree, dirfd(directory), child, name);
+    if (excluded(child_path(build.path, name), name)) continue;
+    add_entry(build, dirfd(directory), name);
   }
   closedir(directory);
+  schedule_reads(build);
   return true;
 }
 
-Id Walker::finish_directory(DirectoryBuild& build) {
-  Tree tree;
-  for (Entry& entry : build.entries) {
-    if (entry.file.valid()) {
-      const FileOutcome& outcome = entry.file.get();
-      std::lock_guard lock(result_mutex_);
-      if (!outcome.error.empty()) {
-        result_.errors.push_back(outcome.error);
-        continue;
+void Walker::schedule_reads(DirectoryBuild& build) {
+  std::vector<size_t> batch;
+  uint64_t batch_size = 0;
+  auto submit = [&] {
+    build.pending++;
+    pool_.submit([this, &build, batch = std::move(batch)] {
+      guarded([&] {
+        read_batch(build, batch);
+        release(&build);
+      });
+    });
+    batch.clear();
+    batch_size = 0;
+  };
+  for (size_t i = 0; i < build.entries.size(); ++i) {
+    Entry& entry = build.entries[i];
+    if (entry.link && !entry.needs_read) {
+      std::lock_guard lock(entry.link->mutex);
+      if (entry.link->done) {
+        entry.node.content = entry.link->content;
+        entry.node.size = entry.link->size;
+        entry.outcome = entry.link->outcome;
+      } else {
+        build.pending++;
+        entry.link->waiters.emplace_back(&build, i);
       }
-      if (outcome.changed_while_reading) result_.changed_while_reading.push_back(entry.path);
-      entry.node.content = outcome.content;
-      entry.node.size = outcome.size;
+      continue;
     }
-    if (entry.directory) {
-      if (entry.walked.valid() && !entry.walked.get()) continue;  // unreadable: reported by the walk
-      entry.node.subtree = finish_directory(*entry.directory);
-      bool same = entry.directory->parent_subtree && *entry.directory->parent_subtree == *entry.node.subtree;
-      (same ? result_.dirs_unmodified : entry.change == Change::added ? result_.dirs_new : result_.dirs_changed)++;
-    } else if (entry.node.type == NodeType::file) {
-      (entry.change == Change::unmodified ? result_.files_unmodified
-       : entry.change == Change::added    ? result_.files_new
-                                          : result_.files_changed)++;
-      result_.bytes_processed += entry.node.size;
-    }
-    tree.nodes.push_back(std::move(entry.node));
+    if (!entry.needs_read) continue;
+    batch.push_back(i);
+    batch_size += entry.node.size;
+    if (batch.size() >= batch_files || batch_size >= batch_bytes) submit();
   }
-  build.entries.clear();
+  if (!batch.empty()) submit();
+}
+
+void Walker::read_batch(DirectoryBuild& build, const std::vector<size_t>& batch) {
+  for (size_t index : batch) {
+    if (failed_) return;
+    Entry& entry = build.entries[index];
+    read_file(child_path(build.path, entry.node.name), entry);
+    if (entry.link) publish_shared_read(*entry.link, entry);
+  }
+}
+
+void Walker::publish_shared_read(SharedRead& shared, const Entry& entry) {
+  std::vector<std::pair<DirectoryBuild*, size_t>> waiters;
+  {
+    std::lock_guard lock(shared.mutex);
+    shared.done = true;
+    shared.content = entry.node.content;
+    shared.size = entry.node.size;
+    shared.outcome = entry.outcome;
+    waiters.swap(shared.waiters);
+  }
+  for (auto [directory, index] : waiters) {
+    Entry& waiting = directory->entries[index];
+    waiting.node.content = shared.content;
+    waiting.node.size = shared.size;
+    waiting.outcome = shared.outcome;
+    release(directory);
+  }
+}
+
+void Walker::release(DirectoryBuild* build) {
+  while (build && build->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (failed_) return;
+    finish_directory(*build);
+    if (!build->parent) {
+      std::lock_guard lock(done_mutex_);
+      root_saved_ = true;
+      done_.notify_all();
+    }
+    build = build->parent;
+  }
+}
+
+void Walker::finish_directory(DirectoryBuild& build) {
+  if (!build.readable) {  // reported by the walk; the parent leaves it out
+    build.entries.clear();
+    return;
+  }
+  Tree tree;
+  tree.nodes.reserve(build.entries.size());
+  {
+    std::lock_guard lock(result_mutex_);
+    for (Entry& entry : build.entries) {
+      if (entry.needs_read || entry.link) {
+        if (!entry.outcome.error.empty()) {
+          result_.errors.push_back(entry.outcome.error);
+          continue;
+        }
+        if (entry.outcome.changed_while_reading) result_.changed_while_reading.push_back(child_path(build.path, entry.node.name));
+      }
+      if (entry.directory) {
+        DirectoryBuild& child = *entry.directory;
+        if (!child.readable) continue;
+        entry.node.subtree = child.subtree;
+        bool same = child.parent_subtree && *child.parent_subtree == *child.subtree;
+        (same ? result_.dirs_unmodified : entry.change == Change::added ? result_.dirs_new : result_.dirs_changed)++;
+        entry.directory.reset();
+      } else if (entry.node.type == NodeType::file) {
+        (entry.change == Change::unmodified ? result_.files_unmodified
+         : entry.change == Change::added    ? result_.files_new
+                                            : result_.files_changed)++;
+        result_.bytes_processed += entry.node.size;
+      }
+      tree.nodes.push_back(std::move(entry.node));
+    }
+  }
+  std::vector<Entry>().swap(build.entries);
   // Most directories of a repeated backup are unchanged: the parent's tree blob is then the
   // same blob, and encoding and hashing it again would only confirm that.
   if (build.parent_tree && build.parent_subtree && build.parent_tree->nodes == tree.nodes) {
     build.parent_tree.reset();
-    return *build.parent_subtree;
+    build.subtree = build.parent_subtree;
+    return;
   }
   build.parent_tree.reset();
-  return save_tree(repository_, std::move(tree));
+  build.subtree = save_tree(repository_, std::move(tree));
 }
 
 // Adds /a/b/c below the virtual root: /a and /a/b become directory nodes holding only
-// the way down, with their own metadata, so a restore recreates them faithfully.
-void Walker::add_root_path(DirectoryBuild& root, const std::string& path) {
+// the way down, with their own metadata, so a restore recreates them faithfully. Returns
+// the directory the path's own entry went into.
+DirectoryBuild* Walker::add_root_path(const std::string& path) {
   std::vector<std::string> parts;
   for (const auto& part : std::filesystem::path(path)) {
     std::string text = part.string();
     if (text != "/" && !text.empty()) parts.push_back(text);
   }
-  DirectoryBuild* build = &root;
+  DirectoryBuild* build = &root_;
   std::string prefix;
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string parent_path = prefix.empty() ? "/" : prefix;
     prefix += "/" + parts[i];
     auto it = std::find_if(build->entries.begin(), build->entries.end(),
                            [&](const Entry& e) { return e.node.name == parts[i]; });
-    std::optional<Tree> parent = parent_tree_of(build->parent_subtree);
+    if (!build->parent_tree) build->parent_tree = parent_tree_of(build->parent_subtree);
     if (i + 1 == parts.size()) {
-      if (it != build->entries.end()) return;  // given twice
+      if (it != build->entries.end()) return build;  // given twice
       int fd = ::open(parent_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0) throw Error("cannot open " + parent_path + ": " + std::strerror(errno));
       size_t before = build->entries.size();
-      add_entry(*build, parent, fd, prefix, parts[i]);
+      add_entry(*build, fd, parts[i]);
       ::close(fd);
       if (build->entries.size() == before && access(prefix.c_str(), F_OK) != 0)
         throw Error("backup path does not exist: " + path);
-      return;
+      return build;
     }
     if (it == build->entries.end()) {
       struct stat info;
@@ -355,17 +502,21 @@ void Walker::add_root_path(DirectoryBuild& root, const std::string& path) {
       Entry entry;
       entry.node = capture_node(fd, parts[i], info);
       ::close(fd);
-      entry.path = prefix;
       entry.directory = std::make_unique<DirectoryBuild>();
-      const Node* before = parent ? parent->find(parts[i]) : nullptr;
+      entry.directory->path = prefix;
+      entry.directory->parent = build;
+      const Node* before = build->parent_tree ? build->parent_tree->find(parts[i]) : nullptr;
       entry.change = before ? Change::modified : Change::added;
       if (before && before->type == NodeType::directory) entry.directory->parent_subtree = before->subtree;
+      build->pending++;
+      root_builds_.push_back(entry.directory.get());
       build->entries.push_back(std::move(entry));
       it = build->entries.end() - 1;
     }
-    if (!it->directory) return;  // a file given before a path below it: nothing to add
+    if (!it->directory) return build;  // a file given before a path below it: nothing to add
     build = it->directory.get();
   }
+  return build;
 }
 
 BackupResult Walker::walk_and_save() {
@@ -381,19 +532,40 @@ BackupResult Walker::walk_and_save() {
     if (!covered) roots.push_back(path);
   }
   result_.paths = roots;
-  DirectoryBuild& root = root_;
-  if (options_.parent) root.parent_subtree = options_.parent->tree;
-  for (const std::string& path : roots) {
-    if (path == "/") {
-      if (!walk_directory("/", root)) throw Error("cannot read /");
-    } else {
-      add_root_path(root, path);
+  if (options_.parent) root_.parent_subtree = options_.parent->tree;
+  root_builds_.push_back(&root_);
+  if (roots.size() == 1 && roots[0] == "/") {
+    root_.path = "/";
+    if (!walk_directory(root_)) throw Error("cannot read /");
+    root_builds_.clear();
+    release(&root_);
+  } else {
+    for (const std::string& path : roots) add_root_path(path);
+    // The directories on the way are complete only now; their entries are sorted (paths
+    // were added in order, but a/b and a-b/c sort differently as paths and as names).
+    for (DirectoryBuild* build : root_builds_) {
+      std::sort(build->entries.begin(), build->entries.end(),
+                [](const Entry& a, const Entry& b) { return a.node.name < b.node.name; });
+      schedule_reads(*build);
     }
+    std::vector<DirectoryBuild*> builds;
+    builds.swap(root_builds_);
+    for (DirectoryBuild* build : builds) release(build);
   }
   walk_done();  // the roots are added
-  std::sort(root.entries.begin(), root.entries.end(),
-            [](const Entry& a, const Entry& b) { return a.node.name < b.node.name; });
-  result_.tree = finish_directory(root);
+  std::unique_lock lock(done_mutex_);
+  while (!root_saved_ && !failure_) {
+    done_.wait_for(lock, std::chrono::milliseconds(100));
+    if (interrupted()) {
+      lock.unlock();
+      throw_if_interrupted();
+    }
+  }
+  if (failure_) std::rethrow_exception(failure_);
+  lock.unlock();
+  std::sort(result_.errors.begin(), result_.errors.end());
+  std::sort(result_.changed_while_reading.begin(), result_.changed_while_reading.end());
+  result_.tree = *root_.subtree;
   return std::move(result_);
 }
 

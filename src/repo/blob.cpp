@@ -18,7 +18,6 @@ constexpr uint8_t stored_zstd = 1;
 constexpr size_t sample_size = 64 * 1024;
 constexpr int sample_level = 1;
 constexpr int compression_level = 3;
-constexpr int tree_compression_level = 9;
 
 struct CompressionContexts {
   ZSTD_CCtx* compress = ZSTD_createCCtx();
@@ -38,6 +37,8 @@ CompressionContexts& contexts() {
 // a full compression pass on them.
 bool worth_compressing(ByteView data, Bytes& scratch) {
   if (data.size() < 128) return false;
+  // A small blob is its own sample: compressing it once costs what the look would.
+  if (data.size() <= sample_size) return true;
   size_t sample = data.size() < sample_size ? data.size() : sample_size;
   scratch.resize(ZSTD_compressBound(sample));
   size_t n = ZSTD_compressCCtx(contexts().compress, scratch.data(), scratch.size(), data.data(), sample, sample_level);
@@ -87,9 +88,8 @@ size_t encode_blob(const BlobSealing& sealing, BlobType type, const Id& id, Byte
   if (worth_compressing(plaintext, scratch)) {
     size_t bound = ZSTD_compressBound(plaintext.size());
     if (compressed.size() < bound) compressed.resize(bound);
-    // Trees are small and read on every restore and diff: worth a stronger level.
-    int level = type == BlobType::tree ? tree_compression_level : compression_level;
-    size_t n = compress(compressed.data(), bound, plaintext, level);
+    // Trees too: on their JSON, higher levels were slower and no smaller (measured).
+    size_t n = compress(compressed.data(), bound, plaintext, compression_level);
     if (!ZSTD_isError(n) && n < plaintext.size())
       return crypto::seal_into(key, {ByteView(&stored_zstd, 1), ByteView(compressed.data(), n)}, associated,
                                reserve(crypto::seal_overhead + 1 + n));

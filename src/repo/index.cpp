@@ -28,6 +28,9 @@ struct Cursor {
 
 Bytes encode_index_file(const IndexFile& file) {
   Bytes out(index_magic, index_magic + 8);
+  size_t blobs = 0;
+  for (const auto& pack : file.packs) blobs += pack.blobs.size();
+  out.reserve(16 + 32 * file.supersedes.size() + 36 * file.packs.size() + 45 * blobs);
   put_u32le(out, static_cast<uint32_t>(file.supersedes.size()));
   for (const Id& id : file.supersedes) out.insert(out.end(), id.bytes.begin(), id.bytes.end());
   put_u32le(out, static_cast<uint32_t>(file.packs.size()));

@@ -35,6 +35,8 @@ struct Node {
   std::optional<Id> subtree;  // tree blob of a directory
 
   nlohmann::json to_json() const;
+  // Appends the text of to_json().dump(), written directly (for trees, which may be huge).
+  void append_json(std::string& out) const;
   static Node from_json(const nlohmann::json& json);  // throws IntegrityError
   bool operator==(const Node&) const = default;
 };

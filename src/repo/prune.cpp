@@ -77,6 +77,7 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
   repository.backend().remove_temporaries();
 
   // 2. Repack.
+  repository.keep_written_packs();
   uint64_t repacked_bytes = 0;
   for (const auto& pack : repack) {
     throw_if_interrupted();

@@ -185,6 +185,11 @@ void Repository::repack_blob(BlobType type, const Id& id, ByteView plaintext) {
   add_to_pack(type, id, plaintext);
 }
 
+void Repository::keep_written_packs() {
+  std::lock_guard lock(save_mutex_);
+  keep_written_packs_ = true;
+}
+
 std::vector<IndexFile::Pack> Repository::take_written_packs() {
   std::lock_guard lock(save_mutex_);
   std::vector<IndexFile::Pack> packs;
@@ -217,10 +222,12 @@ void Repository::upload_pack(PackWriter& writer) {
     std::lock_guard lock(save_mutex_);
     index_.add_pack(pack_id, blobs);
     for (const PackedBlob& blob : blobs) in_flight_.erase(blob.id);
-    written_packs_.push_back({pack_id, blobs});
+    if (keep_written_packs_) written_packs_.push_back({pack_id, blobs});
+    unindexed_blobs_ += blobs.size();
     unindexed_packs_.push_back({pack_id, std::move(blobs)});
-    // A long backup writes its index as it goes, so a crash loses little work.
-    write_index = unindexed_packs_.size() >= 64;
+    // A long backup writes its index as it goes, so a crash loses little work; and in
+    // files of bounded size, so that small blobs by the million are not held twice.
+    write_index = unindexed_packs_.size() >= 64 || unindexed_blobs_ >= 65536;
   }
   if (write_index) write_pending_index();
 }
@@ -230,6 +237,7 @@ void Repository::write_pending_index() {
   {
     std::lock_guard lock(save_mutex_);
     file.packs.swap(unindexed_packs_);
+    unindexed_blobs_ = 0;
   }
   if (!file.packs.empty()) write_index_file(file);
 }

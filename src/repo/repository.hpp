@@ -73,7 +73,10 @@ class Repository {
   // Stores a blob even though the index has it (prune moves live blobs out of packs it
   // deletes). Thread-safe.
   void repack_blob(BlobType type, const Id& id, ByteView plaintext);
-  // Packs written (and indexed in memory) since open, for prune's new index.
+  // From now on, remembers the packs written (prune's new index lists them). Off by
+  // default: a backup of a million small files would hold every blob twice.
+  void keep_written_packs();
+  // Packs written (and indexed in memory) since keep_written_packs().
   std::vector<IndexFile::Pack> take_written_packs();
   // Convenience: computes the id, saves, returns the id.
   Id save_blob(BlobType type, ByteView plaintext);
@@ -138,6 +141,8 @@ class Repository {
   size_t writers_created_ = 0;
   size_t max_writers_ = std::max(2u, std::thread::hardware_concurrency());
   std::vector<IndexFile::Pack> unindexed_packs_;
+  size_t unindexed_blobs_ = 0;
+  bool keep_written_packs_ = false;
   std::vector<IndexFile::Pack> written_packs_;
   std::vector<Id> written_index_files_;
   struct SaveFailure {

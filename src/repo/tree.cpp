@@ -22,9 +22,13 @@ bool is_safe_name(const std::string& name) {
 }
 
 Bytes encode_tree(const Tree& tree) {
-  json nodes = json::array();
-  for (const Node& node : tree.nodes) nodes.push_back(node.to_json());
-  std::string text = json{{"nodes", nodes}}.dump();
+  std::string text = "{\"nodes\":[";
+  text.reserve(400 * tree.nodes.size() + 16);
+  for (size_t i = 0; i < tree.nodes.size(); ++i) {
+    if (i) text += ',';
+    tree.nodes[i].append_json(text);
+  }
+  text += "]}";
   return Bytes(text.begin(), text.end());
 }
 
