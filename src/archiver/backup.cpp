@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "archiver/capture_node.hpp"
 #include "archiver/chunked_writer.hpp"
@@ -149,7 +150,8 @@ class Walker {
   // in batches.
   void schedule_reads(DirectoryBuild& build);
   void read_batch(DirectoryBuild& build, const std::vector<size_t>& batch);
-  void read_file(const std::string& path, Entry& entry);
+  // Reads one file into the repository; `fd` is the file opened already, or -1.
+  void read_file(const std::string& path, Entry& entry, int fd);
   void publish_shared_read(SharedRead& shared, const Entry& entry);
   // Gives back one unit of `build`'s pending work; the last one saves its tree, and so on up.
   void release(DirectoryBuild* build);
@@ -217,9 +219,9 @@ std::optional<Tree> Walker::parent_tree_of(const std::optional<Id>& subtree) {
   }
 }
 
-void Walker::read_file(const std::string& path, Entry& entry) {
+void Walker::read_file(const std::string& path, Entry& entry, int fd) {
   Node& node = entry.node;
-  int fd = open_for_reading(path);
+  if (fd < 0) fd = open_for_reading(path);
   if (fd < 0) {
     entry.outcome.error = "cannot open " + path + ": " + std::strerror(errno);
     return;
@@ -379,11 +381,36 @@ void Walker::schedule_reads(DirectoryBuild& build) {
   if (!batch.empty()) submit();
 }
 
+// The batch's small files opened together, each asked for in full at once
+// (POSIX_FADV_WILLNEED): with a cold cache every small file is a disk read, and asking for
+// them together keeps the disk's queue full instead of waiting for one read at a time.
+class PrefetchedFiles {
+ public:
+  PrefetchedFiles(const DirectoryBuild& build, const std::vector<size_t>& batch) : fds_(batch.size(), -1) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Node& node = build.entries[batch[i]].node;
+      if (node.size == 0 || node.size >= sequential_hint_bytes) continue;
+      fds_[i] = open_for_reading(child_path(build.path, node.name));
+      if (fds_[i] >= 0) posix_fadvise(fds_[i], 0, 0, POSIX_FADV_WILLNEED);
+    }
+  }
+  ~PrefetchedFiles() {
+    for (int fd : fds_)
+      if (fd >= 0) ::close(fd);
+  }
+  // The i-th file's descriptor, now owned by the caller; -1 when it was not opened here.
+  int take(size_t i) { return std::exchange(fds_[i], -1); }
+
+ private:
+  std::vector<int> fds_;
+};
+
 void Walker::read_batch(DirectoryBuild& build, const std::vector<size_t>& batch) {
-  for (size_t index : batch) {
+  PrefetchedFiles files(build, batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
     if (failed_) return;
-    Entry& entry = build.entries[index];
-    read_file(child_path(build.path, entry.node.name), entry);
+    Entry& entry = build.entries[batch[i]];
+    read_file(child_path(build.path, entry.node.name), entry, files.take(i));
     if (entry.link) publish_shared_read(*entry.link, entry);
   }
 }
