@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # File-backup benchmark: obkeep, restic and borg on the same generated tree, in one run.
 # usage: bench/files.sh [--scale S | --small-files N] [--work DIR] [--tools obkeep,restic,borg] [--obkeep PATH] [--repeat N]
-#                       [--restore-fs fresh|work]
+#                       [--restore-fs fresh|work] [--json PATH]
 # Prints a Markdown table with ratios and writes it (and raw JSON) to bench/out/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-scale=1 small_files= work=/tmp/obkeep-bench tools=obkeep,restic,borg obkeep_bin=$root/build/obkeep repeat=1 restore_fs=fresh
+scale=1 small_files= json_copy= work=/tmp/obkeep-bench tools=obkeep,restic,borg obkeep_bin=$root/build/obkeep repeat=1 restore_fs=fresh
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift ;;
@@ -15,6 +15,7 @@ while [ $# -gt 0 ]; do
     --obkeep) obkeep_bin=$2; shift ;;
     --repeat) repeat=$2; shift ;;
     --restore-fs) restore_fs=$2; shift ;;
+    --json) json_copy=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -183,3 +184,5 @@ print(text)
 open(out + ".md", "w").write(text)
 json.dump({t: {k: list(v) for k, v in r[t].items()} for t in r}, open(out + ".json", "w"), indent=1)
 PY
+[ -n "$json_copy" ] && cp "$root/bench/out/files-$stamp.json" "$json_copy"
+exit 0

@@ -48,6 +48,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$build" = 1 ]; then
-  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBKEEP_SANITIZE=$sanitize >/dev/null
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBKEEP_SANITIZE=$sanitize -DOBKEEP_SCALE_TESTS=OFF >/dev/null
   cmake --build "$build_dir" -j"$(nproc)"
 fi

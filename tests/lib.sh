@@ -176,3 +176,23 @@ expect_only_whole_files() {
 expect_seconds_under() {
   [ "${RUN_SECONDS%.*}" -lt "$1" ] || fail "took ${RUN_SECONDS}s, want under $1s"
 }
+
+# measure NAME CMD...: runs CMD (its output in $TEST_DIR/NAME.out), fails the test on a
+# non-zero exit, and records its wall-clock seconds and peak memory (KiB of the largest
+# resident set) as the line "NAME SECONDS KIB" in $TEST_DIR/measures.
+measure() {
+  local name=$1; shift
+  python3 -c '
+import resource, subprocess, sys, time
+log, name, out, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+start = time.monotonic()
+with open(out, "wb") as output:
+    code = subprocess.run(cmd, stdout=output, stderr=subprocess.STDOUT).returncode
+seconds = time.monotonic() - start
+if code != 0:
+    sys.exit(code)
+kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+open(log, "a").write("%s %.2f %d\n" % (name, seconds, kib))
+print("  %s: %.1f s, %d MiB" % (name, seconds, kib // 1024))
+' "$TEST_DIR/measures" "$name" "$TEST_DIR/$name.out" "$@" || fail "$name failed: $(tail -n 3 "$TEST_DIR/$name.out")"
+}
