@@ -97,6 +97,17 @@ class Restorer {
     std::lock_guard lock(mutex_);
     result_.errors.push_back(message);
   }
+  // An error of the target file system at `message`: full, out of inodes, over quota or
+  // read-only ends the restore with this one line, since every later file would fail the
+  // same way; any other costs this entry only.
+  void target_error(const std::string& message, int error_number) {
+    std::string text = message + ": " + std::strerror(error_number);
+    if (error_number == ENOSPC || error_number == EDQUOT || error_number == EROFS) {
+      stopping_ = true;
+      throw Error(text + " (the restore target can take no more; restore stopped)");
+    }
+    error(text);
+  }
   void warn(const std::string& message) {
     std::lock_guard lock(mutex_);
     result_.warnings.push_back(message);
@@ -270,7 +281,7 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
   int fd = openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   bool unnamed = fd >= 0;
   if (!unnamed) fd = create_named(parent, name);
-  if (fd < 0) return error("cannot create " + relative + ": " + std::strerror(errno));
+  if (fd < 0) return target_error("cannot create " + relative, errno);
   try {
     write_content(fd, node, relative, blobs);
   } catch (const IntegrityError& e) {
@@ -291,7 +302,7 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
   if (unnamed && !link_unnamed(fd, parent, name)) {
     int saved = errno;
     ::close(fd);
-    return error("cannot create " + relative + ": " + std::strerror(saved));
+    return target_error("cannot create " + relative, saved);
   }
   ::close(fd);
   if (options_.verify && !verify_file(node, relative)) return error("verification failed for " + relative);
@@ -349,7 +360,7 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
       if (symlinkat(node.link_target.c_str(), parent, name.c_str()) != 0) {
         int saved = errno;
         ::close(parent);
-        return error("cannot create symlink " + relative + ": " + std::strerror(saved));
+        return target_error("cannot create symlink " + relative, saved);
       }
       ::close(parent);
       apply_symlink_metadata(node, relative);
@@ -368,7 +379,7 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
       if (mknodat(parent, name.c_str(), kind | 0600, static_cast<dev_t>(node.rdev)) != 0) {
         int saved = errno;
         ::close(parent);
-        return error("cannot create " + relative + ": " + std::strerror(saved));
+        return target_error("cannot create " + relative, saved);
       }
       ::close(parent);
       int fd = open_beneath(root_fd_, relative, O_PATH | O_CLOEXEC);
@@ -419,17 +430,22 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
       continue;
     }
     struct stat existing;
-    bool ok = true;
+    int failure = 0;
     if (mkdirat(parent, name.c_str(), 0700) != 0) {
-      if (errno != EEXIST || fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0 ||
-          !S_ISDIR(existing.st_mode)) {
-        error("cannot create directory " + child + " (an existing non-directory or symlink is in the way?): " +
-              std::strerror(errno == EEXIST ? EEXIST : errno));
-        ok = false;
-      }
+      failure = errno;
+      if (failure == EEXIST && fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISDIR(existing.st_mode))
+        failure = 0;
     }
     ::close(parent);
-    if (!ok) continue;
+    if (failure == EEXIST) {
+      error("cannot create directory " + child + ": an existing non-directory or symlink is in the way");
+      continue;
+    }
+    if (failure) {
+      target_error("cannot create directory " + child, failure);
+      continue;
+    }
     directories_.emplace_back(node, child);
     {
       std::lock_guard lock(mutex_);

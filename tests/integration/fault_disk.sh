@@ -99,4 +99,26 @@ expect_repository_sound "prune without permission" "$repo"
 record_cell "prune" "data/ not writable by the user" "exit 1 in $cell_ms ms; one line; check clean"
 pass "missing permissions: one-line EACCES errors naming the object; lock removed"
 
+# 5. A restore target that fills up, and one that runs out of inodes: the restore stops at
+# the first file the target cannot take, with one line, leaving only whole files.
+many=$TEST_DIR/many
+mkdir -p "$many"
+for d in $(seq 1 8); do
+  mkdir "$many/dir$d"
+  for f in $(seq 1 50); do echo "small file $d/$f" >"$many/dir$d/f$f"; done
+done
+obkeep -r "$repo" backup "$many" "$src" >/dev/null
+for target_kind in "size=12m" "size=64m,nr_inodes=200"; do
+  target=$TEST_DIR/target-${target_kind%%,*}
+  mkdir "$target"
+  mount -t tmpfs -o "$target_kind" tmpfs "$target" || fail "cannot mount a tmpfs ($target_kind)"
+  add_cleanup "umount -l '$target'"
+  run_with_fault "" 60 obkeep -r "$repo" restore latest --target "$target"
+  expect_clean_failure "restore into a target with $target_kind" 1 "not restored.*No space left on device|No space left on device.*restore stopped"
+  restored=$(expect_only_whole_files "$target")
+  [ -z "$(ls -A "$repo/locks")" ] || fail "restore into a full target left a lock"
+  record_cell "restore" "target file system full ($target_kind)" "exit 1 in $cell_ms ms; one line naming the file and ENOSPC; $restored whole files, none partial"
+done
+pass "a restore target that fills up or runs out of inodes: one line, stopped, only whole files"
+
 print_cells
