@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "util/error.hpp"
+#include "util/allocator.hpp"
 #include "util/interrupt.hpp"
 
 namespace obkeep::cli {
@@ -29,6 +30,7 @@ const Registrar registrars[] = {
 int run(int argc, char** argv) {
   // First of all: a signal that comes while the command line is parsed still means exit 130.
   install_interrupt_handlers();
+  limit_allocator_arenas();
   CLI::App app{"obkeep: backup and disaster recovery for WSO2 Open Banking deployments", "obkeep"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("obkeep ") + OBKEEP_VERSION);
