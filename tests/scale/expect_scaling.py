@@ -29,8 +29,10 @@ for step in ("backup", "nochange", "restore"):
     allowed = quarter_mib + (files - quarter) * 120 / 2**20 + 64
     expect(mib <= allowed, "%s peak memory %.0f MiB for %d files, %.0f MiB for %d (at most %.0f)" % (
         step, mib, files, quarter_mib, quarter, allowed))
-    # Linear time, with room for a noisy shared machine.
-    limit = 1.5 * ratio * quarter_seconds + 5
+    # Linear time, with room for a noisy shared machine and for ext4 on a working file
+    # system (a restore right after large deletions runs slower): quadratic growth would be
+    # four times the linear one here.
+    limit = 2 * ratio * quarter_seconds + 5
     expect(seconds <= limit, "%s time %.1f s for %d files, %.1f s for %d (at most %.1f)" % (
         step, seconds, files, quarter_seconds, quarter, limit))
 if "nochange-after-12" in measures:
