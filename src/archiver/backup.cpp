@@ -156,7 +156,7 @@ class Walker {
   // Gives back one unit of `build`'s pending work; the last one saves its tree, and so on up.
   void release(DirectoryBuild* build);
   void finish_directory(DirectoryBuild& build);
-  DirectoryBuild* add_root_path(const std::string& path);
+  void add_root_path(const std::string& path);
   // Runs a task of the walk; an exception ends the whole backup.
   template <typename Task>
   void guarded(Task task);
@@ -257,7 +257,7 @@ void Walker::read_file(const std::string& path, Entry& entry, int fd) {
 }
 
 void Walker::add_entry(DirectoryBuild& build, int directory_fd, const std::string& name) {
-  std::string path = child_path(build.path.empty() ? "/" : build.path, name);
+  std::string path = child_path(build.path, name);
   struct stat info;
   if (fstatat(directory_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
     std::lock_guard lock(result_mutex_);
@@ -493,9 +493,8 @@ void Walker::finish_directory(DirectoryBuild& build) {
 }
 
 // Adds /a/b/c below the virtual root: /a and /a/b become directory nodes holding only
-// the way down, with their own metadata, so a restore recreates them faithfully. Returns
-// the directory the path's own entry went into.
-DirectoryBuild* Walker::add_root_path(const std::string& path) {
+// the way down, with their own metadata, so a restore recreates them faithfully.
+void Walker::add_root_path(const std::string& path) {
   std::vector<std::string> parts;
   for (const auto& part : std::filesystem::path(path)) {
     std::string text = part.string();
@@ -510,7 +509,7 @@ DirectoryBuild* Walker::add_root_path(const std::string& path) {
                            [&](const Entry& e) { return e.node.name == parts[i]; });
     if (!build->parent_tree) build->parent_tree = parent_tree_of(build->parent_subtree);
     if (i + 1 == parts.size()) {
-      if (it != build->entries.end()) return build;  // given twice
+      if (it != build->entries.end()) return;  // given twice
       int fd = ::open(parent_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0) throw Error("cannot open " + parent_path + ": " + std::strerror(errno));
       size_t before = build->entries.size();
@@ -518,7 +517,7 @@ DirectoryBuild* Walker::add_root_path(const std::string& path) {
       ::close(fd);
       if (build->entries.size() == before && access(prefix.c_str(), F_OK) != 0)
         throw Error("backup path does not exist: " + path);
-      return build;
+      return;
     }
     if (it == build->entries.end()) {
       struct stat info;
@@ -540,10 +539,9 @@ DirectoryBuild* Walker::add_root_path(const std::string& path) {
       build->entries.push_back(std::move(entry));
       it = build->entries.end() - 1;
     }
-    if (!it->directory) return build;  // a file given before a path below it: nothing to add
+    if (!it->directory) return;  // a file given before a path below it: nothing to add
     build = it->directory.get();
   }
-  return build;
 }
 
 BackupResult Walker::walk_and_save() {
@@ -560,13 +558,12 @@ BackupResult Walker::walk_and_save() {
   }
   result_.paths = roots;
   if (options_.parent) root_.parent_subtree = options_.parent->tree;
-  root_builds_.push_back(&root_);
   if (roots.size() == 1 && roots[0] == "/") {
     root_.path = "/";
     if (!walk_directory(root_)) throw Error("cannot read /");
-    root_builds_.clear();
     release(&root_);
   } else {
+    root_builds_.push_back(&root_);
     for (const std::string& path : roots) add_root_path(path);
     // The directories on the way are complete only now; their entries are sorted (paths
     // were added in order, but a/b and a-b/c sort differently as paths and as names).
