@@ -21,7 +21,7 @@ done
 build_packages=(
   build-essential cmake pkg-config git
   libssl-dev libzstd-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libpugixml-dev
-  libpq-dev libmariadb-dev libcurl4-openssl-dev libssh-dev
+  libpq-dev libmariadb-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SFTP faults, injected by tests/servers/faultproxy.py between obkeep and a private sshd: a
-# connection cut mid-backup and mid-restore, and sshd killed mid-transfer, each end the run
-# in bounded time with one line naming the cause; the repository (a directory here) checks
+# connection cut once mid-backup or mid-restore is retried and the run completes, sending
+# again only what the cut lost; the link down for good and sshd killed mid-transfer end the
+# run in bounded time with one line naming the cause; the repository (a directory here) checks
 # clean and the next run completes; a cut restore leaves no half-written file under its
 # real name. A silent network is given up on after the stall limit, and SIGTERM during one
 # ends the run in seconds. Every run is under `timeout`, so a hang fails the test.
@@ -62,41 +63,80 @@ new_data base 16
 expect_backup "through the proxy"
 pass "init and backup over SFTP through the fault proxy"
 
-# Cut mid-backup.
+# Cut mid-backup: the calls under way are repeated on new connections and the backup
+# completes, sending again only what the cut lost (at most the packs then in flight).
 new_data cut-backup 20
+up_before=$(proxy_stat "$proxy" bytes_up)
 start_under_fault backup-cut 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
 proxy_ctl "$proxy" cut >/dev/null
+before_cut=$(( $(proxy_stat "$proxy" bytes_up) - up_before ))
 wait_timed backup-cut
 proxy_ctl "$proxy" rate 0 >/dev/null
-expect_clean_failure "a connection cut mid-backup" "127\.0\.0\.1:$proxy_port.*(lost|closed|reset|Socket error)"
-failed_in=$RUN_SECONDS
+[ "$RUN_EXIT" = 0 ] || fail "a backup whose connections were cut once: exit $RUN_EXIT: $(cat "$TEST_DIR/stderr")"
+took=$RUN_SECONDS
+sent=$(( $(proxy_stat "$proxy" bytes_up) - up_before )) new_bytes=$((20 * 1024 * 1024))
+# At worst, what went up before the cut is sent again (the packs then in flight), plus the
+# snapshot, index and handshakes.
+[ "$sent" -lt $((new_bytes + before_cut + 2 * 1024 * 1024)) ] ||
+  fail "the cut backup sent $sent bytes for $new_bytes bytes of new data ($before_cut before the cut)"
 expect_clean_check "a cut backup"
-expect_backup "after a cut"
-expect_clean_check "the backup after a cut"
-pass "a connection cut mid-backup: failed in ${failed_in}s with one line, repository clean, next backup whole"
+pass "a connection cut mid-backup: retried, completed in ${took}s, sent $sent bytes for $new_bytes new ($before_cut before the cut); repository clean"
 
-# Cut mid-restore: what is in the target under its real name is whole.
+# The link goes down mid-backup and stays down: after its retries the backup fails in
+# bounded time with one line; the next backup completes.
+new_data down-backup 20
+start_under_fault backup-down 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"
+proxy_ctl "$proxy" refuse-for 90 >/dev/null
+proxy_ctl "$proxy" cut >/dev/null
+wait_timed backup-down
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+expect_clean_failure "the link down mid-backup" "127\.0\.0\.1:$proxy_port.*(lost|closed|reset)"
+failed_in=$RUN_SECONDS
+"$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1  # a lock it could not remove: stale
+expect_clean_check "a backup with the link down"
+expect_backup "after the link came back"
+expect_clean_check "the backup after the link came back"
+pass "the link down mid-backup: failed in ${failed_in}s with one line, repository clean, next backup whole"
+
+# Cut mid-restore: retried, the restore completes, fetching about what it needs once.
 total=$(find "$src" -type f | wc -l)
+stored=$(du -sb "$local_repo/data" | cut -f1)
+down_before=$(proxy_stat "$proxy" bytes_down)
 start_under_fault restore-cut 8 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-cut"
 proxy_ctl "$proxy" cut >/dev/null
+before_cut=$(( $(proxy_stat "$proxy" bytes_down) - down_before ))
 wait_timed restore-cut
 proxy_ctl "$proxy" rate 0 >/dev/null
-# A failing store ends the restore (every other file would fail the same way): one line,
-# naming the file it was writing and the lost connection.
-[ "$RUN_EXIT" != 0 ] || fail "a restore whose connections were cut succeeded"
+[ "$RUN_EXIT" = 0 ] || fail "a restore whose connections were cut once: exit $RUN_EXIT: $(cat "$TEST_DIR/stderr")"
+[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out-cut$src")" ] || fail "the cut restore differs"
+fetched=$(( $(proxy_stat "$proxy" bytes_down) - down_before ))
+[ "$fetched" -lt $((stored + before_cut + 2 * 1024 * 1024)) ] ||
+  fail "the cut restore fetched $fetched bytes of a $stored-byte repository ($before_cut before the cut)"
+pass "a connection cut mid-restore: retried, whole in ${RUN_SECONDS}s, fetched $fetched bytes ($stored stored)"
+
+# The link down mid-restore: one line naming the file and the connection; what is in the
+# target under its real name is whole.
+start_under_fault restore-down 8 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
+proxy_ctl "$proxy" refuse-for 90 >/dev/null
+proxy_ctl "$proxy" cut >/dev/null
+wait_timed restore-down
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+[ "$RUN_EXIT" != 0 ] || fail "a restore with the link down succeeded"
 expect_seconds_under 60
 echo "  error: $(cat "$TEST_DIR/stderr")"
-[ "$(wc -l <"$TEST_DIR/stderr")" = 1 ] || fail "want a one-line error from the cut restore: $(cat "$TEST_DIR/stderr")"
-grep -Eq "not restored: .*127\.0\.0\.1:$proxy_port.*lost" "$TEST_DIR/stderr" ||
+[ "$(wc -l <"$TEST_DIR/stderr")" = 1 ] || fail "want a one-line error from the failed restore: $(cat "$TEST_DIR/stderr")"
+grep -Eq "not restored: .*127\.0\.0\.1:$proxy_port.*(lost|closed|reset)" "$TEST_DIR/stderr" ||
   fail "the failed restore's error names no lost connection: $(cat "$TEST_DIR/stderr")"
 failed_in=$RUN_SECONDS
-present=$(expect_only_whole_files "$TEST_DIR/out-cut")
-[ "$present" -lt "$total" ] || fail "the cut restore wrote every file: the cut came too late"
-expect_clean_check "a cut restore"
+present=$(expect_only_whole_files "$TEST_DIR/out-down")
+[ "$present" -lt "$total" ] || fail "the failed restore wrote every file: the link went down too late"
+expect_clean_check "a failed restore"
 run_timed restore 120 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out"
-[ "$RUN_EXIT" = 0 ] || fail "restore after a cut: $(cat "$TEST_DIR/stderr")"
-[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out$src")" ] || fail "restore after a cut differs"
-pass "a connection cut mid-restore: failed in ${failed_in}s, $present of $total files present and whole; the next restore whole"
+[ "$RUN_EXIT" = 0 ] || fail "restore after the link came back: $(cat "$TEST_DIR/stderr")"
+[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out$src")" ] || fail "restore after the link came back differs"
+pass "the link down mid-restore: failed in ${failed_in}s, $present of $total files present and whole; the next restore whole"
 
 # sshd killed (the server and its sessions) mid-backup; restarted, the next backup completes.
 new_data killed 20

@@ -1,40 +1,29 @@
-// A repository on an SFTP server: the local backend's layout and save protocol over libssh.
+// A repository on an SFTP server: the local backend's layout and save protocol, each call
+// a pipeline of SFTP requests.
 #include "storage/sftp/sftp_backend.hpp"
-
-#include <fcntl.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
+#include <deque>
+#include <thread>
 
 #include "crypto/aead.hpp"
 #include "storage/object_layout.hpp"
 #include "storage/read_buffer.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::storage {
 
+using sftp::Message;
+using sftp::MessageWriter;
+using sftp::Status;
+
 namespace {
 
-// OpenSSH's sftp-server refuses packets over 256 KiB; smaller writes keep each request
-// well inside that, larger reads are answered short and continued.
-constexpr size_t write_chunk = 64 * 1024;
-constexpr size_t read_chunk = 255 * 1024;
-
-struct FileCloser {
-  void operator()(sftp_file file) const { sftp_close(file); }
-};
-using File = std::unique_ptr<sftp_file_struct, FileCloser>;
-
-struct AttributesFree {
-  void operator()(sftp_attributes attributes) const { sftp_attributes_free(attributes); }
-};
-using Attributes = std::unique_ptr<sftp_attributes_struct, AttributesFree>;
-
-struct DirectoryCloser {
-  void operator()(sftp_dir directory) const { sftp_closedir(directory); }
-};
-using Directory = std::unique_ptr<sftp_dir_struct, DirectoryCloser>;
+// Requests one call keeps in flight: enough to fill a long link (64 writes of 64 KiB are
+// 4 MiB, twice what OpenSSH's flow-control window lets through per round trip).
+constexpr size_t window = 64;
 
 std::string parent_of(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -64,6 +53,18 @@ std::string describe_path(const std::string& endpoint, const std::string& path) 
   }
 }
 
+long setting(const char* name, long fallback, long low, long high) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return fallback;
+  char* end = nullptr;
+  long number = std::strtol(value, &end, 10);
+  if (*end || number < low || number > high)
+    throw Error(std::string(name) + "=" + value + " is not a number from " + std::to_string(low) + " to " +
+                    std::to_string(high),
+                ExitCode::usage);
+  return number;
+}
+
 struct Entry {
   std::string name;
   uint64_t size;
@@ -72,70 +73,326 @@ struct Entry {
 
 }  // namespace
 
-// A session borrowed from the pool for the length of one backend call.
+// Requests over one connection; each names the path at fault in its errors.
+struct SftpBackend::Remote {
+  SftpConnection& connection;
+  const std::string& endpoint;
+
+  std::string describe(const std::string& path) const { return describe_path(endpoint, path); }
+
+  [[noreturn]] void fail(const std::string& what, const std::string& path, Status status) const {
+    throw Error("cannot " + what + " " + describe(path) + ": " + sftp::to_string(status));
+  }
+
+  uint32_t send_path(Message type, const std::string& path) const {
+    return connection.send(type, [&](MessageWriter& m) { m.string(path); });
+  }
+
+  void close(const std::string& handle) const {
+    connection.send_and_forget(Message::close, [&](MessageWriter& m) { m.string(handle); });
+  }
+
+  std::string take_handle(const SftpReply& reply, const std::string& what, const std::string& path) const {
+    if (reply.type != Message::handle) fail(what, path, reply.status());
+    return sftp::MessageReader(reply.body).string();
+  }
+
+  uint32_t send_open(const std::string& path, uint32_t flags) const {
+    return connection.send(Message::open, [&](MessageWriter& m) {
+      m.string(path).u32(flags);
+      if (flags & sftp::open_create)
+        m.permissions(0444);
+      else
+        m.no_attributes();
+    });
+  }
+
+  std::optional<sftp::Attributes> take_attributes(const SftpReply& reply, const std::string& path) const {
+    if (reply.type == Message::attrs) return sftp::MessageReader(reply.body).attributes();
+    if (reply.status() == Status::no_such_file) return std::nullopt;
+    fail("stat", path, reply.status());
+  }
+
+  std::optional<sftp::Attributes> stat(const std::string& path) const {
+    return take_attributes(connection.wait(send_path(Message::stat, path)), path);
+  }
+
+  // mkdir -p: each missing component, tolerating ones that exist (or appear meanwhile).
+  void make_directories(const std::string& path) const {
+    for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+      std::string prefix = path.substr(0, end);
+      if (!prefix.empty() && prefix != "." && !make_directory(prefix)) {
+        auto existing = stat(prefix);
+        if (!existing || !existing->is_directory()) fail("create", prefix, Status::failure);
+      }
+      if (end == std::string::npos) return;
+    }
+  }
+
+  bool make_directory(const std::string& path) const {
+    SftpReply reply = connection.wait(connection.send(Message::mkdir, [&](MessageWriter& m) { m.string(path).permissions(0700); }));
+    return reply.status() == Status::ok;
+  }
+
+  // Writes and fsyncs with up to `window` requests in flight, then closes and renames in
+  // one round trip. The rename waits for the writes' answers: sent with them, it would put
+  // a file whose write failed (a full disk) in place under its final name.
+  void write_file(const std::string& temporary, const std::string& target, ByteView data) const {
+    std::string handle = take_handle(connection.wait(send_open(temporary, sftp::open_write | sftp::open_create | sftp::open_exclusive)),
+                                     "create", temporary);
+    std::deque<uint32_t> writes;
+    Status failed = Status::ok;
+    auto collect = [&] {
+      Status status = connection.wait(writes.front()).status();
+      writes.pop_front();
+      if (failed == Status::ok) failed = status;
+    };
+    size_t chunk = connection.max_write();
+    for (size_t offset = 0; offset < data.size(); offset += chunk) {
+      if (writes.size() >= window) collect();
+      ByteView piece = data.subspan(offset, std::min(chunk, data.size() - offset));
+      writes.push_back(connection.send(
+          Message::write, [&](MessageWriter& m) { m.string(handle).u64(offset).u32(static_cast<uint32_t>(piece.size())); },
+          piece));
+    }
+    // Without the extension the bytes reach the server's disk when its kernel writes them
+    // back; a crash of the server in between can lose an object that save() reported.
+    std::optional<uint32_t> fsync;
+    if (connection.has_extension("fsync@openssh.com"))
+      fsync = connection.send(Message::extended, [&](MessageWriter& m) { m.string("fsync@openssh.com").string(handle); });
+    while (!writes.empty()) collect();
+    if (failed != Status::ok) {
+      close(handle);
+      fail("write", temporary, failed);
+    }
+    if (fsync && (failed = connection.wait(*fsync).status()) != Status::ok) {
+      close(handle);
+      fail("fsync", temporary, failed);
+    }
+    uint32_t closing = connection.send(Message::close, [&](MessageWriter& m) { m.string(handle); });
+    uint32_t renaming = connection.send(Message::rename, [&](MessageWriter& m) { m.string(temporary).string(target); });
+    Status closed = connection.wait(closing).status();
+    Status renamed = connection.wait(renaming).status();
+    if (closed != Status::ok) fail("close", temporary, closed);
+    if (renamed != Status::ok) {
+      // SFTP v3's rename refuses an existing target. Names are content ids (locks are
+      // unique), so an object already there holds these bytes: keep it and drop ours.
+      if (!stat(target)) fail("rename " + describe(temporary) + " to", target, renamed);
+      connection.send_and_forget(Message::remove, [&](MessageWriter& m) { m.string(temporary); });
+    }
+  }
+
+  // Reads exactly `length` bytes at `offset` of an open file into `out`, with up to
+  // `window` reads in flight; a read answered short is continued.
+  void read_range(const std::string& handle, const std::string& path, uint64_t offset, uint8_t* out,
+                  uint64_t length) const {
+    struct Piece {
+      uint32_t id;
+      uint64_t offset, length;
+    };
+    std::deque<Piece> in_flight;
+    std::deque<std::pair<uint64_t, uint64_t>> todo;  // (offset, length), short answers first
+    uint64_t chunk = connection.max_read();
+    for (uint64_t at = offset; at < offset + length; at += chunk) todo.emplace_back(at, std::min(chunk, offset + length - at));
+    // A failure returns while reads are in flight into `out`: they must not land later.
+    struct Abandon {
+      SftpConnection& connection;
+      std::deque<Piece>& pieces;
+      ~Abandon() {
+        for (const Piece& piece : pieces) connection.abandon(piece.id);
+      }
+    } abandon{connection, in_flight};
+    while (!todo.empty() || !in_flight.empty()) {
+      while (in_flight.size() < window && !todo.empty()) {
+        auto [at, size] = todo.front();
+        todo.pop_front();
+        uint32_t id = connection.send(
+            Message::read, [&](MessageWriter& m) { m.string(handle).u64(at).u32(static_cast<uint32_t>(size)); }, {},
+            std::span<uint8_t>(out + (at - offset), size));
+        in_flight.push_back({id, at, size});
+      }
+      Piece piece = in_flight.front();
+      SftpReply reply = connection.wait(piece.id);
+      in_flight.pop_front();
+      if (reply.type == Message::data) {
+        if (reply.data_length == 0) throw sftp::ProtocolError("empty read from " + describe(path));
+        if (reply.data_length < piece.length)
+          todo.emplace_front(piece.offset + reply.data_length, piece.length - reply.data_length);
+        continue;
+      }
+      Status status = reply.status();
+      if (status == Status::eof)
+        throw Error("short object " + describe(path) + ": wanted " + std::to_string(offset + length) + " bytes, has " +
+                    std::to_string(piece.offset));
+      fail("read", path, status);
+    }
+  }
+
+  // The entries of several folders (other than "." and ".."), listed together: one round
+  // trip per page of entries, not per folder. A missing folder lists empty.
+  std::vector<std::vector<Entry>> list(const std::vector<std::string>& folders) const {
+    std::vector<std::vector<Entry>> entries(folders.size());
+    std::vector<uint32_t> opening;
+    for (const std::string& folder : folders) opening.push_back(send_path(Message::opendir, folder));
+    std::vector<std::pair<size_t, std::string>> open;  // (folder index, handle)
+    for (size_t i = 0; i < folders.size(); ++i) {
+      SftpReply reply = connection.wait(opening[i]);
+      if (reply.type == Message::handle) {
+        open.emplace_back(i, sftp::MessageReader(reply.body).string());
+      } else if (reply.status() != Status::no_such_file) {
+        for (auto& [index, handle] : open) close(handle);
+        fail("list", folders[i], reply.status());
+      }
+    }
+    while (!open.empty()) {
+      std::vector<uint32_t> reading;
+      for (const auto& [index, handle] : open) reading.push_back(send_path(Message::readdir, handle));
+      std::vector<std::pair<size_t, std::string>> still_open;
+      std::optional<std::pair<size_t, Status>> failure;
+      for (size_t i = 0; i < open.size(); ++i) {
+        auto& [index, handle] = open[i];
+        SftpReply reply = connection.wait(reading[i]);
+        if (reply.type == Message::name) {
+          sftp::MessageReader names(reply.body);
+          for (uint32_t count = names.u32(); count > 0; --count) {
+            std::string name = names.string();
+            names.bytes();  // the long name, as ls -l shows it
+            sftp::Attributes attributes = names.attributes();
+            if (name != "." && name != "..")
+              entries[index].push_back({name, attributes.size.value_or(0), attributes.is_directory()});
+          }
+          still_open.emplace_back(index, handle);
+          continue;
+        }
+        close(handle);
+        Status status = reply.status();
+        if (status != Status::eof && !failure) failure = {index, status};
+      }
+      open = std::move(still_open);
+      if (failure) {
+        for (auto& [index, handle] : open) close(handle);
+        fail("list", folders[failure->first], failure->second);
+      }
+    }
+    return entries;
+  }
+};
+
+// A connection borrowed for the length of one backend call (others may share it).
 class SftpBackend::Lease {
  public:
-  explicit Lease(SftpBackend& backend) : backend_(backend), session_(backend.acquire()) {
-    backend_.watchdog_->watch(*session_);
-  }
+  explicit Lease(SftpBackend& backend) : backend_(backend), connection_(backend.acquire()) {}
   ~Lease() {
-    backend_.watchdog_->unwatch(*session_);
-    backend_.release(std::move(session_));
+    connection_->users--;
+    std::lock_guard lock(backend_.mutex_);
+    backend_.changed_.notify_all();
   }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
-  SftpSession& operator*() const { return *session_; }
-  SftpSession* operator->() const { return session_.get(); }
+  SftpConnection& operator*() const { return *connection_; }
 
  private:
   SftpBackend& backend_;
-  std::unique_ptr<SftpSession> session_;
+  std::shared_ptr<SftpConnection> connection_;
 };
 
 SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp_url(url)) {
   endpoint_ = (parsed_.user.empty() ? "" : parsed_.user + "@") + parsed_.host +
               (parsed_.port ? ":" + std::to_string(*parsed_.port) : "");
-  idle_.push_back(std::make_unique<SftpSession>(parsed_, endpoint_));
-  open_sessions_ = 1;
-  // Five minutes without a byte moving, like the operation timeout: a slow fsync of a large
-  // pack on the server must not fail. OBKEEP_SFTP_STALL_SECONDS shortens it (for tests).
-  long stall_seconds = 300;
-  if (const char* value = std::getenv("OBKEEP_SFTP_STALL_SECONDS"); value && std::atol(value) > 0)
-    stall_seconds = std::atol(value);
-  watchdog_ = std::make_unique<SftpWatchdog>(std::chrono::seconds(stall_seconds));
+  // Five minutes without a byte moving while a request waits: a slow fsync of a large pack
+  // on the server must not fail. OBKEEP_SFTP_STALL_SECONDS shortens it (for tests).
+  stall_limit_ = std::chrono::seconds(setting("OBKEEP_SFTP_STALL_SECONDS", 300, 1, 86400));
+  max_connections_ = static_cast<size_t>(setting("OBKEEP_SFTP_CONNECTIONS", 4, 1, 32));
+  connections_.push_back(connect());
 }
 
 SftpBackend::~SftpBackend() = default;
 
-std::unique_ptr<SftpSession> SftpBackend::acquire() {
+std::shared_ptr<SftpConnection> SftpBackend::connect() {
+  return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port}, endpoint_, stall_limit_);
+}
+
+// The least used live connection; a new one while every open one is in use and there is
+// room for more.
+std::shared_ptr<SftpConnection> SftpBackend::acquire() {
   std::unique_lock lock(mutex_);
-  returned_.wait(lock, [&] { return !idle_.empty() || open_sessions_ < max_sessions; });
-  if (!idle_.empty()) {
-    auto session = std::move(idle_.back());
-    idle_.pop_back();
-    return session;
-  }
-  ++open_sessions_;
-  lock.unlock();
-  try {
-    return std::make_unique<SftpSession>(parsed_, endpoint_);
-  } catch (...) {
-    lock.lock();
-    --open_sessions_;
-    returned_.notify_one();
-    lock.unlock();
-    rethrow_as_ordinary_failure(std::current_exception());
+  for (;;) {
+    std::erase_if(connections_, [](const auto& connection) { return connection->failed(); });
+    std::shared_ptr<SftpConnection> best;
+    for (const auto& connection : connections_)
+      if (!best || connection->users < best->users) best = connection;
+    bool room = connections_.size() + opening_ < max_connections_;
+    if (best && (best->users == 0 || !room)) {
+      best->users++;
+      return best;
+    }
+    if (room) {
+      ++opening_;
+      lock.unlock();
+      std::shared_ptr<SftpConnection> fresh;
+      std::exception_ptr failure;
+      try {
+        fresh = connect();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      lock.lock();
+      --opening_;
+      changed_.notify_all();
+      if (fresh) {
+        fresh->users++;
+        connections_.push_back(fresh);
+        return fresh;
+      }
+      if (connections_.empty()) std::rethrow_exception(failure);
+      continue;  // another connection is still up: share it
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(100));
+    throw_if_interrupted();
   }
 }
 
-void SftpBackend::release(std::unique_ptr<SftpSession> session) {
-  std::lock_guard lock(mutex_);
-  if (session->connected()) {
-    idle_.push_back(std::move(session));
-  } else {
-    --open_sessions_;  // a dead connection is dropped; the next caller opens a fresh one
+// A lost connection, or a server that cannot be reached again, is retried after a pause
+// that doubles each time (1, 2, 4, 8 s): a dropped link is often back in seconds. Other
+// failures (a refused host key, a full disk on the server, a link silent for the stall
+// limit) are final.
+template <class Call>
+auto SftpBackend::with_connection(Call&& call) {
+  for (int attempt = 1;; ++attempt) {
+    {
+      // Once the server is known to be out of reach, later calls (a lock's removal on the
+      // way out) fail at once with the same error instead of waiting through retries again.
+      std::lock_guard lock(mutex_);
+      if (out_of_reach_) std::rethrow_exception(out_of_reach_);
+    }
+    std::exception_ptr failure;
+    bool final = false;
+    try {
+      Lease lease(*this);
+      return call(Remote{*lease, endpoint_});
+    } catch (const SftpConnectionLost&) {
+      failure = std::current_exception();
+    } catch (const SftpConnectionStalled&) {
+      failure = std::current_exception();
+      final = true;
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::no_repository) throw;
+      failure = std::current_exception();
+    }
+    if (final || attempt == attempts) {
+      try {
+        rethrow_as_ordinary_failure(failure);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        if (!out_of_reach_) out_of_reach_ = std::current_exception();
+        throw;
+      }
+    }
+    for (int tenth = 0; tenth < 10 << (attempt - 1); ++tenth) {
+      throw_if_interrupted();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
-  returned_.notify_one();
 }
 
 std::string SftpBackend::describe(const std::string& path) const { return describe_path(endpoint_, path); }
@@ -147,176 +404,114 @@ std::string SftpBackend::join(const std::string& folder, const std::string& name
 
 std::string SftpBackend::path_of(const Handle& handle) const { return join(parsed_.path, object_path(handle)); }
 
-namespace {
-
-// Helpers over one borrowed session; each names the path at fault in its errors.
-struct Remote {
-  SftpSession& session;
-  const std::string& endpoint;
-
-  std::string describe(const std::string& path) const { return describe_path(endpoint, path); }
-
-  [[noreturn]] void fail(const std::string& what, const std::string& path) const {
-    if (session.abort_reason() == SftpSession::AbortReason::interrupted)
-      throw Error("interrupted", ExitCode::interrupted);
-    throw Error("cannot " + what + " " + describe(path) + ": " + session.last_error());
-  }
-
-  Attributes stat(const std::string& path) const {
-    Attributes attributes(sftp_stat(session.sftp(), path.c_str()));
-    if (!attributes && session.status() != SSH_FX_NO_SUCH_FILE) fail("stat", path);
-    return attributes;
-  }
-
-  // Entries other than "." and ".."; empty when the folder does not exist.
-  std::vector<Entry> list(const std::string& folder) const {
-    Directory directory(sftp_opendir(session.sftp(), folder.c_str()));
-    if (!directory) {
-      if (session.status() == SSH_FX_NO_SUCH_FILE) return {};
-      fail("list", folder);
-    }
-    std::vector<Entry> entries;
-    while (Attributes attributes{sftp_readdir(session.sftp(), directory.get())}) {
-      std::string name = attributes->name ? attributes->name : "";
-      if (name == "." || name == "..") continue;
-      entries.push_back({name, attributes->size, attributes->type == SSH_FILEXFER_TYPE_DIRECTORY});
-    }
-    if (!sftp_dir_eof(directory.get())) fail("list", folder);
-    return entries;
-  }
-
-  // mkdir -p: each missing component, tolerating ones that exist (or appear meanwhile).
-  void make_directories(const std::string& path) const {
-    for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
-      std::string prefix = path.substr(0, end);
-      if (!prefix.empty() && prefix != "." && sftp_mkdir(session.sftp(), prefix.c_str(), 0700) != 0) {
-        Attributes existing = stat(prefix);
-        if (!existing || existing->type != SSH_FILEXFER_TYPE_DIRECTORY) fail("create", prefix);
-      }
-      if (end == std::string::npos) return;
-    }
-  }
-
-  void write_file(const std::string& path, ByteView data) const {
-    File file(sftp_open(session.sftp(), path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0444));
-    if (!file) fail("create", path);
-    for (size_t done = 0; done < data.size();) {
-      ssize_t n = sftp_write(file.get(), data.data() + done, std::min(write_chunk, data.size() - done));
-      if (n <= 0) fail("write", path);
-      done += static_cast<size_t>(n);
-    }
-    // Without the extension the bytes reach the server's disk when its kernel writes them
-    // back; a crash of the server in between can lose an object that save() reported.
-    if (session.can_fsync() && sftp_fsync(file.get()) != 0) fail("fsync", path);
-    if (sftp_close(file.release()) != 0) fail("close", path);
-  }
-
-  File open_for_reading(const std::string& path) const {
-    File file(sftp_open(session.sftp(), path.c_str(), O_RDONLY, 0));
-    if (!file) fail("open", path);
-    return file;
-  }
-
-  // Reads exactly `length` bytes at `offset`; sftp_read asks for a whole chunk per round
-  // trip, so a pack costs a few requests, not one per blob.
-  void read_range(sftp_file file, const std::string& path, uint64_t offset, uint8_t* out, uint64_t length) const {
-    if (sftp_seek64(file, offset) != 0) fail("seek in", path);
-    uint64_t done = 0;
-    while (done < length) {
-      ssize_t n = sftp_read(file, out + done, static_cast<size_t>(std::min<uint64_t>(read_chunk, length - done)));
-      if (n < 0) fail("read", path);
-      if (n == 0)
-        throw Error("short object " + describe(path) + ": wanted " + std::to_string(offset + length) +
-                    " bytes, has " + std::to_string(offset + done));
-      done += static_cast<uint64_t>(n);
-    }
-  }
-};
-
-}  // namespace
-
 void SftpBackend::create() {
-  Lease session(*this);
-  Remote remote{*session, endpoint_};
+  with_connection([&](const Remote& remote) { create(remote); });
+}
+
+void SftpBackend::create(const Remote& remote) {
   const std::string& root = parsed_.path;
   if (remote.stat(join(root, "config"))) throw Error("a repository already exists at " + url_);
-  if (Attributes existing = remote.stat(root)) {
-    if (existing->type != SSH_FILEXFER_TYPE_DIRECTORY) throw Error("not a directory: " + url_);
-    if (!remote.list(root).empty())
+  if (auto existing = remote.stat(root)) {
+    if (!existing->is_directory()) throw Error("not a directory: " + url_);
+    if (!remote.list({root})[0].empty())
       throw Error("directory is not empty, refusing to create a repository in it: " + url_);
   }
   remote.make_directories(root);
+  std::vector<std::string> paths;
+  std::vector<uint32_t> made;
   for (const std::string& folder : repository_folders()) {
-    std::string path = join(root, folder);
-    if (sftp_mkdir(session->sftp(), path.c_str(), 0700) != 0) remote.fail("create", path);
+    paths.push_back(join(root, folder));
+    made.push_back(remote.connection.send(Message::mkdir, [&](MessageWriter& m) { m.string(paths.back()).permissions(0700); }));
   }
+  for (size_t i = 0; i < made.size(); ++i)
+    if (Status status = remote.connection.wait(made[i]).status(); status != Status::ok) remote.fail("create", paths[i], status);
 }
 
 void SftpBackend::save(const Handle& handle, ByteView data) {
   std::string target = path_of(handle);
-  std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
-  Lease session(*this);
-  Remote remote{*session, endpoint_};
-  try {
-    remote.write_file(temporary, data);
-    if (sftp_rename(session->sftp(), temporary.c_str(), target.c_str()) != 0) {
-      // SFTP v3's rename refuses an existing target, and libssh 0.10 does not expose
-      // posix-rename@openssh.com. Names are content ids (locks are unique), so an object
-      // already there holds these bytes: keep it and drop ours.
-      if (!remote.stat(target)) remote.fail("rename " + describe(temporary) + " to", target);
-      sftp_unlink(session->sftp(), temporary.c_str());
+  with_connection([&](const Remote& remote) {
+    std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
+    try {
+      remote.write_file(temporary, target, data);
+    } catch (const SftpConnectionLost&) {
+      throw;  // the temporary is left for prune's remove_temporaries
+    } catch (...) {
+      if (!remote.connection.failed())
+        remote.connection.send_and_forget(Message::remove, [&](MessageWriter& m) { m.string(temporary); });
+      throw;
     }
-  } catch (...) {
-    if (session->connected()) sftp_unlink(session->sftp(), temporary.c_str());
-    throw;
-  }
+  });
 }
 
 Bytes SftpBackend::load(const Handle& handle, uint64_t offset, uint64_t length) {
   std::string path = path_of(handle);
-  Lease session(*this);
-  Remote remote{*session, endpoint_};
-  File file = remote.open_for_reading(path);
-  Attributes attributes(sftp_fstat(file.get()));
-  if (!attributes) remote.fail("stat", path);
-  uint64_t size = attributes->size;
-  if (length == 0) length = offset <= size ? size - offset : 0;
-  if (offset + length > size)
-    throw Error("short object " + describe(path) + ": wanted " + std::to_string(offset + length) + " bytes, has " +
-                std::to_string(size));
-  Bytes data(length);
-  remote.read_range(file.get(), path, offset, data.data(), length);
-  return data;
+  return with_connection([&](const Remote& remote) {
+    // The size and the open in one round trip.
+    uint32_t stat_id = remote.send_path(Message::stat, path);
+    uint32_t open_id = remote.send_open(path, sftp::open_read);
+    SftpReply stated = remote.connection.wait(stat_id);
+    std::string file = remote.take_handle(remote.connection.wait(open_id), "open", path);
+    std::optional<sftp::Attributes> attributes;
+    try {
+      attributes = remote.take_attributes(stated, path);
+      if (!attributes) remote.fail("open", path, Status::no_such_file);  // removed in between
+    } catch (...) {
+      remote.close(file);
+      throw;
+    }
+    uint64_t size = attributes->size.value_or(0);
+    uint64_t wanted = length ? length : (offset <= size ? size - offset : 0);
+    if (offset + wanted > size) {
+      remote.close(file);
+      throw Error("short object " + describe(path) + ": wanted " + std::to_string(offset + wanted) + " bytes, has " +
+                  std::to_string(size));
+    }
+    Bytes data(wanted);
+    try {
+      remote.read_range(file, path, offset, data.data(), wanted);
+    } catch (...) {
+      if (!remote.connection.failed()) remote.close(file);
+      throw;
+    }
+    remote.close(file);
+    return data;
+  });
 }
 
-// Like the local backend, reads land in a reused per-thread buffer; the session goes back
-// to the pool before `use` runs, so decrypting does not hold a connection.
+// Like the local backend, reads land in a reused per-thread buffer; `use` runs after the
+// connection is released, so decrypting does not hold it.
 void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
                        const std::function<void(ByteView)>& use) {
   uint8_t* buffer = thread_read_buffer(length);
-  {
-    std::string path = path_of(handle);
-    Lease session(*this);
-    Remote remote{*session, endpoint_};
-    File file = remote.open_for_reading(path);
-    remote.read_range(file.get(), path, offset, buffer, length);
-  }
+  std::string path = path_of(handle);
+  with_connection([&](const Remote& remote) {
+    std::string file = remote.take_handle(remote.connection.wait(remote.send_open(path, sftp::open_read)), "open", path);
+    try {
+      remote.read_range(file, path, offset, buffer, length);
+    } catch (...) {
+      if (!remote.connection.failed()) remote.close(file);
+      throw;
+    }
+    remote.close(file);
+  });
   use(ByteView(buffer, static_cast<size_t>(length)));
 }
 
 std::optional<uint64_t> SftpBackend::stat(const Handle& handle) {
   std::string path = path_of(handle);
-  Lease session(*this);
-  Attributes attributes = Remote{*session, endpoint_}.stat(path);
-  if (!attributes) return std::nullopt;
-  return attributes->size;
+  return with_connection([&](const Remote& remote) -> std::optional<uint64_t> {
+    auto attributes = remote.stat(path);
+    if (!attributes) return std::nullopt;
+    return attributes->size.value_or(0);
+  });
 }
 
 void SftpBackend::remove(const Handle& handle) {
   std::string path = path_of(handle);
-  Lease session(*this);
-  if (sftp_unlink(session->sftp(), path.c_str()) != 0 && session->status() != SSH_FX_NO_SUCH_FILE)
-    Remote{*session, endpoint_}.fail("remove", path);
+  with_connection([&](const Remote& remote) {
+    Status status = remote.connection.wait(remote.send_path(Message::remove, path)).status();
+    if (status != Status::ok && status != Status::no_such_file) remote.fail("remove", path, status);
+  });
 }
 
 void SftpBackend::list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) {
@@ -327,39 +522,39 @@ void SftpBackend::list(FileType type, const std::function<void(const std::string
   std::vector<std::string> folders;
   if (type == FileType::pack) {
     for (const std::string& folder : repository_folders())
-      if (folder.rfind("data/", 0) == 0) folders.push_back(folder);
+      if (folder.rfind("data/", 0) == 0) folders.push_back(join(parsed_.path, folder));
   } else {
-    folders.push_back(type_folder(type));
+    folders.push_back(join(parsed_.path, type_folder(type)));
   }
-  for (const std::string& folder : folders) {
-    std::vector<Entry> entries;
-    {
-      Lease session(*this);  // not held while visiting: `visit` may call the backend
-      entries = Remote{*session, endpoint_}.list(join(parsed_.path, folder));
-    }
+  // Not holding the connection while visiting: `visit` may call the backend.
+  auto listed = with_connection([&](const Remote& remote) { return remote.list(folders); });
+  for (const auto& entries : listed)
     for (const Entry& entry : entries)
       if (!entry.is_directory && valid_object_name(Handle{type, entry.name})) visit(entry.name, entry.size);
-  }
 }
 
 size_t SftpBackend::remove_temporaries() {
-  Lease session(*this);
-  Remote remote{*session, endpoint_};
-  size_t removed = 0;
-  std::vector<std::string> folders = {parsed_.path};
-  while (!folders.empty()) {
-    std::string folder = std::move(folders.back());
-    folders.pop_back();
-    for (const Entry& entry : remote.list(folder)) {
-      std::string path = join(folder, entry.name);
-      if (entry.is_directory) {
-        folders.push_back(path);
-      } else if (entry.name.rfind(".tmp-", 0) == 0 && sftp_unlink(session->sftp(), path.c_str()) == 0) {
-        ++removed;
-      }
+  return with_connection([&](const Remote& remote) {
+    size_t removed = 0;
+    std::vector<std::string> level = {parsed_.path};
+    while (!level.empty()) {
+      auto listed = remote.list(level);
+      std::vector<std::string> next;
+      std::vector<uint32_t> removing;
+      for (size_t i = 0; i < level.size(); ++i)
+        for (const Entry& entry : listed[i]) {
+          std::string path = join(level[i], entry.name);
+          if (entry.is_directory)
+            next.push_back(path);
+          else if (entry.name.rfind(".tmp-", 0) == 0)
+            removing.push_back(remote.send_path(Message::remove, path));
+        }
+      for (uint32_t id : removing)
+        if (remote.connection.wait(id).status() == Status::ok) ++removed;
+      level = std::move(next);
     }
-  }
-  return removed;
+    return removed;
+  });
 }
 
 }  // namespace obkeep::storage

@@ -1,15 +1,15 @@
-// A repository on an SFTP server (the DR site), through a small pool of libssh sessions.
+// A repository on an SFTP server (the DR site), through the operator's ssh.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "storage/backend.hpp"
-#include "storage/sftp/sftp_session.hpp"
+#include "storage/sftp/sftp_connection.hpp"
 #include "storage/sftp/sftp_url.hpp"
-#include "storage/sftp/sftp_watchdog.hpp"
 
 namespace obkeep::storage {
 
@@ -17,10 +17,11 @@ namespace obkeep::storage {
 // snapshots/, locks/; a save writes .tmp-<random>, fsyncs it (fsync@openssh.com when the
 // server offers it) and renames it into place.
 //
-// libssh sessions are not thread-safe, and the repository calls a backend from several
-// workers at once, so each call borrows a whole session from a pool: up to four, opened on
-// demand, each used by one thread at a time. More would only add connections; a single
-// session would serialise pack uploads behind each other's round trips.
+// Each call pipelines its requests (a pack goes out as tens of writes in flight, a read as
+// tens of reads), and calls run concurrently: a connection carries any number of them,
+// and up to `connections` ssh connections are opened as calls overlap, each with its own
+// SSH flow-control window. A call whose connection is lost is repeated on a new one
+// (every call is safe to repeat: saves write a fresh temporary).
 class SftpBackend : public Backend {
  public:
   // Connects once (so a bad URL, host key or key fails here). Throws Error with
@@ -41,12 +42,18 @@ class SftpBackend : public Backend {
   // The server path of an object (for tests and messages).
   std::string path_of(const Handle& handle) const;
 
-  static constexpr size_t max_sessions = 4;
+  // How many times a call is tried when its connection is lost.
+  static constexpr int attempts = 5;
 
  private:
   class Lease;
-  std::unique_ptr<SftpSession> acquire();
-  void release(std::unique_ptr<SftpSession> session);
+  struct Remote;
+  void create(const Remote& remote);
+  std::shared_ptr<SftpConnection> acquire();
+  std::shared_ptr<SftpConnection> connect();
+  // Runs `call` on a leased connection, again on a fresh one when the connection is lost.
+  template <class Call>
+  auto with_connection(Call&& call);
 
   std::string describe(const std::string& path) const;
   std::string join(const std::string& folder, const std::string& name) const;
@@ -54,13 +61,14 @@ class SftpBackend : public Backend {
   std::string url_;
   SftpUrl parsed_;
   std::string endpoint_;  // user@host:port, for messages
+  std::chrono::seconds stall_limit_;
+  size_t max_connections_;
 
   std::mutex mutex_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<SftpSession>> idle_;
-  size_t open_sessions_ = 0;
-  // Watches the sessions lent out; declared after the pool, so it stops before the pool goes.
-  std::unique_ptr<SftpWatchdog> watchdog_;
+  std::condition_variable changed_;
+  std::vector<std::shared_ptr<SftpConnection>> connections_;
+  size_t opening_ = 0;
+  std::exception_ptr out_of_reach_;  // the failure that ended the retries
 };
 
 }  // namespace obkeep::storage

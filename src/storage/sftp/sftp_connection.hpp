@@ -1,0 +1,119 @@
+// One SFTP session over an ssh process, shared by many threads, with many requests in
+// flight. SFTP numbers its requests and the server answers each by its number, so a
+// sender need not wait for one answer before sending the next request: a transfer is
+// bounded by the link's bandwidth, not by its round trip. Threads send whole messages
+// under a lock; one reader thread hands each reply to whoever waits for that number.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "storage/sftp/sftp_protocol.hpp"
+#include "storage/ssh/ssh_process.hpp"
+
+namespace obkeep::storage {
+
+// The connection died under a request (ssh ended, the link was cut): requests that are
+// safe to repeat may be repeated on a new connection.
+class SftpConnectionLost : public Error {
+ public:
+  using Error::Error;
+};
+
+// No byte moved for the stall limit while requests waited: the link is silent.
+class SftpConnectionStalled : public Error {
+ public:
+  using Error::Error;
+};
+
+struct SftpReply {
+  sftp::Message type;
+  Bytes body;              // after the request id; empty for data that went to `into`
+  size_t data_length = 0;  // bytes a data reply put into the request's `into`
+  sftp::Status status() const;  // the code of a status reply; ProtocolError for others
+};
+
+class SftpConnection {
+ public:
+  // Starts ssh and the SFTP handshake. Throws Error as ssh_failure() describes when the
+  // server cannot be reached or refuses us. `stall_limit`: requests are outstanding and no
+  // byte moved either way for that long → the connection is ended as stalled.
+  SftpConnection(const SshTarget& target, std::string endpoint, std::chrono::seconds stall_limit);
+  ~SftpConnection();
+  SftpConnection(const SftpConnection&) = delete;
+  SftpConnection& operator=(const SftpConnection&) = delete;
+
+  // Sends a request whose fields `fields` writes after the id; `tail` is sent right after
+  // as the end of the same message (a write's data). A data reply is copied into `into`
+  // (which must stay valid until wait() returns). Returns the request's id. Throws the
+  // connection's failure once it has failed.
+  uint32_t send(sftp::Message type, const std::function<void(sftp::MessageWriter&)>& fields, ByteView tail = {},
+                std::span<uint8_t> into = {});
+  // As send(), but nobody waits: the reply is dropped (a close after reads).
+  void send_and_forget(sftp::Message type, const std::function<void(sftp::MessageWriter&)>& fields);
+  // Waits for the reply to `id`. Throws the connection's failure, or Error(interrupted) on
+  // SIGINT/SIGTERM.
+  SftpReply wait(uint32_t id);
+
+  // Forgets a request whose reply is no longer wanted; its `into` is not touched after this.
+  void abandon(uint32_t id);
+
+  bool failed() const { return failed_.load(); }
+  // The longest read and write the server accepts (limits@openssh.com, else safe sizes).
+  uint32_t max_read() const { return max_read_; }
+  uint32_t max_write() const { return max_write_; }
+  bool has_extension(const std::string& name) const { return extensions_.count(name) != 0; }
+  // Backend calls currently using this connection (the pool's measure of load).
+  std::atomic<int> users{0};
+
+ private:
+  struct Slot {
+    std::span<uint8_t> into;
+    bool forget = false;
+    bool done = false;
+    SftpReply reply;
+  };
+  void write_all(ByteView data);
+  void read_replies();
+  // Returns false when the stream is over (end or failure).
+  bool take_output(Bytes& buffer, size_t& have);
+  bool take_errors();  // false once ssh closed its stderr
+  void deliver(ByteView message);
+  void fail(std::exception_ptr failure);
+  void fail_lost();
+  [[noreturn]] void rethrow_failure();
+  void ask_limits();
+  void touch() { last_activity_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+  std::string endpoint_;
+  std::chrono::seconds stall_limit_;
+  std::unique_ptr<SshProcess> ssh_;
+  std::map<std::string, std::string> extensions_;
+  uint32_t max_read_ = 64 * 1024, max_write_ = 64 * 1024;
+
+  std::mutex mutex_;  // guards the fields below
+  std::condition_variable replied_;
+  std::map<uint32_t, Slot> pending_;
+  uint32_t next_id_ = 1;
+  bool version_received_ = false;
+  uint32_t version_ = 0;
+  std::exception_ptr failure_;
+  std::string ssh_errors_;  // the tail of what ssh printed
+
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> last_activity_{0};
+  std::mutex send_mutex_;  // one message at a time on the wire
+  std::thread reader_;
+};
+
+}  // namespace obkeep::storage
