@@ -21,7 +21,9 @@
 #include "archiver/restore_queue.hpp"
 #include "archiver/safe_open.hpp"
 #include "repo/blob_prefetch.hpp"
+#include "repo/pack_read_ahead.hpp"
 #include "repo/tree.hpp"
+#include "repo/tree_read_ahead.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/thread_pool.hpp"
@@ -42,6 +44,11 @@ constexpr uint64_t direct_write_threshold = 1024 * 1024;
 // The walk runs this many batches of small files ahead of the workers (at most 32 MiB of
 // content and some 32,000 nodes): far enough to find the large files to mix in early.
 constexpr size_t small_batches_queued = 1024;
+// Bytes of packs read ahead of the writers from a remote store (PackReadAhead).
+constexpr uint64_t read_ahead_budget = 256 * 1024 * 1024;
+// Larger files read ahead of themselves, this far, as they are written.
+constexpr uint64_t huge_file = read_ahead_budget / 4;
+constexpr uint64_t huge_file_read_ahead = 32 * 1024 * 1024;
 
 timespec to_timespec(int64_t nanos) {
   timespec time;
@@ -86,8 +93,10 @@ class Restorer {
     }
   };
   void restore_batch(const std::vector<std::pair<Node, std::string>>& files);
-  void restore_file(const Node& node, const std::string& relative, repo::BlobPrefetch& blobs, OpenDirectory& directory);
-  void write_content(int fd, const Node& node, const std::string& relative, repo::BlobPrefetch& blobs);
+  void restore_file(const Node& node, const std::string& relative, repo::BlobSource& blobs, OpenDirectory& directory);
+  void write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs);
+  // Tells the read-ahead (remote stores) which blobs the file will read.
+  void announce(const Node& node);
   bool verify_file(const Node& node, const std::string& relative);
   void apply_metadata(int fd, const Node& node, const std::string& relative);
   void apply_symlink_metadata(const Node& node, const std::string& relative);
@@ -124,9 +133,10 @@ class Restorer {
   std::vector<std::pair<Node, std::string>> directories_;  // pre-order
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_links_;
   std::vector<std::pair<Node, std::string>> later_links_;
-  // Small files go to the workers in batches: one hand-over (and wake-up) per batch.
-  static constexpr uint64_t batch_limit_bytes = 1024 * 1024;
-  static constexpr size_t batch_limit_files = 32;
+  // Small files go to the workers in batches: one hand-over (and wake-up) per batch. From a
+  // remote store, larger ones: their blobs arrive as ranges read ahead.
+  uint64_t batch_limit_bytes_ = 1024 * 1024;
+  size_t batch_limit_files_ = 32;
   std::vector<std::pair<Node, std::string>> batch_;
   uint64_t batch_bytes_ = 0;
   void submit_batch() {
@@ -135,6 +145,11 @@ class Restorer {
     batch_.clear();
     batch_bytes_ = 0;
   }
+  // From a remote store (one that takes saves in the background): trees and file contents
+  // read ahead of the walk and the writers. Declared before the queue, so they outlive
+  // its workers.
+  std::unique_ptr<repo::TreeReadAhead> trees_;
+  std::unique_ptr<repo::PackReadAhead> read_ahead_;
   RestoreQueue queue_;
 };
 
@@ -192,19 +207,49 @@ void Restorer::apply_symlink_metadata(const Node& node, const std::string& relat
   ::close(parent);
 }
 
-void Restorer::write_content(int fd, const Node& node, const std::string& relative, repo::BlobPrefetch& blobs) {
+void Restorer::announce(const Node& node) {
+  if (!read_ahead_) return;
+  for (const Id& id : node.content)
+    if (auto location = repository_.index().find(id)) read_ahead_->announce(*location);
+}
+
+void Restorer::write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs) {
   ContentWriter writer(fd, relative, node.size >= direct_write_threshold);
-  for (const Id& id : node.content) {
-    throw_if_interrupted();
-    repo::BlobLocation location = repository_.locate(id);
-    // Stop at the first blob past the recorded size: a lying snapshot cannot fill the disk.
-    if (writer.size() + location.raw_length > node.size)
-      throw IntegrityError("content of " + relative + " is longer than the " + std::to_string(node.size) +
-                           " bytes the snapshot says");
-    uint8_t* out = writer.reserve(location.raw_length);
-    blobs.load_into(id, location, {out, location.raw_length});
-    writer.commit(location.raw_length);
-    if (progress_) progress_->bytes_done += location.raw_length;
+  size_t next = 0;
+  bool loading = false;
+  bool reads_ahead = read_ahead_ && node.size > huge_file;
+  size_t announced = 0;      // blobs of this file announced so far
+  uint64_t ahead_bytes = 0;  // announced and not yet read
+  try {
+    for (; next < node.content.size(); ++next) {
+      const Id& id = node.content[next];
+      throw_if_interrupted();
+      repo::BlobLocation location = repository_.locate(id);
+      if (reads_ahead) {
+        for (; announced < node.content.size() && (announced <= next || ahead_bytes < huge_file_read_ahead); ++announced)
+          if (auto ahead = repository_.index().find(node.content[announced])) {
+            read_ahead_->announce(*ahead, true);
+            ahead_bytes += ahead->stored_length;
+          }
+        ahead_bytes -= std::min<uint64_t>(ahead_bytes, location.stored_length);
+      }
+      // Stop at the first blob past the recorded size: a lying snapshot cannot fill the disk.
+      if (writer.size() + location.raw_length > node.size)
+        throw IntegrityError("content of " + relative + " is longer than the " + std::to_string(node.size) +
+                             " bytes the snapshot says");
+      uint8_t* out = writer.reserve(location.raw_length);
+      loading = true;
+      blobs.load_into(id, location, {out, location.raw_length});
+      loading = false;
+      writer.commit(location.raw_length);
+      if (progress_) progress_->bytes_done += location.raw_length;
+    }
+  } catch (...) {
+    // The blobs announced and now never read give their read-ahead budget back.
+    if (read_ahead_)
+      for (size_t i = next + (loading ? 1 : 0); i < (reads_ahead ? announced : node.content.size()); ++i)
+        if (auto location = repository_.index().find(node.content[i])) read_ahead_->discard(*location);
+    throw;
   }
   if (writer.size() != node.size)
     throw IntegrityError("content of " + relative + " has " + std::to_string(writer.size()) + " bytes, the snapshot says " +
@@ -273,7 +318,7 @@ bool link_unnamed(int fd, int parent, const std::string& name) {
 // queueing on their directory (inode allocation is most of a restore's kernel time), and a
 // file that fails half-way never appears. Where O_TMPFILE is not supported, it is created
 // by name and removed on failure.
-void Restorer::restore_file(const Node& node, const std::string& relative, repo::BlobPrefetch& blobs,
+void Restorer::restore_file(const Node& node, const std::string& relative, repo::BlobSource& blobs,
                             OpenDirectory& directory) {
   std::string name;
   int parent = open_parent(relative, name, directory);
@@ -317,6 +362,14 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
 // large reads already and are read as it is written, which bounds the memory held.
 void Restorer::restore_batch(const std::vector<std::pair<Node, std::string>>& files) {
   if (stopping_) return;
+  if (read_ahead_) {
+    OpenDirectory directory;
+    for (const auto& [node, relative] : files) {
+      if (stopping_) return;
+      restore_file(node, relative, *read_ahead_, directory);
+    }
+    return;
+  }
   std::vector<repo::BlobLocation> wanted;
   for (const auto& [node, relative] : files) {
     if (node.size >= direct_write_threshold) continue;
@@ -345,12 +398,17 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
         }
       }
       if (node.size >= direct_write_threshold) {
+        // A file that would take much of the read-ahead budget is read ahead by its writer
+        // (write_content); announced here, the walk would wait for a writer that has no
+        // file yet.
+        if (node.size <= huge_file) announce(node);
         queue_.push_large(node.size, [this, files = std::vector{std::make_pair(node, relative)}] { restore_batch(files); });
         return;
       }
+      announce(node);
       batch_bytes_ += node.size;
       batch_.emplace_back(node, relative);
-      if (batch_bytes_ >= batch_limit_bytes || batch_.size() >= batch_limit_files) submit_batch();
+      if (batch_bytes_ >= batch_limit_bytes_ || batch_.size() >= batch_limit_files_) submit_batch();
       return;
     }
     case NodeType::symlink: {
@@ -411,7 +469,7 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
                  " levels");
   Tree tree;
   try {
-    tree = load_tree(repository_, tree_id);
+    tree = trees_ ? trees_->load(tree_id) : load_tree(repository_, tree_id);
   } catch (const IntegrityError& e) {
     return error("directory /" + relative + " not restored: " + e.what());
   }
@@ -456,6 +514,13 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
 }
 
 RestoreResult Restorer::run(const Id& tree) {
+  if (size_t transfers = repository_.backend().background_saves()) {
+    trees_ = std::make_unique<repo::TreeReadAhead>(repository_, static_cast<unsigned>(2 * transfers), 4096);
+    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(2 * transfers),
+                                                        read_ahead_budget, stopping_);
+    batch_limit_bytes_ = 4 * 1024 * 1024;
+    batch_limit_files_ = 128;
+  }
   std::error_code error_code;
   std::filesystem::create_directories(options_.target, error_code);
   root_fd_ = ::open(options_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -463,6 +528,7 @@ RestoreResult Restorer::run(const Id& tree) {
   try {
     walk(tree, "", 0);
     submit_batch();
+    if (read_ahead_) read_ahead_->flush();
     queue_.wait();
     for (const auto& [node, relative] : later_links_) {
       const std::string& first = first_links_.at({node.device, node.inode});

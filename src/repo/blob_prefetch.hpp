@@ -7,11 +7,12 @@
 #include <span>
 #include <vector>
 
+#include "repo/blob_source.hpp"
 #include "repo/repository.hpp"
 
 namespace obkeep::repo {
 
-class BlobPrefetch {
+class BlobPrefetch : public BlobSource {
  public:
   // Blobs closer than this in a pack are read together, with the bytes between them.
   static constexpr uint64_t max_gap = 64 * 1024;
@@ -24,7 +25,7 @@ class BlobPrefetch {
 
   // Opens and verifies a blob into `out` from the bytes read ahead, or reads it now when it
   // was not among `wanted`. Throws IntegrityError like Repository::load_blob_into.
-  void load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out);
+  void load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) override;
 
  private:
   struct Run {

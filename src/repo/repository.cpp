@@ -73,21 +73,57 @@ Repository::Repository(std::unique_ptr<storage::Backend> backend, MasterKey key,
       config_(config),
       chunker_(config.chunker),
       dump_chunker_(config.dump_chunker),
-      id_hash_(std::make_unique<crypto::KeyedHash>(key.id_key)) {}
+      id_hash_(std::make_unique<crypto::KeyedHash>(key.id_key)) {
+  // A remote store takes packs in the background: the writers that fill them go on while
+  // as many uploads run as the store takes at once (more writers, each a pack's memory).
+  if (size_t uploads = backend_->background_saves()) {
+    max_writers_ += uploads;
+    uploads_ = std::make_unique<ThreadPool>(static_cast<unsigned>(uploads), uploads);
+  }
+}
 
 void Repository::load_index() {
   std::vector<std::string> names;
   backend_->list(FileType::index, [&](const std::string& name, uint64_t) { names.push_back(name); });
-  for (const std::string& name : names) {
-    Bytes plaintext;
-    try {
-      plaintext = load_object(FileType::index, name);
-    } catch (const Error& e) {
-      throw Error("cannot read index file " + name + ": " + e.what());
-    }
-    index_.add_file(decode_index_file(plaintext));
-    loaded_index_files_.push_back(Id::from_hex(name));
+  std::vector<Bytes> files = load_objects(FileType::index, names, [](const std::string& name, const Error& e) {
+    return Error("cannot read index file " + name + ": " + e.what(), e.code());
+  });
+  for (size_t i = 0; i < names.size(); ++i) {
+    index_.add_file(decode_index_file(files[i]));
+    Bytes().swap(files[i]);
+    loaded_index_files_.push_back(Id::from_hex(names[i]));
   }
+}
+
+std::vector<Bytes> Repository::load_objects(FileType type, const std::vector<std::string>& names,
+                                            const std::function<Error(const std::string&, const Error&)>& describe_failure) {
+  std::vector<Bytes> objects(names.size());
+  std::atomic<size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (size_t i; (i = next++) < names.size();) {
+      try {
+        objects[i] = load_object(type, names[i]);
+      } catch (const Error& e) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure)
+          failure = describe_failure ? std::make_exception_ptr(describe_failure(names[i], e)) : std::current_exception();
+        next = names.size();
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = names.size();
+      }
+    }
+  };
+  size_t threads = std::min(names.size(), 2 * backend_->background_saves());
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  if (failure) std::rethrow_exception(failure);
+  return objects;
 }
 
 // At most one pack writer per core: encoding is CPU work, so more would only add ~25 MiB
@@ -156,7 +192,10 @@ void Repository::add_to_pack(BlobType type, const Id& id, ByteView plaintext) {
   }
   try {
     writer->add(type, id, plaintext);
-    if (writer->full()) upload_pack(*writer);
+    if (writer->full()) {
+      if (uploads_) return upload_in_background(std::move(writer));
+      upload_pack(*writer);
+    }
   } catch (...) {
     discard_writer(std::current_exception());
     throw;
@@ -232,6 +271,34 @@ void Repository::upload_pack(PackWriter& writer) {
   if (write_index) write_pending_index();
 }
 
+void Repository::upload_in_background(std::unique_ptr<PackWriter> writer) {
+  {
+    std::lock_guard lock(save_mutex_);
+    ++uploads_pending_;
+  }
+  // Writers in upload count against max_writers_, so the queue never outgrows the threads.
+  auto job = [this, writer = std::move(writer)]() mutable {
+    try {
+      upload_pack(*writer);
+      return_writer(std::move(writer));
+    } catch (...) {
+      discard_writer(std::current_exception());
+    }
+    std::lock_guard lock(save_mutex_);
+    --uploads_pending_;
+    uploads_done_.notify_all();
+  };
+  uploads_->submit(std::move(job));
+}
+
+void Repository::wait_for_uploads() {
+  std::unique_lock lock(save_mutex_);
+  while (uploads_pending_ > 0) {
+    uploads_done_.wait_for(lock, std::chrono::milliseconds(100));
+    if (interrupted()) break;  // the uploads see the signal too; the caller's throw unwinds
+  }
+}
+
 void Repository::write_pending_index() {
   IndexFile file;
   {
@@ -243,32 +310,47 @@ void Repository::write_pending_index() {
 }
 
 void Repository::flush() {
+  wait_for_uploads();
+  throw_if_interrupted();
   std::vector<std::unique_ptr<PackWriter>> writers;
   {
     std::lock_guard lock(save_mutex_);
     throw_if_save_failed();
     writers.swap(idle_writers_);
   }
-  std::exception_ptr failure;
-  for (auto& writer : writers) {
-    if (failure) break;
-    try {
-      upload_pack(*writer);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }
-  if (failure) {
-    // Every writer taken here goes: the failed one's blobs are lost, and the others are
-    // unusable once saves are refused.
-    for (size_t i = 0; i < writers.size(); ++i) discard_writer(failure);
-    std::rethrow_exception(failure);
-  }
-  {
+  if (uploads_) {
+    // The last, partly filled packs go up together too.
+    for (auto& writer : writers)
+      if (writer->count() == 0)
+        return_writer(std::move(writer));
+      else
+        upload_in_background(std::move(writer));
+    wait_for_uploads();
+    throw_if_interrupted();
     std::lock_guard lock(save_mutex_);
-    for (auto& writer : writers) idle_writers_.push_back(std::move(writer));
+    throw_if_save_failed();
+  } else {
+    std::exception_ptr failure;
+    for (auto& writer : writers) {
+      if (failure) break;
+      try {
+        upload_pack(*writer);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    if (failure) {
+      // Every writer taken here goes: the failed one's blobs are lost, and the others are
+      // unusable once saves are refused.
+      for (size_t i = 0; i < writers.size(); ++i) discard_writer(failure);
+      std::rethrow_exception(failure);
+    }
+    {
+      std::lock_guard lock(save_mutex_);
+      for (auto& writer : writers) idle_writers_.push_back(std::move(writer));
+    }
+    writer_returned_.notify_all();
   }
-  writer_returned_.notify_all();
   write_pending_index();
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "repo/repository_config.hpp"
 #include "storage/backend.hpp"
 #include "util/error.hpp"
+#include "util/thread_pool.hpp"
 
 namespace obkeep::repo {
 
@@ -109,6 +111,11 @@ class Repository {
   // SHA-256 of the stored bytes.
   Id save_object(storage::FileType type, ByteView plaintext);
   Bytes load_object(storage::FileType type, const std::string& name);
+  // The same for many objects, in their order; several at once from a remote store (a
+  // round trip each would add up: hundreds of snapshots or index files). Throws the first
+  // failure, wrapped by `describe_failure(name, error)` when given.
+  std::vector<Bytes> load_objects(storage::FileType type, const std::vector<std::string>& names,
+                                  const std::function<Error(const std::string&, const Error&)>& describe_failure = {});
 
   // Writes an index file listing `packs` and naming the index files it supersedes.
   Id write_index_file(const IndexFile& file);
@@ -121,6 +128,10 @@ class Repository {
   void add_to_pack(BlobType type, const Id& id, ByteView plaintext);
   void throw_if_save_failed() const;  // with save_mutex_ held
   void upload_pack(PackWriter& writer);
+  // Uploads a full writer on an upload thread, which returns it to the idle writers (or
+  // discards it on failure). Blocks while every upload thread is busy.
+  void upload_in_background(std::unique_ptr<PackWriter> writer);
+  void wait_for_uploads();
   void write_pending_index();
 
   std::unique_ptr<storage::Backend> backend_;
@@ -150,6 +161,11 @@ class Repository {
     ExitCode code;
   };
   std::optional<SaveFailure> save_failure_;  // the first failed pack upload: saves refused
+  size_t uploads_pending_ = 0;
+  std::condition_variable uploads_done_;
+  // Background uploads for remote stores (Backend::background_saves); null for local ones.
+  // Last: destroyed first, its threads joined while the rest is still there.
+  std::unique_ptr<ThreadPool> uploads_;
 };
 
 }  // namespace obkeep::repo

@@ -74,8 +74,9 @@ std::vector<Snapshot> list_snapshots(Repository& repository) {
   std::vector<std::string> names;
   repository.backend().list(storage::FileType::snapshot,
                             [&](const std::string& name, uint64_t) { names.push_back(name); });
+  std::vector<Bytes> texts = repository.load_objects(storage::FileType::snapshot, names);
   std::vector<Snapshot> snapshots;
-  for (const std::string& name : names) snapshots.push_back(load_snapshot(repository, Id::from_hex(name)));
+  for (size_t i = 0; i < names.size(); ++i) snapshots.push_back(decode_snapshot(texts[i], Id::from_hex(names[i])));
   std::sort(snapshots.begin(), snapshots.end(), [](const Snapshot& a, const Snapshot& b) {
     return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;
   });

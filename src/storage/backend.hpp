@@ -48,6 +48,10 @@ class Backend {
   virtual void remove(const Handle& handle) = 0;
   // Calls `visit(name, size)` for every object of `type`.
   virtual void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) = 0;
+  // How many saves may usefully run in the background while the caller goes on: a remote
+  // store answers each after a round trip, and packs sent one after another leave the
+  // link idle in between. 0 (local disks): saves run in the caller's thread.
+  virtual size_t background_saves() const { return 0; }
   // Removes what interrupted saves left behind (temporary files). Only safe while no one
   // else writes: prune calls it under its exclusive lock. Returns how many were removed.
   virtual size_t remove_temporaries() { return 0; }

@@ -45,6 +45,7 @@ class FaultBackend : public Backend {
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }
+  size_t background_saves() const override { return inner_->background_saves(); }
 
  private:
   // Applies the first rule matching this call; returns true when the call is to be

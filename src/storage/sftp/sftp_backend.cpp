@@ -484,15 +484,24 @@ void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
                        const std::function<void(ByteView)>& use) {
   uint8_t* buffer = thread_read_buffer(length);
   std::string path = path_of(handle);
+  // Packs never change once named: their handles are kept open for the next read.
+  bool keep = handle.type == FileType::pack;
   with_connection([&](const Remote& remote) {
-    std::string file = remote.take_handle(remote.connection.wait(remote.send_open(path, sftp::open_read)), "open", path);
+    SftpHandleCache& handles = remote.connection.handles;
+    std::optional<std::string> kept = keep ? handles.take(path) : std::nullopt;
+    std::string file =
+        kept ? *kept : remote.take_handle(remote.connection.wait(remote.send_open(path, sftp::open_read)), "open", path);
     try {
       remote.read_range(file, path, offset, buffer, length);
     } catch (...) {
-      if (!remote.connection.failed()) remote.close(file);
+      if (kept)
+        handles.forget(path);
+      else if (!remote.connection.failed())
+        remote.close(file);
       throw;
     }
-    remote.close(file);
+    if (!keep) return remote.close(file);
+    for (const std::string& closing : handles.give_back(path, file)) remote.close(closing);
   });
   use(ByteView(buffer, static_cast<size_t>(length)));
 }

@@ -38,6 +38,7 @@ class SftpBackend : public Backend {
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override;
+  size_t background_saves() const override { return max_connections_; }
 
   // The server path of an object (for tests and messages).
   std::string path_of(const Handle& handle) const;

@@ -31,6 +31,42 @@ std::string last_line(const std::string& text) {
 
 }  // namespace
 
+std::optional<std::string> SftpHandleCache::take(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(path);
+  if (it == kept_.end()) return std::nullopt;
+  it->second.users++;
+  it->second.last_use = ++clock_;
+  return it->second.handle;
+}
+
+std::vector<std::string> SftpHandleCache::give_back(const std::string& path, const std::string& handle) {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(path);
+  if (it != kept_.end()) {
+    if (it->second.handle != handle) return {handle};  // opened meanwhile by another reader
+    it->second.users--;
+    return {};
+  }
+  kept_[path] = Kept{handle, 0, ++clock_};
+  std::vector<std::string> closing;
+  while (kept_.size() > capacity_) {
+    auto oldest = kept_.end();
+    for (auto candidate = kept_.begin(); candidate != kept_.end(); ++candidate)
+      if (candidate->second.users == 0 && (oldest == kept_.end() || candidate->second.last_use < oldest->second.last_use))
+        oldest = candidate;
+    if (oldest == kept_.end()) break;
+    closing.push_back(oldest->second.handle);
+    kept_.erase(oldest);
+  }
+  return closing;
+}
+
+void SftpHandleCache::forget(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  kept_.erase(path);
+}
+
 sftp::Status SftpReply::status() const {
   if (type != Message::status) throw sftp::ProtocolError("unexpected SFTP reply (wanted a status)");
   MessageReader reader(body);

@@ -11,6 +11,8 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -40,6 +42,33 @@ struct SftpReply {
   Bytes body;              // after the request id; empty for data that went to `into`
   size_t data_length = 0;  // bytes a data reply put into the request's `into`
   sftp::Status status() const;  // the code of a status reply; ProtocolError for others
+};
+
+// Open handles of immutable objects (packs), kept for the next read of the same object:
+// a read then costs one round trip instead of two (open, then read). Least recently used
+// handles not in use are closed beyond `capacity`. Thread-safe; a handle may be in use by
+// several readers at once (SFTP reads name their offset).
+class SftpHandleCache {
+ public:
+  explicit SftpHandleCache(size_t capacity) : capacity_(capacity) {}
+  // A kept handle for `path`, now in use; nullopt when none is kept.
+  std::optional<std::string> take(const std::string& path);
+  // After a read: `handle` (taken, or freshly opened) is kept, or returned to be closed,
+  // along with any handle evicted for it.
+  std::vector<std::string> give_back(const std::string& path, const std::string& handle);
+  // A kept handle that failed: never handed out again.
+  void forget(const std::string& path);
+
+ private:
+  struct Kept {
+    std::string handle;
+    int users = 0;
+    uint64_t last_use = 0;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Kept> kept_;
+  uint64_t clock_ = 0;
+  size_t capacity_;
 };
 
 class SftpConnection {
@@ -74,6 +103,7 @@ class SftpConnection {
   bool has_extension(const std::string& name) const { return extensions_.count(name) != 0; }
   // Backend calls currently using this connection (the pool's measure of load).
   std::atomic<int> users{0};
+  SftpHandleCache handles{32};
 
  private:
   struct Slot {

@@ -1,0 +1,90 @@
+// Reading ahead of a restore's writers from a remote store. A restore from a DR site is
+// bounded by round trips when each writer fetches its own blobs as it needs them. Here the
+// walk announces each file's blobs as it queues the file; neighbouring blobs of a pack
+// (the backup wrote neighbouring files into neighbouring pack space) become one range of
+// up to 8 MiB, fetched once by a pool of fetchers that run ahead of the writers, many
+// ranges in flight; the writers open their blobs from what arrived. Fetched and not yet
+// used ranges are bounded by a memory budget: the walk waits when it is spent.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "repo/blob_source.hpp"
+#include "repo/repository.hpp"
+
+namespace obkeep::repo {
+
+class PackReadAhead : public BlobSource {
+ public:
+  // Blobs closer than this in a pack are fetched together, with the bytes between them.
+  static constexpr uint64_t max_gap = 256 * 1024;
+  static constexpr uint64_t max_range = 8 * 1024 * 1024;
+
+  // `abandoned`, once true, ends any wait for the budget: the caller is giving up.
+  PackReadAhead(Repository& repository, unsigned fetchers, uint64_t memory_budget, const std::atomic<bool>& abandoned);
+  // Stops the fetchers (a fetch under way finishes first).
+  ~PackReadAhead() override;
+  PackReadAhead(const PackReadAhead&) = delete;
+  PackReadAhead& operator=(const PackReadAhead&) = delete;
+
+  // The blob will be read once more (by load_into or discard). Blocks while the budget is
+  // spent, unless `beyond_budget` (a writer reading ahead in its own large file, which must
+  // not wait for other writers' files); throws Error(interrupted) on a signal.
+  void announce(const BlobLocation& location, bool beyond_budget = false);
+  // Opens an announced blob from its range, waiting for the fetch; a blob not announced,
+  // or whose range could not be fetched, is read directly (which names the blob at fault).
+  void load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) override;
+  // An announced blob that will not be read after all (its file failed).
+  void discard(const BlobLocation& location);
+  // Starts fetching the ranges being extended (the end of the walk).
+  void flush();
+
+  // Packs with a range being extended at once; beyond, the oldest is fetched.
+  static constexpr size_t max_growing = 8;
+
+  struct Statistics {
+    uint64_t ranges = 0, bytes_fetched = 0, direct_reads = 0;
+  };
+  Statistics statistics();
+
+ private:
+  struct Range {
+    Id pack;
+    uint64_t offset = 0, length = 0;
+    enum class State { growing, queued, fetching, ready, failed } state = State::growing;
+    Bytes data;
+    size_t uses = 0;  // announced blobs not yet read
+    uint64_t last_grown = 0;
+  };
+  using RangePointer = std::shared_ptr<Range>;
+
+  RangePointer covering(const BlobLocation& location);  // with mutex_ held
+  void queue_growing(const Id& pack);                   // with mutex_ held
+  void release(const RangePointer& range);              // with mutex_ held
+  void fetch();
+
+  Repository& repository_;
+  uint64_t budget_;
+  const std::atomic<bool>& abandoned_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<Id, std::map<uint64_t, RangePointer>> ranges_;  // live ranges by pack and offset
+  // The range announce is extending, per pack: the backup filled packs side by side, so
+  // neighbouring files alternate between a few packs.
+  std::map<Id, RangePointer> growing_;
+  std::deque<RangePointer> queue_;
+  uint64_t held_ = 0;  // bytes of live ranges
+  uint64_t announced_ = 0;
+  bool stopping_ = false;
+  Statistics statistics_;
+  std::vector<std::thread> fetchers_;
+};
+
+}  // namespace obkeep::repo
