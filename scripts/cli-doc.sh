@@ -10,6 +10,8 @@ bin=${1:-$root/build/obkeep}
   echo
   echo "Exit codes: 0 ok, 1 error, 2 usage, 3 backup made but some sources unreadable (or some databases failed), 10 no repository, 11 locked, 12 wrong password, 130 interrupted."
   echo
+  echo 'Global options go before or after the command. `--limit-upload` / `--limit-download` (KiB/s) hold every repository the command opens, DR sites and the source of `copy --from-repo` included; a DR site'"'"'s own `limit_upload` / `limit_download` and how the limits are measured: `docs/disaster-recovery.md` ("Bandwidth limits").'
+  echo
   echo '```'
   "$bin" --help
   echo '```'

@@ -1,6 +1,7 @@
 // Builds the command tree, runs the chosen command and turns errors into exit codes.
 #include "cli/cli.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,21 @@ const Registrar registrars[] = {
     add_copy_command, add_status_command, add_drill_command,
 };
 
+// A bandwidth limit in KiB/s: absent when not given, else a whole number (0: unlimited).
+// The largest, 2^32 KiB/s (4 TiB/s), is far beyond any link and keeps bytes/s from overflowing.
+std::optional<uint64_t> parse_limit(const char* option, const char* variable, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  constexpr uint64_t largest = uint64_t(1) << 32;
+  uint64_t value = 0;
+  bool valid = text.size() <= 10 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (valid) value = std::stoull(text);
+  if (!valid || value > largest)
+    throw Error(std::string("bad ") + option + "/" + variable + " '" + text + "': want a whole number of KiB/s up to " +
+                    std::to_string(largest) + " (0: unlimited)",
+                ExitCode::usage);
+  return value;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -40,6 +56,13 @@ int run(int argc, char** argv) {
       ->envname("OBKEEP_REPOSITORY");
   app.add_option("--password-file", global.password_file, "file holding the repository password")
       ->envname("OBKEEP_PASSWORD_FILE");
+  std::string limit_upload, limit_download;
+  app.add_option("--limit-upload", limit_upload, "limit uploads to every repository to KIB KiB/s (0: unlimited; overrides a DR site's limit_upload)")
+      ->envname("OBKEEP_LIMIT_UPLOAD")
+      ->type_name("KIB");
+  app.add_option("--limit-download", limit_download, "limit downloads from every repository to KIB KiB/s (0: unlimited; overrides a DR site's limit_download)")
+      ->envname("OBKEEP_LIMIT_DOWNLOAD")
+      ->type_name("KIB");
   app.add_flag("--json", global.json, "machine-readable output");
   app.add_flag("-q,--quiet", global.quiet, "print only errors");
   app.add_flag("-v,--verbose", global.verbose, "say more (repeat for more)");
@@ -57,6 +80,8 @@ int run(int argc, char** argv) {
   }
   try {
     if (!context.action) return static_cast<int>(ExitCode::usage);
+    global.limit_upload_kib = parse_limit("--limit-upload", "OBKEEP_LIMIT_UPLOAD", limit_upload);
+    global.limit_download_kib = parse_limit("--limit-download", "OBKEEP_LIMIT_DOWNLOAD", limit_download);
     throw_if_interrupted();
     return context.action();
   } catch (const Error& e) {

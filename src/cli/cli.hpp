@@ -2,8 +2,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace obkeep::cli {
@@ -12,6 +14,9 @@ namespace obkeep::cli {
 struct GlobalOptions {
   std::string repository;     // -r/--repo or OBKEEP_REPOSITORY
   std::string password_file;  // --password-file or OBKEEP_PASSWORD_FILE
+  // --limit-upload / --limit-download or OBKEEP_LIMIT_UPLOAD / OBKEEP_LIMIT_DOWNLOAD, in
+  // KiB/s (0: unlimited); absent when not given, so a DR site's own limit applies.
+  std::optional<uint64_t> limit_upload_kib, limit_download_kib;
   bool json = false;
   bool quiet = false;
   int verbose = 0;

@@ -54,14 +54,25 @@ std::string read_from_password(const GlobalOptions& global, const std::string& f
   return read_password(global, "source repository password: ");
 }
 
-std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password) {
-  return repo::Repository::open(storage::open_backend(url), password);
+storage::TransferLimits transfer_limits(const GlobalOptions& global, const deploy::DrSite* site) {
+  auto pick = [&](const std::optional<uint64_t>& given, std::optional<uint64_t> deploy::DrSite::*key) {
+    std::optional<uint64_t> kib = given;
+    if (!kib && site) kib = site->*key;
+    return kib.value_or(0) * 1024;
+  };
+  return {pick(global.limit_upload_kib, &deploy::DrSite::limit_upload_kib),
+          pick(global.limit_download_kib, &deploy::DrSite::limit_download_kib)};
+}
+
+std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password,
+                                                  const storage::TransferLimits& limits) {
+  return repo::Repository::open(storage::open_backend(url, limits), password);
 }
 
 std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {
   if (global.repository.empty())
     throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
-  auto backend = storage::open_backend(global.repository);
+  auto backend = storage::open_backend(global.repository, transfer_limits(global));
   if (!backend->stat({storage::FileType::config, "config"}))
     throw Error("no repository at " + global.repository, ExitCode::no_repository);
   return repo::Repository::open(std::move(backend), read_password(global));

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "deploy/config.hpp"
 #include "repo/repository.hpp"
 
 namespace obkeep::cli {
@@ -19,8 +20,13 @@ std::string read_password_file(const std::string& path);
 // OBKEEP_FROM_PASSWORD, else the same as the main repository's.
 std::string read_from_password(const GlobalOptions& global, const std::string& file);
 
+// The bandwidth limits of a repository the command opens: --limit-upload/--limit-download
+// when given, else the DR site's limit_upload/limit_download (for a site), else none.
+storage::TransferLimits transfer_limits(const GlobalOptions& global, const deploy::DrSite* site = nullptr);
+
 std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global);
-std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password);
+std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password,
+                                                  const storage::TransferLimits& limits);
 
 // Writes `text` beside `path` and renames it over `path`, so a reader (a metrics scraper,
 // a browser) never sees half a file.

@@ -114,7 +114,8 @@ void add_copy_command(CLI::App& app, Context& context) {
       if (!options->site.empty()) throw Error("--site goes with --config", ExitCode::usage);
       const GlobalOptions& global = context.global;
       auto start = std::chrono::steady_clock::now();
-      auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file));
+      auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file),
+                                    transfer_limits(global));
       auto destination = open_repository(global);
       if (source->config().id == destination->config().id)
         throw Error("--from-repo " + options->from_repo + " is the same repository as -r", ExitCode::usage);

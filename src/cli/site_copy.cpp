@@ -33,7 +33,7 @@ const deploy::DrSite& find_site(const deploy::Config& config, const std::string&
 std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const GlobalOptions& global) {
   try {
     std::string password = site.password_file.empty() ? read_password(global) : read_password_file(site.password_file);
-    return open_repository(site.url, password);
+    return open_repository(site.url, password, transfer_limits(global, &site));
   } catch (const Error& e) {
     throw Error("DR site " + site.name + ": " + e.what(), e.code());
   }

@@ -19,7 +19,8 @@ std::vector<std::string> site_sets(const deploy::Config& config, const deploy::D
 // The site of that name; Error (usage) naming the config's sites when there is none.
 const deploy::DrSite& find_site(const deploy::Config& config, const std::string& name);
 // Opens a site's repository with its password_file (or the main password when it has
-// none); errors name the site.
+// none), held to its limit_upload/limit_download unless the command line says otherwise;
+// errors name the site.
 std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const GlobalOptions& global);
 
 struct SiteCopyOutcome {

@@ -222,7 +222,8 @@ Config load_config(const std::string& path) {
     if (!list || !list->is_array_of_tables()) reader.fail(*node, "dr_site", "must be an array of tables ([[dr_site]])");
     for (const toml::node& item : *list) {
       const toml::table& table = reader.table(item, "dr_site");
-      reader.check_keys(table, "dr_site", {"name", "url", "password_file", "sets", "after_backup"});
+      reader.check_keys(table, "dr_site",
+                        {"name", "url", "password_file", "sets", "after_backup", "limit_upload", "limit_download"});
       DrSite site;
       site.name = reader.string(table, "name", "dr_site");
       site.url = reader.path(table, "url", "dr_site");
@@ -233,6 +234,15 @@ Config load_config(const std::string& path) {
         if (!flag->is_boolean()) reader.fail(*flag, "dr_site.after_backup", "must be true or false");
         site.after_backup = *flag->value<bool>();
       }
+      // KiB/s, as --limit-upload/--limit-download; the bound keeps bytes/s from overflowing.
+      auto limit = [&](const char* key) {
+        std::optional<int64_t> kib = reader.integer(table, key, "dr_site");
+        if (kib && *kib > (int64_t(1) << 32))
+          reader.fail(*table.get(key), std::string("dr_site.") + key, "KiB/s up to 4294967296 (0: unlimited)");
+        return kib ? std::optional<uint64_t>(static_cast<uint64_t>(*kib)) : std::nullopt;
+      };
+      site.limit_upload_kib = limit("limit_upload");
+      site.limit_download_kib = limit("limit_download");
       for (const auto& set : site.sets)
         if (std::find(std::begin(set_names), std::end(set_names), set) == std::end(set_names))
           reader.fail(table, "dr_site.sets", "unknown set '" + set + "' (databases, artifacts, instance)");

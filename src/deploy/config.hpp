@@ -39,6 +39,8 @@ struct DrSite {
   std::string name, url, password_file;
   std::vector<std::string> sets;
   bool after_backup = false;
+  // KiB/s to the site (copies) and from it (drills, restores); absent or 0: unlimited.
+  std::optional<uint64_t> limit_upload_kib, limit_download_kib;
 };
 
 struct Config {

@@ -2,6 +2,7 @@
 #include "storage/backend.hpp"
 
 #include "storage/fault/fault_backend.hpp"
+#include "storage/limit/rate_limited_backend.hpp"
 #include "storage/local/local_backend.hpp"
 #include "storage/sftp/sftp_backend.hpp"
 #include "storage/s3/s3_backend.hpp"
@@ -31,9 +32,10 @@ std::unique_ptr<Backend> open_plain_backend(const std::string& url) {
 }
 }  // namespace
 
-std::unique_ptr<Backend> open_backend(const std::string& url) {
+std::unique_ptr<Backend> open_backend(const std::string& url, const TransferLimits& limits) {
   if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
-  return with_test_faults(open_plain_backend(url));
+  // Faults outside the limiter: a rule's Nth call is the same call with or without limits.
+  return with_test_faults(with_limits(open_plain_backend(url), limits));
 }
 
 }  // namespace obkeep::storage

@@ -57,7 +57,16 @@ class Backend {
   virtual size_t remove_temporaries() { return 0; }
 };
 
-// Opens the backend a repository URL names: a local path, sftp://…, s3://….
-std::unique_ptr<Backend> open_backend(const std::string& url);
+// Bandwidth limits of one repository, in bytes per second; 0 is unlimited.
+struct TransferLimits {
+  uint64_t upload_bytes_per_second = 0;
+  uint64_t download_bytes_per_second = 0;
+
+  bool any() const { return upload_bytes_per_second || download_bytes_per_second; }
+};
+
+// Opens the backend a repository URL names: a local path, sftp://…, s3://…; held to
+// `limits` (storage/limit/rate_limited_backend.hpp).
+std::unique_ptr<Backend> open_backend(const std::string& url, const TransferLimits& limits = {});
 
 }  // namespace obkeep::storage

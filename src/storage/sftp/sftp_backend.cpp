@@ -10,6 +10,7 @@
 #include "crypto/aead.hpp"
 #include "storage/object_layout.hpp"
 #include "storage/read_buffer.hpp"
+#include "storage/transfer_pacer.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
@@ -151,6 +152,7 @@ struct SftpBackend::Remote {
     for (size_t offset = 0; offset < data.size(); offset += chunk) {
       if (writes.size() >= window) collect();
       ByteView piece = data.subspan(offset, std::min(chunk, data.size() - offset));
+      pace_transfer(piece.size());  // a bandwidth limit paces the pieces, not whole packs
       writes.push_back(connection.send(
           Message::write, [&](MessageWriter& m) { m.string(handle).u64(offset).u32(static_cast<uint32_t>(piece.size())); },
           piece));
