@@ -307,6 +307,8 @@ size_t S3Backend::remove_temporaries() {
     if (!key_marker.empty()) request.query.emplace_back("key-marker", key_marker);
     if (!upload_id_marker.empty()) request.query.emplace_back("upload-id-marker", upload_id_marker);
     S3Response response = send(request);
+    // A store without ListMultipartUploads has no unfinished uploads to show: prune goes on.
+    if (response.status == 501 || s3_error_code(response.body) == "NotImplemented") break;
     if (response.status != 200) fail("list the multipart uploads under", prefix, response);
     UploadsPage page = parse_uploads_page(response.body, url_of(prefix));
     for (auto& upload : page.uploads)
