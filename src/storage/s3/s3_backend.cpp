@@ -1,10 +1,16 @@
 // A repository under a prefix of an S3 bucket.
 #include "storage/s3/s3_backend.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
+#include "storage/read_buffer.hpp"
+#include "storage/s3/parallel_tasks.hpp"
+#include "storage/s3/s3_pieces.hpp"
 #include "storage/s3/s3_xml.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::storage {
 
@@ -41,6 +47,18 @@ std::string hint_for(const std::string& code) {
 std::string environment(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";
+}
+
+// The connections knob: ?connections=N on the URL, else OBKEEP_S3_CONNECTIONS, else the default.
+unsigned connections_from_environment() {
+  std::string text = environment("OBKEEP_S3_CONNECTIONS");
+  if (text.empty()) return 0;
+  char* end = nullptr;
+  unsigned long value = std::strtoul(text.c_str(), &end, 10);
+  if (*end != '\0' || value < 1 || value > max_s3_connections)
+    throw Error("invalid OBKEEP_S3_CONNECTIONS '" + text + "': want 1 to " + std::to_string(max_s3_connections),
+                ExitCode::usage);
+  return static_cast<unsigned>(value);
 }
 
 }  // namespace
@@ -104,33 +122,131 @@ void S3Backend::create() {
 
 void S3Backend::save(const Handle& handle, ByteView data) {
   std::string key = key_of(handle);
+  if (data.size() > multipart_threshold && client_.connections() > 1) return save_multipart(key, data);
   S3Response response = send({"PUT", key, {}, {}, data, 0});
   if (response.status != 200) fail("save", key, response);
 }
 
+// The object appears only when CompleteMultipartUpload succeeds; until then (and for
+// ever, if it never does) its parts are invisible, so the save stays atomic.
+void S3Backend::save_multipart(const std::string& key, ByteView data) {
+  S3Response created = send({"POST", key, {{"uploads", ""}}, {}, {}, 0});
+  if (created.status != 200) fail("save", key, created);
+  std::string upload_id = parse_upload_id(created.body, url_of(key));
+  std::vector<Piece> parts = split_into_pieces(data.size(), min_part_size, max_parts);
+  std::vector<std::string> etags(parts.size());
+  try {
+    // Each part is retried by the client like any request; the first that fails for good
+    // stops the others from starting.
+    run_parallel(parts.size(), client_.connections(), [&](size_t i) {
+      std::string number = std::to_string(i + 1);
+      S3Request request{"PUT", key, {{"partNumber", number}, {"uploadId", upload_id}}, {},
+                        data.subspan(parts[i].offset, parts[i].length), 0};
+      S3Response response = send(request);
+      if (response.status != 200) fail("save", key, response);
+      auto etag = response.headers.find("etag");
+      if (etag == response.headers.end() || etag->second.empty())
+        throw Error("cannot save " + url_of(key) + ": S3 gave no ETag for part " + number);
+      etags[i] = etag->second;
+    });
+    std::string parts_list = complete_multipart_body(etags);
+    S3Response completed = send({"POST", key, {{"uploadId", upload_id}}, {}, as_bytes(parts_list), 0});
+    // S3 may answer 200 and still report an error in the body (it starts the answer early
+    // to keep the connection alive while it assembles the object).
+    std::string code = s3_error_code(completed.body);
+    if (completed.status == 200 && code.empty()) return;
+    // A retried completion whose first answer was lost: the object is there, whole.
+    if (completed.attempts > 1 && code == "NoSuchUpload") {
+      S3Response head = send({"HEAD", key, {}, {}, {}, 0});
+      auto length = head.headers.find("content-length");
+      if (head.status == 200 && length != head.headers.end() && length->second == std::to_string(data.size())) return;
+    }
+    if (completed.status == 200)
+      throw Error("cannot save " + url_of(key) + ": S3 did not complete the multipart upload: " + code);
+    fail("save", key, completed);
+  } catch (...) {
+    abort_multipart(key, upload_id);
+    throw;
+  }
+}
+
+void S3Backend::abort_multipart(const std::string& key, const std::string& upload_id) {
+  // After SIGINT/SIGTERM the user waits for the exit, and over a silent network the abort
+  // would take its full stall timeout: the upload is left to prune (remove_temporaries).
+  if (interrupted()) return;
+  try {
+    send({"DELETE", key, {{"uploadId", upload_id}}, {}, {}, 0});
+  } catch (const Error&) {
+    // The save's own error is the one to report; prune's remove_temporaries retries this.
+  }
+}
+
+void S3Backend::short_object(const std::string& key, uint64_t offset, uint64_t length, const std::string& got) const {
+  throw Error("short object " + url_of(key) + ": wanted " + std::to_string(length) + " bytes at " +
+              std::to_string(offset) + ", " + got);
+}
+
+void S3Backend::read_range(const std::string& key, uint64_t offset, std::span<uint8_t> out, uint64_t whole_offset,
+                           uint64_t whole_length) {
+  S3Request request{"GET", key, {}, {}, {}, 0, out};
+  request.headers["range"] = "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + out.size() - 1);
+  S3Response response = send(request);
+  if (response.status == 416) short_object(key, whole_offset, whole_length, "beyond its end");
+  if (response.status == 404) throw Error("missing object " + url_of(key));
+  if (response.status != 200 && response.status != 206) fail("load", key, response);
+  if (response.status == 200) {
+    // A server that ignores Range answers 200 with the whole object.
+    if (response.body.size() < offset + out.size())
+      short_object(key, whole_offset, whole_length, "the object has " + std::to_string(response.body.size()));
+    std::memcpy(out.data(), response.body.data() + offset, out.size());
+    return;
+  }
+  if (response.received_into != out.size())
+    short_object(key, whole_offset, whole_length,
+                 "got " + std::to_string(response.received_into) + " at " + std::to_string(offset));
+}
+
+// Over a link with latency one GET is bound by its round trips and TCP window, not by the
+// bandwidth; a few ranges at once fill the link.
+void S3Backend::read_into(const std::string& key, uint64_t offset, std::span<uint8_t> out) {
+  if (out.size() <= parallel_read_threshold || client_.connections() == 1)
+    return read_range(key, offset, out, offset, out.size());
+  std::vector<Piece> ranges = split_into_pieces(out.size(), min_read_range, client_.connections());
+  run_parallel(ranges.size(), client_.connections(), [&](size_t i) {
+    read_range(key, offset + ranges[i].offset, out.subspan(ranges[i].offset, ranges[i].length), offset, out.size());
+  });
+}
+
 Bytes S3Backend::load(const Handle& handle, uint64_t offset, uint64_t length) {
   std::string key = key_of(handle);
-  S3Request request{"GET", key, {}, {}, {}, static_cast<size_t>(length)};
-  bool ranged = offset > 0 || length > 0;
-  if (ranged)
-    request.headers["range"] =
-        "bytes=" + std::to_string(offset) + "-" + (length > 0 ? std::to_string(offset + length - 1) : "");
+  if (length > 0) {
+    Bytes data(length);
+    read_into(key, offset, data);
+    return data;
+  }
+  // To the end: the size is not known, so one request.
+  S3Request request{"GET", key, {}, {}, {}, 0};
+  if (offset > 0) request.headers["range"] = "bytes=" + std::to_string(offset) + "-";
   S3Response response = send(request);
-  if (response.status == 416)
-    throw Error("short object " + url_of(key) + ": wanted " + std::to_string(length) + " bytes at " +
-                std::to_string(offset) + ", beyond its end");
+  if (response.status == 416) short_object(key, offset, length, "beyond its end");
   if (response.status == 404) throw Error("missing object " + url_of(key));
   if (response.status != 200 && response.status != 206) fail("load", key, response);
   // A server that ignores Range answers 200 with the whole object.
-  if (ranged && response.status == 200) {
-    if (offset > response.body.size()) throw Error("short object " + url_of(key));
+  if (offset > 0 && response.status == 200) {
+    if (offset > response.body.size()) short_object(key, offset, length, "beyond its end");
     response.body.erase(response.body.begin(), response.body.begin() + static_cast<ptrdiff_t>(offset));
-    if (length > 0 && response.body.size() > length) response.body.resize(length);
   }
-  if (length > 0 && response.body.size() != length)
-    throw Error("short object " + url_of(key) + ": wanted " + std::to_string(length) + " bytes at " +
-                std::to_string(offset) + ", got " + std::to_string(response.body.size()));
   return std::move(response.body);
+}
+
+// Into this thread's reusable buffer: no allocation, and the bytes are copied once, from
+// libcurl into the buffer.
+void S3Backend::read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) {
+  if (length == 0) return Backend::read(handle, offset, length, use);
+  std::string key = key_of(handle);
+  std::span<uint8_t> buffer(thread_read_buffer(length), length);
+  read_into(key, offset, buffer);
+  use(buffer);
 }
 
 std::optional<uint64_t> S3Backend::stat(const Handle& handle) {
@@ -172,8 +288,45 @@ void S3Backend::list(FileType type, const std::function<void(const std::string&,
   } while (!token.empty());
 }
 
+bool S3Backend::is_repository_key(const std::string& key) const {
+  std::string name = key.substr(key.rfind('/') + 1);
+  for (FileType type :
+       {FileType::config, FileType::key, FileType::pack, FileType::index, FileType::snapshot, FileType::lock}) {
+    Handle handle{type, name};
+    if (valid_name(handle) && key_of(handle) == key) return true;
+  }
+  return false;
+}
+
+size_t S3Backend::remove_temporaries() {
+  std::string prefix = under_prefix("");
+  std::vector<std::pair<std::string, std::string>> unfinished;  // key, upload id
+  std::string key_marker, upload_id_marker;
+  do {
+    S3Request request{"GET", "", {{"uploads", ""}, {"prefix", prefix}}, {}, {}, 0};
+    if (!key_marker.empty()) request.query.emplace_back("key-marker", key_marker);
+    if (!upload_id_marker.empty()) request.query.emplace_back("upload-id-marker", upload_id_marker);
+    S3Response response = send(request);
+    // A store without ListMultipartUploads has no unfinished uploads to show: prune goes on.
+    if (response.status == 501 || s3_error_code(response.body) == "NotImplemented") break;
+    if (response.status != 200) fail("list the multipart uploads under", prefix, response);
+    UploadsPage page = parse_uploads_page(response.body, url_of(prefix));
+    for (auto& upload : page.uploads)
+      if (is_repository_key(upload.first)) unfinished.push_back(std::move(upload));
+    key_marker = page.truncated ? page.next_key_marker : "";
+    upload_id_marker = page.truncated ? page.next_upload_id_marker : "";
+  } while (!key_marker.empty());
+  for (const auto& [key, upload_id] : unfinished) {
+    S3Response response = send({"DELETE", key, {{"uploadId", upload_id}}, {}, {}, 0});
+    if (response.status != 204 && response.status != 200 && response.status != 404)
+      fail("abort the multipart upload of", key, response);
+  }
+  return unfinished.size();
+}
+
 std::unique_ptr<Backend> open_s3_backend(const std::string& url) {
   S3Url parsed = parse_s3_url(url);
+  if (parsed.connections == 0) parsed.connections = connections_from_environment();
   S3Credentials credentials{environment("AWS_ACCESS_KEY_ID"), environment("AWS_SECRET_ACCESS_KEY"), ""};
   if (credentials.access_key.empty() || credentials.secret_key.empty())
     throw Error("no S3 credentials for " + url + ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");

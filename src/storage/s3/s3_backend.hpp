@@ -1,7 +1,9 @@
 // A repository under a prefix of an S3 bucket (path-style requests, SigV4).
 #pragma once
 
+#include <algorithm>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "storage/backend.hpp"
@@ -11,21 +13,38 @@ namespace obkeep::storage {
 
 // Keys mirror the local layout under the prefix: config, keys/<id>,
 // data/<first two hex digits>/<id>, index/<id>, snapshots/<id>, locks/<id>.
-// A save is one PUT, which S3 makes visible whole or not at all, so there are no
-// temporaries to clean up.
+// A save is one PUT, or above multipart_threshold a multipart upload whose parts go at
+// once; S3 makes either visible whole or not at all. A read above parallel_read_threshold
+// is fetched as a few ranges at once. Up to the client's connections() requests are in
+// flight; with one, every object is one request as before.
 class S3Backend : public Backend {
  public:
+  static constexpr uint64_t multipart_threshold = 8 * 1024 * 1024;
+  static constexpr uint64_t min_part_size = 5 * 1024 * 1024;  // S3's minimum, but for the last part
+  static constexpr uint64_t max_parts = 10000;                // S3's maximum
+  static constexpr uint64_t parallel_read_threshold = 8 * 1024 * 1024;
+  static constexpr uint64_t min_read_range = 4 * 1024 * 1024;
+
   S3Backend(std::string location, S3Url url, S3Credentials credentials, std::string ca_file);
 
   std::string location() const override { return location_; }
   void create() override;
   void save(const Handle& handle, ByteView data) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
+  void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
   std::optional<uint64_t> stat(const Handle& handle) override;
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
+  // Aborts the multipart uploads under the prefix that never completed (a backup killed
+  // mid-upload leaves them: invisible, but stored and paid for).
+  size_t remove_temporaries() override;
+  // Half the connections: each save may send its parts in parallel, and restores read
+  // ahead with twice this many fetchers.
+  size_t background_saves() const override { return std::max(1u, connections() / 2); }
 
   std::string key_of(const Handle& handle) const;
+  // Requests in flight at most.
+  unsigned connections() const { return client_.connections(); }
   // Objects per ListObjectsV2 page; 0 leaves it to the server (1,000 on S3).
   void set_list_page_size(int size) { list_page_size_ = size; }
 
@@ -38,6 +57,19 @@ class S3Backend : public Backend {
   S3Response send(const S3Request& request);
   [[noreturn]] void fail(const std::string& action, const std::string& key, const S3Response& response) const;
   void create_bucket();
+  void save_multipart(const std::string& key, ByteView data);
+  // Best effort, and skipped after SIGINT/SIGTERM: an upload left behind is invisible and
+  // remove_temporaries aborts it later.
+  void abort_multipart(const std::string& key, const std::string& upload_id);
+  // Reads out.size() (> 0) bytes at `offset` into `out`, in ranges at once when large.
+  void read_into(const std::string& key, uint64_t offset, std::span<uint8_t> out);
+  // One ranged GET of `out.size()` bytes at `offset`; errors name the caller's whole range.
+  void read_range(const std::string& key, uint64_t offset, std::span<uint8_t> out, uint64_t whole_offset,
+                  uint64_t whole_length);
+  [[noreturn]] void short_object(const std::string& key, uint64_t offset, uint64_t length,
+                                 const std::string& got) const;
+  // Whether `key` is one of this repository's objects (config, keys/…, data/…/…, …).
+  bool is_repository_key(const std::string& key) const;
 
   std::string location_;
   S3Client client_;

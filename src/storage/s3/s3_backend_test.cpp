@@ -42,6 +42,26 @@ TEST(S3Backend, MissingCredentialsAreOneLineError) {
   if (!saved.empty()) ::setenv("AWS_ACCESS_KEY_ID", saved.c_str(), 1);
 }
 
+TEST(S3Backend, ConnectionsFromTheUrlOrTheEnvironment) {
+  ::setenv("AWS_ACCESS_KEY_ID", "key", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  ::setenv("OBKEEP_S3_CONNECTIONS", "not-a-number", 1);
+  try {
+    open_s3_backend("s3://127.0.0.1:9000/bucket/repo");
+    ADD_FAILURE() << "accepted OBKEEP_S3_CONNECTIONS=not-a-number";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::usage);
+    EXPECT_NE(std::string(e.what()).find("OBKEEP_S3_CONNECTIONS"), std::string::npos) << e.what();
+  }
+  // The URL wins over the environment.
+  EXPECT_NO_THROW(open_s3_backend("s3://127.0.0.1:9000/bucket/repo?connections=2"));
+  ::unsetenv("OBKEEP_S3_CONNECTIONS");
+  EXPECT_EQ(backend_at("s3://127.0.0.1:9000/bucket/repo").connections(), default_s3_connections);
+  EXPECT_EQ(backend_at("s3://127.0.0.1:9000/bucket/repo?connections=3").connections(), 3u);
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
 TEST(S3Backend, UnreachableEndpointMeansNoRepository) {
   // Port 1 on the loopback refuses connections at once.
   S3Backend backend = backend_at("s3+http://127.0.0.1:1/bucket/repo");

@@ -57,10 +57,27 @@ int abort_if_interrupted(void* started_interrupted, curl_off_t, curl_off_t, curl
   return !*static_cast<bool*>(started_interrupted) && interrupted() ? 1 : 0;
 }
 
+struct DownloadState {
+  CURL* handle;
+  Bytes& body;
+  std::span<uint8_t> into;  // for a 206 answer's body, when not empty
+  uint64_t& received_into;
+};
+
 size_t write_body(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<Bytes*>(user);
-  body->insert(body->end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + size * count);
-  return size * count;
+  auto* state = static_cast<DownloadState*>(user);
+  size_t n = size * count;
+  long status = 0;
+  curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
+  if (status == 206 && !state->into.empty()) {
+    // A longer answer than asked for is counted, not stored: the caller reports it.
+    uint64_t room = state->into.size() - std::min<uint64_t>(state->received_into, state->into.size());
+    std::memcpy(state->into.data() + (state->into.size() - room), data, std::min<uint64_t>(room, n));
+    state->received_into += n;
+    return n;
+  }
+  state->body.insert(state->body.end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + n);
+  return n;
 }
 
 size_t write_header(char* data, size_t size, size_t count, void* user) {
@@ -94,10 +111,20 @@ bool transient(CURLcode code) {
 
 bool transient(long status) { return status >= 500 || status == 429; }
 
+// Gives a request slot back on every way out of an attempt.
+struct SlotRelease {
+  std::counting_semaphore<>& slots;
+  ~SlotRelease() { slots.release(); }
+};
+
 }  // namespace
 
 S3Client::S3Client(S3Url url, S3Credentials credentials, std::string ca_file)
-    : url_(std::move(url)), credentials_(std::move(credentials)), ca_file_(std::move(ca_file)) {
+    : url_(std::move(url)),
+      credentials_(std::move(credentials)),
+      ca_file_(std::move(ca_file)),
+      connections_(url_.connections ? url_.connections : default_s3_connections),
+      slots_(static_cast<std::ptrdiff_t>(connections_)) {
   initialise_curl();
 }
 
@@ -133,7 +160,14 @@ S3Response S3Client::perform(const S3Request& request) {
   try {
     for (;; ++attempt_number) {
       response = S3Response{};
-      int code = attempt(handle, request, response, error, started_interrupted);
+      int code;
+      {
+        // A slot is held for the attempt only: a request waiting out its backoff leaves
+        // the connection to another caller.
+        slots_.acquire();
+        SlotRelease release{slots_};
+        code = attempt(handle, request, response, error, started_interrupted);
+      }
       bool retry = code != CURLE_OK ? transient(static_cast<CURLcode>(code)) : transient(response.status);
       // A failure after SIGINT/SIGTERM is not retried (the handle goes back in the catch below).
       if ((code != CURLE_OK || retry) && !started_interrupted && interrupted())
@@ -184,7 +218,8 @@ int S3Client::attempt(void* opaque, const S3Request& request, S3Response& respon
 
   UploadState upload{request.body, 0};
   char error_buffer[CURL_ERROR_SIZE] = "";
-  response.body.reserve(request.expected_size);
+  if (request.into.empty()) response.body.reserve(request.expected_size);
+  DownloadState download{handle, response.body, request.into, response.received_into};
   curl_easy_setopt(handle, CURLOPT_URL, address.c_str());
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
@@ -198,13 +233,15 @@ int S3Client::attempt(void* opaque, const S3Request& request, S3Response& respon
   curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &started_interrupted);
   if (!ca_file_.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, ca_file_.c_str());
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &download);
   curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, write_header);
   curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response.headers);
   if (request.method == "HEAD") {
     curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "PUT") {
+  } else if (request.method == "PUT" || request.method == "POST") {
+    // A POST (multipart upload start and completion) sends its body as an upload does.
     curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+    if (request.method == "POST") curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, "POST");
     curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
     curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, seek_body);

@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,12 +18,16 @@
 namespace obkeep::storage {
 
 struct S3Request {
-  std::string method;  // GET, HEAD, PUT, DELETE
+  std::string method;  // GET, HEAD, PUT, POST, DELETE
   std::string key;     // object key; empty for the bucket itself
   std::vector<std::pair<std::string, std::string>> query;
   std::map<std::string, std::string> headers;  // lower-case names, e.g. {"range", "bytes=0-9"}
   ByteView body;
   size_t expected_size = 0;  // reserves the response buffer
+  // Where the body of a 206 (Partial Content) answer goes instead of S3Response::body, so a
+  // ranged read lands in its caller's buffer without a copy. Other answers (errors, a 200
+  // from a server that ignored the range) still go to S3Response::body.
+  std::span<uint8_t> into = {};
 };
 
 struct S3Response {
@@ -29,11 +35,17 @@ struct S3Response {
   std::map<std::string, std::string> headers;  // lower-case names
   Bytes body;
   int attempts = 1;  // how many times it was sent: more than one after retried failures
+  // Bytes of a 206 answer's body (those beyond into.size() counted but dropped).
+  uint64_t received_into = 0;
 };
 
+// Requests in flight per backend unless the URL or OBKEEP_S3_CONNECTIONS says otherwise.
+constexpr unsigned default_s3_connections = 8;
+
 // Each request takes a curl easy handle from a pool and returns it afterwards: a
-// handle (and its kept-alive connection) is used by one thread at a time, and
-// concurrent requests open as many handles as they need.
+// handle (and its kept-alive connection) is used by one thread at a time. At most
+// `url.connections` (default_s3_connections when 0) attempts are in flight at once; more
+// callers wait for a slot, so any number of threads may call perform.
 class S3Client {
  public:
   S3Client(S3Url url, S3Credentials credentials, std::string ca_file);
@@ -49,6 +61,7 @@ class S3Client {
 
   const S3Url& url() const { return url_; }
   const std::string& region() const { return credentials_.region; }
+  unsigned connections() const { return connections_; }
 
  private:
   void* acquire_handle();
@@ -60,6 +73,8 @@ class S3Client {
   S3Url url_;
   S3Credentials credentials_;
   std::string ca_file_;
+  unsigned connections_;
+  std::counting_semaphore<> slots_;  // one a request in flight; held for an attempt, not across backoff
   std::mutex mutex_;
   std::vector<void*> idle_handles_;
   std::atomic<bool> answered_{false};

@@ -11,8 +11,9 @@ constexpr std::string_view https_scheme = "s3://";
 constexpr std::string_view http_scheme = "s3+http://";
 
 [[noreturn]] void reject(const std::string& url, const std::string& why) {
-  throw Error("invalid S3 repository URL " + url + ": " + why + " (want s3://host[:port]/bucket[/prefix])",
-              ExitCode::usage);
+  throw Error(
+      "invalid S3 repository URL " + url + ": " + why + " (want s3://host[:port]/bucket[/prefix][?connections=N])",
+      ExitCode::usage);
 }
 
 bool all_digits(const std::string& text) {
@@ -36,6 +37,16 @@ std::string trim_slashes(std::string text) {
   return start == std::string::npos ? std::string() : text.substr(start);
 }
 
+// The query of a URL: only connections=N, the most requests in flight.
+void parse_query(const std::string& url, const std::string& query, S3Url& parsed) {
+  constexpr std::string_view connections = "connections=";
+  if (query.rfind(connections, 0) != 0) reject(url, "unknown parameter '" + query + "'");
+  std::string value = query.substr(connections.size());
+  if (!all_digits(value) || value.size() > 3 || std::stoul(value) < 1 || std::stoul(value) > max_s3_connections)
+    reject(url, "connections must be 1 to " + std::to_string(max_s3_connections));
+  parsed.connections = static_cast<unsigned>(std::stoul(value));
+}
+
 }  // namespace
 
 bool is_s3_url(const std::string& url) {
@@ -46,6 +57,10 @@ S3Url parse_s3_url(const std::string& url) {
   S3Url parsed;
   parsed.https = url.rfind(https_scheme, 0) == 0;
   std::string rest = url.substr(parsed.https ? https_scheme.size() : http_scheme.size());
+  if (size_t question = rest.find('?'); question != std::string::npos) {
+    parse_query(url, rest.substr(question + 1), parsed);
+    rest.resize(question);
+  }
   size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   std::string path = slash == std::string::npos ? std::string() : rest.substr(slash + 1);

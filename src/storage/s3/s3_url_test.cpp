@@ -27,9 +27,21 @@ TEST(S3Url, DefaultsAndPlainHttp) {
   EXPECT_FALSE(is_s3_url("/var/s3://x"));
 }
 
+TEST(S3Url, Connections) {
+  S3Url url = parse_s3_url("s3://127.0.0.1:8443/obkeep-test/repo?connections=16");
+  EXPECT_EQ(url.connections, 16u);
+  EXPECT_EQ(url.prefix, "repo");
+  EXPECT_EQ(parse_s3_url("s3://host/bucket?connections=1").connections, 1u);
+  EXPECT_EQ(parse_s3_url("s3://host/bucket?connections=1").bucket, "bucket");
+  EXPECT_EQ(parse_s3_url("s3://host/bucket").connections, 0u);  // not given: the default applies
+}
+
 TEST(S3Url, RejectsMalformed) {
   for (const char* bad : {"s3://", "s3://host", "s3://host/", "s3://host:99999/bucket", "s3://host:x/bucket",
-                          "s3://host/ab", "s3://host/Upper", "s3://:80/bucket"}) {
+                          "s3://host/ab", "s3://host/Upper", "s3://:80/bucket", "s3://host/bucket?connections=0",
+                          "s3://host/bucket?connections=65", "s3://host/bucket?connections=",
+                          "s3://host/bucket?conns=4",
+                          "s3://host/bucket?connections=4&x=1", "s3://host/bucket?connections=99999999999999999999"}) {
     try {
       parse_s3_url(bad);
       ADD_FAILURE() << bad;
