@@ -31,7 +31,7 @@ test_packages=(
   openssh-server openssh-client
   swift-proxy swift-object swift-container swift-account
 )
-bench_packages=(restic borgbackup mydumper time)
+bench_packages=(restic borgbackup mydumper time rclone)
 
 wanted=("${build_packages[@]}" "${test_packages[@]}")
 [ "$bench" = 1 ] && wanted+=("${bench_packages[@]}")

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# Remote-site benchmark: obkeep against restic (backup, full restore) and `obkeep copy` against
+# `rclone sync` of a restic repository, over SFTP and S3 at several round-trip times, in one run.
+# usage: bench/remote.sh [--scale S] [--rtts 0,20,80] [--backends sftp,s3] [--tools obkeep,restic,rclone]
+#                        [--work DIR] [--obkeep PATH] [--json PATH] [--restore-fs fresh|work] [--step-timeout S]
+# Latency: each server (a private sshd, a private Swift with its S3 API over https) sits behind
+# tests/servers/faultproxy.py, which holds every chunk RTT/2 in each direction. Prints a Markdown
+# table per backend with ratios and writes it (and raw JSON) to bench/out/remote-<time>.{md,json}.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+command_line="bench/remote.sh $*"
+# Scale 0.09 is ~221 MB in ~2,100 files; scale 0.5 is the ~1 GB tree (1.10 GB, ~11,800 files).
+scale=0.09 rtts=0,20,80 backends=sftp,s3 tools=obkeep,restic,rclone work=/tmp/obkeep-bench-remote
+obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scale) scale=$2; shift ;;
+    --rtts) rtts=$2; shift ;;
+    --backends) backends=$2; shift ;;
+    --tools) tools=$2; shift ;;
+    --work) work=$2; shift ;;
+    --obkeep) obkeep_bin=$2; shift ;;
+    --json) json_copy=$2; shift ;;
+    --restore-fs) restore_fs=$2; shift ;;
+    --step-timeout) step_timeout=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v restic >/dev/null && command -v rclone >/dev/null && [ -x /usr/bin/time ] && [ -x /usr/sbin/sshd ] &&
+  command -v swift-proxy-server >/dev/null || "$root/scripts/setup.sh" --no-build --bench
+obkeep_bin=$(realpath "$obkeep_bin")
+[ -x "$obkeep_bin" ] || { echo "no obkeep at $obkeep_bin (build it, or give --obkeep)" >&2; exit 2; }
+has_tool() { [[ ",$tools," == *",$1,"* ]]; }
+IFS=, read -r -a rtt_list <<<"$rtts"
+IFS=, read -r -a backend_list <<<"$backends"
+
+servers=$root/tests/servers
+rm -rf "$work" && mkdir -p "$work"
+work=$(realpath "$work")
+data=$work/data
+echo "generating tree (scale $scale)..." >&2
+python3 "$root/bench/generate_tree.py" "$data" --scale "$scale"
+
+export OBKEEP_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$work/restic-cache
+export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+unset AWS_DEFAULT_REGION SSH_AUTH_SOCK
+results=$work/results.jsonl
+: >"$results"
+
+# Everything started here is stopped on exit, on the error path too.
+loopdev= restore_mnt=$work/restore-mnt
+release_restore_fs() {
+  mountpoint -q "$restore_mnt" 2>/dev/null && umount "$restore_mnt"
+  [ -n "$loopdev" ] && losetup -d "$loopdev"
+  loopdev=
+  rm -f "$work/restore.img"
+}
+cleanup() {
+  set +e
+  for backend in sftp s3; do [ -f "$work/proxy-$backend/faultproxy.pid" ] && bash "$servers/faultproxy.sh" stop "$work/proxy-$backend"; done
+  [ -f "$work/sshd/sshd.pid" ] && bash "$servers/sshd.sh" stop "$work/sshd"
+  [ -d "$work/s3/swift" ] && bash "$servers/s3.sh" stop "$work/s3"
+  release_restore_fs 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Local repositories, the source of the copy steps (not timed).
+echo "local repositories for the copy steps..." >&2
+"$obkeep_bin" -r "$work/local-obkeep" init >/dev/null
+"$obkeep_bin" -r "$work/local-obkeep" backup -q "$data" >/dev/null
+restic -r "$work/local-restic" init --repository-version 2 >/dev/null 2>&1
+restic -r "$work/local-restic" backup -q "$data" >/dev/null
+
+# The servers, each behind its own fault proxy; the delay is set per round.
+proxy_port=()
+start_proxy() { # BACKEND TARGET_PORT
+  bash "$servers/faultproxy.sh" start "$work/proxy-$1" "$2" --max-seconds 604800
+}
+if [[ " ${backend_list[*]} " == *" sftp "* ]]; then
+  bash "$servers/sshd.sh" start "$work/sshd"
+  start_proxy sftp "$(cat "$work/sshd/port")"
+  sftp_port=$(cat "$work/proxy-sftp/port")
+  # A client config for the proxy's address that obkeep (libssh, or OpenSSH run with
+  # `ssh -F $OBKEEP_SSH_CONFIG`), restic's `ssh` and a plain `ssh sftpbench` all accept.
+  echo "[127.0.0.1]:$sftp_port $(cat "$work/sshd/host_key.pub")" >"$work/known_hosts"
+  cat >"$work/ssh_config" <<C
+Host sftpbench
+  HostName 127.0.0.1
+  Port $sftp_port
+  User $(id -un)
+Host *
+  IdentityFile $work/sshd/client_key
+  IdentitiesOnly yes
+  UserKnownHostsFile $work/known_hosts
+  StrictHostKeyChecking yes
+  BatchMode yes
+C
+  export OBKEEP_SSH_CONFIG=$work/ssh_config
+  ssh -F "$work/ssh_config" sftpbench true || { echo "no ssh login through the proxy" >&2; exit 1; }
+  mkdir -p "$work/sftp-site"
+fi
+if [[ " ${backend_list[*]} " == *" s3 "* ]]; then
+  # https for every tool: Swift's s3api refuses the aws-chunked uploads restic sends over plain
+  # http, so the proxy forwards TLS as plain TCP (no per-request counts, bytes still counted).
+  mkdir -p "$work/s3"
+  bash "$servers/s3.sh" start "$work/s3"
+  start_proxy s3 "$(cat "$work/s3/port")"
+  s3_port=$(cat "$work/proxy-s3/port")
+  export AWS_CA_BUNDLE=$work/s3/cert.pem
+fi
+cat >"$work/rclone.conf" <<C
+[site-sftp]
+type = sftp
+host = 127.0.0.1
+port = ${sftp_port:-0}
+user = $(id -un)
+key_file = $work/sshd/client_key
+known_hosts_file = $work/known_hosts
+
+[site-s3]
+type = s3
+provider = Other
+endpoint = https://127.0.0.1:${s3_port:-0}
+access_key_id = $AWS_ACCESS_KEY_ID
+secret_access_key = $AWS_SECRET_ACCESS_KEY
+region = us-east-1
+force_path_style = true
+C
+
+# Where each tool finds the site: URL BACKEND TOOL NAME (NAME is a fresh repository).
+site_url() {
+  case $1:$2 in
+    sftp:obkeep) echo "sftp://$(id -un)@127.0.0.1:$sftp_port$work/sftp-site/$3" ;;
+    sftp:restic) echo "sftp:sftpbench:$work/sftp-site/$3" ;;
+    sftp:rclone) echo "site-sftp:$work/sftp-site/$3" ;;
+    s3:obkeep) echo "s3://127.0.0.1:$s3_port/bench/$3" ;;
+    s3:restic) echo "s3:https://127.0.0.1:$s3_port/bench/$3" ;;
+    s3:rclone) echo "site-s3:bench/$3" ;;
+  esac
+}
+restic_options() { # BACKEND: the options that reach the site
+  case $1 in
+    sftp) printf '%q ' -o "sftp.command=ssh -F $work/ssh_config sftpbench -s sftp" ;;
+    s3) printf '%q ' --cacert "$work/s3/cert.pem" ;;
+  esac
+}
+# rclone takes the certificate as a flag and fails on the AWS SDK's AWS_CA_BUNDLE next to it.
+rclone_command="env -u AWS_CA_BUNDLE rclone --config $(printf %q "$work/rclone.conf") --ca-cert $(printf %q "$work/s3/cert.pem")"
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+
+# Restores go to a new ext4 file system made on a loop device before each (see bench/files.sh:
+# the benchmark's own deletions otherwise slow whichever tool creates inodes fastest);
+# `--restore-fs work` restores into the working file system.
+restore_inodes=$(find "$data" | wc -l)
+fresh_target() {
+  if [ "$restore_fs" = fresh ]; then
+    release_restore_fs
+    truncate -s "$(($(du -sk "$data" | cut -f1) * 3 / 2 / 1024 + 1024))M" "$work/restore.img"
+    loopdev=$(losetup --find --show --direct-io=on "$work/restore.img")
+    mkfs.ext4 -q -F -N "$((restore_inodes * 3 / 2 + 65536))" -E lazy_itable_init=0,lazy_journal_init=0 "$loopdev"
+    mkdir -p "$restore_mnt" && mount "$loopdev" "$restore_mnt"
+  else
+    rm -rf "$restore_mnt" && mkdir -p "$restore_mnt"
+  fi
+  mkdir -p "$restore_mnt/target"
+}
+if [ "$restore_fs" = fresh ] && ! { [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+  fresh_target 2>/dev/null; }; then
+  echo "cannot make a loop file system here (needs root, losetup, mkfs.ext4): restoring into $work" >&2
+  release_restore_fs 2>/dev/null || true
+  restore_fs=work
+fi
+
+proxy_counts() { # BACKEND: "bytes_up bytes_down" through its proxy so far
+  bash "$servers/faultproxy.sh" ctl "$work/proxy-$1" stats |
+    python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["bytes_up"], s["bytes_down"])'
+}
+
+# measure BACKEND RTT TOOL STEP SCRIPT: runs SCRIPT (bash) with the page cache dropped; records
+# seconds, peak RSS and the bytes through the proxy, or "failed" with stderr's last line. A
+# failed step does not end the run. CHECK (bash, optional) runs after a success and fails it.
+measure() {
+  local backend=$1 rtt=$2 tool=$3 step=$4 script=$5 before after status=ok error= seconds=0 rss=0
+  drop_caches
+  before=$(proxy_counts "$backend")
+  if /usr/bin/time -o "$work/time.out" -f "%e %M" timeout -k 30 "$step_timeout" bash -c "$script" \
+    >"$work/step.out" 2>"$work/step.err"; then
+    read -r seconds rss <"$work/time.out"
+    if [ -n "${CHECK:-}" ] && ! bash -c "$CHECK" >>"$work/step.out" 2>>"$work/step.err"; then
+      status=failed error="check: $(tail -n 1 "$work/step.err")"
+    fi
+  else
+    local code=$?
+    # The last line that names an error (restic ends with the repository's URL), else the last.
+    grep -v '^Command exited with non-zero status' "$work/step.err" >"$work/step.lines" || true
+    error=$(grep -iE 'fatal|error|fail' "$work/step.lines" | tail -n 1 || true)
+    [ -n "$error" ] || error=$(tail -n 1 "$work/step.lines")
+    status=failed
+    [ "$code" = 124 ] && error="timed out after ${step_timeout}s"
+    [ -n "$error" ] || error="exit $code"
+  fi
+  after=$(proxy_counts "$backend")
+  python3 - "$backend" "$rtt" "$tool" "$step" "$status" "$error" "$seconds" "$rss" $before $after >>"$results" <<'PY'
+import json, sys
+backend, rtt, tool, step, status, error, seconds, rss, up0, down0, up1, down1 = sys.argv[1:13]
+print(json.dumps({"backend": backend, "rtt_ms": int(rtt), "tool": tool, "step": step, "status": status,
+                  "error": error, "seconds": float(seconds), "peak_rss_kib": int(rss),
+                  "bytes_up": int(up1) - int(up0), "bytes_down": int(down1) - int(down0)}))
+PY
+  if [ "$status" = ok ]; then
+    echo "  $backend RTT $rtt: $tool $step ${seconds}s, $((rss / 1024)) MB, $(( ($(echo "$after" | cut -d' ' -f1) - $(echo "$before" | cut -d' ' -f1)) / 1000000 )) MB up" >&2
+  else
+    echo "  $backend RTT $rtt: $tool $step FAILED: $error" >&2
+  fi
+}
+
+q() { printf '%q' "$1"; }
+verify_restore="diff -r $(q "$data") $(q "$restore_mnt/target$data") >/dev/null || { echo 'restored tree differs' >&2; exit 1; }"
+
+round() { # BACKEND RTT
+  local backend=$1 rtt=$2 url
+  local ob=$(q "$obkeep_bin") ropts; ropts=$(restic_options "$backend")
+  if has_tool obkeep; then
+    url=$(site_url "$backend" obkeep "obkeep-backup-rtt$rtt")
+    measure "$backend" "$rtt" obkeep backup "set -e; $ob -r $(q "$url") init >/dev/null; $ob -r $(q "$url") backup -q $(q "$data")"
+    fresh_target
+    CHECK=$verify_restore measure "$backend" "$rtt" obkeep restore "$ob -r $(q "$url") restore latest --target $(q "$restore_mnt/target")"
+    url=$(site_url "$backend" obkeep "obkeep-copy-rtt$rtt")
+    measure "$backend" "$rtt" obkeep copy "set -e; $ob -r $(q "$url") init --copy-params-from $(q "$work/local-obkeep") >/dev/null
+      $ob -r $(q "$url") copy --from-repo $(q "$work/local-obkeep") >/dev/null"
+  fi
+  if has_tool restic; then
+    # A fresh cache for every step: the restore is measured as on a recovery machine.
+    url=$(site_url "$backend" restic "restic-backup-rtt$rtt")
+    rm -rf "$RESTIC_CACHE_DIR"
+    measure "$backend" "$rtt" restic backup "set -e; restic $ropts -r $(q "$url") init --repository-version 2 >/dev/null
+      restic $ropts -r $(q "$url") backup -q $(q "$data")"
+    rm -rf "$RESTIC_CACHE_DIR"
+    fresh_target
+    CHECK=$verify_restore measure "$backend" "$rtt" restic restore "restic $ropts -r $(q "$url") restore latest --target $(q "$restore_mnt/target")"
+  fi
+  if has_tool rclone; then
+    url=$(site_url "$backend" rclone "rclone-sync-rtt$rtt")
+    measure "$backend" "$rtt" rclone sync "$rclone_command sync $(q "$work/local-restic") $(q "$url")"
+  fi
+  release_restore_fs
+  # The SFTP site is this machine's disk: free it (S3's objects stay; each step has its own prefix).
+  [ "$backend" = sftp ] && rm -rf "$work/sftp-site"/* || true
+}
+
+for rtt in "${rtt_list[@]}"; do
+  for backend in "${backend_list[@]}"; do
+    # Half the round trip each way; new chunks (and so new connections) get the new delay.
+    bash "$servers/faultproxy.sh" ctl "$work/proxy-$backend" delay "$((rtt / 2))" >/dev/null
+    echo "$backend at RTT $rtt ms:" >&2
+    round "$backend" "$rtt"
+  done
+done
+
+mkdir -p "$root/bench/out"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
+python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" <<'PY'
+import json, os, subprocess, sys
+results, data, out, scale, obkeep_bin, commit, restore_fs, command_line = sys.argv[1:9]
+rows = [json.loads(line) for line in open(results)]
+r = {(x["backend"], x["rtt_ms"], x["tool"], x["step"]): x for x in rows}
+files = sum(len(f) for _, _, f in os.walk(data))
+size = sum(os.path.getsize(os.path.join(d, x)) for d, _, fs in os.walk(data) for x in fs)
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+def version(cmd):
+    try: return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+    except Exception: return "?"
+ssh_version = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip().split(",")[0]
+lines = ["# Remote-site benchmark", "", "`%s`" % command_line.strip(), "",
+         "Data: %d files, %.2f GB (generated, scale %s). Machine: %d cores, %s." % (files, size / 1e9, scale, os.cpu_count(), cpu),
+         "Versions: %s (%s, commit %s); %s; %s; %s." % (version([obkeep_bin, "version"]), obkeep_bin, commit,
+                                                    version(["restic", "version"]), version(["rclone", "version"]), ssh_version),
+         "Latency: tests/servers/faultproxy.py holds each direction RTT/2; SFTP to a private sshd, S3 (https) to a private Swift.",
+         "Restores into: %s." % ("a new ext4 file system on a loop device, made before each restore" if restore_fs == "fresh"
+                                 else "the working file system")]
+def cell(key, field="seconds"):
+    x = r.get(key)
+    if x is None: return None, "-"
+    if x["status"] != "ok":
+        return None, "failed: " + (x["error"] or "?").replace("|", "\\|")[:120]
+    v = x[field] / 1e6 if field == "bytes_up" else x[field]
+    return v, "%.2f" % v
+def ratio(a, b):
+    return "%.2f" % (b / a) if a and b is not None else "-"
+checks = []
+for backend in dict.fromkeys(x["backend"] for x in rows):
+    rtts = sorted({x["rtt_ms"] for x in rows if x["backend"] == backend})
+    lines += ["", "## %s" % ("SFTP" if backend == "sftp" else "S3"), "",
+              "| step | RTT (ms) | obkeep | peer | peer/obkeep |", "|---|---|---|---|---|"]
+    steps = [("init + backup (s)", "backup", "restic", "backup", "seconds"),
+             ("full restore (s)", "restore", "restic", "restore", "seconds"),
+             ("copy to the site (s)", "copy", "rclone sync", "sync", "seconds"),
+             ("copy to the site (MB sent)", "copy", "rclone sync", "sync", "bytes_up")]
+    for label, ostep, peer, pstep, field in steps:
+        tool = peer.split()[0]
+        for rtt in rtts:
+            o, otext = cell((backend, rtt, "obkeep", ostep), field)
+            p, ptext = cell((backend, rtt, tool, pstep), field)
+            if otext == "-" and ptext == "-": continue
+            peer_text = ptext if ptext == "-" else "%s %s" % (peer, ptext)
+            lines.append("| %s | %d | %s | %s | %s |" % (label, rtt, otext, peer_text, ratio(o, p)))
+            if rtt >= 20 and field == "seconds" and o and p is not None:
+                checks.append(("%s: %s at RTT %d at least 2x faster than %s (%.2f)" % (backend, ostep, rtt, peer, p / o),
+                               p >= 2 * o))
+    if 0 in rtts and len(rtts) > 1:
+        far = max(rtts)
+        o0, _ = cell((backend, 0, "obkeep", "restore")); o1, _ = cell((backend, far, "obkeep", "restore"))
+        p0, _ = cell((backend, 0, "restic", "restore")); p1, _ = cell((backend, far, "restic", "restore"))
+        lines.append("| restore RTT %d / restore RTT 0 | | %s | %s | - |" % (
+            far, ratio(o0, o1), "restic " + ratio(p0, p1) if p0 else "-"))
+        if o0 and o1:
+            checks.append(("%s: restore at RTT %d within 1.5x of the restore at RTT 0 (%.2f)" % (backend, far, o1 / o0),
+                           o1 <= 1.5 * o0))
+    peaks = {}
+    for tool in ("obkeep", "restic", "rclone"):
+        ok = [x["peak_rss_kib"] / 1024 for x in rows if x["backend"] == backend and x["tool"] == tool and x["status"] == "ok"]
+        if ok: peaks[tool] = max(ok)
+    if peaks:
+        lines.append("| peak memory, any step (MB) | | %s | %s | %s |" % (
+            "%.1f" % peaks["obkeep"] if "obkeep" in peaks else "-",
+            "; ".join("%s %.1f" % (t, v) for t, v in peaks.items() if t != "obkeep") or "-",
+            ratio(peaks.get("obkeep"), peaks.get("restic"))))
+lines += [""] + ["- %s: %s" % ("PASS" if ok else "FAIL", text) for text, ok in checks]
+text = "\n".join(lines) + "\n"
+print(text)
+open(out + ".md", "w").write(text)
+json.dump({"scale": float(scale), "files": files, "bytes": size, "commit": commit, "steps": rows},
+          open(out + ".json", "w"), indent=1)
+PY
+[ -n "$json_copy" ] && cp "$root/bench/out/remote-$stamp.json" "$json_copy"
+exit 0
