@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <unordered_set>
 #include <mutex>
 
 #include "archiver/content_writer.hpp"
@@ -98,6 +99,11 @@ class Restorer {
   // Tells the read-ahead (remote stores) which blobs the file will read.
   void announce(const Node& node);
   bool verify_file(const Node& node, const std::string& relative);
+  // A file already in the target with the snapshot's content (a restore run again after a
+  // cut, or into an older copy): kept, with the snapshot's metadata set. Only directories
+  // that existed before the restore are looked in; a new one holds nothing yet.
+  bool keep_existing(const Node& node, const std::string& relative, int parent, const std::string& name);
+  bool may_hold_files(const std::string& relative);
   void apply_metadata(int fd, const Node& node, const std::string& relative);
   void apply_symlink_metadata(const Node& node, const std::string& relative);
   int open_parent(const std::string& relative, std::string& name);
@@ -131,6 +137,7 @@ class Restorer {
   std::atomic<bool> stopping_{false};  // set by the first failure of the store
   RestoreResult result_;
   std::vector<std::pair<Node, std::string>> directories_;  // pre-order
+  std::unordered_set<std::string> existing_directories_;   // found in the target, not created
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_links_;
   std::vector<std::pair<Node, std::string>> later_links_;
   // Small files go to the workers in batches: one hand-over (and wake-up) per batch. From a
@@ -282,6 +289,31 @@ bool Restorer::verify_file(const Node& node, const std::string& relative) {
   return ok;
 }
 
+bool Restorer::may_hold_files(const std::string& relative) {
+  size_t slash = relative.rfind('/');
+  std::string directory = slash == std::string::npos ? std::string() : relative.substr(0, slash);
+  std::lock_guard lock(mutex_);
+  return existing_directories_.count(directory) != 0;
+}
+
+bool Restorer::keep_existing(const Node& node, const std::string& relative, int parent, const std::string& name) {
+  struct stat existing;
+  if (fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(existing.st_mode) ||
+      static_cast<uint64_t>(existing.st_size) != node.size || existing.st_nlink > 1 || !verify_file(node, relative))
+    return false;
+  int fd = openat(parent, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  apply_metadata(fd, node, relative);
+  ::close(fd);
+  std::lock_guard lock(mutex_);
+  result_.files++;
+  result_.bytes += node.size;
+  result_.unchanged_files++;
+  result_.unchanged_bytes += node.size;
+  if (progress_) progress_->files_done++;
+  return true;
+}
+
 // An existing file of that name is replaced: the restore recreates the snapshot's state.
 // Creating first and looking only on EEXIST spares a lookup per file.
 int create_named(int parent, const std::string& name) {
@@ -323,6 +355,13 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
   std::string name;
   int parent = open_parent(relative, name, directory);
   if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
+  if (may_hold_files(relative) && keep_existing(node, relative, parent, name)) {
+    // Its announced blobs are not needed after all (a huge file announces its own).
+    if (read_ahead_ && node.size <= huge_file)
+      for (const Id& id : node.content)
+        if (auto location = repository_.index().find(id)) read_ahead_->discard(*location);
+    return;
+  }
   int fd = openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   bool unnamed = fd >= 0;
   if (!unnamed) fd = create_named(parent, name);
@@ -489,16 +528,23 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
     }
     struct stat existing;
     int failure = 0;
+    bool existed = false;
     if (mkdirat(parent, name.c_str(), 0700) != 0) {
       failure = errno;
       if (failure == EEXIST && fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
-          S_ISDIR(existing.st_mode))
+          S_ISDIR(existing.st_mode)) {
         failure = 0;
+        existed = true;
+      }
     }
     ::close(parent);
     if (failure == EEXIST) {
       error("cannot create directory " + child + ": an existing non-directory or symlink is in the way");
       continue;
+    }
+    if (existed) {
+      std::lock_guard lock(mutex_);
+      existing_directories_.insert(child);
     }
     if (failure) {
       target_error("cannot create directory " + child, failure);
@@ -525,6 +571,7 @@ RestoreResult Restorer::run(const Id& tree) {
   std::filesystem::create_directories(options_.target, error_code);
   root_fd_ = ::open(options_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd_ < 0) throw Error("cannot open restore target " + options_.target + ": " + std::strerror(errno));
+  existing_directories_.insert("");  // the target itself may hold files already
   try {
     walk(tree, "", 0);
     submit_batch();

@@ -30,6 +30,9 @@ struct RestoreResult {
   uint64_t files = 0, directories = 0, links = 0, others = 0;
   uint64_t bytes = 0;
   uint64_t verified_files = 0;
+  // Files found in the target already whole (same size, every blob's id matching): kept,
+  // only their metadata set. A restore run again after a cut fetches only the rest.
+  uint64_t unchanged_files = 0, unchanged_bytes = 0;
   std::vector<std::string> errors;    // files not restored (damaged data, write failures)
   std::vector<std::string> warnings;  // metadata that could not be applied
 };

@@ -94,13 +94,18 @@ void add_restore_command(CLI::App& app, Context& context) {
                                     {"files_restored", result.files},  {"directories", result.directories},
                                     {"symlinks", result.links},        {"bytes_restored", result.bytes},
                                     {"files_verified", result.verified_files},
+                                    {"files_unchanged", result.unchanged_files},
                                     {"errors", result.errors.size()},  {"warnings", result.warnings.size()}}
                          .dump()
                   << "\n";
       } else if (!global.quiet) {
         std::cout << "restored snapshot " << snapshot.id.short_hex() << " to " << options->target << ": "
                   << result.files << " files, " << result.directories << " directories, "
-                  << format_bytes(result.bytes) << "\n";
+                  << format_bytes(result.bytes);
+        if (result.unchanged_files)
+          std::cout << " (" << result.unchanged_files << " files, " << format_bytes(result.unchanged_bytes)
+                    << " already in place)";
+        std::cout << "\n";
       }
       if (!result.errors.empty())
         throw Error(std::to_string(result.errors.size()) + " entries of snapshot " + snapshot.id.short_hex() +

@@ -117,7 +117,7 @@ pass "a connection cut mid-restore: retried, whole in ${RUN_SECONDS}s, fetched $
 
 # The link down mid-restore: one line naming the file and the connection; what is in the
 # target under its real name is whole.
-start_under_fault restore-down 8 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
+start_under_fault restore-down 32 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
 proxy_ctl "$proxy" refuse-for 90 >/dev/null
 proxy_ctl "$proxy" cut >/dev/null
 wait_timed restore-down
@@ -132,11 +132,19 @@ grep -Eq "not restored: .*127\.0\.0\.1:$proxy_port.*(lost|closed|reset)" "$TEST_
 failed_in=$RUN_SECONDS
 present=$(expect_only_whole_files "$TEST_DIR/out-down")
 [ "$present" -lt "$total" ] || fail "the failed restore wrote every file: the link went down too late"
+present_bytes=$(find "$TEST_DIR/out-down" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
 expect_clean_check "a failed restore"
-run_timed restore 120 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out"
+# Run again into the same target: the files already whole are checked and kept; only the
+# rest is fetched.
+down_before=$(proxy_stat "$proxy" bytes_down)
+run_timed restore 120 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
 [ "$RUN_EXIT" = 0 ] || fail "restore after the link came back: $(cat "$TEST_DIR/stderr")"
-[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out$src")" ] || fail "restore after the link came back differs"
-pass "the link down mid-restore: failed in ${failed_in}s, $present of $total files present and whole; the next restore whole"
+[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out-down$src")" ] || fail "restore after the link came back differs"
+fetched=$(( $(proxy_stat "$proxy" bytes_down) - down_before ))
+grep -q "already in place" "$TEST_DIR/restore.stdout" || fail "the resumed restore kept no file: $(cat "$TEST_DIR/restore.stdout")"
+[ "$fetched" -lt $((stored - present_bytes + 4 * 1024 * 1024)) ] ||
+  fail "the resumed restore fetched $fetched bytes; $stored stored, $present_bytes already in the target"
+pass "the link down mid-restore: failed in ${failed_in}s, $present of $total files present and whole; run again, it fetched $fetched bytes ($stored stored, $present_bytes in place) and completed"
 
 # sshd killed (the server and its sessions) mid-backup; restarted, the next backup completes.
 new_data killed 20
