@@ -123,6 +123,7 @@ void add_copy_command(CLI::App& app, Context& context) {
       repo::RepositoryLock destination_lock(*destination, false);
       source->load_index();
       destination->load_index();
+      destination->adopt_unindexed_packs();  // a copy cut before: what it sent is not sent again
       std::vector<repo::Snapshot> selected = select_snapshots(*source, *options);
       repo::SnapshotCopier copier(*source, *destination);
       if (!copier.related() && !global.quiet)

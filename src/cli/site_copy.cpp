@@ -44,6 +44,7 @@ SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& si
   std::unique_ptr<repo::Repository> destination = open_site(site, global);
   repo::RepositoryLock lock(*destination, false);
   destination->load_index();
+  destination->adopt_unindexed_packs();  // a copy cut before: what it sent is not sent again
   repo::SnapshotCopier copier(primary, *destination);
   if (!copier.related() && !global.quiet)
     std::cerr << "obkeep: DR site " << site.name << " is not related to the primary (make it with init "

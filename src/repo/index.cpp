@@ -101,6 +101,11 @@ size_t Index::blob_count() const {
   return blobs_.size();
 }
 
+bool Index::has_pack(const Id& pack) const {
+  std::lock_guard lock(mutex_);
+  return pack_numbers_.count(pack) != 0;
+}
+
 std::vector<IndexFile::Pack> Index::packs() const {
   std::lock_guard lock(mutex_);
   std::vector<IndexFile::Pack> packs(pack_ids_.size());

@@ -40,6 +40,7 @@ class Index {
     for (const auto& pack : file.packs) add_pack(pack.id, pack.blobs);
   }
   bool has(const Id& blob) const;
+  bool has_pack(const Id& pack) const;
   std::optional<BlobLocation> find(const Id& blob) const;
   size_t blob_count() const;
   // Every pack known to the index with its blobs.

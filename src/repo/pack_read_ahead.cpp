@@ -1,6 +1,8 @@
 // Ranges of packs fetched ahead of a restore's writers.
 #include "repo/pack_read_ahead.hpp"
 
+#include <algorithm>
+
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
@@ -70,19 +72,28 @@ void PackReadAhead::announce(const BlobLocation& location, bool beyond_budget) {
   }
   uint64_t start = location.offset, end = start + location.stored_length;
   if (auto it = growing_.find(location.pack); it != growing_.end()) {
-    Range& growing = *it->second;
-    uint64_t growing_end = growing.offset + growing.length;
-    // Ranges never overlap (covering() looks only at the range starting nearest below a
-    // blob): the walk meets a pack's blobs out of order where the backup wrote files
-    // with several pack writers.
+    RangePointer growing = it->second;
+    uint64_t growing_end = growing->offset + growing->length;
+    // The walk meets a pack's blobs roughly, not strictly, in order (the backup filled
+    // each pack from several reader threads): a range grows at either end.
+    uint64_t new_start = std::min(start, growing->offset), new_end = std::max(end, growing_end);
+    uint64_t gap = start >= growing_end ? start - growing_end : end <= growing->offset ? growing->offset - end : 0;
+    // Ranges never overlap: covering() looks only at the range starting nearest below.
     auto& by_offset = ranges_[location.pack];
-    auto next = by_offset.upper_bound(growing.offset);
-    bool overlaps = next != by_offset.end() && next->first < end;
-    if (start >= growing_end && start - growing_end <= max_gap && end - growing.offset <= max_range && !overlaps) {
-      held_ += end - growing_end;
-      growing.length = end - growing.offset;
-      ++growing.uses;
-      growing.last_grown = ++announced_;
+    auto self = by_offset.find(growing->offset);
+    auto next = std::next(self);
+    bool overlaps = (next != by_offset.end() && next->first < new_end) ||
+                    (self != by_offset.begin() && std::prev(self)->second->offset + std::prev(self)->second->length > new_start);
+    if (gap <= max_gap && new_end - new_start <= max_range && !overlaps) {
+      held_ += (new_end - new_start) - growing->length;
+      if (new_start != growing->offset) {
+        by_offset.erase(self);
+        by_offset[new_start] = growing;
+        growing->offset = new_start;
+      }
+      growing->length = new_end - new_start;
+      ++growing->uses;
+      growing->last_grown = ++announced_;
       return;
     }
     queue_growing(location.pack);

@@ -95,6 +95,45 @@ void Repository::load_index() {
   }
 }
 
+size_t Repository::adopt_unindexed_packs() {
+  std::vector<std::pair<std::string, uint64_t>> unindexed;
+  backend_->list(FileType::pack, [&](const std::string& name, uint64_t size) {
+    if (!index_.has_pack(Id::from_hex(name))) unindexed.emplace_back(name, size);
+  });
+  std::atomic<size_t> next{0}, adopted{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < unindexed.size();) {
+      const auto& [name, size] = unindexed[i];
+      try {
+        // The header is at the end, its length in the last 4 bytes: one read of the tail
+        // usually holds it, else a second of the exact length.
+        uint64_t tail = std::min<uint64_t>(size, 64 * 1024);
+        Bytes bytes = backend_->load({FileType::pack, name}, size - tail, tail);
+        if (bytes.size() >= 4) {
+          uint64_t needed = uint64_t{get_u32le(bytes.data() + bytes.size() - 4)} + 4;
+          if (needed > tail && needed <= size) bytes = backend_->load({FileType::pack, name}, size - needed, needed);
+        }
+        std::vector<PackedBlob> blobs = parse_pack_header(key_.encryption, bytes, size);
+        Id pack = Id::from_hex(name);
+        std::lock_guard lock(save_mutex_);
+        index_.add_pack(pack, blobs);
+        unindexed_blobs_ += blobs.size();
+        unindexed_packs_.push_back({pack, std::move(blobs)});
+        adopted++;
+      } catch (const Error&) {
+        // Not ours or damaged: left for check to report and prune to remove.
+      }
+    }
+  };
+  size_t threads = std::min(unindexed.size(), 2 * std::max<size_t>(1, backend_->background_saves()));
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  throw_if_interrupted();
+  return adopted;
+}
+
 std::vector<Bytes> Repository::load_objects(FileType type, const std::vector<std::string>& names,
                                             const std::function<Error(const std::string&, const Error&)>& describe_failure) {
   std::vector<Bytes> objects(names.size());

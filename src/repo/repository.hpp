@@ -64,6 +64,11 @@ class Repository {
 
   // Loads every index file. Called once after open by commands that read or write blobs.
   void load_index();
+  // Packs stored by a run that was cut before it wrote their index (the index is written
+  // every 64 packs and at the end): their headers are read and their blobs indexed (and
+  // written to the next index file), so a copy run again does not send them again. Call
+  // after load_index. Returns the number of packs adopted.
+  size_t adopt_unindexed_packs();
   // Ids of the index files loaded (prune replaces them).
   const std::vector<Id>& loaded_index_files() const { return loaded_index_files_; }
   // Ids of the index files this process wrote.

@@ -146,6 +146,40 @@ grep -q "already in place" "$TEST_DIR/restore.stdout" || fail "the resumed resto
   fail "the resumed restore fetched $fetched bytes; $stored stored, $present_bytes already in the target"
 pass "the link down mid-restore: failed in ${failed_in}s, $present of $total files present and whole; run again, it fetched $fetched bytes ($stored stored, $present_bytes in place) and completed"
 
+# A DR copy with the link down mid-way, run again once it is back: the packs the cut run
+# stored are found and kept (their headers read), and only the rest is sent. One connection,
+# so packs complete one after another.
+primary=$TEST_DIR/primary site="sftp://$(id -un)@127.0.0.1:$proxy_port$TEST_DIR/site"
+mkdir -p "$TEST_DIR/copy-src"
+for i in $(seq 1 16); do head -c $((4 * 1024 * 1024)) /dev/urandom >"$TEST_DIR/copy-src/part$i.bin"; done
+"$OBKEEP_BIN" -r "$primary" init -q >/dev/null
+"$OBKEEP_BIN" -r "$primary" backup -q "$TEST_DIR/copy-src"
+stored=$(du -sb "$primary/data" | cut -f1)
+OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD "$OBKEEP_BIN" -r "$site" init -q --copy-params-from "$primary" >/dev/null
+up_before=$(proxy_stat "$proxy" bytes_up)
+start_under_fault copy-down 40 env OBKEEP_SFTP_CONNECTIONS=1 OBKEEP_FROM_PASSWORD="$OBKEEP_PASSWORD" \
+  "$OBKEEP_BIN" -r "$site" copy -q --from-repo "$primary"
+proxy_ctl "$proxy" refuse-for 90 >/dev/null
+proxy_ctl "$proxy" cut >/dev/null
+wait_timed copy-down
+proxy_ctl "$proxy" pass >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
+expect_clean_failure "the link down mid-copy" "127\.0\.0\.1:$proxy_port.*(lost|closed|reset)"
+first=$(( $(proxy_stat "$proxy" bytes_up) - up_before ))
+"$OBKEEP_BIN" -r "$TEST_DIR/site" unlock -q >/dev/null 2>&1
+up_before=$(proxy_stat "$proxy" bytes_up)
+run_timed copy-again 120 env OBKEEP_FROM_PASSWORD="$OBKEEP_PASSWORD" "$OBKEEP_BIN" -r "$site" copy -q --from-repo "$primary"
+[ "$RUN_EXIT" = 0 ] || fail "the copy run again: exit $RUN_EXIT: $(cat "$TEST_DIR/stderr")"
+second=$(( $(proxy_stat "$proxy" bytes_up) - up_before ))
+[ "$second" -lt $((stored - 12 * 1024 * 1024)) ] ||
+  fail "the copy run again sent $second bytes of $stored stored (the cut run had sent $first)"
+run_timed check-site 120 "$OBKEEP_BIN" -r "$TEST_DIR/site" check --read-data
+[ "$RUN_EXIT" = 0 ] || fail "check of the resumed copy: $(cat "$TEST_DIR/stderr")"
+run_timed restore-site 120 "$OBKEEP_BIN" -r "$TEST_DIR/site" restore latest --target "$TEST_DIR/out-site"
+[ "$(tree_manifest "$TEST_DIR/copy-src")" = "$(tree_manifest "$TEST_DIR/out-site$TEST_DIR/copy-src")" ] ||
+  fail "the resumed copy restores differently"
+pass "the link down mid-copy: the cut run sent $first bytes; run again it sent $second of $stored and the site checks clean"
+
 # sshd killed (the server and its sessions) mid-backup; restarted, the next backup completes.
 new_data killed 20
 start_under_fault backup-killed 4 "$OBKEEP_BIN" -r "$repo" backup -q "$src"

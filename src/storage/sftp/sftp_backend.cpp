@@ -306,12 +306,36 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
   stall_limit_ = std::chrono::seconds(setting("OBKEEP_SFTP_STALL_SECONDS", 300, 1, 86400));
   max_connections_ = static_cast<size_t>(setting("OBKEEP_SFTP_CONNECTIONS", 4, 1, 32));
   connections_.push_back(connect());
+  if (max_connections_ > 1) {
+    opening_ = max_connections_ - 1;
+    warm_up_ = std::thread([this] {
+      std::vector<std::thread> openers;
+      for (size_t i = 1; i < max_connections_; ++i)
+        openers.emplace_back([this] {
+          std::shared_ptr<SftpConnection> fresh;
+          try {
+            fresh = connect(&closing_);
+          } catch (...) {
+            // The pool opens one later when a call needs it, and reports what fails then.
+          }
+          std::lock_guard lock(mutex_);
+          --opening_;
+          if (fresh) connections_.push_back(std::move(fresh));
+          changed_.notify_all();
+        });
+      for (std::thread& opener : openers) opener.join();
+    });
+  }
 }
 
-SftpBackend::~SftpBackend() = default;
+SftpBackend::~SftpBackend() {
+  closing_ = true;
+  if (warm_up_.joinable()) warm_up_.join();
+}
 
-std::shared_ptr<SftpConnection> SftpBackend::connect() {
-  return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port}, endpoint_, stall_limit_);
+std::shared_ptr<SftpConnection> SftpBackend::connect(const std::atomic<bool>* cancelled) {
+  return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port}, endpoint_, stall_limit_,
+                                          cancelled);
 }
 
 // The least used live connection; a new one while every open one is in use and there is

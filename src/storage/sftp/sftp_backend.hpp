@@ -1,10 +1,12 @@
 // A repository on an SFTP server (the DR site), through the operator's ssh.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "storage/backend.hpp"
@@ -51,7 +53,7 @@ class SftpBackend : public Backend {
   struct Remote;
   void create(const Remote& remote);
   std::shared_ptr<SftpConnection> acquire();
-  std::shared_ptr<SftpConnection> connect();
+  std::shared_ptr<SftpConnection> connect(const std::atomic<bool>* cancelled = nullptr);
   // Runs `call` on a leased connection, again on a fresh one when the connection is lost.
   template <class Call>
   auto with_connection(Call&& call);
@@ -70,6 +72,10 @@ class SftpBackend : public Backend {
   std::vector<std::shared_ptr<SftpConnection>> connections_;
   size_t opening_ = 0;
   std::exception_ptr out_of_reach_;  // the failure that ended the retries
+  // Opens the other connections while the first does the command's first round trips,
+  // so that transfers find them ready (each costs a handshake of several round trips).
+  std::thread warm_up_;
+  std::atomic<bool> closing_{false};
 };
 
 }  // namespace obkeep::storage

@@ -73,7 +73,8 @@ sftp::Status SftpReply::status() const {
   return static_cast<sftp::Status>(reader.u32());
 }
 
-SftpConnection::SftpConnection(const SshTarget& target, std::string endpoint, std::chrono::seconds stall_limit)
+SftpConnection::SftpConnection(const SshTarget& target, std::string endpoint, std::chrono::seconds stall_limit,
+                               const std::atomic<bool>* cancelled)
     : endpoint_(std::move(endpoint)), stall_limit_(stall_limit) {
   ssh_ = std::make_unique<SshProcess>(target, "sftp");
   touch();
@@ -89,6 +90,7 @@ SftpConnection::SftpConnection(const SshTarget& target, std::string endpoint, st
     while (!version_received_ && !failure_) {
       replied_.wait_for(lock, slice);
       if (interrupted()) throw Error("interrupted", ExitCode::interrupted);
+      if (cancelled && *cancelled) throw Error("connection to " + endpoint_ + " abandoned");
     }
     if (failure_) rethrow_failure();
     if (version_ != 3)

@@ -76,7 +76,9 @@ class SftpConnection {
   // Starts ssh and the SFTP handshake. Throws Error as ssh_failure() describes when the
   // server cannot be reached or refuses us. `stall_limit`: requests are outstanding and no
   // byte moved either way for that long → the connection is ended as stalled.
-  SftpConnection(const SshTarget& target, std::string endpoint, std::chrono::seconds stall_limit);
+  // `cancelled`, when given and set, abandons the handshake (the owner is going away).
+  SftpConnection(const SshTarget& target, std::string endpoint, std::chrono::seconds stall_limit,
+                 const std::atomic<bool>* cancelled = nullptr);
   ~SftpConnection();
   SftpConnection(const SftpConnection&) = delete;
   SftpConnection& operator=(const SftpConnection&) = delete;
