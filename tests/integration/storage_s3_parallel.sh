@@ -4,7 +4,8 @@
 # check --read-data whole; a 503 on an UploadPart is retried; a part that fails for good
 # aborts its upload (no object, no unfinished upload left) and the backup fails in seconds
 # with one line; a backup killed mid-upload leaves uploads that prune aborts; with 40 ms of
-# round trip, a restore with ?connections=8 is faster than with ?connections=1.
+# round trip and 4 MiB/s a connection, a restore with ?connections=8 is faster than with
+# ?connections=1.
 source "$(dirname "$0")/../lib.sh"
 command -v swift-proxy-server >/dev/null || fail "Swift is not installed (scripts/setup.sh installs it)"
 
@@ -136,14 +137,16 @@ for d in range(3):
     for f in range(400):
         with open("%s/d%02d/f%03d" % (root, d, f), "wb") as out:
             out.write(os.urandom(4096))
-for f in range(2):
+for f in range(6):
     with open("%s/large%d" % (root, f), "wb") as out:
-        out.write(os.urandom(2 * 1024 * 1024))
+        out.write(os.urandom(4 * 1024 * 1024))
 PY
 latency_repo=$endpoint/obkeep-parallel/latency
 expect_ok latency-init 60 "$OBKEEP_BIN" -r "$latency_repo" init
 expect_ok latency-backup 90 "$OBKEEP_BIN" -r "$latency_repo" backup -q "$src/many"
+# A WAN caps what one connection carries (its TCP window over the round trip): 4 MiB/s here.
 proxy_ctl "$proxy" delay 20 >/dev/null
+proxy_ctl "$proxy" rate 4096 >/dev/null
 mark=$(log_mark)
 expect_ok restore-1 90 "$OBKEEP_BIN" -r "$latency_repo?connections=1" restore latest --target "$TEST_DIR/out-1"
 one=$RUN_SECONDS
@@ -153,6 +156,7 @@ echo "  restore: $requests requests ($(log_lines_since "$mark" ' request GET [^ 
 expect_ok restore-8 90 "$OBKEEP_BIN" -r "$latency_repo?connections=8" restore latest --target "$TEST_DIR/out-8"
 eight=$RUN_SECONDS
 proxy_ctl "$proxy" delay 0 >/dev/null
+proxy_ctl "$proxy" rate 0 >/dev/null
 [ "$(tree_manifest "$src/many")" = "$(tree_manifest "$TEST_DIR/out-8$src/many")" ] || fail "restore with 8 connections differs"
 [ "$(tree_manifest "$src/many")" = "$(tree_manifest "$TEST_DIR/out-1$src/many")" ] || fail "restore with 1 connection differs"
 ratio=$(python3 -c "print('%.2f' % ($one / $eight))")
