@@ -95,15 +95,20 @@ class Restorer {
   };
   void restore_batch(const std::vector<std::pair<Node, std::string>>& files);
   void restore_file(const Node& node, const std::string& relative, repo::BlobSource& blobs, OpenDirectory& directory);
-  void write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs);
+  // `announced`: the walk announced the file's blobs to the read-ahead.
+  void write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs, bool announced);
   // Tells the read-ahead (remote stores) which blobs the file will read.
-  void announce(const Node& node);
+  void announce(const Node& node, const std::string& relative);
   bool verify_file(const Node& node, const std::string& relative);
   // A file already in the target with the snapshot's content (a restore run again after a
   // cut, or into an older copy): kept, with the snapshot's metadata set. Only directories
   // that existed before the restore are looked in; a new one holds nothing yet.
   bool keep_existing(const Node& node, const std::string& relative, int parent, const std::string& name);
   bool may_hold_files(const std::string& relative);
+  // Whether keep_existing may keep the file: something of its size is at its path. The walk
+  // does not read such files ahead (their content may not be needed), and only their
+  // writers look closer.
+  bool may_keep(const Node& node, const std::string& relative);
   void apply_metadata(int fd, const Node& node, const std::string& relative);
   void apply_symlink_metadata(const Node& node, const std::string& relative);
   int open_parent(const std::string& relative, std::string& name);
@@ -214,27 +219,29 @@ void Restorer::apply_symlink_metadata(const Node& node, const std::string& relat
   ::close(parent);
 }
 
-void Restorer::announce(const Node& node) {
-  if (!read_ahead_) return;
+void Restorer::announce(const Node& node, const std::string& relative) {
+  if (!read_ahead_ || may_keep(node, relative)) return;
   for (const Id& id : node.content)
     if (auto location = repository_.index().find(id)) read_ahead_->announce(*location);
 }
 
-void Restorer::write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs) {
+void Restorer::write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs,
+                             bool announced) {
   ContentWriter writer(fd, relative, node.size >= direct_write_threshold);
   size_t next = 0;
   bool loading = false;
   bool reads_ahead = read_ahead_ && node.size > huge_file;
-  size_t announced = 0;      // blobs of this file announced so far
-  uint64_t ahead_bytes = 0;  // announced and not yet read
+  size_t announced_blobs = 0;  // blobs of this huge file announced so far
+  uint64_t ahead_bytes = 0;    // announced and not yet read
   try {
     for (; next < node.content.size(); ++next) {
       const Id& id = node.content[next];
       throw_if_interrupted();
       repo::BlobLocation location = repository_.locate(id);
       if (reads_ahead) {
-        for (; announced < node.content.size() && (announced <= next || ahead_bytes < huge_file_read_ahead); ++announced)
-          if (auto ahead = repository_.index().find(node.content[announced])) {
+        for (; announced_blobs < node.content.size() && (announced_blobs <= next || ahead_bytes < huge_file_read_ahead);
+             ++announced_blobs)
+          if (auto ahead = repository_.index().find(node.content[announced_blobs])) {
             read_ahead_->announce(*ahead, true);
             ahead_bytes += ahead->stored_length;
           }
@@ -253,8 +260,8 @@ void Restorer::write_content(int fd, const Node& node, const std::string& relati
     }
   } catch (...) {
     // The blobs announced and now never read give their read-ahead budget back.
-    if (read_ahead_)
-      for (size_t i = next + (loading ? 1 : 0); i < (reads_ahead ? announced : node.content.size()); ++i)
+    if (read_ahead_ && (announced || reads_ahead))
+      for (size_t i = next + (loading ? 1 : 0); i < (reads_ahead ? announced_blobs : node.content.size()); ++i)
         if (auto location = repository_.index().find(node.content[i])) read_ahead_->discard(*location);
     throw;
   }
@@ -294,6 +301,13 @@ bool Restorer::may_hold_files(const std::string& relative) {
   std::string directory = slash == std::string::npos ? std::string() : relative.substr(0, slash);
   std::lock_guard lock(mutex_);
   return existing_directories_.count(directory) != 0;
+}
+
+bool Restorer::may_keep(const Node& node, const std::string& relative) {
+  if (!may_hold_files(relative)) return false;
+  struct stat existing;
+  return fstatat(root_fd_, relative.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(existing.st_mode) &&
+         static_cast<uint64_t>(existing.st_size) == node.size;
 }
 
 bool Restorer::keep_existing(const Node& node, const std::string& relative, int parent, const std::string& name) {
@@ -355,19 +369,14 @@ void Restorer::restore_file(const Node& node, const std::string& relative, repo:
   std::string name;
   int parent = open_parent(relative, name, directory);
   if (parent < 0) return error("cannot open the directory of " + relative + ": " + std::strerror(errno));
-  if (may_hold_files(relative) && keep_existing(node, relative, parent, name)) {
-    // Its announced blobs are not needed after all (a huge file announces its own).
-    if (read_ahead_ && node.size <= huge_file)
-      for (const Id& id : node.content)
-        if (auto location = repository_.index().find(id)) read_ahead_->discard(*location);
-    return;
-  }
+  bool candidate = may_keep(node, relative);  // then the walk did not announce its blobs
+  if (candidate && keep_existing(node, relative, parent, name)) return;
   int fd = openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   bool unnamed = fd >= 0;
   if (!unnamed) fd = create_named(parent, name);
   if (fd < 0) return target_error("cannot create " + relative, errno);
   try {
-    write_content(fd, node, relative, blobs);
+    write_content(fd, node, relative, blobs, !candidate);
   } catch (const IntegrityError& e) {
     ::close(fd);
     if (!unnamed) unlinkat(parent, name.c_str(), 0);  // never leave a damaged file looking restored
@@ -440,11 +449,11 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
         // A file that would take much of the read-ahead budget is read ahead by its writer
         // (write_content); announced here, the walk would wait for a writer that has no
         // file yet.
-        if (node.size <= huge_file) announce(node);
+        if (node.size <= huge_file) announce(node, relative);
         queue_.push_large(node.size, [this, files = std::vector{std::make_pair(node, relative)}] { restore_batch(files); });
         return;
       }
-      announce(node);
+      announce(node, relative);
       batch_bytes_ += node.size;
       batch_.emplace_back(node, relative);
       if (batch_bytes_ >= batch_limit_bytes_ || batch_.size() >= batch_limit_files_) submit_batch();
