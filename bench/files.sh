@@ -44,41 +44,9 @@ results=$work/results.tsv
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
-# Restores go to a new ext4 file system (default options, so with a journal), made on a loop
-# device before every measured restore: every tool and repetition starts from the same state,
-# as on a recovery machine. On the working file system the benchmark's own deletions shortly
-# before (the previous restore, the data reset) slow whichever tool creates inodes fastest
-# when that file system has no journal: ext4 then skips recently freed inodes one by one.
-# `--restore-fs work` restores into the working file system instead.
-restore_mnt=$work/restore-mnt loopdev=
-restore_inodes=$(find "$work/data-pristine" | wc -l)
-release_restore_fs() {
-  mountpoint -q "$restore_mnt" 2>/dev/null && umount "$restore_mnt"
-  [ -n "$loopdev" ] && losetup -d "$loopdev"
-  loopdev=
-  rm -f "$work/restore.img"
-}
+source "$root/bench/restore_fs.sh"
 trap release_restore_fs EXIT
-fresh_target() {
-  if [ "$restore_fs" = fresh ]; then
-    release_restore_fs
-    # Room for the tree as it lies on disk (a million small files take a block each) and an
-    # inode for every entry.
-    truncate -s "$(($(du -sk "$work/data-pristine" | cut -f1) * 3 / 2 / 1024 + 1024))M" "$work/restore.img"
-    loopdev=$(losetup --find --show --direct-io=on "$work/restore.img")
-    mkfs.ext4 -q -F -N "$((restore_inodes * 3 / 2 + 65536))" -E lazy_itable_init=0,lazy_journal_init=0 "$loopdev"
-    mkdir -p "$restore_mnt" && mount "$loopdev" "$restore_mnt"
-  else
-    rm -rf "$restore_mnt" && mkdir -p "$restore_mnt"
-  fi
-  mkdir -p "$restore_mnt/target"
-}
-if [ "$restore_fs" = fresh ] && ! { [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
-  fresh_target 2>/dev/null; }; then
-  echo "cannot make a loop file system here (needs root, losetup, mkfs.ext4): restoring into $work" >&2
-  release_restore_fs 2>/dev/null || true
-  restore_fs=work
-fi
+restore_fs_setup "$work/data-pristine"
 
 # measure TOOL STEP CMD...: runs CMD `repeat` times, records the median seconds and max RSS (KiB).
 measure() {

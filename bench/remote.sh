@@ -49,13 +49,7 @@ results=$work/results.jsonl
 : >"$results"
 
 # Everything started here is stopped on exit, on the error path too.
-loopdev= restore_mnt=$work/restore-mnt
-release_restore_fs() {
-  mountpoint -q "$restore_mnt" 2>/dev/null && umount "$restore_mnt"
-  [ -n "$loopdev" ] && losetup -d "$loopdev"
-  loopdev=
-  rm -f "$work/restore.img"
-}
+source "$root/bench/restore_fs.sh"
 cleanup() {
   set +e
   for backend in sftp s3; do [ -f "$work/proxy-$backend/faultproxy.pid" ] && bash "$servers/faultproxy.sh" stop "$work/proxy-$backend"; done
@@ -151,28 +145,7 @@ rclone_command="env -u AWS_CA_BUNDLE rclone --config $(printf %q "$work/rclone.c
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
-# Restores go to a new ext4 file system made on a loop device before each (see bench/files.sh:
-# the benchmark's own deletions otherwise slow whichever tool creates inodes fastest);
-# `--restore-fs work` restores into the working file system.
-restore_inodes=$(find "$data" | wc -l)
-fresh_target() {
-  if [ "$restore_fs" = fresh ]; then
-    release_restore_fs
-    truncate -s "$(($(du -sk "$data" | cut -f1) * 3 / 2 / 1024 + 1024))M" "$work/restore.img"
-    loopdev=$(losetup --find --show --direct-io=on "$work/restore.img")
-    mkfs.ext4 -q -F -N "$((restore_inodes * 3 / 2 + 65536))" -E lazy_itable_init=0,lazy_journal_init=0 "$loopdev"
-    mkdir -p "$restore_mnt" && mount "$loopdev" "$restore_mnt"
-  else
-    rm -rf "$restore_mnt" && mkdir -p "$restore_mnt"
-  fi
-  mkdir -p "$restore_mnt/target"
-}
-if [ "$restore_fs" = fresh ] && ! { [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
-  fresh_target 2>/dev/null; }; then
-  echo "cannot make a loop file system here (needs root, losetup, mkfs.ext4): restoring into $work" >&2
-  release_restore_fs 2>/dev/null || true
-  restore_fs=work
-fi
+restore_fs_setup "$data"
 
 proxy_counts() { # BACKEND: "bytes_up bytes_down" through its proxy so far
   bash "$servers/faultproxy.sh" ctl "$work/proxy-$1" stats |
