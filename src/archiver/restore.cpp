@@ -571,7 +571,7 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
 RestoreResult Restorer::run(const Id& tree) {
   if (size_t transfers = repository_.backend().background_saves()) {
     trees_ = std::make_unique<repo::TreeReadAhead>(repository_, static_cast<unsigned>(2 * transfers), 4096);
-    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(2 * transfers),
+    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(4 * transfers),
                                                         read_ahead_budget, stopping_);
     batch_limit_bytes_ = 4 * 1024 * 1024;
     batch_limit_files_ = 128;

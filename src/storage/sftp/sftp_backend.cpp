@@ -246,29 +246,41 @@ struct SftpBackend::Remote {
         fail("list", folders[i], reply.status());
       }
     }
+    // Two pages asked at a time: a folder of fewer than a page (OpenSSH sends 100 names)
+    // then ends in the same round trip, its second answer the end of the listing.
     while (!open.empty()) {
-      std::vector<uint32_t> reading;
-      for (const auto& [index, handle] : open) reading.push_back(send_path(Message::readdir, handle));
+      std::vector<std::pair<uint32_t, uint32_t>> reading;
+      for (const auto& [index, handle] : open) {
+        uint32_t first = send_path(Message::readdir, handle);  // in this order on the wire
+        reading.emplace_back(first, send_path(Message::readdir, handle));
+      }
       std::vector<std::pair<size_t, std::string>> still_open;
       std::optional<std::pair<size_t, Status>> failure;
       for (size_t i = 0; i < open.size(); ++i) {
         auto& [index, handle] = open[i];
-        SftpReply reply = connection.wait(reading[i]);
-        if (reply.type == Message::name) {
-          sftp::MessageReader names(reply.body);
-          for (uint32_t count = names.u32(); count > 0; --count) {
-            std::string name = names.string();
-            names.bytes();  // the long name, as ls -l shows it
-            sftp::Attributes attributes = names.attributes();
-            if (name != "." && name != "..")
-              entries[index].push_back({name, attributes.size.value_or(0), attributes.is_directory()});
+        bool ended = false;
+        for (uint32_t id : {reading[i].first, reading[i].second}) {
+          SftpReply reply = connection.wait(id);
+          if (ended) continue;
+          if (reply.type == Message::name) {
+            sftp::MessageReader names(reply.body);
+            for (uint32_t count = names.u32(); count > 0; --count) {
+              std::string name = names.string();
+              names.bytes();  // the long name, as ls -l shows it
+              sftp::Attributes attributes = names.attributes();
+              if (name != "." && name != "..")
+                entries[index].push_back({name, attributes.size.value_or(0), attributes.is_directory()});
+            }
+            continue;
           }
-          still_open.emplace_back(index, handle);
-          continue;
+          ended = true;
+          Status status = reply.status();
+          if (status != Status::eof && !failure) failure = {index, status};
         }
-        close(handle);
-        Status status = reply.status();
-        if (status != Status::eof && !failure) failure = {index, status};
+        if (ended)
+          close(handle);
+        else
+          still_open.emplace_back(index, handle);
       }
       open = std::move(still_open);
       if (failure) {
