@@ -12,6 +12,8 @@ bin=${1:-$root/build/obkeep}
   echo
   echo 'Global options go before or after the command. `--limit-upload` / `--limit-download` (KiB/s) hold every repository the command opens, DR sites and the source of `copy --from-repo` included; a DR site'"'"'s own `limit_upload` / `limit_download` and how the limits are measured: `docs/disaster-recovery.md` ("Bandwidth limits").'
   echo
+  echo 'SFTP repositories run the OpenSSH client: `OBKEEP_SSH_CONFIG` (an ssh_config file, passed as `-F`), `OBKEEP_SSH_COMMAND` (instead of `ssh`), `OBKEEP_SFTP_CONNECTIONS` (1–32, default 4: connections opened as transfers overlap), `OBKEEP_SFTP_STALL_SECONDS` (default 300: a link silent that long while requests wait is given up). How SFTP and S3 reach a DR site across a WAN: `docs/design.md`.'
+  echo
   echo '```'
   "$bin" --help
   echo '```'
