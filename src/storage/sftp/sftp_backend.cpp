@@ -206,7 +206,7 @@ struct SftpBackend::Remote {
     } abandon{connection, in_flight};
     while (!todo.empty() || !in_flight.empty()) {
       while (in_flight.size() < window && !todo.empty()) {
-        auto [at, size] = todo.front();
+        uint64_t at = todo.front().first, size = todo.front().second;  // named: captured below
         todo.pop_front();
         uint32_t id = connection.send(
             Message::read, [&](MessageWriter& m) { m.string(handle).u64(at).u32(static_cast<uint32_t>(size)); }, {},
