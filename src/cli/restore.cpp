@@ -1,5 +1,6 @@
 // `obkeep restore SNAPSHOT --target DIR`: recreate the saved paths under DIR.
 #include <iostream>
+#include <optional>
 
 #include "archiver/backup.hpp"
 #include "archiver/replace_in_place.hpp"
@@ -33,9 +34,6 @@ void add_restore_command(CLI::App& app, Context& context) {
   command->callback([&context, options] {
     context.action = [&context, options] {
       const GlobalOptions& global = context.global;
-      auto repository = open_repository(global);
-      repo::RepositoryLock lock(*repository, false);
-      repository->load_index();
       if (options->set.empty() && (options->snapshot.empty() || options->target.empty()))
         throw Error("restore needs a snapshot and --target (or --set and --home)", ExitCode::usage);
       std::vector<std::string> tags;
@@ -47,8 +45,13 @@ void add_restore_command(CLI::App& app, Context& context) {
         home = archiver::absolute_path(options->home);
         tags = {"set=" + options->set, "home=" + home};
       }
-      repo::Snapshot snapshot =
-          repo::find_snapshot(*repository, options->snapshot.empty() ? "latest" : options->snapshot, tags);
+      auto repository = open_repository(global);
+      repo::RepositoryLock lock(*repository, false);
+      std::optional<repo::Snapshot> found;
+      repository->load_index_alongside([&] {
+        found = repo::find_snapshot(*repository, options->snapshot.empty() ? "latest" : options->snapshot, tags);
+      });
+      const repo::Snapshot& snapshot = *found;
       if (!options->set.empty() && options->target.empty()) {
         std::string path = options->set == "artifacts" ? home + "/repository" : home;
         std::string running = deploy::server_running_reason(home);

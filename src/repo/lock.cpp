@@ -12,6 +12,7 @@
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/json_decode.hpp"
+#include "util/parallel_tasks.hpp"
 
 namespace obkeep::repo {
 
@@ -39,27 +40,32 @@ LockInfo decode_lock(ByteView text, const Id& id) {
   return info;
 }
 
-std::vector<LockInfo> list_locks(Repository& repository) {
+std::vector<LockInfo> list_locks(Repository& repository, const std::optional<Id>& except) {
   std::vector<std::string> names;
-  repository.backend().list(FileType::lock, [&](const std::string& name, uint64_t) { names.push_back(name); });
+  repository.backend().list(FileType::lock, [&](const std::string& name, uint64_t) {
+    if (!except || name != except->hex()) names.push_back(name);
+  });
+  std::vector<std::optional<LockInfo>> read(names.size());
+  run_parallel(names.size(), static_cast<unsigned>(2 * repository.backend().background_saves()), [&](size_t i) {
+    try {
+      read[i] = decode_lock(repository.load_object(FileType::lock, names[i]), Id::from_hex(names[i]));
+    } catch (const Error&) {
+      // Removed while we listed, a lock of another key, or damaged: not ours to judge.
+    }
+  });
   std::vector<LockInfo> locks;
   int64_t now = now_unix_nanos();
   std::string this_host = hostname();
-  for (const std::string& name : names) {
-    LockInfo info;
-    try {
-      info = decode_lock(repository.load_object(FileType::lock, name), Id::from_hex(name));
-    } catch (const Error&) {
-      continue;  // removed while we listed, a lock of another key, or damaged: not ours to judge
+  for (std::optional<LockInfo>& info : read) {
+    if (!info) continue;
+    if (info->hostname == this_host && !process_alive(info->pid)) {
+      info->stale = info->holder_gone = true;
+      info->stale_reason = "process " + std::to_string(info->pid) + " on this host is gone";
+    } else if (info->time_ns < now - stale_lock_age_ns) {  // not now - time: a hostile time overflows
+      info->stale = true;
+      info->stale_reason = "not refreshed for over 30 minutes";
     }
-    if (info.hostname == this_host && !process_alive(info.pid)) {
-      info.stale = info.holder_gone = true;
-      info.stale_reason = "process " + std::to_string(info.pid) + " on this host is gone";
-    } else if (info.time_ns < now - stale_lock_age_ns) {  // not now - time: a hostile time overflows
-      info.stale = true;
-      info.stale_reason = "not refreshed for over 30 minutes";
-    }
-    locks.push_back(info);
+    locks.push_back(std::move(*info));
   }
   return locks;
 }
@@ -71,7 +77,7 @@ RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
   emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_current(); });
   std::vector<LockInfo> others;
   try {
-    others = list_locks(repository_);
+    others = list_locks(repository_, id_);
   } catch (...) {
     release();
     throw;

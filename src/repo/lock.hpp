@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,7 +39,9 @@ constexpr int refresh_interval_s = 5 * 60;
 // Throws IntegrityError naming the lock.
 LockInfo decode_lock(ByteView text, const Id& id);
 
-std::vector<LockInfo> list_locks(Repository& repository);
+// The repository's locks, read in parallel; `except` (our own) is not read. Locks that
+// vanish or cannot be read meanwhile are left out.
+std::vector<LockInfo> list_locks(Repository& repository, const std::optional<Id>& except = std::nullopt);
 
 // Holds a lock until destroyed; a background thread refreshes it.
 class RepositoryLock {

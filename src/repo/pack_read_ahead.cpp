@@ -13,8 +13,8 @@ constexpr auto slice = std::chrono::milliseconds(100);
 }
 
 PackReadAhead::PackReadAhead(Repository& repository, unsigned fetchers, uint64_t memory_budget,
-                             const std::atomic<bool>& abandoned)
-    : repository_(repository), budget_(memory_budget), abandoned_(abandoned) {
+                             const std::atomic<bool>& abandoned, std::function<void()> before_waiting)
+    : repository_(repository), budget_(memory_budget), abandoned_(abandoned), before_waiting_(std::move(before_waiting)) {
   for (unsigned i = 0; i < fetchers; ++i) fetchers_.emplace_back([this] { fetch(); });
 }
 
@@ -37,13 +37,62 @@ PackReadAhead::RangePointer PackReadAhead::covering(const BlobLocation& location
   return range;
 }
 
-void PackReadAhead::queue_growing(const Id& pack) {
-  auto it = growing_.find(pack);
-  if (it == growing_.end()) return;
-  it->second->state = Range::State::queued;
-  queue_.push_back(std::move(it->second));
-  growing_.erase(it);
+void PackReadAhead::queue(const RangePointer& range) {
+  range->state = Range::State::queued;
+  queue_.push_back(range);
+  growing_.erase(std::find(growing_.begin(), growing_.end(), range));
   changed_.notify_all();
+}
+
+void PackReadAhead::queue_stale() {
+  for (size_t i = 0; i < growing_.size();)
+    if (announced_ - growing_[i]->last_grown > stale_after)
+      queue(growing_[i]);
+    else
+      ++i;
+}
+
+bool PackReadAhead::grow(const Id& pack, uint64_t start, uint64_t end) {
+  auto by_pack = ranges_.find(pack);
+  if (by_pack == ranges_.end()) return false;
+  auto& by_offset = by_pack->second;
+  // The blob is in no range, and ranges hold whole blobs: the one below ends at or before
+  // it, the one above starts at or after its end.
+  auto above = by_offset.upper_bound(start);
+  RangePointer low = above != by_offset.begin() ? std::prev(above)->second : nullptr;
+  RangePointer high = above != by_offset.end() ? above->second : nullptr;
+  auto is_growing = [](const RangePointer& range) { return range && range->state == Range::State::growing; };
+  uint64_t low_end = low ? low->offset + low->length : 0, high_end = high ? high->offset + high->length : 0;
+  bool low_fits = is_growing(low) && low_end <= start && start - low_end <= max_gap && end - low->offset <= max_range;
+  bool high_fits = is_growing(high) && high->offset >= end && high->offset - end <= max_gap && high_end - start <= max_range;
+  if (low_fits && high_fits && high_end - low->offset <= max_range) {
+    // The blob closes the gap between two growing ranges: they become one.
+    held_ += (high_end - low->offset) - low->length - high->length;
+    low->length = high_end - low->offset;
+    low->uses += high->uses + 1;
+    low->last_grown = announced_;
+    by_offset.erase(above);
+    growing_.erase(std::find(growing_.begin(), growing_.end(), high));
+    return true;
+  }
+  if (low_fits) {
+    held_ += end - low_end;
+    low->length = end - low->offset;
+    ++low->uses;
+    low->last_grown = announced_;
+    return true;
+  }
+  if (high_fits) {
+    held_ += high->offset - start;
+    by_offset.erase(above);
+    high->offset = start;
+    high->length = high_end - start;
+    by_offset[start] = high;
+    ++high->uses;
+    high->last_grown = announced_;
+    return true;
+  }
+  return false;
 }
 
 void PackReadAhead::release(const RangePointer& range) {
@@ -66,59 +115,46 @@ void PackReadAhead::release(const RangePointer& range) {
 
 void PackReadAhead::announce(const BlobLocation& location, bool beyond_budget) {
   std::unique_lock lock(mutex_);
+  announced_ += location.stored_length;
   if (RangePointer range = covering(location)) {
     ++range->uses;
     return;
   }
   uint64_t start = location.offset, end = start + location.stored_length;
-  if (auto it = growing_.find(location.pack); it != growing_.end()) {
-    RangePointer growing = it->second;
-    uint64_t growing_end = growing->offset + growing->length;
-    // The walk meets a pack's blobs roughly, not strictly, in order (the backup filled
-    // each pack from several reader threads): a range grows at either end.
-    uint64_t new_start = std::min(start, growing->offset), new_end = std::max(end, growing_end);
-    uint64_t gap = start >= growing_end ? start - growing_end : end <= growing->offset ? growing->offset - end : 0;
-    // Ranges never overlap: covering() looks only at the range starting nearest below.
-    auto& by_offset = ranges_[location.pack];
-    auto self = by_offset.find(growing->offset);
-    auto next = std::next(self);
-    bool overlaps = (next != by_offset.end() && next->first < new_end) ||
-                    (self != by_offset.begin() && std::prev(self)->second->offset + std::prev(self)->second->length > new_start);
-    if (gap <= max_gap && new_end - new_start <= max_range && !overlaps) {
-      held_ += (new_end - new_start) - growing->length;
-      if (new_start != growing->offset) {
-        by_offset.erase(self);
-        by_offset[new_start] = growing;
-        growing->offset = new_start;
-      }
-      growing->length = new_end - new_start;
-      ++growing->uses;
-      growing->last_grown = ++announced_;
+  if (grow(location.pack, start, end)) return queue_stale();
+  if (growing_.size() >= max_growing)
+    queue(*std::min_element(growing_.begin(), growing_.end(),
+                            [](const RangePointer& a, const RangePointer& b) { return a->last_grown < b->last_grown; }));
+  // Within the budget, unless nothing is held (a single blob larger than the budget).
+  auto over_budget = [&] { return !beyond_budget && held_ > 0 && held_ + location.stored_length > budget_ && !abandoned_; };
+  if (over_budget()) {
+    // The writers need what is growing before the walk can go on.
+    while (!growing_.empty()) queue(growing_.front());
+    if (before_waiting_) {
+      lock.unlock();
+      before_waiting_();
+      lock.lock();
+    }
+    while (over_budget()) {
+      changed_.wait_for(lock, slice);
+      if (interrupted()) throw Error("interrupted", ExitCode::interrupted);
+    }
+    // A writer reading ahead in its own file may have fetched this blob meanwhile.
+    if (RangePointer range = covering(location)) {
+      ++range->uses;
       return;
     }
-    queue_growing(location.pack);
-  }
-  if (growing_.size() >= max_growing) {
-    // The one that grew least recently: its files are furthest behind in the walk.
-    auto oldest = growing_.begin();
-    for (auto it = growing_.begin(); it != growing_.end(); ++it)
-      if (it->second->last_grown < oldest->second->last_grown) oldest = it;
-    queue_growing(oldest->first);
-  }
-  // Within the budget, unless nothing is held (a single blob larger than the budget).
-  while (!beyond_budget && held_ > 0 && held_ + location.stored_length > budget_ && !abandoned_) {
-    changed_.wait_for(lock, slice);
-    if (interrupted()) throw Error("interrupted", ExitCode::interrupted);
   }
   auto range = std::make_shared<Range>();
   range->pack = location.pack;
   range->offset = start;
   range->length = end - start;
   range->uses = 1;
-  range->last_grown = ++announced_;
+  range->last_grown = announced_;
   ranges_[location.pack][start] = range;
-  growing_[location.pack] = range;
+  growing_.push_back(range);
   held_ += range->length;
+  queue_stale();
 }
 
 void PackReadAhead::load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) {
@@ -127,7 +163,7 @@ void PackReadAhead::load_into(const Id& id, const BlobLocation& location, std::s
     std::unique_lock lock(mutex_);
     range = covering(location);
     if (range) {
-      if (range->state == Range::State::growing) queue_growing(range->pack);  // wanted now: no more growing
+      if (range->state == Range::State::growing) queue(range);  // wanted now: no more growing
       while (range->state != Range::State::ready && range->state != Range::State::failed) {
         changed_.wait_for(lock, slice);
         if (interrupted()) throw Error("interrupted", ExitCode::interrupted);
@@ -160,7 +196,7 @@ void PackReadAhead::discard(const BlobLocation& location) {
 
 void PackReadAhead::flush() {
   std::lock_guard lock(mutex_);
-  while (!growing_.empty()) queue_growing(growing_.begin()->first);
+  while (!growing_.empty()) queue(growing_.front());
 }
 
 PackReadAhead::Statistics PackReadAhead::statistics() {

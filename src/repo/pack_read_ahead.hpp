@@ -2,14 +2,21 @@
 // bounded by round trips when each writer fetches its own blobs as it needs them. Here the
 // walk announces each file's blobs as it queues the file; neighbouring blobs of a pack
 // (the backup wrote neighbouring files into neighbouring pack space) become one range of
-// up to 8 MiB, fetched once by a pool of fetchers that run ahead of the writers, many
+// up to 16 MiB, fetched once by a pool of fetchers that run ahead of the writers, many
 // ranges in flight; the writers open their blobs from what arrived. Fetched and not yet
 // used ranges are bounded by a memory budget: the walk waits when it is spent.
+//
+// The walk meets a pack's blobs roughly, not strictly, in order: the backup filled each
+// pack from several reader threads, so a pack interleaves files of several directories.
+// A pack may therefore have several ranges growing at once, each at either end, and two
+// that grow into each other become one. A range stops growing when a writer wants it,
+// when it is full, or when the walk has gone on for a while without adding to it.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,11 +31,21 @@ namespace obkeep::repo {
 class PackReadAhead : public BlobSource {
  public:
   // Blobs closer than this in a pack are fetched together, with the bytes between them.
-  static constexpr uint64_t max_gap = 256 * 1024;
-  static constexpr uint64_t max_range = 8 * 1024 * 1024;
+  static constexpr uint64_t max_gap = 1024 * 1024;
+  static constexpr uint64_t max_range = 16 * 1024 * 1024;
+
+  // Ranges growing at once (over all packs); beyond, the stalest is fetched.
+  static constexpr size_t max_growing = 128;
+  // A range the walk has not added to for this many announced bytes is fetched: its
+  // files are behind the walk, and their writers will soon want it.
+  static constexpr uint64_t stale_after = 96 * 1024 * 1024;
 
   // `abandoned`, once true, ends any wait for the budget: the caller is giving up.
-  PackReadAhead(Repository& repository, unsigned fetchers, uint64_t memory_budget, const std::atomic<bool>& abandoned);
+  // `before_waiting` runs (without the read-ahead's lock) before announce() waits for the
+  // budget: the walk hands its writers what it has queued but not yet handed over, whose
+  // blobs may hold the budget it waits for.
+  PackReadAhead(Repository& repository, unsigned fetchers, uint64_t memory_budget, const std::atomic<bool>& abandoned,
+                std::function<void()> before_waiting = {});
   // Stops the fetchers (a fetch under way finishes first).
   ~PackReadAhead() override;
   PackReadAhead(const PackReadAhead&) = delete;
@@ -46,9 +63,6 @@ class PackReadAhead : public BlobSource {
   // Starts fetching the ranges being extended (the end of the walk).
   void flush();
 
-  // Packs with a range being extended at once; beyond, the oldest is fetched.
-  static constexpr size_t max_growing = 8;
-
   struct Statistics {
     uint64_t ranges = 0, bytes_fetched = 0, direct_reads = 0;
   };
@@ -61,13 +75,17 @@ class PackReadAhead : public BlobSource {
     enum class State { growing, queued, fetching, ready, failed } state = State::growing;
     Bytes data;
     size_t uses = 0;  // announced blobs not yet read
-    uint64_t last_grown = 0;
+    uint64_t last_grown = 0;  // announced_ when it last grew
   };
   using RangePointer = std::shared_ptr<Range>;
 
-  RangePointer covering(const BlobLocation& location);  // with mutex_ held
-  void queue_growing(const Id& pack);                   // with mutex_ held
-  void release(const RangePointer& range);              // with mutex_ held
+  // With mutex_ held:
+  RangePointer covering(const BlobLocation& location);
+  // Adds the blob [start, end) to a growing neighbour of its pack; false when none fits.
+  bool grow(const Id& pack, uint64_t start, uint64_t end);
+  void queue(const RangePointer& range);  // a growing range, to the fetchers
+  void queue_stale();
+  void release(const RangePointer& range);
   void fetch();
 
   Repository& repository_;
@@ -75,13 +93,12 @@ class PackReadAhead : public BlobSource {
   const std::atomic<bool>& abandoned_;
   std::mutex mutex_;
   std::condition_variable changed_;
+  std::function<void()> before_waiting_;
   std::map<Id, std::map<uint64_t, RangePointer>> ranges_;  // live ranges by pack and offset
-  // The range announce is extending, per pack: the backup filled packs side by side, so
-  // neighbouring files alternate between a few packs.
-  std::map<Id, RangePointer> growing_;
+  std::vector<RangePointer> growing_;                      // at most max_growing
   std::deque<RangePointer> queue_;
   uint64_t held_ = 0;  // bytes of live ranges
-  uint64_t announced_ = 0;
+  uint64_t announced_ = 0;  // bytes announced so far
   bool stopping_ = false;
   Statistics statistics_;
   std::vector<std::thread> fetchers_;

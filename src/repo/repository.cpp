@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/parallel_tasks.hpp"
 
 namespace obkeep::repo {
 
@@ -49,20 +50,42 @@ void Repository::init(storage::Backend& backend, std::string_view password, cons
 }
 
 std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> backend, std::string_view password) {
+  // The config and the key files are independent reads: on a remote store they go in
+  // parallel, and the key's derivation overlaps the config's round trips.
+  std::exception_ptr config_failure, key_failure;
   std::optional<uint64_t> config_size;
-  try {
-    config_size = backend->stat(config_handle);
-  } catch (const Error& e) {
-    throw Error(std::string("cannot open repository: ") + e.what(), ExitCode::no_repository);
-  }
-  if (!config_size) throw Error("no repository at " + backend->location(), ExitCode::no_repository);
+  Bytes sealed;
+  std::optional<MasterKey> key;
   std::string key_id;
-  MasterKey key = open_master_key(*backend, password, &key_id);
-  Bytes sealed = backend->load(config_handle);
+  auto read_config = [&] {
+    try {
+      config_size = backend->stat(config_handle);
+    } catch (const Error& e) {
+      config_failure = std::make_exception_ptr(Error(std::string("cannot open repository: ") + e.what(), e.code()));
+      return;
+    }
+    try {
+      if (config_size) sealed = backend->load(config_handle);
+    } catch (...) {
+      config_failure = std::current_exception();
+    }
+  };
+  auto read_key = [&] {
+    try {
+      key = open_master_key(*backend, password, &key_id);
+    } catch (...) {
+      key_failure = std::current_exception();
+    }
+  };
+  run_parallel(2, backend->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? read_config() : read_key(); });
+  // A store without a config is no repository, whatever the keys said.
+  if (config_failure) std::rethrow_exception(config_failure);
+  if (!config_size) throw Error("no repository at " + backend->location(), ExitCode::no_repository);
+  if (key_failure) std::rethrow_exception(key_failure);
   uint8_t associated = associated_of(FileType::config);
-  Bytes text = crypto::open(key.encryption, sealed, ByteView(&associated, 1));
+  Bytes text = crypto::open(key->encryption, sealed, ByteView(&associated, 1));
   auto repository =
-      std::unique_ptr<Repository>(new Repository(std::move(backend), key, decode_repository_config(text)));
+      std::unique_ptr<Repository>(new Repository(std::move(backend), *key, decode_repository_config(text)));
   repository->opened_key_id_ = key_id;
   return repository;
 }
@@ -95,41 +118,39 @@ void Repository::load_index() {
   }
 }
 
+void Repository::load_index_alongside(const std::function<void()>& other) {
+  run_parallel(2, backend_->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? load_index() : other(); });
+}
+
 size_t Repository::adopt_unindexed_packs() {
   std::vector<std::pair<std::string, uint64_t>> unindexed;
   backend_->list(FileType::pack, [&](const std::string& name, uint64_t size) {
     if (!index_.has_pack(Id::from_hex(name))) unindexed.emplace_back(name, size);
   });
-  std::atomic<size_t> next{0}, adopted{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < unindexed.size();) {
-      const auto& [name, size] = unindexed[i];
-      try {
-        // The header is at the end, its length in the last 4 bytes: one read of the tail
-        // usually holds it, else a second of the exact length.
-        uint64_t tail = std::min<uint64_t>(size, 64 * 1024);
-        Bytes bytes = backend_->load({FileType::pack, name}, size - tail, tail);
-        if (bytes.size() >= 4) {
-          uint64_t needed = uint64_t{get_u32le(bytes.data() + bytes.size() - 4)} + 4;
-          if (needed > tail && needed <= size) bytes = backend_->load({FileType::pack, name}, size - needed, needed);
-        }
-        std::vector<PackedBlob> blobs = parse_pack_header(key_.encryption, bytes, size);
-        Id pack = Id::from_hex(name);
-        std::lock_guard lock(save_mutex_);
-        index_.add_pack(pack, blobs);
-        unindexed_blobs_ += blobs.size();
-        unindexed_packs_.push_back({pack, std::move(blobs)});
-        adopted++;
-      } catch (const Error&) {
-        // Not ours or damaged: left for check to report and prune to remove.
+  std::atomic<size_t> adopted{0};
+  auto adopt = [&](size_t i) {
+    const auto& [name, size] = unindexed[i];
+    try {
+      // The header is at the end, its length in the last 4 bytes: one read of the tail
+      // usually holds it, else a second of the exact length.
+      uint64_t tail = std::min<uint64_t>(size, 64 * 1024);
+      Bytes bytes = backend_->load({FileType::pack, name}, size - tail, tail);
+      if (bytes.size() >= 4) {
+        uint64_t needed = uint64_t{get_u32le(bytes.data() + bytes.size() - 4)} + 4;
+        if (needed > tail && needed <= size) bytes = backend_->load({FileType::pack, name}, size - needed, needed);
       }
+      std::vector<PackedBlob> blobs = parse_pack_header(key_.encryption, bytes, size);
+      Id pack = Id::from_hex(name);
+      std::lock_guard lock(save_mutex_);
+      index_.add_pack(pack, blobs);
+      unindexed_blobs_ += blobs.size();
+      unindexed_packs_.push_back({pack, std::move(blobs)});
+      adopted++;
+    } catch (const Error&) {
+      // Not ours or damaged: left for check to report and prune to remove.
     }
   };
-  size_t threads = std::min(unindexed.size(), 2 * std::max<size_t>(1, backend_->background_saves()));
-  std::vector<std::thread> helpers;
-  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
+  run_parallel(unindexed.size(), static_cast<unsigned>(2 * std::max<size_t>(1, backend_->background_saves())), adopt);
   throw_if_interrupted();
   return adopted;
 }
@@ -137,31 +158,14 @@ size_t Repository::adopt_unindexed_packs() {
 std::vector<Bytes> Repository::load_objects(FileType type, const std::vector<std::string>& names,
                                             const std::function<Error(const std::string&, const Error&)>& describe_failure) {
   std::vector<Bytes> objects(names.size());
-  std::atomic<size_t> next{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
-  auto work = [&] {
-    for (size_t i; (i = next++) < names.size();) {
-      try {
-        objects[i] = load_object(type, names[i]);
-      } catch (const Error& e) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure)
-          failure = describe_failure ? std::make_exception_ptr(describe_failure(names[i], e)) : std::current_exception();
-        next = names.size();
-      } catch (...) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = names.size();
-      }
+  run_parallel(names.size(), static_cast<unsigned>(2 * backend_->background_saves()), [&](size_t i) {
+    try {
+      objects[i] = load_object(type, names[i]);
+    } catch (const Error& e) {
+      if (!describe_failure) throw;
+      throw describe_failure(names[i], e);
     }
-  };
-  size_t threads = std::min(names.size(), 2 * backend_->background_saves());
-  std::vector<std::thread> helpers;
-  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
-  if (failure) std::rethrow_exception(failure);
+  });
   return objects;
 }
 

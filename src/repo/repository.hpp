@@ -64,6 +64,9 @@ class Repository {
 
   // Loads every index file. Called once after open by commands that read or write blobs.
   void load_index();
+  // load_index() with `other` (which must not use the index) run at the same time on a
+  // remote store: finding a snapshot costs round trips the index load need not wait for.
+  void load_index_alongside(const std::function<void()>& other);
   // Packs stored by a run that was cut before it wrote their index (the index is written
   // every 64 packs and at the end): their headers are read and their blobs indexed (and
   // written to the next index file), so a copy run again does not send them again. Call

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "storage/read_buffer.hpp"
-#include "storage/s3/parallel_tasks.hpp"
+#include "util/parallel_tasks.hpp"
 #include "storage/s3/s3_pieces.hpp"
 #include "storage/s3/s3_xml.hpp"
 #include "util/error.hpp"
@@ -208,10 +208,17 @@ void S3Backend::read_range(const std::string& key, uint64_t offset, std::span<ui
 
 // Over a link with latency one GET is bound by its round trips and TCP window, not by the
 // bandwidth; a few ranges at once fill the link.
+// Split only across the connections other reads leave idle: a restore's read-ahead already
+// has many ranges in flight, and splitting them would only multiply requests.
 void S3Backend::read_into(const std::string& key, uint64_t offset, std::span<uint8_t> out) {
-  if (out.size() <= parallel_read_threshold || client_.connections() == 1)
-    return read_range(key, offset, out, offset, out.size());
-  std::vector<Piece> ranges = split_into_pieces(out.size(), min_read_range, client_.connections());
+  struct Reading {
+    std::atomic<unsigned>& reads;
+    unsigned others = reads++;
+    ~Reading() { --reads; }
+  } reading{reads_};
+  unsigned idle = client_.connections() / (reading.others + 1);
+  if (out.size() <= parallel_read_threshold || idle <= 1) return read_range(key, offset, out, offset, out.size());
+  std::vector<Piece> ranges = split_into_pieces(out.size(), min_read_range, idle);
   run_parallel(ranges.size(), client_.connections(), [&](size_t i) {
     read_range(key, offset + ranges[i].offset, out.subspan(ranges[i].offset, ranges[i].length), offset, out.size());
   });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -15,7 +16,7 @@ namespace obkeep::storage {
 // data/<first two hex digits>/<id>, index/<id>, snapshots/<id>, locks/<id>.
 // A save is one PUT, or above multipart_threshold a multipart upload whose parts go at
 // once; S3 makes either visible whole or not at all. A read above parallel_read_threshold
-// is fetched as a few ranges at once. Up to the client's connections() requests are in
+// is fetched as a few ranges at once, on the connections other reads leave idle. Up to the client's connections() requests are in
 // flight; with one, every object is one request as before.
 class S3Backend : public Backend {
  public:
@@ -73,6 +74,7 @@ class S3Backend : public Backend {
 
   std::string location_;
   S3Client client_;
+  std::atomic<unsigned> reads_{0};  // read_into calls under way
   int list_page_size_ = 0;
 };
 

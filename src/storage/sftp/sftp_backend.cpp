@@ -343,6 +343,14 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
 SftpBackend::~SftpBackend() {
   closing_ = true;
   if (warm_up_.joinable()) warm_up_.join();
+  // Each ssh takes a round trip to end its session: all end at once, not one after another.
+  std::vector<std::jthread> closing;
+  try {
+    for (auto& connection : connections_)
+      closing.emplace_back([gone = std::move(connection)]() mutable { gone.reset(); });
+  } catch (const std::system_error&) {
+    // No thread to spare: the rest close one by one with the pool.
+  }
 }
 
 std::shared_ptr<SftpConnection> SftpBackend::connect(const std::atomic<bool>* cancelled) {

@@ -1,5 +1,5 @@
 // A few threads sharing a list of tasks; the first failure stops the rest.
-#include "storage/s3/parallel_tasks.hpp"
+#include "util/parallel_tasks.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace obkeep::storage {
+namespace obkeep {
 
 void run_parallel(size_t count, unsigned threads, const std::function<void(size_t)>& task) {
   std::atomic<size_t> next{0};
@@ -40,4 +40,4 @@ void run_parallel(size_t count, unsigned threads, const std::function<void(size_
   if (first_failure) std::rethrow_exception(first_failure);
 }
 
-}  // namespace obkeep::storage
+}  // namespace obkeep

@@ -1,4 +1,4 @@
-#include "storage/s3/parallel_tasks.hpp"
+#include "util/parallel_tasks.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace obkeep::storage {
+namespace obkeep {
 
 TEST(ParallelTasks, RunsEveryTaskOnceOnAtMostTheThreadsGiven) {
   std::vector<std::atomic<int>> runs(50);
@@ -42,4 +42,4 @@ TEST(ParallelTasks, TheFirstFailureStopsNewTasksAndIsRethrown) {
   EXPECT_LT(started, 20);
 }
 
-}  // namespace obkeep::storage
+}  // namespace obkeep
