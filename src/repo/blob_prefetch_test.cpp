@@ -4,35 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "storage/mem/memory_backend.hpp"
+#include "repo/memory_repository_for_tests.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::repo {
 
 namespace {
 
-Bytes pseudo_random(size_t size, uint32_t seed) {
-  Bytes data(size);
-  for (auto& byte : data) {
-    seed = seed * 1664525u + 1013904223u;
-    byte = static_cast<uint8_t>(seed >> 24);
-  }
-  return data;
-}
-
-struct Fixture {
-  storage::MemoryBackend* backend;  // owned by the repository; tests damage its objects
-  std::unique_ptr<Repository> repository;
-};
-
-Fixture make_repository() {
-  auto owned = std::make_unique<storage::MemoryBackend>();
-  storage::MemoryBackend* backend = owned.get();
-  InitOptions options;
-  options.scrypt = {1 << 10, 8, 1};
-  Repository::init(*backend, "pw", options);
-  return {backend, Repository::open(std::move(owned), "pw")};
-}
+MemoryRepository make_repository() { return make_memory_repository(); }
 
 struct Saved {
   Id id;

@@ -7,24 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <random>
 #include <thread>
 
-#include "storage/mem/memory_backend.hpp"
+#include "repo/memory_repository_for_tests.hpp"
 
 namespace obkeep::repo {
 namespace {
-
-Bytes pseudo_random(size_t size, uint32_t seed) {
-  Bytes data(size);
-  for (auto& byte : data) {
-    seed = seed * 1664525u + 1013904223u;
-    byte = static_cast<uint8_t>(seed >> 24);
-  }
-  return data;
-}
 
 struct Saved {
   Id id;
@@ -38,11 +30,7 @@ struct Fixture {
 
 // Blobs in several packs: two writers filled side by side, as a backup does.
 Fixture make_blobs(size_t count) {
-  auto backend = std::make_unique<storage::MemoryBackend>();
-  InitOptions options;
-  options.scrypt = {1 << 10, 8, 1};
-  Repository::init(*backend, "pw", options);
-  Fixture fixture{Repository::open(std::move(backend), "pw"), {}};
+  Fixture fixture{make_memory_repository().repository, {}};
   std::vector<std::thread> writers;
   std::mutex mutex;
   for (int w = 0; w < 2; ++w)
@@ -126,6 +114,77 @@ TEST(PackReadAhead, AbandonedEndsAWaitForTheBudget) {
   giving_up.join();
   read_ahead.discard(fixture.repository->locate(fixture.blobs[0].id));
   read_ahead.discard(fixture.repository->locate(fixture.blobs[1].id));
+}
+
+// The walk meets a pack's blobs out of order: two ranges grow from far apart blobs of one
+// pack, the blobs between join them, and the pack comes in one request.
+TEST(PackReadAhead, RangesGrowingTowardsEachOtherBecomeOne) {
+  Fixture fixture = make_blobs(200);
+  std::map<Id, std::vector<std::pair<BlobLocation, const Saved*>>> by_pack;
+  for (const Saved& blob : fixture.blobs) {
+    BlobLocation location = fixture.repository->locate(blob.id);
+    by_pack[location.pack].emplace_back(location, &blob);
+  }
+  auto& [pack, blobs] = *std::max_element(by_pack.begin(), by_pack.end(),
+                                          [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  std::sort(blobs.begin(), blobs.end(), [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
+  // The first blob, then one more than max_gap beyond it, then everything between.
+  size_t far = 1;
+  while (far < blobs.size() && blobs[far].first.offset < blobs[0].first.offset + blobs[0].first.stored_length +
+                                                           PackReadAhead::max_gap + 1)
+    ++far;
+  ASSERT_LT(far, blobs.size()) << "the fixture's largest pack is too small for this test";
+  uint64_t span = blobs[far].first.offset + blobs[far].first.stored_length - blobs[0].first.offset;
+  ASSERT_LE(span, PackReadAhead::max_range);
+  std::vector<size_t> order{0, far};
+  for (size_t i = far - 1; i > 0; --i) order.push_back(i);
+  std::atomic<bool> abandoned{false};
+  PackReadAhead read_ahead(*fixture.repository, 2, 1ull << 30, abandoned);
+  for (size_t i : order) read_ahead.announce(blobs[i].first);
+  read_ahead.flush();
+  for (size_t i : order) {
+    Bytes out(blobs[i].first.raw_length);
+    read_ahead.load_into(blobs[i].second->id, blobs[i].first, out);
+    EXPECT_EQ(out, blobs[i].second->plaintext);
+  }
+  auto statistics = read_ahead.statistics();
+  EXPECT_EQ(statistics.ranges, 1u);
+  EXPECT_EQ(statistics.bytes_fetched, span);
+  EXPECT_EQ(statistics.direct_reads, 0u);
+}
+
+// Blobs announced but not yet handed to a reader hold the budget: before waiting for it,
+// the walk is asked to hand them over, and the wait ends when they are read.
+TEST(PackReadAhead, AWalkOverBudgetHandsOverWhatItHoldsBeforeWaiting) {
+  Fixture fixture = make_blobs(200);
+  std::atomic<bool> abandoned{false};
+  const Saved& first = fixture.blobs[0];
+  BlobLocation first_location = fixture.repository->locate(first.id);
+  // From another pack: a neighbour in the same pack would join the first one's range.
+  auto other_pack = std::find_if(fixture.blobs.begin(), fixture.blobs.end(), [&](const Saved& blob) {
+    return fixture.repository->locate(blob.id).pack != first_location.pack;
+  });
+  ASSERT_NE(other_pack, fixture.blobs.end());
+  const Saved& second = *other_pack;
+  std::thread reader;
+  int handed_over = 0;
+  PackReadAhead read_ahead(*fixture.repository, 1, first_location.stored_length, abandoned, [&] {
+    ++handed_over;
+    reader = std::thread([&] {
+      Bytes out(first_location.raw_length);
+      read_ahead.load_into(first.id, first_location, out);
+      EXPECT_EQ(out, first.plaintext);
+    });
+  });
+  read_ahead.announce(first_location);
+  read_ahead.announce(fixture.repository->locate(second.id));  // over budget until the reader is done
+  EXPECT_EQ(handed_over, 1);
+  reader.join();
+  BlobLocation second_location = fixture.repository->locate(second.id);
+  Bytes out(second_location.raw_length);
+  read_ahead.load_into(second.id, second_location, out);
+  EXPECT_EQ(out, second.plaintext);
+  EXPECT_EQ(read_ahead.statistics().direct_reads, 0u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "repo/lock.hpp"
+#include "repo/memory_repository_for_tests.hpp"
 #include "repo/snapshot.hpp"
 #include "storage/fault/fault_backend.hpp"
 #include "storage/mem/memory_backend.hpp"
@@ -16,19 +17,10 @@ namespace obkeep::repo {
 
 namespace {
 
-struct Fixture {
-  storage::MemoryBackend* backend;
-  std::unique_ptr<Repository> repository;
-};
+using Fixture = MemoryRepository;
 
 Fixture make_repository(const std::string& password = "pw", int version = format_version) {
-  auto backend = std::make_unique<storage::MemoryBackend>();
-  InitOptions options;
-  options.scrypt = {1 << 10, 8, 1};
-  options.version = version;
-  Repository::init(*backend, password, options);
-  storage::MemoryBackend* raw = backend.get();
-  return {raw, Repository::open(std::move(backend), password)};
+  return make_memory_repository(password, version);
 }
 
 }  // namespace

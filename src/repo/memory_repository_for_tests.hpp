@@ -1,0 +1,43 @@
+// For unit tests only: a repository in memory with a cheap key derivation, and
+// reproducible incompressible data to store in it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "repo/repository.hpp"
+#include "storage/mem/memory_backend.hpp"
+
+namespace obkeep::repo {
+
+struct MemoryRepository {
+  storage::MemoryBackend* backend;  // owned by the repository; tests may damage its objects
+  std::unique_ptr<Repository> repository;
+};
+
+inline InitOptions cheap_init_options(int version = format_version) {
+  InitOptions options;
+  options.scrypt = {1 << 10, 8, 1};
+  options.version = version;
+  return options;
+}
+
+inline MemoryRepository make_memory_repository(const std::string& password = "pw", int version = format_version) {
+  auto backend = std::make_unique<storage::MemoryBackend>();
+  Repository::init(*backend, password, cheap_init_options(version));
+  storage::MemoryBackend* raw = backend.get();
+  return {raw, Repository::open(std::move(backend), password)};
+}
+
+// Bytes from a linear congruential generator: the same for the same seed, and not
+// compressible.
+inline Bytes pseudo_random(size_t size, uint32_t seed) {
+  Bytes data(size);
+  for (auto& byte : data) {
+    seed = seed * 1664525u + 1013904223u;
+    byte = static_cast<uint8_t>(seed >> 24);
+  }
+  return data;
+}
+
+}  // namespace obkeep::repo
