@@ -124,6 +124,24 @@ void decode_blob_into(const BlobSealing& sealing, BlobType type, const Id& id, B
   if (ZSTD_isError(n) || n != out.size()) throw IntegrityError("blob does not decompress to its recorded length");
 }
 
+size_t reseal_blob(const BlobSealing& from, const BlobSealing& to, BlobType type, const Id& id, ByteView sealed,
+                   uint32_t raw_length, const std::function<uint8_t*(size_t)>& reserve) {
+  if (from.binding != BlobBinding::type_and_id) throw IntegrityError("a format-1 blob must be decoded to be copied");
+  if (sealed.size() < crypto::seal_overhead + 1) throw IntegrityError("empty blob");
+  size_t body_size = sealed.size() - crypto::seal_overhead - 1;
+  uint8_t framing = 0;
+  thread_local Bytes body;  // grown once per thread
+  if (body.size() < body_size) body.resize(body_size);
+  crypto::open_into(from.key, sealed, Associated(from.binding, type, id).view(),
+                    {std::span<uint8_t>(&framing, 1), std::span<uint8_t>(body.data(), body_size)});
+  // The rules decode_blob_into applies: a raw body is the raw length, a compressed one shorter.
+  if (framing == stored_raw ? body_size != raw_length : framing != stored_zstd || body_size >= raw_length)
+    throw IntegrityError(framing == stored_raw || framing == stored_zstd ? "blob has the wrong length"
+                                                                         : "blob has an unknown compression");
+  return crypto::seal_into(to.key, {ByteView(&framing, 1), ByteView(body.data(), body_size)},
+                           Associated(to.binding, type, id).view(), reserve(crypto::seal_overhead + 1 + body_size));
+}
+
 Bytes decode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView sealed, uint32_t raw_length) {
   Bytes plain(raw_length);
   decode_blob_into(sealing, type, id, sealed, plain);

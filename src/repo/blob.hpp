@@ -31,6 +31,14 @@ struct BlobSealing {
 size_t encode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView plaintext,
                    const std::function<uint8_t*(size_t)>& reserve);
 
+// A stored blob of another repository (`from`) sealed again for this one (`to`), as it is:
+// compressed or raw, never decompressed. Only for a `from` that binds the id
+// (BlobBinding::type_and_id), whose seal alone proves the blob; throws IntegrityError when
+// it does not open or its length cannot be right for `raw_length`. Returns the bytes
+// written into `reserve(n)`.
+size_t reseal_blob(const BlobSealing& from, const BlobSealing& to, BlobType type, const Id& id, ByteView sealed,
+                   uint32_t raw_length, const std::function<uint8_t*(size_t)>& reserve);
+
 // Opens and decompresses; throws IntegrityError on any mismatch (including a raw
 // length that differs from `raw_length`). Under BlobBinding::type the caller must still
 // compare the plaintext's keyed hash with the id.

@@ -29,15 +29,25 @@ BlobPrefetch::BlobPrefetch(Repository& repository, std::vector<BlobLocation> wan
   }
 }
 
+const BlobPrefetch::Run* BlobPrefetch::run_holding(const BlobLocation& location) const {
+  for (const Run& run : runs_)
+    if (run.pack == location.pack && location.offset >= run.offset &&
+        location.offset + uint64_t(location.stored_length) <= run.offset + run.bytes.size())
+      return &run;
+  return nullptr;
+}
+
 void BlobPrefetch::load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) {
-  for (const Run& run : runs_) {
-    if (run.pack != location.pack || location.offset < run.offset ||
-        location.offset + uint64_t(location.stored_length) > run.offset + run.bytes.size())
-      continue;
-    ByteView sealed(run.bytes.data() + (location.offset - run.offset), location.stored_length);
-    return repository_.open_blob_into(id, location, sealed, out);
-  }
+  if (const Run* run = run_holding(location))
+    return repository_.open_blob_into(
+        id, location, ByteView(run->bytes.data() + (location.offset - run->offset), location.stored_length), out);
   repository_.load_blob_into(id, location, out);
+}
+
+void BlobPrefetch::read_sealed(const BlobLocation& location, const std::function<void(ByteView)>& use) {
+  if (const Run* run = run_holding(location))
+    return use(ByteView(run->bytes.data() + (location.offset - run->offset), location.stored_length));
+  use(repository_.read_pack_range(location.pack, location.offset, location.stored_length));
 }
 
 }  // namespace obkeep::repo

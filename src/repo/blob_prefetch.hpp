@@ -4,6 +4,7 @@
 // a batch of them is usually a few contiguous stretches of one or two packs.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -26,6 +27,8 @@ class BlobPrefetch : public BlobSource {
   // Opens and verifies a blob into `out` from the bytes read ahead, or reads it now when it
   // was not among `wanted`. Throws IntegrityError like Repository::load_blob_into.
   void load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) override;
+  // Calls `use` with the blob's stored (sealed) bytes, from what was read ahead or read now.
+  void read_sealed(const BlobLocation& location, const std::function<void(ByteView)>& use);
 
  private:
   struct Run {
@@ -33,6 +36,8 @@ class BlobPrefetch : public BlobSource {
     uint64_t offset;
     Bytes bytes;
   };
+  const Run* run_holding(const BlobLocation& location) const;
+
   Repository& repository_;
   std::vector<Run> runs_;
 };

@@ -43,6 +43,13 @@ void PackWriter::add(BlobType type, const Id& id, ByteView plaintext) {
   blobs_.push_back({type, offset, static_cast<uint32_t>(stored), static_cast<uint32_t>(plaintext.size()), id});
 }
 
+void PackWriter::add_resealed(const BlobSealing& from, BlobType type, const Id& id, ByteView sealed,
+                              uint32_t raw_length) {
+  uint32_t offset = static_cast<uint32_t>(size_);
+  size_t stored = reseal_blob(from, {key_, binding_}, type, id, sealed, raw_length, [this](size_t n) { return reserve(n); });
+  blobs_.push_back({type, offset, static_cast<uint32_t>(stored), raw_length, id});
+}
+
 Bytes encode_pack_header(const std::vector<PackedBlob>& blobs) {
   Bytes header;
   header.reserve(blobs.size() * pack_header_entry_size);

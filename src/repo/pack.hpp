@@ -30,6 +30,8 @@ class PackWriter {
   PackWriter(const PackWriter&) = delete;
   PackWriter& operator=(const PackWriter&) = delete;
   void add(BlobType type, const Id& id, ByteView plaintext);
+  // A blob stored by another repository, sealed again with this pack's key (reseal_blob).
+  void add_resealed(const BlobSealing& from, BlobType type, const Id& id, ByteView sealed, uint32_t raw_length);
   size_t size() const { return size_; }
   size_t count() const { return blobs_.size(); }
   bool full() const { return size_ >= target_pack_size; }

@@ -224,7 +224,7 @@ void Repository::discard_writer(const std::exception_ptr& failure) {
 
 // Adds a blob to a pack writer (uploading the pack when full); on any failure the writer
 // is discarded and the repository refuses further saves.
-void Repository::add_to_pack(BlobType type, const Id& id, ByteView plaintext) {
+void Repository::add_to_pack(const Id& id, const std::function<void(PackWriter&)>& add) {
   std::unique_ptr<PackWriter> writer;
   try {
     writer = take_writer();
@@ -234,7 +234,18 @@ void Repository::add_to_pack(BlobType type, const Id& id, ByteView plaintext) {
     throw;
   }
   try {
-    writer->add(type, id, plaintext);
+    add(*writer);
+  } catch (const IntegrityError&) {
+    // A blob that did not open (a copy's damaged source) was not added: the pack is intact.
+    return_writer(std::move(writer));
+    std::lock_guard lock(save_mutex_);
+    in_flight_.erase(id);
+    throw;
+  } catch (...) {
+    discard_writer(std::current_exception());
+    throw;
+  }
+  try {
     if (writer->full()) {
       if (uploads_) return upload_in_background(std::move(writer));
       upload_pack(*writer);
@@ -252,9 +263,22 @@ bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext) {
     throw_if_save_failed();
     if (index_.has(id) || !in_flight_.insert(id).second) return false;
   }
-  add_to_pack(type, id, plaintext);
+  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext); });
   statistics_.blobs_added++;
   statistics_.bytes_added += plaintext.size();
+  return true;
+}
+
+bool Repository::save_resealed_blob(BlobType type, const Id& id, const BlobSealing& from, ByteView sealed,
+                                    uint32_t raw_length) {
+  {
+    std::lock_guard lock(save_mutex_);
+    throw_if_save_failed();
+    if (index_.has(id) || !in_flight_.insert(id).second) return false;
+  }
+  add_to_pack(id, [&](PackWriter& writer) { writer.add_resealed(from, type, id, sealed, raw_length); });
+  statistics_.blobs_added++;
+  statistics_.bytes_added += raw_length;
   return true;
 }
 
@@ -264,7 +288,7 @@ void Repository::repack_blob(BlobType type, const Id& id, ByteView plaintext) {
     throw_if_save_failed();
     if (!in_flight_.insert(id).second) return;
   }
-  add_to_pack(type, id, plaintext);
+  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext); });
 }
 
 void Repository::keep_written_packs() {

@@ -80,6 +80,9 @@ class Repository {
   // Stores a blob unless the index (or a save in flight) has it. Thread-safe.
   // Returns true when the blob was new.
   bool save_blob(BlobType type, const Id& id, ByteView plaintext);
+  // save_blob for a blob as another repository stores it (`sealed`, opened with `from`),
+  // sealed again without being decompressed: a copy between related format-2 repositories.
+  bool save_resealed_blob(BlobType type, const Id& id, const BlobSealing& from, ByteView sealed, uint32_t raw_length);
   // Stores a blob even though the index has it (prune moves live blobs out of packs it
   // deletes). Thread-safe.
   void repack_blob(BlobType type, const Id& id, ByteView plaintext);
@@ -133,7 +136,8 @@ class Repository {
   std::unique_ptr<PackWriter> take_writer();
   void return_writer(std::unique_ptr<PackWriter> writer);
   void discard_writer(const std::exception_ptr& failure);
-  void add_to_pack(BlobType type, const Id& id, ByteView plaintext);
+  // Adds a blob to a pack writer with `add`, uploading the pack when full.
+  void add_to_pack(const Id& id, const std::function<void(PackWriter&)>& add);
   void throw_if_save_failed() const;  // with save_mutex_ held
   void upload_pack(PackWriter& writer);
   // Uploads a full writer on an upload thread, which returns it to the idle writers (or

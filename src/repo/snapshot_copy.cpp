@@ -25,7 +25,8 @@ SnapshotCopier::SnapshotCopier(Repository& source, Repository& destination, unsi
     : source_(source),
       destination_(destination),
       workers_(workers ? workers : 2 * ThreadPool::default_workers()),
-      related_(source.key().id_key == destination.key().id_key) {
+      related_(source.key().id_key == destination.key().id_key),
+      reseal_(related_ && source.blob_sealing().binding == BlobBinding::type_and_id) {
   for (const Snapshot& snapshot : list_snapshots(destination_)) copied_snapshots_[original_of(snapshot)] = snapshot.id;
 }
 
@@ -106,6 +107,24 @@ void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
       Bytes plaintext;
       for (const auto& [id, location] : batch) {
         throw_if_interrupted();
+        if (reseal_) {
+          bool added = false;
+          prefetch.read_sealed(location, [&](ByteView sealed) {
+            try {
+              added = destination_.save_resealed_blob(BlobType::data, id, source_.blob_sealing(), sealed,
+                                                      location.raw_length);
+            } catch (const IntegrityError& e) {
+              throw IntegrityError(source_.backend().location() + ": blob " + id.hex() + " in pack " +
+                                   location.pack.hex() + " is damaged: " + e.what());
+            }
+          });
+          std::lock_guard lock(mutex_);
+          if (added) {
+            statistics_.blobs_copied++;
+            statistics_.bytes_copied += location.raw_length;
+          }
+          continue;
+        }
         plaintext.resize(location.raw_length);
         prefetch.load_into(id, location, plaintext);
         Id target = related_ ? id : destination_.blob_id(plaintext);

@@ -48,6 +48,9 @@ class SnapshotCopier {
   Repository& destination_;
   unsigned workers_;
   bool related_;
+  // Related, and the source's seals prove each blob's id: data blobs are sealed again as
+  // stored, never decompressed and compressed again.
+  bool reseal_;
   CopyStatistics statistics_;
   std::unordered_map<Id, Id, IdHash> copied_snapshots_;  // original id → destination snapshot
   std::unordered_set<Id, IdHash> trees_seen_;             // this run, over all snapshots
