@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # S3 requests in parallel, through tests/servers/faultproxy.py in front of a plain-http Swift:
-# packs above 8 MiB go up as multipart uploads (counted in the proxy's log) and restore and
+# with OBKEEP_S3_MULTIPART_MIB=8 (the default, 32, is above a pack), packs above 8 MiB go up
+# as multipart uploads (counted in the proxy's log) and restore and
 # check --read-data whole; a 503 on an UploadPart is retried; a part that fails for good
 # aborts its upload (no object, no unfinished upload left) and the backup fails in seconds
 # with one line; a backup killed mid-upload leaves uploads that prune aborts; with 40 ms of
@@ -18,6 +19,7 @@ bash "$servers/faultproxy.sh" start "$proxy" "$(cat "$s3/port")" --http
 add_cleanup "bash '$servers/faultproxy.sh' stop '$proxy'"
 export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 unset AWS_DEFAULT_REGION AWS_CA_BUNDLE OBKEEP_S3_CONNECTIONS
+export OBKEEP_S3_MULTIPART_MIB=8
 endpoint=s3+http://127.0.0.1:$(cat "$proxy/port")
 repo=$endpoint/obkeep-parallel/repo
 log=$proxy/faultproxy.log

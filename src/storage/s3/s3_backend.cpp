@@ -49,22 +49,31 @@ std::string environment(const char* name) {
   return value ? value : "";
 }
 
-// The connections knob: ?connections=N on the URL, else OBKEEP_S3_CONNECTIONS, else the default.
-unsigned connections_from_environment() {
-  std::string text = environment("OBKEEP_S3_CONNECTIONS");
+// A whole number from the environment within [low, high]; 0 when unset.
+unsigned long setting(const char* name, unsigned long low, unsigned long high) {
+  std::string text = environment(name);
   if (text.empty()) return 0;
   char* end = nullptr;
   unsigned long value = std::strtoul(text.c_str(), &end, 10);
-  if (*end != '\0' || value < 1 || value > max_s3_connections)
-    throw Error("invalid OBKEEP_S3_CONNECTIONS '" + text + "': want 1 to " + std::to_string(max_s3_connections),
+  if (*end != '\0' || value < low || value > high)
+    throw Error("invalid " + std::string(name) + " '" + text + "': want " + std::to_string(low) + " to " +
+                    std::to_string(high),
                 ExitCode::usage);
-  return static_cast<unsigned>(value);
+  return value;
+}
+
+// The connections knob: ?connections=N on the URL, else OBKEEP_S3_CONNECTIONS, else the default.
+unsigned connections_from_environment() {
+  return static_cast<unsigned>(setting("OBKEEP_S3_CONNECTIONS", 1, max_s3_connections));
 }
 
 }  // namespace
 
 S3Backend::S3Backend(std::string location, S3Url url, S3Credentials credentials, std::string ca_file)
-    : location_(std::move(location)), client_(std::move(url), std::move(credentials), std::move(ca_file)) {}
+    : location_(std::move(location)), client_(std::move(url), std::move(credentials), std::move(ca_file)) {
+  if (unsigned long mib = setting("OBKEEP_S3_MULTIPART_MIB", min_part_size >> 20, 5 * 1024))
+    multipart_threshold_ = mib << 20;
+}
 
 std::string S3Backend::under_prefix(const std::string& relative) const {
   const std::string& prefix = client_.url().prefix;
@@ -122,7 +131,7 @@ void S3Backend::create() {
 
 void S3Backend::save(const Handle& handle, ByteView data) {
   std::string key = key_of(handle);
-  if (data.size() > multipart_threshold && client_.connections() > 1) return save_multipart(key, data);
+  if (data.size() > multipart_threshold_ && client_.connections() > 1) return save_multipart(key, data);
   S3Response response = send({"PUT", key, {}, {}, data, 0});
   if (response.status != 200) fail("save", key, response);
 }
