@@ -85,19 +85,7 @@ uint32_t ServeConnection::send_save(const Handle& handle, ByteView data) {
 }
 
 ServeReply ServeConnection::wait(uint32_t id) {
-  std::unique_lock lock(mutex_);
-  try {
-    wait_while(lock, [&] {
-      auto it = pending_.find(id);
-      return it == pending_.end() || !it->second.done;
-    });
-  } catch (...) {
-    pending_.erase(id);  // a late reply is dropped
-    throw;
-  }
-  ServeReply reply = std::move(pending_[id].reply);
-  pending_.erase(id);
-  return reply;
+  return take_reply(pending_, id);
 }
 
 void ServeConnection::abandon(uint32_t id) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "crypto/aead.hpp"
+#include "storage/local/local_backend.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::storage::serve {
@@ -16,15 +17,6 @@ namespace obkeep::storage::serve {
 namespace fs = std::filesystem;
 
 namespace {
-
-void fsync_directory(const fs::path& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_system_error("cannot open " + directory.string(), errno);
-  int result = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (result != 0) throw_system_error("cannot fsync " + directory.string(), saved);
-}
 
 // Renames without replacing: renameat2 where the file system has it, else link + unlink
 // (also atomic: link fails on an existing name). False when `to` exists.

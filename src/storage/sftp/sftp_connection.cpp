@@ -127,19 +127,7 @@ void SftpConnection::abandon(uint32_t id) {
 }
 
 SftpReply SftpConnection::wait(uint32_t id) {
-  std::unique_lock lock(mutex_);
-  try {
-    wait_while(lock, [&] {
-      auto it = pending_.find(id);
-      return it == pending_.end() || !it->second.done;
-    });
-  } catch (...) {
-    pending_.erase(id);  // a late reply is dropped; its `into` is not touched any more
-    throw;
-  }
-  SftpReply reply = std::move(pending_[id].reply);
-  pending_.erase(id);
-  return reply;
+  return take_reply(pending_, id);
 }
 
 // A version message is a type and a version number: every message has at least 5 bytes.

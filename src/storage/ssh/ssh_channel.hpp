@@ -79,6 +79,26 @@ class SshChannel {
   }
   void throw_if_signalled() const;
 
+  // Waits for the reply to `id` in `pending` (the derived class's map of slots, each with
+  // `done` and `reply`) and takes it. On a failure or a signal the slot is dropped: a late
+  // reply finds no one and is not delivered.
+  template <class Slots>
+  auto take_reply(Slots& pending, uint32_t id) {
+    std::unique_lock lock(mutex_);
+    try {
+      wait_while(lock, [&] {
+        auto it = pending.find(id);
+        return it == pending.end() || !it->second.done;
+      });
+    } catch (...) {
+      pending.erase(id);
+      throw;
+    }
+    auto reply = std::move(pending[id].reply);
+    pending.erase(id);
+    return reply;
+  }
+
   void fail(std::exception_ptr failure);
   // failure_ is set once, before failed_: whoever saw failed_ (or holds mutex_) reads it.
   [[noreturn]] void rethrow_failure() { std::rethrow_exception(failure_); }
