@@ -52,7 +52,7 @@ results=$work/results.jsonl
 source "$root/bench/restore_fs.sh"
 cleanup() {
   set +e
-  for backend in sftp s3; do [ -f "$work/proxy-$backend/faultproxy.pid" ] && bash "$servers/faultproxy.sh" stop "$work/proxy-$backend"; done
+  for backend in sftp s3 ssh; do [ -f "$work/proxy-$backend/faultproxy.pid" ] && bash "$servers/faultproxy.sh" stop "$work/proxy-$backend"; done
   [ -f "$work/sshd/sshd.pid" ] && bash "$servers/sshd.sh" stop "$work/sshd"
   [ -d "$work/s3/swift" ] && bash "$servers/s3.sh" stop "$work/s3"
   release_restore_fs 2>/dev/null
@@ -72,18 +72,22 @@ proxy_port=()
 start_proxy() { # BACKEND TARGET_PORT
   bash "$servers/faultproxy.sh" start "$work/proxy-$1" "$2" --max-seconds 604800
 }
-if [[ " ${backend_list[*]} " == *" sftp "* ]]; then
+uses_backend() { [[ " ${backend_list[*]} " == *" $1 "* ]]; }
+if uses_backend sftp || uses_backend ssh; then
   bash "$servers/sshd.sh" start "$work/sshd"
-  start_proxy sftp "$(cat "$work/sshd/port")"
-  sftp_port=$(cat "$work/proxy-sftp/port")
-  # A client config for the proxy's address that obkeep (libssh, or OpenSSH run with
-  # `ssh -F $OBKEEP_SSH_CONFIG`), restic's `ssh` and a plain `ssh sftpbench` all accept.
-  echo "[127.0.0.1]:$sftp_port $(cat "$work/sshd/host_key.pub")" >"$work/known_hosts"
-  cat >"$work/ssh_config" <<C
-Host sftpbench
-  HostName 127.0.0.1
-  Port $sftp_port
-  User $(id -un)
+  : >"$work/known_hosts" >"$work/ssh_config"
+  # One proxy per backend (its own byte counts and delay), both in front of the same sshd.
+  for backend in sftp ssh; do
+    uses_backend $backend || continue
+    start_proxy $backend "$(cat "$work/sshd/port")"
+    port=$(cat "$work/proxy-$backend/port")
+    [ $backend = sftp ] && sftp_port=$port || ssh_port=$port
+    echo "[127.0.0.1]:$port $(cat "$work/sshd/host_key.pub")" >>"$work/known_hosts"
+    # A client config for the proxy's address that obkeep (`ssh -F $OBKEEP_SSH_CONFIG`),
+    # restic's `ssh` and a plain `ssh ${backend}bench` all accept.
+    printf 'Host %sbench\n  HostName 127.0.0.1\n  Port %s\n  User %s\n' $backend "$port" "$(id -un)" >>"$work/ssh_config"
+  done
+  cat >>"$work/ssh_config" <<C
 Host *
   IdentityFile $work/sshd/client_key
   IdentitiesOnly yes
@@ -91,8 +95,11 @@ Host *
   StrictHostKeyChecking yes
   BatchMode yes
 C
-  export OBKEEP_SSH_CONFIG=$work/ssh_config
-  ssh -F "$work/ssh_config" sftpbench true || { echo "no ssh login through the proxy" >&2; exit 1; }
+  export OBKEEP_SSH_CONFIG=$work/ssh_config OBKEEP_REMOTE_COMMAND=$obkeep_bin
+  for backend in sftp ssh; do
+    uses_backend $backend || continue
+    ssh -F "$work/ssh_config" ${backend}bench true || { echo "no ssh login through the $backend proxy" >&2; exit 1; }
+  done
   mkdir -p "$work/sftp-site"
 fi
 if [[ " ${backend_list[*]} " == *" s3 "* ]]; then
@@ -129,6 +136,8 @@ site_url() {
     sftp:obkeep) echo "sftp://$(id -un)@127.0.0.1:$sftp_port$work/sftp-site/$3" ;;
     sftp:restic) echo "sftp:sftpbench:$work/sftp-site/$3" ;;
     sftp:rclone) echo "site-sftp:$work/sftp-site/$3" ;;
+    ssh:obkeep) echo "ssh://$(id -un)@127.0.0.1:$ssh_port$work/sftp-site/$3" ;;
+    ssh:restic) echo "sftp:sshbench:$work/sftp-site/$3" ;;
     s3:obkeep) echo "s3://127.0.0.1:$s3_port/bench/$3" ;;
     s3:restic) echo "s3:https://127.0.0.1:$s3_port/bench/$3" ;;
     s3:rclone) echo "site-s3:bench/$3" ;;
@@ -137,6 +146,7 @@ site_url() {
 restic_options() { # BACKEND: the options that reach the site
   case $1 in
     sftp) printf '%q ' -o "sftp.command=ssh -F $work/ssh_config sftpbench -s sftp" ;;
+    ssh) printf '%q ' -o "sftp.command=ssh -F $work/ssh_config sshbench -s sftp" ;;
     s3) printf '%q ' --cacert "$work/s3/cert.pem" ;;
   esac
 }
@@ -215,13 +225,13 @@ round() { # BACKEND RTT
     fresh_target
     CHECK=$verify_restore measure "$backend" "$rtt" restic restore "restic $ropts -r $(q "$url") restore latest --target $(q "$restore_mnt/target")"
   fi
-  if has_tool rclone; then
+  if has_tool rclone && [ "$backend" != ssh ]; then
     url=$(site_url "$backend" rclone "rclone-sync-rtt$rtt")
     measure "$backend" "$rtt" rclone sync "$rclone_command sync $(q "$work/local-restic") $(q "$url")"
   fi
   release_restore_fs
   # The SFTP site is this machine's disk: free it (S3's objects stay; each step has its own prefix).
-  [ "$backend" = sftp ] && rm -rf "$work/sftp-site"/* || true
+  [ "$backend" = sftp ] || [ "$backend" = ssh ] && rm -rf "$work/sftp-site"/* || true
 }
 
 for rtt in "${rtt_list[@]}"; do
@@ -267,7 +277,8 @@ def ratio(a, b):
 checks = []
 for backend in dict.fromkeys(x["backend"] for x in rows):
     rtts = sorted({x["rtt_ms"] for x in rows if x["backend"] == backend})
-    lines += ["", "## %s" % ("SFTP" if backend == "sftp" else "S3"), "",
+    title = {"sftp": "SFTP", "s3": "S3", "ssh": "SSH: obkeep serve against restic over SFTP, the same sshd"}[backend]
+    lines += ["", "## %s" % title, "",
               "| step | RTT (ms) | obkeep | peer | peer/obkeep |", "|---|---|---|---|---|"]
     steps = [("init + backup (s)", "backup", "restic", "backup", "seconds"),
              ("full restore (s)", "restore", "restic", "restore", "seconds"),

@@ -14,6 +14,8 @@ bin=${1:-$root/build/obkeep}
   echo
   echo 'SFTP repositories run the OpenSSH client: `OBKEEP_SSH_CONFIG` (an ssh_config file, passed as `-F`), `OBKEEP_SSH_COMMAND` (instead of `ssh`), `OBKEEP_SFTP_CONNECTIONS` (1–32, default 4: connections opened as transfers overlap), `OBKEEP_SFTP_STALL_SECONDS` (default 300: a link silent that long while requests wait is given up). How SFTP and S3 reach a DR site across a WAN: `docs/design.md`.'
   echo
+  echo '`ssh://[user@]host[:port]/[PATH]` repositories run `obkeep serve --stdio [--repo PATH]` on the host through the same OpenSSH client and settings; `OBKEEP_REMOTE_COMMAND` names the remote obkeep (default `obkeep` on its PATH). With a forced command in `authorized_keys` the server'"'"'s `--repo` wins: PATH may be left empty (`ssh://host/`) and must otherwise name the same directory. `serve --append-only` refuses every removal and overwrite (`forget`, `prune`, `key remove` fail before deleting anything); the protocol: `docs/serve-protocol.md`; setting up an append-only site with a backup key and an admin key: `docs/disaster-recovery.md`.'
+  echo
   echo '```'
   "$bin" --help
   echo '```'

@@ -23,7 +23,7 @@ const Registrar registrars[] = {
     add_ls_command,      add_diff_command,  add_check_command,  add_forget_command,    add_prune_command,
     add_key_command,     add_unlock_command, add_with_lock_command, add_discover_command,
     add_sample_deployment_command, add_restore_db_command, add_base_backup_command, add_wal_commands,
-    add_copy_command, add_status_command, add_drill_command,
+    add_copy_command, add_status_command, add_drill_command, add_serve_command,
 };
 
 // A bandwidth limit in KiB/s: absent when not given, else a whole number (0: unlimited).
@@ -52,7 +52,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("obkeep ") + OBKEEP_VERSION);
   Context context;
   GlobalOptions& global = context.global;
-  app.add_option("-r,--repo", global.repository, "repository: a local path, sftp://[user@]host[:port]/path, or s3://host[:port]/bucket[/prefix][?connections=N] (s3+http:// without TLS; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; N requests in flight, default OBKEEP_S3_CONNECTIONS or 8)")
+  app.add_option("-r,--repo", global.repository, "repository: a local path, sftp://[user@]host[:port]/path, ssh://[user@]host[:port]/[path] (obkeep serve on the host), or s3://host[:port]/bucket[/prefix][?connections=N] (s3+http:// without TLS; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; N requests in flight, default OBKEEP_S3_CONNECTIONS or 8)")
       ->envname("OBKEEP_REPOSITORY");
   app.add_option("--password-file", global.password_file, "file holding the repository password")
       ->envname("OBKEEP_PASSWORD_FILE");

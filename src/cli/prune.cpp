@@ -12,6 +12,13 @@ namespace obkeep::cli {
 
 using nlohmann::json;
 
+// An append-only site keeps everything: refuse before the first deletion, not after it.
+static void require_deletions(repo::Repository& repository, const std::string& what) {
+  if (repository.backend().append_only())
+    throw storage::AppendOnlyRefusal(repository.backend().location() + ": the site is append-only: refused to " + what +
+                                     " (run it on the server, or through a key whose forced command has no --append-only)");
+}
+
 static int run_prune(const GlobalOptions& global, repo::Repository& repository, bool dry_run) {
   repo::PruneOptions options;
   options.dry_run = dry_run;
@@ -38,6 +45,7 @@ void add_prune_command(CLI::App& app, Context& context) {
   command->callback([&context, dry_run] {
     context.action = [&context, dry_run] {
       auto repository = open_repository(context.global);
+      if (!*dry_run) require_deletions(*repository, "prune");
       repo::RepositoryLock lock(*repository, true);
       repository->load_index();
       return run_prune(context.global, *repository, *dry_run);
@@ -71,6 +79,7 @@ void add_forget_command(CLI::App& app, Context& context) {
       if (options->rules.empty() && options->ids.empty())
         throw Error("forget needs snapshot ids or at least one --keep-* rule", ExitCode::usage);
       auto repository = open_repository(global);
+      if (!options->dry_run) require_deletions(*repository, options->prune ? "forget and prune" : "forget snapshots");
       repo::RepositoryLock lock(*repository, true);
       std::vector<repo::Snapshot> candidates;
       for (const auto& snapshot : repo::list_snapshots(*repository)) {

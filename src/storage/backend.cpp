@@ -4,6 +4,7 @@
 #include "storage/fault/fault_backend.hpp"
 #include "storage/limit/rate_limited_backend.hpp"
 #include "storage/local/local_backend.hpp"
+#include "storage/serve/serve_backend.hpp"
 #include "storage/sftp/sftp_backend.hpp"
 #include "storage/s3/s3_backend.hpp"
 #include "storage/s3/s3_url.hpp"
@@ -27,6 +28,7 @@ namespace {
 std::unique_ptr<Backend> open_plain_backend(const std::string& url) {
   if (is_s3_url(url)) return open_s3_backend(url);
   if (url.rfind("sftp://", 0) == 0) return std::make_unique<SftpBackend>(url);
+  if (url.rfind("ssh://", 0) == 0) return std::make_unique<ServeBackend>(url);
   std::string path = url.rfind("local:", 0) == 0 ? url.substr(6) : url;
   return std::make_unique<LocalBackend>(std::filesystem::absolute(path));
 }

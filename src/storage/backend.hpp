@@ -8,6 +8,7 @@
 #include <string>
 
 #include "util/bytes.hpp"
+#include "util/error.hpp"
 
 namespace obkeep::storage {
 
@@ -55,6 +56,15 @@ class Backend {
   // Removes what interrupted saves left behind (temporary files). Only safe while no one
   // else writes: prune calls it under its exclusive lock. Returns how many were removed.
   virtual size_t remove_temporaries() { return 0; }
+  // True when the store keeps everything it was given: removes and overwrites are refused
+  // (an `obkeep serve --append-only` site). Commands that delete check it first.
+  virtual bool append_only() const { return false; }
+};
+
+// A store refused to remove or overwrite an object because it is append-only.
+class AppendOnlyRefusal : public Error {
+ public:
+  using Error::Error;
 };
 
 // Bandwidth limits of one repository, in bytes per second; 0 is unlimited.
@@ -65,7 +75,7 @@ struct TransferLimits {
   bool any() const { return upload_bytes_per_second || download_bytes_per_second; }
 };
 
-// Opens the backend a repository URL names: a local path, sftp://…, s3://…; held to
+// Opens the backend a repository URL names: a local path, sftp://…, ssh://… (obkeep serve), s3://…; held to
 // `limits` (storage/limit/rate_limited_backend.hpp).
 std::unique_ptr<Backend> open_backend(const std::string& url, const TransferLimits& limits = {});
 

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # A private OpenSSH sshd on 127.0.0.1 for SFTP tests: keys, config and logs under DIR.
-# usage: sshd.sh start DIR | stop DIR | restart DIR
+# usage: sshd.sh start DIR | stop DIR | restart DIR | add-key DIR NAME COMMAND
 # Writes DIR/port, DIR/client_key (the user's key), DIR/known_hosts (the host key) and
 # DIR/ssh_config (an OpenSSH client config using both; Host "sftptest" is the server).
+# add-key (on a started server) makes DIR/NAME_key, authorizes it with COMMAND as its forced
+# command (command="COMMAND",restrict), and writes DIR/ssh_config_NAME that logs in with it only.
 set -euo pipefail
 cmd=$1 D=$2
+if [ "$cmd" = add-key ]; then
+  name=$3 forced=$4
+  ssh-keygen -q -t ed25519 -N '' -f "$D/${name}_key"
+  echo "command=\"$forced\",restrict $(cat "$D/${name}_key.pub")" >>"$D/authorized_keys"
+  sed -e "s|IdentityFile .*|IdentityFile $D/${name}_key\n  IdentitiesOnly yes|" "$D/ssh_config" >"$D/ssh_config_$name"
+  exit 0
+fi
 if [ "$cmd" = stop ]; then
   [ -f "$D/sshd.pid" ] && kill "$(cat "$D/sshd.pid")" 2>/dev/null
   exit 0

@@ -46,6 +46,7 @@ class FaultBackend : public Backend {
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }
   size_t background_saves() const override { return inner_->background_saves(); }
+  bool append_only() const override { return inner_->append_only(); }
 
  private:
   // Applies the first rule matching this call; returns true when the call is to be

@@ -35,6 +35,7 @@ class RateLimitedBackend : public Backend {
   }
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }
   size_t background_saves() const override { return inner_->background_saves(); }
+  bool append_only() const override { return inner_->append_only(); }
 
  private:
   std::unique_ptr<Backend> inner_;

@@ -33,14 +33,6 @@ namespace {
   throw_system_error("cannot open " + path.string(), error_number);
 }
 
-void fsync_directory(const fs::path& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_system_error("cannot open " + directory.string(), errno);
-  int result = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (result != 0) throw_system_error("cannot fsync " + directory.string(), saved);
-}
 
 // Under a rate limiter, in the pieces it asks for, each paced before it is written (a
 // repository on an NFS mount sends them as they are written; transfer_pacer.hpp).
@@ -63,6 +55,15 @@ void write_all(int fd, ByteView data, const fs::path& path) {
 }
 
 }  // namespace
+
+void fsync_directory(const fs::path& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_system_error("cannot open " + directory.string(), errno);
+  int result = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (result != 0) throw_system_error("cannot fsync " + directory.string(), saved);
+}
 
 LocalBackend::LocalBackend(fs::path root) : root_(std::move(root)) {}
 

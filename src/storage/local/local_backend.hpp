@@ -10,6 +10,9 @@ namespace obkeep::storage {
 // Layout: config, keys/<id>, data/<first two hex digits>/<id>, index/<id>,
 // snapshots/<id>, locks/<id>. Saves go through a temporary name, fsync, rename
 // and a directory fsync.
+// Fsyncs a folder, so that a rename or an unlink in it survives a crash. Throws Error.
+void fsync_directory(const std::filesystem::path& directory);
+
 class LocalBackend : public Backend {
  public:
   explicit LocalBackend(std::filesystem::path root);

@@ -43,29 +43,6 @@ std::string describe_path(const std::string& endpoint, const std::string& path) 
   return "sftp://" + endpoint + (path.rfind('/', 0) == 0 ? path : "/~/" + path);
 }
 
-// The repository was reachable when opened: losing it later is an ordinary failure, not
-// "no repository" (exit 10 tells scripts to run init).
-[[noreturn]] void rethrow_as_ordinary_failure(std::exception_ptr failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::no_repository) throw;
-    throw Error(e.what(), ExitCode::error);
-  }
-}
-
-long setting(const char* name, long fallback, long low, long high) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return fallback;
-  char* end = nullptr;
-  long number = std::strtol(value, &end, 10);
-  if (*end || number < low || number > high)
-    throw Error(std::string(name) + "=" + value + " is not a number from " + std::to_string(low) + " to " +
-                    std::to_string(high),
-                ExitCode::usage);
-  return number;
-}
-
 struct Entry {
   std::string name;
   uint64_t size;
@@ -292,153 +269,29 @@ struct SftpBackend::Remote {
   }
 };
 
-// A connection borrowed for the length of one backend call (others may share it).
-class SftpBackend::Lease {
- public:
-  explicit Lease(SftpBackend& backend) : backend_(backend), connection_(backend.acquire()) {}
-  ~Lease() {
-    connection_->users--;
-    std::lock_guard lock(backend_.mutex_);
-    backend_.changed_.notify_all();
-  }
-  Lease(const Lease&) = delete;
-  Lease& operator=(const Lease&) = delete;
-  SftpConnection& operator*() const { return *connection_; }
-
- private:
-  SftpBackend& backend_;
-  std::shared_ptr<SftpConnection> connection_;
-};
-
 SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp_url(url)) {
-  endpoint_ = (parsed_.user.empty() ? "" : parsed_.user + "@") + parsed_.host +
-              (parsed_.port ? ":" + std::to_string(*parsed_.port) : "");
+  endpoint_ = storage::describe(SshTarget{parsed_.user, parsed_.host, parsed_.port});
   // Five minutes without a byte moving while a request waits: a slow fsync of a large pack
   // on the server must not fail. OBKEEP_SFTP_STALL_SECONDS shortens it (for tests).
-  stall_limit_ = std::chrono::seconds(setting("OBKEEP_SFTP_STALL_SECONDS", 300, 1, 86400));
-  max_connections_ = static_cast<size_t>(setting("OBKEEP_SFTP_CONNECTIONS", 4, 1, 32));
-  connections_.push_back(connect());
-  if (max_connections_ > 1) {
-    opening_ = max_connections_ - 1;
-    warm_up_ = std::thread([this] {
-      std::vector<std::thread> openers;
-      for (size_t i = 1; i < max_connections_; ++i)
-        openers.emplace_back([this] {
-          std::shared_ptr<SftpConnection> fresh;
-          try {
-            fresh = connect(&closing_);
-          } catch (...) {
-            // The pool opens one later when a call needs it, and reports what fails then.
-          }
-          std::lock_guard lock(mutex_);
-          --opening_;
-          if (fresh) connections_.push_back(std::move(fresh));
-          changed_.notify_all();
-        });
-      for (std::thread& opener : openers) opener.join();
-    });
-  }
+  stall_limit_ = std::chrono::seconds(ssh_setting("OBKEEP_SFTP_STALL_SECONDS", 300, 1, 86400));
+  max_connections_ = static_cast<size_t>(ssh_setting("OBKEEP_SFTP_CONNECTIONS", 4, 1, 32));
+  pool_ = std::make_unique<SshPool<SftpConnection>>(
+      [this](const std::atomic<bool>* cancelled) { return connect(cancelled); }, max_connections_);
 }
 
-SftpBackend::~SftpBackend() {
-  closing_ = true;
-  if (warm_up_.joinable()) warm_up_.join();
-  // Each ssh takes a round trip to end its session: all end at once, not one after another.
-  std::vector<std::jthread> closing;
-  try {
-    for (auto& connection : connections_)
-      closing.emplace_back([gone = std::move(connection)]() mutable { gone.reset(); });
-  } catch (const std::system_error&) {
-    // No thread to spare: the rest close one by one with the pool.
-  }
-}
+SftpBackend::~SftpBackend() { pool_.reset(); }
 
 std::shared_ptr<SftpConnection> SftpBackend::connect(const std::atomic<bool>* cancelled) {
   return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port}, endpoint_, stall_limit_,
                                           cancelled);
 }
 
-// The least used live connection; a new one while every open one is in use and there is
-// room for more.
-std::shared_ptr<SftpConnection> SftpBackend::acquire() {
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    std::erase_if(connections_, [](const auto& connection) { return connection->failed(); });
-    std::shared_ptr<SftpConnection> best;
-    for (const auto& connection : connections_)
-      if (!best || connection->users < best->users) best = connection;
-    bool room = connections_.size() + opening_ < max_connections_;
-    if (best && (best->users == 0 || !room)) {
-      best->users++;
-      return best;
-    }
-    if (room) {
-      ++opening_;
-      lock.unlock();
-      std::shared_ptr<SftpConnection> fresh;
-      std::exception_ptr failure;
-      try {
-        fresh = connect();
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      lock.lock();
-      --opening_;
-      changed_.notify_all();
-      if (fresh) {
-        fresh->users++;
-        connections_.push_back(fresh);
-        return fresh;
-      }
-      if (connections_.empty()) std::rethrow_exception(failure);
-      continue;  // another connection is still up: share it
-    }
-    changed_.wait_for(lock, std::chrono::milliseconds(100));
-    throw_if_interrupted();
-  }
-}
-
-// A lost connection, or a server that cannot be reached again, is retried after a pause
-// that doubles each time (1, 2, 4, 8 s): a dropped link is often back in seconds. Other
-// failures (a refused host key, a full disk on the server, a link silent for the stall
-// limit) are final.
+// Runs `call` with the requests of a pooled connection (ssh/ssh_pool.hpp: a lost
+// connection is retried on a new one).
 template <class Call>
 auto SftpBackend::with_connection(Call&& call) {
-  for (int attempt = 1;; ++attempt) {
-    {
-      // Once the server is known to be out of reach, later calls (a lock's removal on the
-      // way out) fail at once with the same error instead of waiting through retries again.
-      std::lock_guard lock(mutex_);
-      if (out_of_reach_) std::rethrow_exception(out_of_reach_);
-    }
-    std::exception_ptr failure;
-    bool final = false;
-    try {
-      Lease lease(*this);
-      return call(Remote{*lease, endpoint_});
-    } catch (const SftpConnectionLost&) {
-      failure = std::current_exception();
-    } catch (const SftpConnectionStalled&) {
-      failure = std::current_exception();
-      final = true;
-    } catch (const Error& e) {
-      if (e.code() != ExitCode::no_repository) throw;
-      failure = std::current_exception();
-    }
-    if (final || attempt == attempts) {
-      try {
-        rethrow_as_ordinary_failure(failure);
-      } catch (...) {
-        std::lock_guard lock(mutex_);
-        if (!out_of_reach_) out_of_reach_ = std::current_exception();
-        throw;
-      }
-    }
-    for (int tenth = 0; tenth < 10 << (attempt - 1); ++tenth) {
-      throw_if_interrupted();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+  return pool_->with_connection(
+      [&](const std::shared_ptr<SftpConnection>& connection) { return call(Remote{*connection, endpoint_}); });
 }
 
 std::string SftpBackend::describe(const std::string& path) const { return describe_path(endpoint_, path); }
@@ -479,7 +332,7 @@ void SftpBackend::save(const Handle& handle, ByteView data) {
     std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
     try {
       remote.write_file(temporary, target, data);
-    } catch (const SftpConnectionLost&) {
+    } catch (const SshConnectionLost&) {
       throw;  // the temporary is left for prune's remove_temporaries
     } catch (...) {
       if (!remote.connection.failed())

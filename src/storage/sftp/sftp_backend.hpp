@@ -12,6 +12,7 @@
 #include "storage/backend.hpp"
 #include "storage/sftp/sftp_connection.hpp"
 #include "storage/sftp/sftp_url.hpp"
+#include "storage/ssh/ssh_pool.hpp"
 
 namespace obkeep::storage {
 
@@ -45,14 +46,9 @@ class SftpBackend : public Backend {
   // The server path of an object (for tests and messages).
   std::string path_of(const Handle& handle) const;
 
-  // How many times a call is tried when its connection is lost.
-  static constexpr int attempts = 5;
-
  private:
-  class Lease;
   struct Remote;
   void create(const Remote& remote);
-  std::shared_ptr<SftpConnection> acquire();
   std::shared_ptr<SftpConnection> connect(const std::atomic<bool>* cancelled = nullptr);
   // Runs `call` on a leased connection, again on a fresh one when the connection is lost.
   template <class Call>
@@ -67,15 +63,7 @@ class SftpBackend : public Backend {
   std::chrono::seconds stall_limit_;
   size_t max_connections_;
 
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::shared_ptr<SftpConnection>> connections_;
-  size_t opening_ = 0;
-  std::exception_ptr out_of_reach_;  // the failure that ended the retries
-  // Opens the other connections while the first does the command's first round trips,
-  // so that transfers find them ready (each costs a handshake of several round trips).
-  std::thread warm_up_;
-  std::atomic<bool> closing_{false};
+  std::unique_ptr<SshPool<SftpConnection>> pool_;
 };
 
 }  // namespace obkeep::storage

@@ -1,8 +1,8 @@
 // One SFTP session over an ssh process, shared by many threads, with many requests in
 // flight. SFTP numbers its requests and the server answers each by its number, so a
 // sender need not wait for one answer before sending the next request: a transfer is
-// bounded by the link's bandwidth, not by its round trip. Threads send whole messages
-// under a lock; one reader thread hands each reply to whoever waits for that number.
+// bounded by the link's bandwidth, not by its round trip. The transport (senders under a
+// lock, one reader thread, stalls and lost connections) is ssh/ssh_channel.hpp's.
 #pragma once
 
 #include <atomic>
@@ -20,22 +20,13 @@
 #include <thread>
 
 #include "storage/sftp/sftp_protocol.hpp"
-#include "storage/ssh/ssh_process.hpp"
+#include "storage/ssh/ssh_channel.hpp"
 
 namespace obkeep::storage {
 
-// The connection died under a request (ssh ended, the link was cut): requests that are
-// safe to repeat may be repeated on a new connection.
-class SftpConnectionLost : public Error {
- public:
-  using Error::Error;
-};
-
-// No byte moved for the stall limit while requests waited: the link is silent.
-class SftpConnectionStalled : public Error {
- public:
-  using Error::Error;
-};
+// A lost connection may be retried; a stalled one is given up (ssh/ssh_channel.hpp).
+using SftpConnectionLost = SshConnectionLost;
+using SftpConnectionStalled = SshConnectionStalled;
 
 struct SftpReply {
   sftp::Message type;
@@ -71,7 +62,7 @@ class SftpHandleCache {
   size_t capacity_;
 };
 
-class SftpConnection {
+class SftpConnection : public SshChannel {
  public:
   // Starts ssh and the SFTP handshake. Throws Error as ssh_failure() describes when the
   // server cannot be reached or refuses us. `stall_limit`: requests are outstanding and no
@@ -79,9 +70,7 @@ class SftpConnection {
   // `cancelled`, when given and set, abandons the handshake (the owner is going away).
   SftpConnection(const SshTarget& target, std::string endpoint, std::chrono::seconds stall_limit,
                  const std::atomic<bool>* cancelled = nullptr);
-  ~SftpConnection();
-  SftpConnection(const SftpConnection&) = delete;
-  SftpConnection& operator=(const SftpConnection&) = delete;
+  ~SftpConnection() override;
 
   // Sends a request whose fields `fields` writes after the id; `tail` is sent right after
   // as the end of the same message (a write's data). A data reply is copied into `into`
@@ -98,13 +87,10 @@ class SftpConnection {
   // Forgets a request whose reply is no longer wanted; its `into` is not touched after this.
   void abandon(uint32_t id);
 
-  bool failed() const { return failed_.load(); }
   // The longest read and write the server accepts (limits@openssh.com, else safe sizes).
   uint32_t max_read() const { return max_read_; }
   uint32_t max_write() const { return max_write_; }
   bool has_extension(const std::string& name) const { return extensions_.count(name) != 0; }
-  // Backend calls currently using this connection (the pool's measure of load).
-  std::atomic<int> users{0};
   SftpHandleCache handles{32};
 
  private:
@@ -114,38 +100,20 @@ class SftpConnection {
     bool done = false;
     SftpReply reply;
   };
-  void write_all(ByteView data);
-  void read_replies();
-  // Returns false when the stream is over (end or failure).
-  bool take_output(Bytes& buffer, size_t& have);
-  bool take_errors();  // false once ssh closed its stderr
-  void deliver(ByteView message);
-  void fail(std::exception_ptr failure);
-  void fail_lost();
-  [[noreturn]] void rethrow_failure();
+  void deliver(ByteView message) override;
+  bool awaiting_replies() const override { return !pending_.empty(); }
+  bool connected() const override { return version_received_; }
+  void check_length(uint32_t length) const override;
   void ask_limits();
-  void touch() { last_activity_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
 
-  std::string endpoint_;
-  std::chrono::seconds stall_limit_;
-  std::unique_ptr<SshProcess> ssh_;
   std::map<std::string, std::string> extensions_;
   uint32_t max_read_ = 64 * 1024, max_write_ = 64 * 1024;
 
-  std::mutex mutex_;  // guards the fields below
-  std::condition_variable replied_;
+  // Under mutex_:
   std::map<uint32_t, Slot> pending_;
   uint32_t next_id_ = 1;
   bool version_received_ = false;
   uint32_t version_ = 0;
-  std::exception_ptr failure_;
-  std::string ssh_errors_;  // the tail of what ssh printed
-
-  std::atomic<bool> failed_{false};
-  std::atomic<bool> stopping_{false};
-  std::atomic<int64_t> last_activity_{0};
-  std::mutex send_mutex_;  // one message at a time on the wire
-  std::thread reader_;
 };
 
 }  // namespace obkeep::storage

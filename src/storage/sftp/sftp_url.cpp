@@ -10,7 +10,10 @@ namespace obkeep::storage {
 namespace {
 
 [[noreturn]] void reject(const std::string& url, const std::string& reason) {
-  throw Error("invalid sftp URL " + url + ": " + reason + " (want sftp://[user@]host[:port]/path)", ExitCode::usage);
+  std::string scheme = url.substr(0, url.find(':'));
+  if (scheme != "ssh") scheme = "sftp";
+  throw Error("invalid " + scheme + " URL " + url + ": " + reason + " (want " + scheme + "://[user@]host[:port]/path)",
+              ExitCode::usage);
 }
 
 int parse_port(const std::string& url, const std::string& text) {
@@ -52,9 +55,8 @@ std::string server_path(const std::string& url_path) {
 
 }  // namespace
 
-SftpUrl parse_sftp_url(const std::string& url) {
-  const std::string scheme = "sftp://";
-  if (url.rfind(scheme, 0) != 0) reject(url, "not an sftp:// URL");
+SftpUrl parse_sftp_url(const std::string& url, const std::string& scheme) {
+  if (url.rfind(scheme, 0) != 0) reject(url, "not an " + scheme + " URL");
   std::string rest = url.substr(scheme.size());
   size_t slash = rest.find('/');
   if (slash == std::string::npos) reject(url, "no path");

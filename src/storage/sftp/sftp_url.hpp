@@ -16,7 +16,8 @@ struct SftpUrl {
   std::string path;         // absolute ("/srv/repo") or relative to the login directory ("repo")
 };
 
-// Throws Error (usage) naming the URL when it is not of the form above.
-SftpUrl parse_sftp_url(const std::string& url);
+// Throws Error (usage) naming the URL when it is not of the form above. `scheme` is
+// "sftp://", or "ssh://" for obkeep serve (the same parts, another program on the server).
+SftpUrl parse_sftp_url(const std::string& url, const std::string& scheme = "sftp://");
 
 }  // namespace obkeep::storage

@@ -21,7 +21,7 @@ namespace obkeep::storage {
 
 namespace {
 
-std::vector<std::string> ssh_command(const SshTarget& target, const std::string& subsystem) {
+std::vector<std::string> ssh_command(const SshTarget& target, const std::string& remote, SshRemote kind) {
   std::vector<std::string> argv;
   const char* command = std::getenv("OBKEEP_SSH_COMMAND");
   std::istringstream words(command && *command ? command : "ssh");
@@ -38,7 +38,8 @@ std::vector<std::string> ssh_command(const SshTarget& target, const std::string&
                            "ServerAliveCountMax=4", "-o", "ClearAllForwardings=yes", "-T", "-x", "-a"});
   if (!target.user.empty()) argv.insert(argv.end(), {"-l", target.user});
   if (target.port) argv.insert(argv.end(), {"-p", std::to_string(*target.port)});
-  argv.insert(argv.end(), {"-s", "--", target.host, subsystem});
+  if (kind == SshRemote::subsystem) argv.push_back("-s");
+  argv.insert(argv.end(), {"--", target.host, remote});
   return argv;
 }
 
@@ -67,8 +68,8 @@ bool contains(const std::string& text, const char* needle) { return text.find(ne
 
 }  // namespace
 
-SshProcess::SshProcess(const SshTarget& target, const std::string& subsystem) {
-  std::vector<std::string> argv = ssh_command(target, subsystem);
+SshProcess::SshProcess(const SshTarget& target, const std::string& remote, SshRemote kind) {
+  std::vector<std::string> argv = ssh_command(target, remote, kind);
   int in[2], out[2], err[2];
   make_pipe(in);
   try {
@@ -140,6 +141,23 @@ SshProcess::~SshProcess() {
   close_quietly(errors_);
 }
 
+std::string describe(const SshTarget& target) {
+  return (target.user.empty() ? "" : target.user + "@") + target.host +
+         (target.port ? ":" + std::to_string(*target.port) : "");
+}
+
+long ssh_setting(const char* name, long fallback, long low, long high) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return fallback;
+  char* end = nullptr;
+  long number = std::strtol(value, &end, 10);
+  if (*end || number < low || number > high)
+    throw Error(std::string(name) + "=" + value + " is not a number from " + std::to_string(low) + " to " +
+                    std::to_string(high),
+                ExitCode::usage);
+  return number;
+}
+
 Error ssh_failure(const std::string& endpoint, const std::string& stderr_text) {
   std::vector<std::string> lines = meaningful_lines(stderr_text);
   std::string last = lines.empty() ? "ssh ended without a message" : lines.back();
@@ -152,6 +170,9 @@ Error ssh_failure(const std::string& endpoint, const std::string& stderr_text) {
     return Error("authentication to " + endpoint + " failed: " + last);
   if (contains(stderr_text, "subsystem request failed"))
     return Error("cannot start SFTP on " + endpoint + " (is the sftp subsystem enabled?): " + last);
+  if (contains(stderr_text, "command not found") || contains(stderr_text, "No such file or directory"))
+    return Error("cannot start obkeep serve on " + endpoint +
+                 " (is obkeep installed there? OBKEEP_REMOTE_COMMAND names it): " + last);
   for (const char* unreachable : {"connect to host", "Could not resolve hostname", "Connection refused",
                                   "Connection timed out", "No route to host", "Network is unreachable",
                                   "Connection reset", "Connection closed", "Broken pipe"})

@@ -19,13 +19,17 @@ struct SshTarget {
   std::optional<int> port;  // absent: from the ssh config, else 22
 };
 
+// What ssh runs on the server: a subsystem (`ssh -s host sftp`) or a command
+// (`ssh host 'obkeep serve --stdio …'`, which a forced command in authorized_keys replaces).
+enum class SshRemote { subsystem, command };
+
 class SshProcess {
  public:
-  // Starts `ssh … -s host subsystem` in its own process group (a Ctrl-C at the terminal is
+  // Starts `ssh … -s host subsystem` (or `ssh … host command`) in its own process group (a Ctrl-C at the terminal is
   // obkeep's to handle, not ssh's), never prompting (BatchMode). OBKEEP_SSH_COMMAND
   // replaces "ssh" (words split at spaces, like GIT_SSH_COMMAND); OBKEEP_SSH_CONFIG is
   // passed as -F. Throws Error when ssh cannot be started.
-  SshProcess(const SshTarget& target, const std::string& subsystem);
+  SshProcess(const SshTarget& target, const std::string& remote, SshRemote kind = SshRemote::subsystem);
   // Closes ssh's input, gives it a moment to end the session, then kills it.
   ~SshProcess();
   SshProcess(const SshProcess&) = delete;
@@ -43,6 +47,13 @@ class SshProcess {
   pid_t pid_ = -1;
   int input_ = -1, output_ = -1, errors_ = -1;
 };
+
+// user@host:port as the target says it, for messages.
+std::string describe(const SshTarget& target);
+
+// A whole number from the environment variable `name` (fallback when unset), within
+// [low, high]; throws Error (usage) naming the variable otherwise.
+long ssh_setting(const char* name, long fallback, long low, long high);
 
 // The error for an ssh that ended (or never connected), from what it printed: host key
 // unknown or changed and authentication failures are ExitCode::error; a server that cannot

@@ -1,0 +1,199 @@
+// A pool of connections to one server through ssh (SFTP sessions, obkeep serve sessions),
+// opened as calls overlap, with the retry of a call whose connection was lost.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "storage/ssh/ssh_channel.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+
+namespace obkeep::storage {
+
+// How times a call is tried when its connection is lost.
+constexpr int ssh_call_attempts = 5;
+
+// The repository was reachable when opened: losing it later is an ordinary failure, not
+// "no repository" (exit 10 tells scripts to run init).
+[[noreturn]] inline void rethrow_as_ordinary_failure(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::no_repository) throw;
+    throw Error(e.what(), ExitCode::error);
+  }
+}
+
+// `Connection` has `std::atomic<int> users` and `bool failed()` (an SshChannel does).
+template <class Connection>
+class SshPool {
+ public:
+  // Opens a connection, given a flag that abandons the handshake when set.
+  using Connect = std::function<std::shared_ptr<Connection>(const std::atomic<bool>* cancelled)>;
+
+  // Connects once (so a bad host, key or path fails here), then opens the others in the
+  // background while the first does the command's first round trips, so that transfers
+  // find them ready (each costs a handshake of several round trips).
+  SshPool(Connect connect, size_t max_connections) : connect_(std::move(connect)), max_connections_(max_connections) {
+    connections_.push_back(connect_(nullptr));
+    if (max_connections_ <= 1) return;
+    opening_ = max_connections_ - 1;
+    warm_up_ = std::thread([this] {
+      std::vector<std::thread> openers;
+      for (size_t i = 1; i < max_connections_; ++i)
+        openers.emplace_back([this] {
+          std::shared_ptr<Connection> fresh;
+          try {
+            fresh = connect_(&closing_);
+          } catch (...) {
+            // The pool opens one later when a call needs it, and reports what fails then.
+          }
+          std::lock_guard lock(mutex_);
+          --opening_;
+          if (fresh) connections_.push_back(std::move(fresh));
+          changed_.notify_all();
+        });
+      for (std::thread& opener : openers) opener.join();
+    });
+  }
+  ~SshPool() {
+    closing_ = true;
+    if (warm_up_.joinable()) warm_up_.join();
+    // Each ssh takes a round trip to end its session: all end at once, not one after another.
+    std::vector<std::jthread> closing;
+    try {
+      for (auto& connection : connections_)
+        closing.emplace_back([gone = std::move(connection)]() mutable { gone.reset(); });
+    } catch (const std::system_error&) {
+      // No thread to spare: the rest close one by one with the pool.
+    }
+  }
+  SshPool(const SshPool&) = delete;
+  SshPool& operator=(const SshPool&) = delete;
+
+  size_t max_connections() const { return max_connections_; }
+
+  // Runs `call(std::shared_ptr<Connection>)` on a leased connection, again on a fresh one
+  // when the connection was lost or the server could not be reached, after a pause that
+  // doubles each time (1, 2, 4, 8 s): a dropped link is often back in seconds. Other
+  // failures (a refused host key, a full disk on the server, a link silent for the stall
+  // limit) are final; once the server is known to be out of reach, later calls (a lock's
+  // removal on the way out) fail at once with the same error instead of waiting again.
+  template <class Call>
+  auto with_connection(Call&& call) {
+    for (int attempt = 1;; ++attempt) {
+      {
+        std::lock_guard lock(mutex_);
+        if (out_of_reach_) std::rethrow_exception(out_of_reach_);
+      }
+      std::exception_ptr failure;
+      bool final = false;
+      try {
+        Lease lease(*this);
+        return call(lease.connection());
+      } catch (const SshConnectionLost&) {
+        failure = std::current_exception();
+      } catch (const SshConnectionStalled&) {
+        failure = std::current_exception();
+        final = true;
+      } catch (const Error& e) {
+        if (e.code() != ExitCode::no_repository) throw;
+        failure = std::current_exception();
+      }
+      if (final || attempt == ssh_call_attempts) {
+        try {
+          rethrow_as_ordinary_failure(failure);
+        } catch (...) {
+          std::lock_guard lock(mutex_);
+          if (!out_of_reach_) out_of_reach_ = std::current_exception();
+          throw;
+        }
+      }
+      for (int tenth = 0; tenth < 10 << (attempt - 1); ++tenth) {
+        throw_if_interrupted();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+ private:
+  // A connection in use by one call, given back (and the waiters woken) on every path.
+  class Lease {
+   public:
+    explicit Lease(SshPool& pool) : pool_(pool), connection_(pool.acquire()) {}
+    ~Lease() {
+      connection_->users--;
+      std::lock_guard lock(pool_.mutex_);
+      pool_.changed_.notify_all();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    const std::shared_ptr<Connection>& connection() const { return connection_; }
+
+   private:
+    SshPool& pool_;
+    std::shared_ptr<Connection> connection_;
+  };
+
+  // The least used live connection; a new one while every open one is in use and there is
+  // room for more.
+  std::shared_ptr<Connection> acquire() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      std::erase_if(connections_, [](const auto& connection) { return connection->failed(); });
+      std::shared_ptr<Connection> best;
+      for (const auto& connection : connections_)
+        if (!best || connection->users < best->users) best = connection;
+      bool room = connections_.size() + opening_ < max_connections_;
+      if (best && (best->users == 0 || !room)) {
+        best->users++;
+        return best;
+      }
+      if (room) {
+        ++opening_;
+        lock.unlock();
+        std::shared_ptr<Connection> fresh;
+        std::exception_ptr failure;
+        try {
+          fresh = connect_(nullptr);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        lock.lock();
+        --opening_;
+        changed_.notify_all();
+        if (fresh) {
+          fresh->users++;
+          connections_.push_back(fresh);
+          return fresh;
+        }
+        if (connections_.empty()) std::rethrow_exception(failure);
+        continue;  // another connection is still up: share it
+      }
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+      throw_if_interrupted();
+    }
+  }
+
+  Connect connect_;
+  size_t max_connections_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::shared_ptr<Connection>> connections_;
+  size_t opening_ = 0;
+  std::exception_ptr out_of_reach_;  // the failure that ended the retries
+  std::thread warm_up_;
+  std::atomic<bool> closing_{false};
+};
+
+}  // namespace obkeep::storage
