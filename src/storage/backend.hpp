@@ -55,6 +55,12 @@ class Backend {
   // Removes what interrupted saves left behind (temporary files). Only safe while no one
   // else writes: prune calls it under its exclusive lock. Returns how many were removed.
   virtual size_t remove_temporaries() { return 0; }
+  // When the store refuses to delete this object until a time still to come (S3 Object Lock
+  // retention): that time, in Unix nanoseconds; nullopt when it may be removed now. Prune
+  // and forget ask before they remove anything.
+  virtual std::optional<int64_t> retained_until(const Handle&) { return std::nullopt; }
+  // One line on what keeps stored objects from being deleted, for status: "none" here.
+  virtual std::string protection() { return "none"; }
 };
 
 // Bandwidth limits of one repository, in bytes per second; 0 is unlimited.
