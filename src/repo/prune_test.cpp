@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "repo/memory_repository_for_tests.hpp"
 #include "storage/mem/memory_backend.hpp"
 #include "util/error.hpp"
 
@@ -43,9 +44,7 @@ struct Fixture {
 // A repository with one pack and one index file, and no snapshot: prune finds the pack unused.
 Fixture repository_with_an_unused_pack() {
   auto backend = std::make_unique<RetainingBackend>();
-  InitOptions options;
-  options.scrypt = {1 << 10, 8, 1};
-  Repository::init(*backend, "pw", options);
+  Repository::init(*backend, "pw", cheap_init_options());
   RetainingBackend* raw = backend.get();
   auto repository = Repository::open(std::move(backend), "pw");
   repository->save_blob(BlobType::data, Bytes(1000, 'x'));
