@@ -30,6 +30,7 @@ test_packages=(
   libh2-java default-jre-headless attr acl python3 procps psmisc curl util-linux
   openssh-server openssh-client
   swift-proxy swift-object swift-container swift-account
+  ceph-mon ceph-osd ceph-common radosgw
 )
 bench_packages=(restic borgbackup mydumper time rclone)
 

@@ -52,7 +52,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("obkeep ") + OBKEEP_VERSION);
   Context context;
   GlobalOptions& global = context.global;
-  app.add_option("-r,--repo", global.repository, "repository: a local path, sftp://[user@]host[:port]/path, ssh://[user@]host[:port]/[path] (obkeep serve on the host), or s3://host[:port]/bucket[/prefix][?connections=N] (s3+http:// without TLS; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; N requests in flight, default OBKEEP_S3_CONNECTIONS or 8)")
+  app.add_option("-r,--repo", global.repository, "repository: a local path, sftp://[user@]host[:port]/path, ssh://[user@]host[:port]/[path] (obkeep serve on the host), or s3://host[:port]/bucket[/prefix][?connections=N&object_lock_days=D&object_lock_mode=compliance|governance] (s3+http:// without TLS; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; N requests in flight, default OBKEEP_S3_CONNECTIONS or 8; D days of S3 Object Lock retention on every object written)")
       ->envname("OBKEEP_REPOSITORY");
   app.add_option("--password-file", global.password_file, "file holding the repository password")
       ->envname("OBKEEP_PASSWORD_FILE");

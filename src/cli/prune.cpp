@@ -5,6 +5,7 @@
 #include "repo/forget_policy.hpp"
 #include "repo/lock.hpp"
 #include "repo/prune.hpp"
+#include "storage/s3/object_lock.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
@@ -18,6 +19,7 @@ static void require_deletions(repo::Repository& repository, const std::string& w
     throw storage::AppendOnlyRefusal(repository.backend().location() + ": the site is append-only: refused to " + what +
                                      " (run it on the server, or through a key whose forced command has no --append-only)");
 }
+using storage::retention_end;
 
 static int run_prune(const GlobalOptions& global, repo::Repository& repository, bool dry_run) {
   repo::PruneOptions options;
@@ -27,13 +29,20 @@ static int run_prune(const GlobalOptions& global, repo::Repository& repository, 
     std::cout << json{{"message_type", "prune"},          {"dry_run", dry_run},
                       {"packs_deleted", result.packs_deleted}, {"packs_repacked", result.packs_repacked},
                       {"packs_kept", result.packs_kept},  {"blobs_unused", result.blobs_unused},
-                      {"bytes_freed", result.bytes_freed}, {"bytes_before", result.bytes_before}}
+                      {"bytes_freed", result.bytes_freed}, {"bytes_before", result.bytes_before},
+                      {"packs_retained", result.packs_retained}, {"index_files_retained", result.index_files_retained},
+                      {"retained_until",
+                       result.retained_until ? json(retention_end(result.retained_until)) : json(nullptr)}}
                      .dump()
               << "\n";
   } else if (!global.quiet) {
     std::cout << (dry_run ? "would delete " : "deleted ") << result.packs_deleted << " packs, repacked "
               << result.packs_repacked << ", kept " << result.packs_kept << "; freed "
               << format_bytes(result.bytes_freed) << " of " << format_bytes(result.bytes_before) << "\n";
+    if (result.packs_retained || result.index_files_retained)
+      std::cout << "kept " << result.packs_retained << " packs and " << result.index_files_retained
+                << " index files under S3 Object Lock retention (until " << retention_end(result.retained_until)
+                << " at the latest); a later prune frees them\n";
   }
   return 0;
 }
@@ -94,8 +103,17 @@ void add_forget_command(CLI::App& app, Context& context) {
         decisions = repo::apply_keep_rules(candidates, options->rules);
       }
       json report = json::array();
-      size_t removed = 0;
-      for (const auto& decision : decisions) {
+      size_t removed = 0, retained = 0;
+      for (auto& decision : decisions) {
+        // A snapshot the store will not delete yet stays, and prune keeps its data.
+        if (!decision.keep) {
+          storage::Handle handle{storage::FileType::snapshot, decision.snapshot.id.hex()};
+          if (auto until = repository->backend().retained_until(handle)) {
+            decision.keep = true;
+            decision.reasons = {"under S3 Object Lock retention until " + retention_end(*until)};
+            ++retained;
+          }
+        }
         if (!decision.keep) {
           ++removed;
           if (!options->dry_run) repository->backend().remove({storage::FileType::snapshot, decision.snapshot.id.hex()});
@@ -110,9 +128,12 @@ void add_forget_command(CLI::App& app, Context& context) {
                     << (decision.keep ? decision.reasons.empty() ? "" : decision.reasons.front() : "") << "\n";
       }
       if (global.json)
-        std::cout << json{{"message_type", "forget"}, {"snapshots", report}, {"removed", removed}}.dump() << "\n";
+        std::cout << json{{"message_type", "forget"}, {"snapshots", report}, {"removed", removed},
+                          {"retained", retained}}.dump()
+                  << "\n";
       else if (!global.quiet)
-        std::cout << (options->dry_run ? "would remove " : "removed ") << removed << " snapshots\n";
+        std::cout << (options->dry_run ? "would remove " : "removed ") << removed << " snapshots"
+                  << (retained ? ", kept " + std::to_string(retained) + " under S3 Object Lock retention" : "") << "\n";
       if (options->prune) {
         repository->load_index();
         return run_prune(global, *repository, options->dry_run);

@@ -5,6 +5,7 @@
 
 #include "cli/common.hpp"
 #include "repo/lock.hpp"
+#include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::cli {
@@ -33,7 +34,8 @@ const deploy::DrSite& find_site(const deploy::Config& config, const std::string&
 std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const GlobalOptions& global) {
   try {
     std::string password = site.password_file.empty() ? read_password(global) : read_password_file(site.password_file);
-    return open_repository(site.url, password, transfer_limits(global, &site));
+    std::string url = site.object_lock.enabled() ? storage::with_object_lock(site.url, site.object_lock) : site.url;
+    return open_repository(url, password, transfer_limits(global, &site));
   } catch (const Error& e) {
     throw Error("DR site " + site.name + ": " + e.what(), e.code());
   }

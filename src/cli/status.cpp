@@ -29,22 +29,37 @@ struct Options {
   std::string prometheus;
 };
 
-// The snapshots of one place (the primary or a DR site), or why they could not be listed.
+// The snapshots of one place (the primary or a DR site), or why they could not be listed,
+// and what protects its objects from deletion ("none", "object lock: compliance, 30 days", …).
 struct Place {
   std::vector<repo::Snapshot> snapshots;
   std::string error;
+  std::string protection = "unknown";
 };
+
+// What the store says of its protection; a store that cannot say leaves the objectives alone.
+std::string protection_of(repo::Repository& repository) {
+  try {
+    return repository.backend().protection();
+  } catch (const Error& e) {
+    return std::string("unknown (") + e.what() + ")";
+  }
+}
 
 // The primary must be readable (status cannot judge anything without it: exit 1); a DR
 // site that cannot be read fails only its own objectives, with the reason.
 Place list_place(const DeploymentContext& deployment, const std::optional<std::string>& site) {
   Place place;
   if (!site) {
-    place.snapshots = repo::list_snapshots(*open_repository(deployment.global));
+    auto repository = open_repository(deployment.global);
+    place.snapshots = repo::list_snapshots(*repository);
+    place.protection = protection_of(*repository);
     return place;
   }
   try {
-    place.snapshots = repo::list_snapshots(*open_site(find_site(deployment.config, *site), deployment.global));
+    auto repository = open_site(find_site(deployment.config, *site), deployment.global);
+    place.snapshots = repo::list_snapshots(*repository);
+    place.protection = protection_of(*repository);
   } catch (const Error& e) {
     place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
   }
@@ -113,7 +128,14 @@ void add_status_command(CLI::App& app, Context& context) {
       if (context.global.json) {
         json list = json::array();
         for (const ops::Objective& objective : objectives) list.push_back(objective_json(objective));
-        std::cout << json{{"checked_at", format_rfc3339(now_ns)}, {"verdict", ops::to_string(worst)}, {"objectives", list}}.dump()
+        json protection = json::array();
+        for (const auto& [site, place] : places)
+          protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
+        std::cout << json{{"checked_at", format_rfc3339(now_ns)},
+                          {"verdict", ops::to_string(worst)},
+                          {"objectives", list},
+                          {"protection", protection}}
+                         .dump()
                   << "\n";
       } else if (!context.global.quiet) {
         // The long column last: homes and database ids are paths.
@@ -129,6 +151,9 @@ void add_status_command(CLI::App& app, Context& context) {
           if (!objective.reason.empty() && objective.verdict != ops::Verdict::met)
             std::printf("           %s\n", objective.reason.c_str());
         }
+        std::printf("\nprotection against deletion\n");
+        for (const auto& [site, place] : places)
+          std::printf("  %-10s  %s\n", site.value_or("primary").c_str(), place.protection.c_str());
       }
       return static_cast<int>(worst == ops::Verdict::met        ? ExitCode::ok
                               : worst == ops::Verdict::at_risk ? ExitCode::objective_at_risk

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::deploy {
@@ -223,7 +224,8 @@ Config load_config(const std::string& path) {
     for (const toml::node& item : *list) {
       const toml::table& table = reader.table(item, "dr_site");
       reader.check_keys(table, "dr_site",
-                        {"name", "url", "password_file", "sets", "after_backup", "limit_upload", "limit_download"});
+                        {"name", "url", "password_file", "sets", "after_backup", "limit_upload", "limit_download",
+                         "object_lock_days", "object_lock_mode"});
       DrSite site;
       site.name = reader.string(table, "name", "dr_site");
       site.url = reader.path(table, "url", "dr_site");
@@ -243,6 +245,24 @@ Config load_config(const std::string& path) {
       };
       site.limit_upload_kib = limit("limit_upload");
       site.limit_download_kib = limit("limit_download");
+      if (std::optional<int64_t> days = reader.integer(table, "object_lock_days", "dr_site")) {
+        if (*days < 1 || *days > storage::max_object_lock_days)
+          reader.fail(*table.get("object_lock_days"), "dr_site.object_lock_days",
+                      "days from 1 to " + std::to_string(storage::max_object_lock_days));
+        if (!storage::is_s3_url(site.url))
+          reader.fail(*table.get("object_lock_days"), "dr_site.object_lock_days",
+                      "only an s3:// site can lock objects");
+        site.object_lock.days = static_cast<unsigned>(*days);
+      }
+      if (const toml::node* mode = table.get("object_lock_mode")) {
+        if (!site.object_lock.enabled()) reader.fail(*mode, "dr_site.object_lock_mode", "needs object_lock_days");
+        try {
+          std::string text = reader.string(table, "object_lock_mode", "dr_site");
+          site.object_lock.mode = storage::parse_object_lock_mode(text, "");
+        } catch (const Error&) {
+          reader.fail(*mode, "dr_site.object_lock_mode", "compliance or governance");
+        }
+      }
       for (const auto& set : site.sets)
         if (std::find(std::begin(set_names), std::end(set_names), set) == std::end(set_names))
           reader.fail(table, "dr_site.sets", "unknown set '" + set + "' (databases, artifacts, instance)");

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/s3/object_lock.hpp"
+
 namespace obkeep::deploy {
 
 struct DatabaseOverride {
@@ -41,6 +43,8 @@ struct DrSite {
   bool after_backup = false;
   // KiB/s to the site (copies) and from it (drills, restores); absent or 0: unlimited.
   std::optional<uint64_t> limit_upload_kib, limit_download_kib;
+  // S3 sites: retention for every object written there (object_lock_days, object_lock_mode).
+  storage::ObjectLock object_lock;
 };
 
 struct Config {

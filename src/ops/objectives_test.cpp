@@ -30,8 +30,8 @@ TEST(Objectives, OnePerSetHomeOrDatabaseAndPlace) {
   config.policies["databases"].sites = {"dr1"};
   config.policies["artifacts"].rpo_s = 86400;
   config.policies["instance"].keep_last = 3;  // no rpo: no objective
-  config.dr_sites.push_back({"dr1", "/dr1", "", {}, false, {}, {}});
-  config.dr_sites.push_back({"dr2", "/dr2", "", {"artifacts"}, false, {}, {}});
+  config.dr_sites.push_back({"dr1", "/dr1", "", {}, false, {}, {}, {}});
+  config.dr_sites.push_back({"dr2", "/dr2", "", {"artifacts"}, false, {}, {}, {}});
   auto objectives = plan_objectives(config, two_homes_one_database());
   // databases: 1 database × (primary, dr1); artifacts: 2 homes × (primary, dr2).
   ASSERT_EQ(objectives.size(), 6u);

@@ -7,8 +7,16 @@
 // A crash before 3 leaves only extra packs; after 3, old and new indexes agree on every
 // pack that still exists; during 5, the leftover packs are unreferenced and the next
 // prune deletes them.
+//
+// Objects the store will not delete yet (S3 Object Lock retention) stay, and so does what
+// they need: an index file under retention keeps every pack it names (the index loader
+// merges all index files, so a pack it names must exist); a pack under retention is neither
+// deleted nor repacked, and stays named by the new index (so check stays clean) until its
+// own retention ends. A pack that stays only because a retained index file names it is
+// left out of the new index, so retention does not carry itself from index to index.
 #include "repo/prune.hpp"
 
+#include <algorithm>
 #include <map>
 #include <unordered_set>
 
@@ -20,6 +28,41 @@
 namespace obkeep::repo {
 
 using storage::FileType;
+
+namespace {
+
+// What the store will not delete yet, and since when it is known.
+class Retention {
+ public:
+  Retention(Repository& repository, PruneResult& result) : repository_(repository), result_(result) {}
+
+  // Whether the old index file stays; if so, the packs it names stay with it.
+  bool hold_index(const Id& id) {
+    std::optional<int64_t> until = repository_.backend().retained_until({FileType::index, id.hex()});
+    if (!until) return false;
+    note(*until);
+    result_.index_files_retained++;
+    for (const IndexFile::Pack& pack : decode_index_file(repository_.load_object(FileType::index, id.hex())).packs)
+      named_by_held_index_.insert(pack.id.hex());
+    return true;
+  }
+  // Whether the pack is under retention itself.
+  bool pack_retained(const std::string& name) {
+    std::optional<int64_t> until = repository_.backend().retained_until({FileType::pack, name});
+    if (until) note(*until);
+    return until.has_value();
+  }
+  bool named_by_held_index(const std::string& name) const { return named_by_held_index_.count(name) > 0; }
+
+ private:
+  void note(int64_t until) { result_.retained_until = std::max(result_.retained_until, until); }
+
+  Repository& repository_;
+  PruneResult& result_;
+  std::unordered_set<std::string> named_by_held_index_;
+};
+
+}  // namespace
 
 PruneResult prune(Repository& repository, const PruneOptions& options) {
   PruneResult result;
@@ -40,7 +83,19 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
   repository.backend().list(FileType::pack, [&](const std::string& name, uint64_t size) { stored[name] = size; });
   for (const auto& [name, size] : stored) result.bytes_before += size;
 
+  // Old index files under retention first: the packs they name cannot go.
+  Retention retention(repository, result);
+  std::vector<Id> old_indexes = repository.loaded_index_files();
+  for (const Id& id : repository.written_index_files()) old_indexes.push_back(id);
+  // A file this process wrote and then loaded is listed twice.
+  std::sort(old_indexes.begin(), old_indexes.end());
+  old_indexes.erase(std::unique(old_indexes.begin(), old_indexes.end()), old_indexes.end());
+  std::vector<Id> removable_indexes;
+  for (const Id& id : old_indexes)
+    if (!retention.hold_index(id)) removable_indexes.push_back(id);
+
   std::vector<IndexFile::Pack> keep, repack;
+  std::vector<std::string> unused;  // indexed packs no snapshot uses
   std::unordered_set<std::string> indexed;
   for (IndexFile::Pack& pack : repository.index().packs()) {
     auto it = stored.find(pack.id.hex());
@@ -55,10 +110,23 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
     result.blobs_used += used_blobs;
     result.blobs_unused += pack.blobs.size() - used_blobs;
     uint64_t unused_bytes = it->second > used_bytes ? it->second - used_bytes : 0;
+    bool to_repack = used_blobs > 0 && used_blobs < pack.blobs.size() &&
+                     unused_bytes > options.repack_threshold * it->second;
+    if (used_blobs == 0 || to_repack) {
+      bool named = retention.named_by_held_index(pack.id.hex());
+      bool own = !named && retention.pack_retained(pack.id.hex());
+      if (named || own) {
+        result.packs_retained++;
+        // In the new index while it has live blobs or its own retention; see the top of the file.
+        if (used_blobs > 0 || own) keep.push_back(std::move(pack));
+        continue;
+      }
+    }
     if (used_blobs == 0) {
       result.packs_deleted++;
       result.bytes_freed += it->second;
-    } else if (used_blobs < pack.blobs.size() && unused_bytes > options.repack_threshold * it->second) {
+      unused.push_back(pack.id.hex());
+    } else if (to_repack) {
       result.packs_repacked++;
       repack.push_back(std::move(pack));
     } else {
@@ -69,6 +137,10 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
   std::vector<std::string> unreferenced;
   for (const auto& [name, size] : stored)
     if (!indexed.count(name)) {
+      if (retention.named_by_held_index(name) || retention.pack_retained(name)) {
+        result.packs_retained++;
+        continue;
+      }
       unreferenced.push_back(name);
       result.packs_deleted++;
       result.bytes_freed += size;
@@ -100,23 +172,15 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
   IndexFile fresh;
   for (auto& pack : keep) fresh.packs.push_back(std::move(pack));
   for (auto& pack : written) fresh.packs.push_back(std::move(pack));
-  std::vector<Id> old_indexes = repository.loaded_index_files();
-  for (const Id& id : repository.written_index_files()) old_indexes.push_back(id);
   fresh.supersedes = old_indexes;
   repository.write_index_file(fresh);
-  // 4. Old index files.
-  for (const Id& id : old_indexes) repository.backend().remove({FileType::index, id.hex()});
-  result.index_files_replaced = old_indexes.size();
+  // 4. Old index files (those under retention stay, and agree with the new one).
+  for (const Id& id : removable_indexes) repository.backend().remove({FileType::index, id.hex()});
+  result.index_files_replaced = removable_indexes.size();
   // 5. Packs nothing names now.
   for (const auto& pack : repack) repository.backend().remove({FileType::pack, pack.id.hex()});
   for (const std::string& name : unreferenced) repository.backend().remove({FileType::pack, name});
-  for (const auto& pack : repository.index().packs()) {
-    auto it = stored.find(pack.id.hex());
-    bool used_pack = false;
-    for (const PackedBlob& blob : pack.blobs) used_pack = used_pack || used.count(blob.id);
-    if (it != stored.end() && !used_pack && indexed.count(pack.id.hex()))
-      repository.backend().remove({FileType::pack, pack.id.hex()});
-  }
+  for (const std::string& name : unused) repository.backend().remove({FileType::pack, name});
   return result;
 }
 

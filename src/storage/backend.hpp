@@ -59,6 +59,12 @@ class Backend {
   // True when the store keeps everything it was given: removes and overwrites are refused
   // (an `obkeep serve --append-only` site). Commands that delete check it first.
   virtual bool append_only() const { return false; }
+  // When the store refuses to delete this object until a time still to come (S3 Object Lock
+  // retention): that time, in Unix nanoseconds; nullopt when it may be removed now. Prune
+  // and forget ask before they remove anything.
+  virtual std::optional<int64_t> retained_until(const Handle&) { return std::nullopt; }
+  // One line on what keeps stored objects from being deleted, for status: "none" here.
+  virtual std::string protection() { return "none"; }
 };
 
 // A store refused to remove or overwrite an object because it is append-only.

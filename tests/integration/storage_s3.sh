@@ -61,6 +61,34 @@ dr_env=(env OBKEEP_PASSWORD=dr-password OBKEEP_FROM_PASSWORD=primary-password)
 "${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" check --read-data >/dev/null || fail "check --read-data of the S3 DR site"
 pass "copy from a local repository to an S3 DR site, restored and checked"
 
+# Object Lock on a store without it (Swift's s3api): never pretended. init refuses with one
+# line, a backup asking for retention stores nothing, status says so.
+expect_exit 1 obkeep -r "s3://127.0.0.1:$port/obkeep-lock/repo?object_lock_days=30" init
+expect_one_line_error
+expect_stderr_matches "obkeep-lock: the store does not support S3 Object Lock \(GetObjectLockConfiguration: .+\); object_lock_days cannot be honoured"
+snapshots_before=$("${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" snapshots --json)
+expect_exit 1 "${dr_env[@]}" "$OBKEEP_BIN" -r "$dr?object_lock_days=30&object_lock_mode=governance" backup "$src"
+expect_one_line_error
+expect_stderr_matches "does not support S3 Object Lock"
+[ "$("${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" snapshots --json)" = "$snapshots_before" ] || fail "a backup asking for retention stored a snapshot"
+obkeep sample-deployment "$TEST_DIR/dep" >/dev/null
+deployment_config "$TEST_DIR/dep/wso2-obkm-1.5.0"
+printf 'dr-password\n' >"$TEST_DIR/dr.pw"
+cat >>"$TEST_DIR/obkeep.toml" <<TOML
+[policy.artifacts]
+rpo = "4h"
+sites = ["swift"]
+[[dr_site]]
+name = "swift"
+url = "$dr"
+password_file = "$TEST_DIR/dr.pw"
+object_lock_days = 30
+TOML
+expect_exit 5 obkeep status --config "$TEST_DIR/obkeep.toml"
+grep -Eq "^  swift +object lock: not supported by the store \(GetObjectLockConfiguration: .+\); object_lock_days = 30 is not honoured$" \
+  "$TEST_DIR/stdout" || fail "status: $(cat "$TEST_DIR/stdout")"
+pass "object lock on a store without it: init and a backup refuse with one line, status says it is not supported"
+
 expect_exit 1 env AWS_SECRET_ACCESS_KEY=wrong-secret "$OBKEEP_BIN" -r "$repo" snapshots
 expect_one_line_error
 expect_stderr_matches "SignatureDoesNotMatch"

@@ -47,6 +47,8 @@ class FaultBackend : public Backend {
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }
   size_t background_saves() const override { return inner_->background_saves(); }
   bool append_only() const override { return inner_->append_only(); }
+  std::optional<int64_t> retained_until(const Handle& handle) override { return inner_->retained_until(handle); }
+  std::string protection() override { return inner_->protection(); }
 
  private:
   // Applies the first rule matching this call; returns true when the call is to be

@@ -10,6 +10,7 @@
 #include "storage/s3/s3_pieces.hpp"
 #include "storage/s3/s3_xml.hpp"
 #include "util/error.hpp"
+#include "util/host.hpp"
 #include "util/interrupt.hpp"
 
 namespace obkeep::storage {
@@ -70,7 +71,9 @@ unsigned connections_from_environment() {
 }  // namespace
 
 S3Backend::S3Backend(std::string location, S3Url url, S3Credentials credentials, std::string ca_file)
-    : location_(std::move(location)), client_(std::move(url), std::move(credentials), std::move(ca_file)) {
+    : location_(std::move(location)),
+      client_(std::move(url), std::move(credentials), std::move(ca_file)),
+      object_lock_(client_.url().object_lock) {
   if (unsigned long mib = setting("OBKEEP_S3_MULTIPART_MIB", min_part_size >> 20, 5 * 1024))
     multipart_threshold_ = mib << 20;
 }
@@ -110,36 +113,92 @@ void S3Backend::fail(const std::string& action, const std::string& key, const S3
               (response.attempts > 1 ? " (after " + std::to_string(response.attempts) + " attempts)" : ""));
 }
 
-void S3Backend::create_bucket() {
+bool S3Backend::create_bucket() {
   S3Response head = send({"HEAD", "", {}, {}, {}, 0});
-  if (head.status == 200) return;
+  if (head.status == 200) return false;
   if (head.status != 404) fail("check bucket", "", head);
   // Outside us-east-1, S3 wants the region named in the body of a bucket creation.
   std::string body;
   if (client_.region() != "us-east-1")
     body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
            client_.region() + "</LocationConstraint></CreateBucketConfiguration>";
-  S3Response created = send({"PUT", "", {}, {}, as_bytes(body), 0});
-  if (created.status == 200 || s3_error_code(created.body) == "BucketAlreadyOwnedByYou") return;
+  S3Request request{"PUT", "", {}, {}, as_bytes(body), 0};
+  // Object Lock can only be turned on when a bucket is made (it turns versioning on too).
+  if (object_lock_.enabled()) request.headers["x-amz-bucket-object-lock-enabled"] = "true";
+  S3Response created = send(request);
+  if (created.status == 200) return true;
+  if (s3_error_code(created.body) == "BucketAlreadyOwnedByYou") return false;
   fail("create bucket", "", created);
 }
 
+BucketObjectLock S3Backend::bucket_object_lock() {
+  std::lock_guard guard(bucket_lock_mutex_);
+  if (bucket_lock_) return *bucket_lock_;
+  S3Response response = send({"GET", "", {{"object-lock", ""}}, {}, {}, 0});
+  std::optional<BucketObjectLock> read = read_bucket_object_lock(response.status, response.body);
+  if (!read) {
+    std::string code = s3_error_code(response.body);
+    read = BucketObjectLock{BucketObjectLock::State::unknown,
+                            "HTTP " + std::to_string(response.status) + (code.empty() ? "" : " " + code)};
+  }
+  bucket_lock_ = read;
+  return *read;
+}
+
+void S3Backend::require_object_lock(bool bucket_just_created) {
+  BucketObjectLock bucket = bucket_object_lock();
+  std::string where = url_of("") + ": ";
+  std::string asked = "; object_lock_days cannot be honoured";
+  switch (bucket.state) {
+    case BucketObjectLock::State::enabled: return;
+    case BucketObjectLock::State::unsupported:
+      throw Error(where + "the store does not support S3 Object Lock (GetObjectLockConfiguration: " + bucket.evidence +
+                  ")" + asked);
+    case BucketObjectLock::State::disabled:
+      if (bucket_just_created)  // the store took the bucket and ignored the request for Object Lock
+        throw Error(where + "the store does not support S3 Object Lock (it made the bucket without it: " +
+                    bucket.evidence + ")" + asked);
+      throw Error(where + "the bucket was made without S3 Object Lock (GetObjectLockConfiguration: " + bucket.evidence +
+                  "), which cannot be turned on later" + asked + " here: use a new bucket");
+    case BucketObjectLock::State::unknown:
+      throw Error(where + "cannot read the bucket's S3 Object Lock configuration (GetObjectLockConfiguration: " +
+                  bucket.evidence + ")" + asked);
+  }
+}
+
+bool S3Backend::may_retain() {
+  BucketObjectLock::State state = bucket_object_lock().state;
+  return state == BucketObjectLock::State::enabled || state == BucketObjectLock::State::unknown;
+}
+
 void S3Backend::create() {
-  create_bucket();
+  bool created = create_bucket();
+  if (object_lock_.enabled()) require_object_lock(created);
   if (stat(Handle{FileType::config, "config"})) throw Error("a repository already exists at " + location_);
 }
 
 void S3Backend::save(const Handle& handle, ByteView data) {
   std::string key = key_of(handle);
-  if (data.size() > multipart_threshold_ && client_.connections() > 1) return save_multipart(key, data);
-  S3Response response = send({"PUT", key, {}, {}, data, 0});
+  // Locks stay deletable: a retained lock would block every later exclusive operation.
+  bool retain = object_lock_.enabled() && handle.type != FileType::lock;
+  if (retain) require_object_lock(false);
+  if (data.size() > multipart_threshold_ && client_.connections() > 1) return save_multipart(key, data, retain);
+  S3Request request{"PUT", key, {}, {}, data, 0};
+  if (retain) {
+    add_retention_headers(request.headers, object_lock_, std::time(nullptr));
+    request.headers["content-md5"] = content_md5(data);
+  }
+  S3Response response = send(request);
   if (response.status != 200) fail("save", key, response);
 }
 
 // The object appears only when CompleteMultipartUpload succeeds; until then (and for
 // ever, if it never does) its parts are invisible, so the save stays atomic.
-void S3Backend::save_multipart(const std::string& key, ByteView data) {
-  S3Response created = send({"POST", key, {{"uploads", ""}}, {}, {}, 0});
+void S3Backend::save_multipart(const std::string& key, ByteView data, bool retain) {
+  std::time_t now = std::time(nullptr);
+  S3Request create{"POST", key, {{"uploads", ""}}, {}, {}, 0};
+  if (retain) add_retention_headers(create.headers, object_lock_, now);
+  S3Response created = send(create);
   if (created.status != 200) fail("save", key, created);
   std::string upload_id = parse_upload_id(created.body, url_of(key));
   std::vector<Piece> parts = split_into_pieces(data.size(), min_part_size, max_parts);
@@ -151,6 +210,7 @@ void S3Backend::save_multipart(const std::string& key, ByteView data) {
       std::string number = std::to_string(i + 1);
       S3Request request{"PUT", key, {{"partNumber", number}, {"uploadId", upload_id}}, {},
                         data.subspan(parts[i].offset, parts[i].length), 0};
+      if (retain) request.headers["content-md5"] = content_md5(request.body);
       S3Response response = send(request);
       if (response.status != 200) fail("save", key, response);
       auto etag = response.headers.find("etag");
@@ -163,12 +223,18 @@ void S3Backend::save_multipart(const std::string& key, ByteView data) {
     // S3 may answer 200 and still report an error in the body (it starts the answer early
     // to keep the connection alive while it assembles the object).
     std::string code = s3_error_code(completed.body);
-    if (completed.status == 200 && code.empty()) return;
+    if (completed.status == 200 && code.empty()) {
+      if (retain) set_retention(key, completed.headers["x-amz-version-id"], now);
+      return;
+    }
     // A retried completion whose first answer was lost: the object is there, whole.
     if (completed.attempts > 1 && code == "NoSuchUpload") {
       S3Response head = send({"HEAD", key, {}, {}, {}, 0});
       auto length = head.headers.find("content-length");
-      if (head.status == 200 && length != head.headers.end() && length->second == std::to_string(data.size())) return;
+      if (head.status == 200 && length != head.headers.end() && length->second == std::to_string(data.size())) {
+        if (retain) set_retention(key, head.headers["x-amz-version-id"], now);
+        return;
+      }
     }
     if (completed.status == 200)
       throw Error("cannot save " + url_of(key) + ": S3 did not complete the multipart upload: " + code);
@@ -177,6 +243,15 @@ void S3Backend::save_multipart(const std::string& key, ByteView data) {
     abort_multipart(key, upload_id);
     throw;
   }
+}
+
+void S3Backend::set_retention(const std::string& key, const std::string& version_id, std::time_t now) {
+  std::string body = retention_body(object_lock_, now);
+  S3Request request{"PUT", key, {{"retention", ""}}, {}, as_bytes(body), 0};
+  if (!version_id.empty() && version_id != "null") request.query.emplace_back("versionId", version_id);
+  request.headers["content-md5"] = content_md5(as_bytes(body));
+  S3Response response = send(request);
+  if (response.status != 200) fail("set the retention of", key, response);
 }
 
 void S3Backend::abort_multipart(const std::string& key, const std::string& upload_id) {
@@ -275,10 +350,63 @@ std::optional<uint64_t> S3Backend::stat(const Handle& handle) {
   return std::stoull(length->second);
 }
 
+std::optional<S3Backend::StoredVersion> S3Backend::stored_version(const std::string& key) {
+  S3Response response = send({"HEAD", key, {}, {}, {}, 0});
+  if (response.status == 404) return std::nullopt;
+  if (response.status != 200) fail("stat", key, response);
+  StoredVersion version;
+  if (auto id = response.headers.find("x-amz-version-id"); id != response.headers.end() && id->second != "null")
+    version.version_id = id->second;
+  if (auto until = response.headers.find("x-amz-object-lock-retain-until-date"); until != response.headers.end())
+    version.retained_until = parse_rfc3339(until->second);
+  // A legal hold keeps the object until someone lifts it, whatever its date.
+  auto hold = response.headers.find("x-amz-object-lock-legal-hold");
+  if (hold != response.headers.end() && hold->second == "ON") version.retained_until = INT64_MAX;
+  return version;
+}
+
+std::optional<int64_t> S3Backend::retained_until(const Handle& handle) {
+  if (!may_retain()) return std::nullopt;  // no request per object where nothing can be retained
+  std::optional<StoredVersion> version = stored_version(key_of(handle));
+  if (!version || !version->retained_until || *version->retained_until <= now_unix_nanos()) return std::nullopt;
+  return version->retained_until;
+}
+
 void S3Backend::remove(const Handle& handle) {
   std::string key = key_of(handle);
-  S3Response response = send({"DELETE", key, {}, {}, {}, 0});
+  S3Request request{"DELETE", key, {}, {}, {}, 0};
+  if (may_retain()) {
+    std::optional<StoredVersion> version = stored_version(key);
+    if (!version) return;
+    if (version->retained_until && *version->retained_until > now_unix_nanos())
+      throw Error("cannot remove " + url_of(key) + ": it is under S3 Object Lock retention until " +
+                  retention_end(*version->retained_until));
+    // The version itself: a plain DELETE would leave it stored behind a delete marker.
+    if (!version->version_id.empty()) request.query = {{"versionId", version->version_id}};
+  }
+  S3Response response = send(request);
   if (response.status != 204 && response.status != 200 && response.status != 404) fail("remove", key, response);
+}
+
+std::string S3Backend::protection() {
+  BucketObjectLock bucket = bucket_object_lock();
+  using State = BucketObjectLock::State;
+  if (!object_lock_.enabled()) {
+    if (bucket.state == State::enabled) return "object lock: enabled on the bucket, but no object_lock_days: none";
+    if (bucket.state == State::unsupported) return "none (the store does not support S3 Object Lock)";
+    return "none";
+  }
+  std::string asked = "; object_lock_days = " + std::to_string(object_lock_.days) + " is not honoured";
+  switch (bucket.state) {
+    case State::enabled: return "object lock: " + object_lock_.describe();
+    case State::unsupported:
+      return "object lock: not supported by the store (GetObjectLockConfiguration: " + bucket.evidence + ")" + asked;
+    case State::disabled:
+      return "object lock: not enabled on the bucket (GetObjectLockConfiguration: " + bucket.evidence + ")" + asked;
+    case State::unknown: break;
+  }
+  return "object lock: " + object_lock_.describe() + " asked, but the bucket's configuration cannot be read (" +
+         bucket.evidence + ")";
 }
 
 void S3Backend::list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) {

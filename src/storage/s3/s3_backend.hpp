@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "storage/backend.hpp"
+#include "storage/s3/object_lock.hpp"
 #include "storage/s3/s3_client.hpp"
 
 namespace obkeep::storage {
@@ -18,6 +21,12 @@ namespace obkeep::storage {
 // once; S3 makes either visible whole or not at all. A read above parallel_read_threshold
 // is fetched as a few ranges at once, on the connections other reads leave idle. Up to the client's connections() requests are in
 // flight; with one, every object is one request as before.
+//
+// With object lock asked for (the URL's object_lock_days), every object but locks is written
+// with a retention date, and nothing is written unless the bucket has Object Lock enabled.
+// In a bucket that has it (asked for or not), objects are versioned: a remove deletes the
+// current version by its id (a plain DELETE would only hide it behind a delete marker, and
+// a retained object would seem gone), and refuses while the version is under retention.
 class S3Backend : public Backend {
  public:
   // Above a full pack (see design.md); OBKEEP_S3_MULTIPART_MIB sets another.
@@ -44,6 +53,9 @@ class S3Backend : public Backend {
   // restores read ahead with four fetchers per save. (All connections for packs, each one
   // PUT, measured no faster across 80 ms and held twice the memory.)
   size_t background_saves() const override { return std::max(1u, connections() / 2); }
+  std::optional<int64_t> retained_until(const Handle& handle) override;
+  // "object lock: compliance, 30 days", or what stands in its way.
+  std::string protection() override;
 
   std::string key_of(const Handle& handle) const;
   // Requests in flight at most.
@@ -59,8 +71,25 @@ class S3Backend : public Backend {
   // error names the S3 error code.
   S3Response send(const S3Request& request);
   [[noreturn]] void fail(const std::string& action, const std::string& key, const S3Response& response) const;
-  void create_bucket();
-  void save_multipart(const std::string& key, ByteView data);
+  // Returns true when it made the bucket (with Object Lock when asked for).
+  bool create_bucket();
+  // The bucket's object-lock configuration, asked once.
+  BucketObjectLock bucket_object_lock();
+  // Throws unless the bucket has Object Lock enabled: retention must never be pretended.
+  void require_object_lock(bool bucket_just_created);
+  // Whether objects of the bucket may be versioned and retained (enabled, or the store would not say).
+  bool may_retain();
+  struct StoredVersion {
+    std::string version_id;                // empty on an unversioned bucket
+    std::optional<int64_t> retained_until;  // Unix ns; also when already past
+  };
+  // HEAD of the current version; nullopt when there is none.
+  std::optional<StoredVersion> stored_version(const std::string& key);
+  void save_multipart(const std::string& key, ByteView data, bool retain);
+  // PutObjectRetention for the upload's object: some stores (Ceph's RADOS Gateway 16) ignore
+  // the retention named on CreateMultipartUpload. Same date as there, which a store that
+  // took it accepts (only a shorter one is refused).
+  void set_retention(const std::string& key, const std::string& version_id, std::time_t now);
   // Best effort, and skipped after SIGINT/SIGTERM: an upload left behind is invisible and
   // remove_temporaries aborts it later.
   void abort_multipart(const std::string& key, const std::string& upload_id);
@@ -79,6 +108,9 @@ class S3Backend : public Backend {
   std::atomic<unsigned> reads_{0};  // read_into calls under way
   uint64_t multipart_threshold_ = default_multipart_threshold;
   int list_page_size_ = 0;
+  ObjectLock object_lock_;  // asked for by the URL
+  std::mutex bucket_lock_mutex_;
+  std::optional<BucketObjectLock> bucket_lock_;  // asked once, then kept
 };
 
 // Opens the s3:// or s3+http:// URL with credentials from AWS_ACCESS_KEY_ID and

@@ -109,7 +109,8 @@ bool transient(CURLcode code) {
   }
 }
 
-bool transient(long status) { return status >= 500 || status == 429; }
+// 501 Not Implemented is the store's lasting answer (an S3 feature it lacks), not a hiccup.
+bool transient(long status) { return (status >= 500 && status != 501) || status == 429; }
 
 // Gives a request slot back on every way out of an attempt.
 struct SlotRelease {

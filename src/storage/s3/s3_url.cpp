@@ -1,6 +1,8 @@
 // Parsing of S3 repository URLs.
 #include "storage/s3/s3_url.hpp"
 
+#include <algorithm>
+
 #include "util/error.hpp"
 
 namespace obkeep::storage {
@@ -11,9 +13,9 @@ constexpr std::string_view https_scheme = "s3://";
 constexpr std::string_view http_scheme = "s3+http://";
 
 [[noreturn]] void reject(const std::string& url, const std::string& why) {
-  throw Error(
-      "invalid S3 repository URL " + url + ": " + why + " (want s3://host[:port]/bucket[/prefix][?connections=N])",
-      ExitCode::usage);
+  throw Error("invalid S3 repository URL " + url + ": " + why +
+                  " (want s3://host[:port]/bucket[/prefix][?connections=N&object_lock_days=D&object_lock_mode=M])",
+              ExitCode::usage);
 }
 
 bool all_digits(const std::string& text) {
@@ -37,14 +39,35 @@ std::string trim_slashes(std::string text) {
   return start == std::string::npos ? std::string() : text.substr(start);
 }
 
-// The query of a URL: only connections=N, the most requests in flight.
+unsigned parse_number(const std::string& url, const std::string& name, const std::string& value, unsigned most) {
+  if (!all_digits(value) || value.size() > 6 || std::stoul(value) < 1 || std::stoul(value) > most)
+    reject(url, name + " must be 1 to " + std::to_string(most));
+  return static_cast<unsigned>(std::stoul(value));
+}
+
+// The query of a URL: name=value pairs joined by '&'.
 void parse_query(const std::string& url, const std::string& query, S3Url& parsed) {
-  constexpr std::string_view connections = "connections=";
-  if (query.rfind(connections, 0) != 0) reject(url, "unknown parameter '" + query + "'");
-  std::string value = query.substr(connections.size());
-  if (!all_digits(value) || value.size() > 3 || std::stoul(value) < 1 || std::stoul(value) > max_s3_connections)
-    reject(url, "connections must be 1 to " + std::to_string(max_s3_connections));
-  parsed.connections = static_cast<unsigned>(std::stoul(value));
+  bool mode_given = false;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = std::min(query.find('&', start), query.size());
+    std::string pair = query.substr(start, end - start);
+    size_t equals = pair.find('=');
+    std::string name = pair.substr(0, equals);
+    std::string value = equals == std::string::npos ? "" : pair.substr(equals + 1);
+    if (name == "connections") {
+      parsed.connections = parse_number(url, name, value, max_s3_connections);
+    } else if (name == "object_lock_days") {
+      parsed.object_lock.days = parse_number(url, name, value, max_object_lock_days);
+    } else if (name == "object_lock_mode") {
+      parsed.object_lock.mode = parse_object_lock_mode(value, "S3 repository URL " + url);
+      mode_given = true;
+    } else {
+      reject(url, "unknown parameter '" + pair + "'");
+    }
+    start = end + 1;
+  }
+  if (mode_given && !parsed.object_lock.enabled()) reject(url, "object_lock_mode needs object_lock_days");
 }
 
 }  // namespace
@@ -78,6 +101,13 @@ S3Url parse_s3_url(const std::string& url) {
   if (!valid_bucket(parsed.bucket)) reject(url, "bad bucket name '" + parsed.bucket + "'");
   if (bucket_end != std::string::npos) parsed.prefix = trim_slashes(path.substr(bucket_end + 1));
   return parsed;
+}
+
+std::string with_object_lock(const std::string& url, const ObjectLock& lock) {
+  if (parse_s3_url(url).object_lock.enabled())
+    throw Error(url + ": object lock is set both on the URL and beside it; say it once", ExitCode::usage);
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "object_lock_days=" + std::to_string(lock.days) +
+         "&object_lock_mode=" + to_string(lock.mode);
 }
 
 std::string S3Url::authority() const { return port.empty() ? host : host + ":" + port; }

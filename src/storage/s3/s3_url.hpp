@@ -1,8 +1,11 @@
 // Parsing of S3 repository URLs: s3://host[:port]/bucket[/prefix][?connections=N] (https) and
-// s3+http://… (plain http).
+// s3+http://… (plain http); the query may also ask for object lock retention
+// (object_lock_days=N&object_lock_mode=compliance|governance).
 #pragma once
 
 #include <string>
+
+#include "storage/s3/object_lock.hpp"
 
 namespace obkeep::storage {
 
@@ -13,6 +16,7 @@ struct S3Url {
   std::string bucket;
   std::string prefix;  // no leading or trailing slash; may be empty
   unsigned connections = 0;  // requests in flight at most (?connections=N); 0: not given
+  ObjectLock object_lock;    // ?object_lock_days=N[&object_lock_mode=…]; days 0: none
 
   // "host" or "host:port", as sent in the Host header and signed.
   std::string authority() const;
@@ -26,5 +30,9 @@ constexpr unsigned max_s3_connections = 64;
 
 // Throws Error (usage) naming the URL when it is malformed.
 S3Url parse_s3_url(const std::string& url);
+
+// `url` with object_lock_days and object_lock_mode added to its query (a DR site's settings
+// ride on its URL to the backend); throws Error (usage) when it already has them.
+std::string with_object_lock(const std::string& url, const ObjectLock& lock);
 
 }  // namespace obkeep::storage
