@@ -105,7 +105,10 @@ void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
       for (const auto& [id, location] : batch) locations.push_back(location);
       BlobPrefetch prefetch(source_, std::move(locations));
       Bytes plaintext;
-      for (const auto& [id, location] : batch) {
+      for (const auto& blob : batch) {
+        // Named, not bound: clang 14 cannot capture structured bindings in the lambda below.
+        const Id& id = blob.first;
+        const BlobLocation& location = blob.second;
         throw_if_interrupted();
         if (reseal_) {
           bool added = false;
