@@ -7,6 +7,7 @@
 #include "db/mariadb/mariadb_engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/dump_manifest.hpp"
+#include "db/mariadb/deferred_indexes.hpp"
 #include "db/mariadb/key_range_planner.hpp"
 #include "db/mariadb/mariadb_connection.hpp"
 #include "db/mariadb/table_chunks.hpp"
@@ -62,17 +64,26 @@ struct DumpTask {
   size_t index;
 };
 
+// LOAD DATA's escapes; everything else is copied in runs (rows are mostly plain text).
 void append_escaped(std::string& out, const char* data, unsigned long length) {
-  for (unsigned long i = 0; i < length; ++i) {
-    char c = data[i];
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\\0"; break;
-      default: out += c;
-    }
+  static constexpr auto escapes = [] {
+    std::array<char, 256> table{};
+    table['\\'] = '\\';
+    table['\t'] = 't';
+    table['\n'] = 'n';
+    table['\r'] = 'r';
+    table[0] = '0';
+    return table;
+  }();
+  const char* end = data + length;
+  while (data < end) {
+    const char* run = data;
+    while (run < end && !escapes[static_cast<unsigned char>(*run)]) ++run;
+    out.append(data, static_cast<size_t>(run - data));
+    if (run == end) break;
+    out += '\\';
+    out += escapes[static_cast<unsigned char>(*run)];
+    data = run + 1;
   }
 }
 
@@ -359,9 +370,10 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
       server.execute("CREATE DATABASE " + name);
     }
   }
+  DeferredIndexes deferred = defer_secondary_indexes(read_stream(source, "schema.sql"));
   {
     MariadbConnection connection(target, target.database);
-    connection.execute_script(read_stream(source, "schema.sql"));
+    connection.execute_script(deferred.schema);
   }
   // Each stream is one LOAD DATA: the key ranges of a large table load side by side.
   struct Load {
@@ -387,6 +399,18 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
     if (mysql_real_query(connection.raw(), sql.data(), sql.size()) != 0)
       connection.fail("loading " + load.name + " from " + load.stream + (context.error.empty() ? "" : " (" + context.error + ")"));
     load.rows = mysql_affected_rows(connection.raw());
+  });
+  // Largest tables first, as they were dumped, so the last index built is a small one.
+  std::stable_sort(deferred.tables.begin(), deferred.tables.end(), [&](const auto& a, const auto& b) {
+    auto position = [&](const std::string& name) {
+      return std::find_if(manifest.tables.begin(), manifest.tables.end(), [&](const auto& t) { return t.name == name; }) -
+             manifest.tables.begin();
+    };
+    return position(a.name) < position(b.name);
+  });
+  run_parallel(workers, deferred.tables, [](MariadbConnection& connection, DeferredIndexes::Table& table) {
+    if (mysql_real_query(connection.raw(), table.add_keys.data(), table.add_keys.size()) != 0)
+      connection.fail("adding the secondary indexes of " + table.name);
   });
   RestoreReport report;
   for (const Load& load : loads) {
