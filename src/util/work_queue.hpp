@@ -55,8 +55,9 @@ class WorkQueue {
     return item;
   }
 
-  // Aborts the queue when leaving a scope by an exception (or at all, if not closed), so
-  // consumers waiting for items end and their threads can be joined.
+  // Aborts the queue when it goes out of scope. Declared after the consumers' threads, it
+  // ends their waits before those are joined on an exception's way out; on the normal way
+  // out, join them first (an abort drops the items not yet taken).
   class AbortGuard {
    public:
     explicit AbortGuard(WorkQueue& queue) : queue_(queue) {}

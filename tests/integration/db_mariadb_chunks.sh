@@ -116,9 +116,10 @@ write_home "$home2" "$(datasource WSO2AM_DB "jdbc:mysql://127.0.0.1:$port/openba
 printf '[repository]\nurl = "%s"\n[deployment]\nhomes = ["%s"]\n' "$TEST_DIR/repo" "$home2" >"$TEST_DIR/am.toml"
 kill_when() { # PATTERN: kill the connection whose query matches PATTERN once it shows
   local id="" i
-  for ((i = 0; i < 1000 && -z "$id"; i++)); do
+  for ((i = 0; i < 1000; i++)); do
     id=$(sql -N -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '$1' LIMIT 1")
-    [ -n "$id" ] || sleep 0.01
+    [ -z "$id" ] || break
+    sleep 0.01
   done
   [ -n "$id" ] || fail "no query like $1 was seen"
   sql -e "KILL $id"

@@ -309,7 +309,7 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
   };
   {
     std::vector<std::jthread> threads;
-    WorkQueue<DumpTask>::AbortGuard abort_on_exit(queue);  // destroyed first: waiting workers end, then are joined
+    WorkQueue<DumpTask>::AbortGuard abort_on_exit(queue);  // on the way out by an exception: workers end, then are joined
     for (auto& worker : workers) {
       threads.emplace_back([&, connection = worker.get()] {
         try {
@@ -327,6 +327,7 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
       record_failure();
       queue.abort();
     }
+    for (auto& thread : threads) thread.join();  // before the guard, which would drop what is left
   }
   if (failure) std::rethrow_exception(failure);
 
