@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# MariaDB 10.11, real server: large tables cut into primary-key ranges (integer, text,
-# binary and composite keys; the threshold lowered with OBKEEP_MARIADB_CHUNK_ROWS) are dumped
-# by both workers while transfers and consent writes go on, and restore with every invariant
-# intact; a quiet backup restores every table checksum-identical; a table without a primary
-# key is dumped whole; a dump in the one-stream-per-table layout still restores; a worker
-# connection killed in the middle of a range, or a loader killed mid-LOAD, fails with one line.
+# MariaDB 10.11, real server: large tables cut into primary-key ranges (integer keys, UUID
+# text keys cut at hex prefixes, other text and binary keys walked, composite keys; the
+# threshold lowered with OBKEEP_MARIADB_CHUNK_ROWS) are dumped by both workers while
+# transfers and consent writes go on, and restore with every invariant intact; a quiet
+# backup restores every table checksum-identical; a table without a primary key is dumped
+# whole; a dump in the one-stream-per-table layout still restores; a worker connection
+# killed in the middle of a range, or a loader killed mid-LOAD, fails with one line.
 source "$(dirname "$0")/../lib.sh"
 command -v mariadbd >/dev/null || fail "MariaDB is not installed (scripts/setup.sh installs it)"
 
@@ -29,7 +30,9 @@ sql $db -e "
   INSERT INTO TRANSFER_LOG (FROM_ID, TO_ID, AMOUNT) SELECT seq, seq * 7 % 5000 + 1, 0 FROM seq_1_to_2000;
   CREATE TABLE DEVICE_KEY (KID VARBINARY(16) PRIMARY KEY, LABEL VARCHAR(40));
   INSERT INTO DEVICE_KEY SELECT UNHEX(MD5(seq)), CONCAT('device\t', seq) FROM seq_1_to_2000;
-  ANALYZE TABLE ACCOUNT_BALANCE, TRANSFER_LOG, DEVICE_KEY, UK_ACCOUNT_INITIATION, IDN_OAUTH2_ACCESS_TOKEN,
+  CREATE TABLE CLIENT_APP (NAME VARCHAR(64) PRIMARY KEY, SECRET VARCHAR(64));
+  INSERT INTO CLIENT_APP SELECT CONCAT('Client-', seq), MD5(seq) FROM seq_1_to_2000;
+  ANALYZE TABLE ACCOUNT_BALANCE, TRANSFER_LOG, DEVICE_KEY, CLIENT_APP, UK_ACCOUNT_INITIATION, IDN_OAUTH2_ACCESS_TOKEN,
     IDN_OAUTH2_ACCESS_TOKEN_SCOPE, UK_ACCOUNT_CONSENT_REV_HISTORY, AUDIT_LOG;" >/dev/null
 tables=$(sql -N -e "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db'")
 checksums() { # DB: every table's CHECKSUM TABLE, without the database name
@@ -75,7 +78,7 @@ wait $consent_load $transfer_load 2>/dev/null || true
 after=$(count_transfers)
 obkeep -r "$TEST_DIR/repo" ls latest >"$TEST_DIR/ls"
 for stream in tables/ACCOUNT_BALANCE/3.tsv tables/TRANSFER_LOG/1.tsv tables/UK_ACCOUNT_INITIATION/3.tsv \
-  tables/IDN_OAUTH2_ACCESS_TOKEN_SCOPE/2.tsv tables/DEVICE_KEY/2.tsv tables/AUDIT_LOG.tsv; do
+  tables/IDN_OAUTH2_ACCESS_TOKEN_SCOPE/2.tsv tables/DEVICE_KEY/2.tsv tables/CLIENT_APP/2.tsv tables/AUDIT_LOG.tsv; do
   grep -q "$stream\$" "$TEST_DIR/ls" || fail "no stream $stream in the dump: $(cat "$TEST_DIR/ls")"
 done
 grep -q "tables/AUDIT_LOG/" "$TEST_DIR/ls" && fail "a table without a primary key was cut into ranges"

@@ -21,8 +21,9 @@ Wide floor_divide(Wide value, Wide divisor) {
 KeyKind key_kind(const std::string& data_type) {
   for (const char* type : {"tinyint", "smallint", "mediumint", "int", "bigint"})
     if (data_type == type) return KeyKind::integer;
-  for (const char* type : {"char", "varchar", "date", "datetime", "timestamp", "time", "year", "decimal"})
-    if (data_type == type) return KeyKind::text;
+  if (data_type == "char" || data_type == "varchar") return KeyKind::text;
+  for (const char* type : {"date", "datetime", "timestamp", "time", "year", "decimal"})
+    if (data_type == type) return KeyKind::temporal;
   if (data_type == "binary" || data_type == "varbinary") return KeyKind::binary;
   return KeyKind::unsplittable;
 }

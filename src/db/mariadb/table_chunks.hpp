@@ -20,8 +20,10 @@ struct KeyRange {
 // How a key column's values are compared and written as literals.
 enum class KeyKind {
   integer,    // MIN/MAX and even splits
-  text,       // sampled keys, quoted string literals (compared in the column's collation)
-  binary,     // sampled keys, X'…' literals (compared byte by byte, as the column is)
+  text,          // CHAR/VARCHAR: hex prefixes or sampled keys, quoted string literals
+                 // (compared in the column's collation)
+  binary,        // BINARY/VARBINARY: sampled keys, X'…' literals (compared byte by byte)
+  temporal,      // dates, times, DECIMAL: sampled keys, quoted literals the server converts
   unsplittable,  // ENUM/SET sort by index but compare as text, floats, spatial…: one stream
 };
 

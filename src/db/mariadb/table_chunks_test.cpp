@@ -58,6 +58,7 @@ TEST(TableChunks, KeyKinds) {
   EXPECT_EQ(key_kind("bigint"), KeyKind::integer);
   EXPECT_EQ(key_kind("varchar"), KeyKind::text);
   EXPECT_EQ(key_kind("varbinary"), KeyKind::binary);
+  EXPECT_EQ(key_kind("datetime"), KeyKind::temporal);  // never cut at hex prefixes
   EXPECT_EQ(key_kind("enum"), KeyKind::unsplittable);  // sorts by index, compares as text
   EXPECT_EQ(key_kind("double"), KeyKind::unsplittable);
 }
