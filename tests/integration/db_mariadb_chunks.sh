@@ -117,35 +117,33 @@ sql openbank_apimgtdb -e "INSERT INTO AM_API_LOG SELECT seq, CONCAT(MD5(seq), RE
 home2=$TEST_DIR/wso2-obam-2
 write_home "$home2" "$(datasource WSO2AM_DB "jdbc:mysql://127.0.0.1:$port/openbank_apimgtdb" obkeep "$password")"
 printf '[repository]\nurl = "%s"\n[deployment]\nhomes = ["%s"]\n' "$TEST_DIR/repo" "$home2" >"$TEST_DIR/am.toml"
-kill_when() { # PATTERN: kill the connection whose query matches PATTERN once it shows
-  local id="" i
+# killed_mid_query PATTERN WANT WHAT COMMAND...: runs COMMAND, kills the server connection
+# whose query matches PATTERN once it shows, and expects COMMAND to exit with WANT.
+killed_mid_query() {
+  local pattern=$1 want=$2 what=$3 id="" i status=0
+  shift 3
+  "$@" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
+  local pid=$!
   for ((i = 0; i < 1000; i++)); do
-    id=$(sql -N -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '$1' LIMIT 1")
+    id=$(sql -N -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '$pattern' LIMIT 1")
     [ -z "$id" ] || break
     sleep 0.01
   done
-  [ -n "$id" ] || fail "no query like $1 was seen"
+  [ -n "$id" ] || fail "$what: no query like $pattern was seen"
   sql -e "KILL $id"
+  wait $pid || status=$?
+  [ "$status" = "$want" ] || fail "$what: exit $status, want $want: $(cat "$TEST_DIR/stderr")"
+  expect_one_line_error
 }
-OBKEEP_MARIADB_CHUNK_ROWS=40000 "$OBKEEP_BIN" backup --config "$TEST_DIR/am.toml" --set databases >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
-backup=$!
-kill_when 'SELECT * FROM `AM_API_LOG` WHERE%'
-status=0
-wait $backup || status=$?
-[ "$status" = 3 ] || fail "backup with a killed worker: exit $status, want 3: $(cat "$TEST_DIR/stderr")"
+export OBKEEP_MARIADB_CHUNK_ROWS=40000
+killed_mid_query 'SELECT * FROM `AM_API_LOG` WHERE%' 3 "backup with a killed worker" \
+  "$OBKEEP_BIN" backup --config "$TEST_DIR/am.toml" --set databases
 expect_stderr_matches "WSO2AM_DB.*reading AM_API_LOG \(key range [0-9]+\)"
-expect_one_line_error
 obkeep -r "$TEST_DIR/repo" check >/dev/null || fail "check after a failed backup"
 pass "a worker connection killed mid-range: exit 3, one line naming the database and the table's range"
 
-OBKEEP_MARIADB_CHUNK_ROWS=40000 expect_exit 0 obkeep backup --config "$TEST_DIR/am.toml" --set databases
-"$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/am.toml" --database WSO2AM_DB \
-  --to "jdbc:mysql://127.0.0.1:$port/restored_am" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
-restore=$!
-kill_when 'LOAD DATA LOCAL INFILE%'
-status=0
-wait $restore || status=$?
-[ "$status" = 1 ] || fail "restore with a killed loader: exit $status, want 1: $(cat "$TEST_DIR/stderr")"
+expect_exit 0 obkeep backup --config "$TEST_DIR/am.toml" --set databases
+killed_mid_query 'LOAD DATA LOCAL INFILE%' 1 "restore with a killed loader" \
+  "$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/am.toml" --database WSO2AM_DB --to "jdbc:mysql://127.0.0.1:$port/restored_am"
 expect_stderr_matches "restored_am: loading AM_API_LOG from tables/AM_API_LOG/[0-9]+\.tsv"
-expect_one_line_error
 pass "a loader killed mid-LOAD: exit 1, one line naming the table and the stream"
