@@ -7,14 +7,7 @@
 # whole; a dump in the one-stream-per-table layout still restores; a worker connection
 # killed in the middle of a range, or a loader killed mid-LOAD, fails with one line.
 source "$(dirname "$0")/../lib.sh"
-command -v mariadbd >/dev/null || fail "MariaDB is not installed (scripts/setup.sh installs it)"
-
-my=$TEST_DIR/my
-bash "$OBKEEP_SOURCE_DIR/tests/servers/mariadb.sh" start "$my"
-add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/mariadb.sh' stop '$my'"
-port=$(cat "$my/port")
-password=$(cat "$my/password")
-sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+start_mariadb
 data=$OBKEEP_SOURCE_DIR/tests/db/ob_data.py
 db=openbank_openbankingdb
 sql -e "CREATE DATABASE $db"
