@@ -85,6 +85,18 @@ write_home() {
     echo '</datasources-configuration>'
   } >"$1/repository/conf/datasources/master-datasources.xml"
 }
+# start_mariadb: a private MariaDB 10.11 in $TEST_DIR/my, stopped at exit; sets my, port
+# and password, and sql runs the client on it as the test user.
+start_mariadb() {
+  command -v mariadbd >/dev/null || fail "MariaDB is not installed (scripts/setup.sh installs it)"
+  my=$TEST_DIR/my
+  bash "$OBKEEP_SOURCE_DIR/tests/servers/mariadb.sh" start "$my"
+  add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/mariadb.sh' stop '$my'"
+  port=$(cat "$my/port")
+  password=$(cat "$my/password")
+}
+sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+
 # datasource NAME URL USER PASSWORD: one <datasource> element.
 datasource() {
   cat <<XML

@@ -42,9 +42,19 @@ DumpManifest decode_dump_manifest(std::string_view text) {
   try {
     manifest.engine = in.at("engine").get<std::string>();
     if (auto tables = in.find("tables"); tables != in.end()) {
-      for (const json& table : tables->get_ref<const json::array_t&>())
-        manifest.tables.push_back(
-            {table.value("schema", ""), table.at("name").get<std::string>(), checked_stream(table.at("stream"), "table stream")});
+      for (const json& table : tables->get_ref<const json::array_t&>()) {
+        DumpManifest::Table entry{table.value("schema", ""), table.at("name").get<std::string>(), {}};
+        // A chunked table has no "stream", so an older obkeep refuses it instead of
+        // restoring its first chunk only.
+        if (auto chunks = table.find("chunks"); chunks != table.end()) {
+          for (const json& chunk : chunks->get_ref<const json::array_t&>())
+            entry.streams.push_back(checked_stream(chunk.at("stream"), "chunk stream"));
+          if (entry.streams.empty()) throw IntegrityError("dump manifest table " + entry.name + " has no chunks");
+        } else {
+          entry.streams.push_back(checked_stream(table.at("stream"), "table stream"));
+        }
+        manifest.tables.push_back(std::move(entry));
+      }
     }
     manifest.format = in.value("format", "");
     manifest.database = in.value("database", "");

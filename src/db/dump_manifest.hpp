@@ -13,7 +13,9 @@ struct DumpManifest {
   struct Table {
     std::string schema;  // empty for MySQL/MariaDB
     std::string name;
-    std::string stream;  // e.g. "tables/public.consents.copy"
+    // One stream ("tables/public.consents.copy"), or a MariaDB table's chunks, one per key
+    // range, in key order ("tables/T/0.tsv", "tables/T/1.tsv", …).
+    std::vector<std::string> streams;
   };
   std::vector<Table> tables;
   std::string format;              // H2: "files" or "script"

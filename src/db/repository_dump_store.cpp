@@ -2,7 +2,11 @@
 #include "db/repository_dump_store.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
+#include <thread>
 
 #include "archiver/chunked_writer.hpp"
 #include "repo/tree.hpp"
@@ -14,12 +18,31 @@ namespace obkeep::db {
 using repo::Node;
 using repo::NodeType;
 
+// Two stages per stream: the engine's thread reads the database and formats rows; the
+// stream's own thread cuts, hashes, compresses, encrypts and stores them (the larger part
+// of the work), so the two overlap. Writes are gathered into 1 MiB buffers; at most two
+// wait for the storing thread, which bounds memory at about 3 MiB a stream.
 class StoredStreamWriter : public ByteWriter {
  public:
   StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
       : sink_(sink), name_(std::move(name)), writer_(sink.repository_, sink.repository_.dump_chunker()) {}
-  void write(ByteView data) override { writer_.write(data); }
+  ~StoredStreamWriter() override {
+    {
+      std::lock_guard lock(mutex_);
+      waiting_.clear();  // not closed: an abandoned stream, nothing more of it is stored
+    }
+    stop();
+  }
+
+  void write(ByteView data) override {
+    gathered_.insert(gathered_.end(), data.begin(), data.end());
+    if (gathered_.size() >= buffer_size) hand_over();
+  }
+
   void close() override {
+    if (!gathered_.empty()) hand_over();
+    stop();
+    if (failure_) std::rethrow_exception(failure_);
     writer_.close();
     Node node;
     node.type = NodeType::file;
@@ -31,9 +54,62 @@ class StoredStreamWriter : public ByteWriter {
   }
 
  private:
+  static constexpr size_t buffer_size = 1 << 20;
+
+  void hand_over() {
+    std::unique_lock lock(mutex_);
+    if (!storing_.joinable()) storing_ = std::thread([this] { store(); });
+    changed_.wait(lock, [&] { return waiting_.size() < 2 || failure_; });
+    if (failure_) std::rethrow_exception(failure_);
+    waiting_.push_back(std::move(gathered_));
+    gathered_ = Bytes();
+    gathered_.reserve(buffer_size);
+    changed_.notify_all();
+  }
+
+  void store() {
+    for (;;) {
+      Bytes buffer;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return !waiting_.empty() || done_; });
+        if (waiting_.empty()) return;
+        buffer = std::move(waiting_.front());
+        waiting_.pop_front();
+        changed_.notify_all();
+      }
+      try {
+        writer_.write(buffer);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        failure_ = std::current_exception();
+        waiting_.clear();
+        changed_.notify_all();
+        return;
+      }
+    }
+  }
+
+  // Lets the storing thread finish what waits (or give up after a failure) and joins it.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+      changed_.notify_all();
+    }
+    if (storing_.joinable()) storing_.join();
+  }
+
   RepositoryDumpSink& sink_;
   std::string name_;
   archiver::ChunkedWriter writer_;
+  Bytes gathered_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Bytes> waiting_;
+  bool done_ = false;
+  std::exception_ptr failure_;
+  std::thread storing_;
 };
 
 std::unique_ptr<ByteWriter> RepositoryDumpSink::create(const std::string& name) {

@@ -3,14 +3,7 @@
 # backup under concurrent load restores with every invariant intact; a wrong password fails
 # clearly while the other database still backs up (exit 3); a small change deduplicates.
 source "$(dirname "$0")/../lib.sh"
-command -v mariadbd >/dev/null || fail "MariaDB is not installed (scripts/setup.sh installs it)"
-
-my=$TEST_DIR/my
-bash "$OBKEEP_SOURCE_DIR/tests/servers/mariadb.sh" start "$my"
-add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/mariadb.sh' stop '$my'"
-port=$(cat "$my/port")
-password=$(cat "$my/password")
-sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+start_mariadb
 data=$OBKEEP_SOURCE_DIR/tests/db/ob_data.py
 sql -e "CREATE DATABASE openbank_openbankingdb; CREATE DATABASE openbank_apimgtdb"
 python3 "$data" schema mariadb | sql openbank_openbankingdb

@@ -7,18 +7,25 @@
 #include "db/mariadb/mariadb_engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "db/dump_manifest.hpp"
+#include "db/mariadb/deferred_indexes.hpp"
+#include "db/mariadb/key_range_planner.hpp"
 #include "db/mariadb/mariadb_connection.hpp"
+#include "db/mariadb/table_chunks.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/interrupt.hpp"
+#include "util/work_queue.hpp"
 
 namespace obkeep::db {
 
@@ -26,33 +33,71 @@ using nlohmann::json;
 
 namespace {
 
-struct Table {
-  std::string name, order_by;
+// One stream of a table: the whole table, or one key range of it.
+struct Chunk {
+  KeyRange range;
+  std::string stream;
   uint64_t rows = 0, bytes = 0;
-  std::string stream() const { return "tables/" + name + ".tsv"; }
 };
 
+struct Table {
+  std::string name, order_by;  // order_by: the primary-key columns, quoted
+  TableKey key;                // kind unsplittable: no primary key, or one that cannot be cut
+  uint64_t estimated_rows = 0, average_row_bytes = 0;
+  bool chunked = false;
+  std::deque<Chunk> chunks;  // the planner appends while workers fill the earlier ones
+  uint64_t rows() const {
+    uint64_t sum = 0;
+    for (const Chunk& chunk : chunks) sum += chunk.rows;
+    return sum;
+  }
+  uint64_t bytes() const {
+    uint64_t sum = 0;
+    for (const Chunk& chunk : chunks) sum += chunk.bytes;
+    return sum;
+  }
+};
+
+struct DumpTask {
+  Table* table;
+  Chunk* chunk;
+  size_t index;
+};
+
+// LOAD DATA's escapes; everything else is copied in runs (rows are mostly plain text).
 void append_escaped(std::string& out, const char* data, unsigned long length) {
-  for (unsigned long i = 0; i < length; ++i) {
-    char c = data[i];
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\\0"; break;
-      default: out += c;
-    }
+  static constexpr auto escapes = [] {
+    std::array<char, 256> table{};
+    table['\\'] = '\\';
+    table['\t'] = 't';
+    table['\n'] = 'n';
+    table['\r'] = 'r';
+    table[0] = '0';
+    return table;
+  }();
+  const char* end = data + length;
+  while (data < end) {
+    const char* run = data;
+    while (run < end && !escapes[static_cast<unsigned char>(*run)]) ++run;
+    out.append(data, static_cast<size_t>(run - data));
+    if (run == end) break;
+    out += '\\';
+    out += escapes[static_cast<unsigned char>(*run)];
+    data = run + 1;
   }
 }
 
-void dump_table(MariadbConnection& connection, Table& table, DumpSink& sink) {
-  std::string sql = "SELECT * FROM " + quote_mysql_identifier(table.name);
+void dump_chunk(MariadbConnection& connection, const DumpTask& task, DumpSink& sink) {
+  Table& table = *task.table;
+  Chunk& chunk = *task.chunk;
+  std::string what = "reading " + table.name + (table.chunked ? " (key range " + std::to_string(task.index + 1) + ")" : "");
+  std::string sql = "SELECT * FROM " + quote_mysql_identifier(table.name) +
+                    range_condition(quote_mysql_identifier(table.key.column), chunk.range);
   if (!table.order_by.empty()) sql += " ORDER BY " + table.order_by;
-  if (mysql_real_query(connection.raw(), sql.data(), sql.size()) != 0) connection.fail("reading " + table.name);
+  if (mysql_real_query(connection.raw(), sql.data(), sql.size()) != 0) connection.fail(what);
   MYSQL_RES* result = mysql_use_result(connection.raw());  // streams: never a whole table in memory
-  if (!result) connection.fail("reading " + table.name);
-  auto writer = sink.create(table.stream());
+  if (!result) connection.fail(what);
+  auto writer = sink.create(chunk.stream);
   unsigned fields = mysql_num_fields(result);
   std::string buffer;
   while (MYSQL_ROW row = mysql_fetch_row(result)) {
@@ -65,18 +110,18 @@ void dump_table(MariadbConnection& connection, Table& table, DumpSink& sink) {
         append_escaped(buffer, row[i], lengths[i]);
     }
     buffer += '\n';
-    table.rows++;
+    chunk.rows++;
     if (buffer.size() >= (1 << 20)) {
       writer->write(as_bytes(buffer));
-      table.bytes += buffer.size();
+      chunk.bytes += buffer.size();
       buffer.clear();
     }
   }
   bool failed = mysql_errno(connection.raw()) != 0;
   mysql_free_result(result);
-  if (failed) connection.fail("reading " + table.name);
+  if (failed) connection.fail(what);
   writer->write(as_bytes(buffer));
-  table.bytes += buffer.size();
+  chunk.bytes += buffer.size();
   writer->close();
 }
 
@@ -143,31 +188,91 @@ int infile_error(void* pointer, char* message, unsigned int length) {
 
 }  // namespace
 
+namespace {
+
+uint64_t parse_count(const std::string& text) {
+  uint64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;  // NULL (unknown) reads as 0
+}
+
+// The tables, largest first, with their primary keys; whether each is cut into key ranges.
+std::vector<std::unique_ptr<Table>> list_tables(MariadbConnection& coordinator, const std::string& database,
+                                                std::string& schema) {
+  std::string schema_literal = "'" + coordinator.escape(database) + "'";
+  std::vector<std::unique_ptr<Table>> tables;
+  for (const auto& row : coordinator.query(
+           "SELECT TABLE_NAME, TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+           schema_literal + " AND TABLE_TYPE = 'BASE TABLE' ORDER BY DATA_LENGTH DESC, TABLE_NAME")) {
+    auto table = std::make_unique<Table>();
+    table->name = row[0];
+    table->estimated_rows = parse_count(row[1]);
+    table->average_row_bytes = parse_count(row[2]);
+    tables.push_back(std::move(table));
+  }
+  for (auto& table : tables) {
+    std::string name = quote_mysql_identifier(table->name);
+    schema += coordinator.query("SHOW CREATE TABLE " + name)[0][1] + ";\n";
+    bool prefix_key = false;
+    for (const auto& key : coordinator.query("SHOW KEYS FROM " + name + " WHERE Key_name = 'PRIMARY'")) {
+      if (table->order_by.empty()) {
+        table->key.table = table->name;
+        table->key.column = key[4];
+        prefix_key = !key[7].empty();  // PRIMARY KEY (c(10)): ranges of c would not follow its order
+      }
+      table->order_by += (table->order_by.empty() ? "" : ", ") + quote_mysql_identifier(key[4]);
+    }
+    // Without a primary key InnoDB clusters by a hidden row id: a plain scan is insertion
+    // order, stable across backups, and needs no sort; it cannot be cut into ranges.
+    if (table->order_by.empty() || prefix_key || table->estimated_rows <= rows_per_chunk(table->average_row_bytes))
+      continue;
+    auto type = coordinator.query("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema_literal +
+                                  " AND TABLE_NAME = '" + coordinator.escape(table->name) + "' AND COLUMN_NAME = '" +
+                                  coordinator.escape(table->key.column) + "'");
+    if (!type.empty()) table->key.kind = key_kind(type[0][0]);
+    table->chunked = table->key.kind != KeyKind::unsplittable;
+  }
+  for (auto& table : tables)
+    if (!table->chunked) table->chunks.push_back({KeyRange{}, "tables/" + table->name + ".tsv", 0, 0});
+  return tables;
+}
+
+// Feeds the workers: whole tables too large to wait go first, then the key ranges of the
+// cut tables as the walk finds them, then the small tables, which even out the end.
+void plan_dump(MariadbConnection& coordinator, std::vector<std::unique_ptr<Table>>& tables, WorkQueue<DumpTask>& queue) {
+  auto large = [](const Table& table) { return table.estimated_rows > rows_per_chunk(table.average_row_bytes); };
+  for (auto& table : tables)
+    if (!table->chunked && large(*table)) queue.push({table.get(), &table->chunks.front(), 0});
+  for (auto& table : tables) {
+    if (!table->chunked) continue;
+    Table* current = table.get();
+    plan_key_ranges(coordinator, table->key, table->estimated_rows, rows_per_chunk(table->average_row_bytes),
+                    [&queue, current](KeyRange range) {
+                      size_t index = current->chunks.size();
+                      current->chunks.push_back(
+                          {std::move(range), "tables/" + current->name + "/" + std::to_string(index) + ".tsv", 0, 0});
+                      queue.push({current, &current->chunks.back(), index});
+                      return !queue.aborted();
+                    });
+  }
+  for (auto& table : tables)
+    if (!table->chunked && !large(*table)) queue.push({table.get(), &table->chunks.front(), 0});
+}
+
+}  // namespace
+
 BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink, const BackupOptions& options) {
   MariadbConnection coordinator(source, source.database);
-  std::vector<Table> tables;
-  for (const auto& row : coordinator.query(
-           "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + coordinator.escape(source.database) +
-           "' AND TABLE_TYPE = 'BASE TABLE' ORDER BY DATA_LENGTH DESC, TABLE_NAME"))
-    tables.push_back({row[0], "", 0, 0});
   std::string schema = "SET FOREIGN_KEY_CHECKS=0;\n";
-  for (Table& table : tables) {
-    schema += coordinator.query("SHOW CREATE TABLE " + quote_mysql_identifier(table.name))[0][1] + ";\n";
-    std::string keys;
-    for (const auto& key : coordinator.query("SHOW KEYS FROM " + quote_mysql_identifier(table.name) +
-                                             " WHERE Key_name = 'PRIMARY'"))
-      keys += (keys.empty() ? "" : ", ") + quote_mysql_identifier(key[4]);
-    // Without a primary key InnoDB clusters by a hidden row id: a plain scan is insertion
-    // order, stable across backups, and needs no sort.
-    table.order_by = keys;
-  }
+  std::vector<std::unique_ptr<Table>> tables = list_tables(coordinator, source.database, schema);
   for (const auto& row : coordinator.query(
            "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = '" + coordinator.escape(source.database) + "'"))
     schema += coordinator.query("SHOW CREATE VIEW " + quote_mysql_identifier(row[0]))[0][1] + ";\n";
 
   // One instant for all workers: under a global read lock nothing commits while each
   // worker starts its snapshot.
-  int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(tables.size())));
+  bool any_chunked = std::any_of(tables.begin(), tables.end(), [](const auto& table) { return table->chunked; });
+  int jobs = std::max(1, any_chunked ? options.jobs : std::min<int>(options.jobs, static_cast<int>(tables.size())));
   std::vector<std::unique_ptr<MariadbConnection>> workers;
   for (int i = 0; i < jobs; ++i) workers.push_back(std::make_unique<MariadbConnection>(source, source.database));
   std::string consistency;
@@ -192,20 +297,56 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
     consistency = "consistent snapshot of one worker (no RELOAD privilege for a global read lock)";
   }
   std::string version = coordinator.query("SELECT VERSION()")[0][0];
+  write_stream(sink, "schema.sql", schema);
+
+  // The coordinator plans key ranges while the workers dump what is already planned.
+  WorkQueue<DumpTask> queue;
+  std::mutex mutex;
+  std::exception_ptr failure;
+  auto record_failure = [&] {
+    std::lock_guard lock(mutex);
+    if (!failure) failure = std::current_exception();
+  };
   {
-    auto writer = sink.create("schema.sql");
-    writer->write(as_bytes(schema));
-    writer->close();
+    std::vector<std::jthread> threads;
+    WorkQueue<DumpTask>::AbortGuard abort_on_exit(queue);  // on the way out by an exception: workers end, then are joined
+    for (auto& worker : workers) {
+      threads.emplace_back([&, connection = worker.get()] {
+        try {
+          while (auto task = queue.pop()) dump_chunk(*connection, *task, sink);
+        } catch (...) {
+          record_failure();
+          queue.abort();
+        }
+      });
+    }
+    try {
+      plan_dump(coordinator, tables, queue);
+      queue.close();
+    } catch (...) {
+      record_failure();
+      queue.abort();
+    }
+    for (auto& thread : threads) thread.join();  // before the guard, which would drop what is left
   }
-  run_parallel(workers, tables, [&](MariadbConnection& connection, Table& table) { dump_table(connection, table, sink); });
+  if (failure) std::rethrow_exception(failure);
 
   BackupReport report;
   report.consistency = consistency;
   json manifest = {{"engine", "mysql"},  {"server_version", version}, {"binlog", binlog},
                    {"time", format_rfc3339(now_unix_nanos())}, {"database", source.database}, {"tables", json::array()}};
-  for (const Table& table : tables) {
-    report.tables.push_back({table.name, table.rows, table.bytes});
-    manifest["tables"].push_back({{"name", table.name}, {"rows", table.rows}, {"bytes", table.bytes}, {"stream", table.stream()}});
+  for (const auto& table : tables) {
+    report.tables.push_back({table->name, table->rows(), table->bytes()});
+    json entry = {{"name", table->name}, {"rows", table->rows()}, {"bytes", table->bytes()}};
+    if (table->chunked) {
+      entry["key"] = table->key.column;
+      entry["chunks"] = json::array();
+      for (const Chunk& chunk : table->chunks)
+        entry["chunks"].push_back({{"stream", chunk.stream}, {"rows", chunk.rows}, {"bytes", chunk.bytes}});
+    } else {
+      entry["stream"] = table->chunks.front().stream;
+    }
+    manifest["tables"].push_back(std::move(entry));
   }
   write_stream(sink, "manifest.json", manifest.dump(2));
   return report;
@@ -230,20 +371,25 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
       server.execute("CREATE DATABASE " + name);
     }
   }
+  DeferredIndexes deferred = defer_secondary_indexes(read_stream(source, "schema.sql"));
   {
     MariadbConnection connection(target, target.database);
-    connection.execute_script(read_stream(source, "schema.sql"));
+    connection.execute_script(deferred.schema);
   }
+  // Each stream is one LOAD DATA: the key ranges of a large table load side by side.
   struct Load {
     std::string name, stream;
     uint64_t rows = 0;
   };
   std::vector<Load> loads;
-  for (const DumpManifest::Table& table : manifest.tables) loads.push_back({table.name, table.stream});
+  for (const DumpManifest::Table& table : manifest.tables)
+    for (const std::string& stream : table.streams) loads.push_back({table.name, stream});
   int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(loads.size())));
   std::vector<std::unique_ptr<MariadbConnection>> workers;
   for (int i = 0; i < jobs; ++i) {
     workers.push_back(std::make_unique<MariadbConnection>(target, target.database, true));
+    // The dump is consistent and its keys unique: checking again per row only slows the
+    // load. The binary log stays on, so replicas of the target receive the rows.
     workers.back()->execute("SET FOREIGN_KEY_CHECKS=0, UNIQUE_CHECKS=0, SQL_MODE='NO_AUTO_VALUE_ON_ZERO'");
   }
   run_parallel(workers, loads, [&](MariadbConnection& connection, Load& load) {
@@ -252,11 +398,26 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
     std::string sql = "LOAD DATA LOCAL INFILE '" + connection.escape(load.stream) + "' INTO TABLE " +
                       quote_mysql_identifier(load.name) + " CHARACTER SET binary";
     if (mysql_real_query(connection.raw(), sql.data(), sql.size()) != 0)
-      connection.fail("loading " + load.name + (context.error.empty() ? "" : " (" + context.error + ")"));
+      connection.fail("loading " + load.name + " from " + load.stream + (context.error.empty() ? "" : " (" + context.error + ")"));
     load.rows = mysql_affected_rows(connection.raw());
   });
+  // Largest tables first, as they were dumped, so the last index built is a small one.
+  std::stable_sort(deferred.tables.begin(), deferred.tables.end(), [&](const auto& a, const auto& b) {
+    auto position = [&](const std::string& name) {
+      return std::find_if(manifest.tables.begin(), manifest.tables.end(), [&](const auto& t) { return t.name == name; }) -
+             manifest.tables.begin();
+    };
+    return position(a.name) < position(b.name);
+  });
+  run_parallel(workers, deferred.tables, [](MariadbConnection& connection, DeferredIndexes::Table& table) {
+    if (mysql_real_query(connection.raw(), table.add_keys.data(), table.add_keys.size()) != 0)
+      connection.fail("adding the secondary indexes of " + table.name);
+  });
   RestoreReport report;
-  for (const Load& load : loads) report.tables.push_back({load.name, load.rows, 0});
+  for (const Load& load : loads) {
+    if (report.tables.empty() || report.tables.back().name != load.name) report.tables.push_back({load.name, 0, 0});
+    report.tables.back().rows += load.rows;
+  }
   return report;
 }
 

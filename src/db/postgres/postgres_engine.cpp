@@ -261,8 +261,9 @@ RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& 
   };
   std::vector<Load> loads;
   for (const DumpManifest::Table& table : manifest.tables)
-    loads.push_back({quote_identifier(table.schema) + "." + quote_identifier(table.name), table.stream,
-                     table.schema + "." + table.name});
+    for (const std::string& stream : table.streams)
+      loads.push_back({quote_identifier(table.schema) + "." + quote_identifier(table.name), stream,
+                       table.schema + "." + table.name});
   run_parallel(target, target.database, options.jobs, loads, "", [&](PgConnection& worker, Load& load) {
     auto reader = source.open(load.stream);
     copy_in(worker, load.qualified, *reader, load.rows);
