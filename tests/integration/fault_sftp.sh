@@ -118,6 +118,10 @@ pass "a connection cut mid-restore: retried, whole in ${RUN_SECONDS}s, fetched $
 # The link down mid-restore: one line naming the file and the connection; what is in the
 # target under its real name is whole.
 start_under_fault restore-down 32 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
+# Take the link down once a file is whole (read-ahead fetches packs in ranges of up to 16 MiB
+# at once, so how many bytes that takes depends on the scheduling).
+files_in() { find "$1" -type f 2>/dev/null | wc -l; }
+wait_for_growth 0 files_in "$TEST_DIR/out-down" >/dev/null
 proxy_ctl "$proxy" refuse-for 90 >/dev/null
 proxy_ctl "$proxy" cut >/dev/null
 wait_timed restore-down
