@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -35,7 +36,9 @@ int end_child(pid_t child) {
 
 SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
                                 const std::function<void(ByteView)>& on_stdout,
-                                const std::function<size_t(uint8_t*, size_t)>& fill_stdin) {
+                                const std::function<size_t(uint8_t*, size_t)>& fill_stdin, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto past_deadline = [&] { return timeout_ms > 0 && std::chrono::steady_clock::now() >= deadline; };
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw_system_error("cannot create pipes", errno);
   std::vector<std::string> env_strings;
@@ -78,9 +81,10 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   std::exception_ptr failure;
   // Stops early when a callback fails (a full repository: the rest of the child's output
   // would only be read and thrown away) or a signal arrives; the child is then ended.
-  bool stopped_early = false;
+  bool stopped_early = false, timed_out = false;
   while (out_open || err_open) {
-    if (failure || interrupted()) {
+    if (failure || interrupted() || past_deadline()) {
+      timed_out = !failure && !interrupted();
       stopped_early = true;
       break;
     }
@@ -147,6 +151,18 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   int status = 0;
   if (stopped_early) {
     status = end_child(child);
+  } else if (timeout_ms > 0) {
+    // Its output is closed but it may still run (a child that closed its pipes).
+    for (;;) {
+      pid_t done = waitpid(child, &status, WNOHANG);
+      if (done == child || (done < 0 && errno != EINTR)) break;
+      if (past_deadline()) {
+        timed_out = true;
+        status = end_child(child);
+        break;
+      }
+      ::usleep(10000);
+    }
   } else {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
@@ -154,6 +170,7 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   if (failure) std::rethrow_exception(failure);
   throw_if_interrupted();
   SubprocessResult result;
+  result.timed_out = timed_out;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   while (!error_text.empty() && (error_text.back() == '\n' || error_text.back() == '\r')) error_text.pop_back();
   size_t last = error_text.rfind('\n');

@@ -13,14 +13,16 @@ namespace obkeep {
 struct SubprocessResult {
   int exit_code = 0;        // 128 + signal when killed
   std::string stderr_tail;  // the last lines of stderr, for error messages
+  bool timed_out = false;   // ended (SIGTERM, then SIGKILL) after `timeout_ms`
 };
 
 // Runs argv (argv[0] looked up in PATH) with `environment` added to ours. `on_stdout`
 // receives stdout as it arrives; `fill_stdin`, when set, is called until it returns 0
 // bytes and its data is written to the child's stdin. Secrets go in `environment`, never
-// in argv (argv is visible to every user in ps).
+// in argv (argv is visible to every user in ps). With `timeout_ms`, a child still running
+// then is ended and the result says so (hooks and alert commands must not hang a daemon).
 SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
                                 const std::function<void(ByteView)>& on_stdout,
-                                const std::function<size_t(uint8_t*, size_t)>& fill_stdin = {});
+                                const std::function<size_t(uint8_t*, size_t)>& fill_stdin = {}, int timeout_ms = 0);
 
 }  // namespace obkeep
