@@ -1,8 +1,6 @@
-// `obkeep drill --config FILE [--site NAME]`: a recovery drill. Restores the newest
-// recovery point of every home and database from the primary (or a DR site) into a
-// sandbox, the way a real recovery would — each server directory, then its newer
-// repository/, then each database — verifies what it restored, and measures the recovery
-// time against the RTO and the recovery point against the RPO. Exit 0 only when it passed.
+// The recovery drill: timed steps that restore and verify into a sandbox.
+#include "ops/drill.hpp"
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,33 +13,18 @@
 #include <iostream>
 
 #include "archiver/restore.hpp"
-#include "cli/common.hpp"
-#include "cli/database_restore.hpp"
-#include "cli/deployment_context.hpp"
-#include "cli/site_copy.hpp"
-#include "ops/drill_report.hpp"
+#include "ops/database_restore.hpp"
+#include "util/format.hpp"
 #include "repo/lock.hpp"
 #include "repo/tree.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
-namespace obkeep::cli {
+namespace obkeep::ops {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Options {
-  std::string config, site, sandbox, report, prometheus;
-  std::string scratch_postgresql, scratch_mysql;
-  bool keep = false;
-};
-
-std::string timestamp_for_names(int64_t ns) {
-  std::string text = format_rfc3339(ns).substr(0, 19);
-  std::replace(text.begin(), text.end(), ':', '-');
-  return text;
-}
 
 // The newest snapshot holding every tag (and none of `without`), if any.
 const repo::Snapshot* newest_with(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
@@ -62,11 +45,12 @@ std::string plain_name(const std::string& text) {
 
 class Drill {
  public:
-  Drill(DeploymentContext& deployment, const Options& options, std::string sandbox)
-      : deployment_(deployment), options_(options) {
+  Drill(const deploy::Config& config, const deploy::Discovery& discovery, const RepositoryAccess& access,
+        const DrillOptions& options, std::string sandbox)
+      : config_(config), discovery_(discovery), access_(access), options_(options) {
     result_.sandbox = std::move(sandbox);
   }
-  ops::DrillResult run();
+  DrillResult run();
 
  private:
   // Runs one timed step; a failed step is recorded, and the drill goes on with the next.
@@ -77,9 +61,11 @@ class Drill {
   std::string read_whole_tree(const Id& tree);
   void recovery_point(int64_t time_ns) { oldest_point_ns_ = std::min(oldest_point_ns_, time_ns); }
 
-  DeploymentContext& deployment_;
-  const Options& options_;
-  ops::DrillResult result_;
+  const deploy::Config& config_;
+  const deploy::Discovery& discovery_;
+  const RepositoryAccess& access_;
+  const DrillOptions& options_;
+  DrillResult result_;
   std::unique_ptr<repo::Repository> repository_;
   std::unique_ptr<repo::RepositoryLock> lock_;
   std::vector<repo::Snapshot> snapshots_;
@@ -87,7 +73,7 @@ class Drill {
 };
 
 bool Drill::step(const std::string& name, const std::function<std::string()>& action) {
-  ops::DrillStep step{name, 0, false, ""};
+  DrillStep step{name, 0, false, ""};
   auto start = std::chrono::steady_clock::now();
   try {
     step.detail = action();
@@ -98,9 +84,7 @@ bool Drill::step(const std::string& name, const std::function<std::string()>& ac
     result_.failures.push_back(name + ": " + e.what());
   }
   step.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!deployment_.global.quiet && !deployment_.global.json)
-    std::cerr << (step.ok ? "ok      " : "FAILED  ") << name << " (" << format_duration(step.duration_s) << ")"
-              << (step.detail.empty() ? "" : ": " + step.detail) << "\n";
+  if (options_.on_step) options_.on_step(step);
   result_.steps.push_back(std::move(step));
   return result_.steps.back().ok;
 }
@@ -194,7 +178,7 @@ void Drill::restore_database(const deploy::Database& database) {
     }
     db::RestoreOptions restore;
     restore.drop_existing = true;  // a scratch database of an earlier drill
-    DatabaseRestoreOutcome outcome = cli::restore_database(*repository_, database, *snapshot, target, restore);
+    DatabaseRestoreOutcome outcome = ops::restore_database(*repository_, database, *snapshot, target, restore);
     uint64_t rows = 0;
     for (const auto& table : outcome.report.tables) rows += table.rows;
     return "snapshot " + snapshot->id.short_hex() + " into " + outcome.target + ": " +
@@ -202,8 +186,8 @@ void Drill::restore_database(const deploy::Database& database) {
   });
 }
 
-ops::DrillResult Drill::run() {
-  const deploy::Config& config = deployment_.config;
+DrillResult Drill::run() {
+  const deploy::Config& config = config_;
   result_.started_ns = now_unix_nanos();
   for (const auto& [set, policy] : config.policies) {
     if (policy.rto_s) result_.rto_s = std::min(result_.rto_s.value_or(INT64_MAX), *policy.rto_s);
@@ -214,20 +198,19 @@ ops::DrillResult Drill::run() {
     result_.site = site.name;
     result_.repository = site.url;
   } else {
-    result_.repository = deployment_.global.repository;
+    result_.repository = access_.url;
   }
   auto start = std::chrono::steady_clock::now();
   bool opened = step("open " + (result_.site ? "DR site " + *result_.site : std::string("repository")), [&] {
-    repository_ = result_.site ? open_site(find_site(config, *result_.site), deployment_.global)
-                               : open_repository(deployment_.global);
+    repository_ = result_.site ? open_site(find_site(config, *result_.site), access_) : open_primary(access_);
     lock_ = std::make_unique<repo::RepositoryLock>(*repository_, false);
     repository_->load_index();
     snapshots_ = repo::list_snapshots(*repository_);
     return std::to_string(snapshots_.size()) + " snapshots";
   });
   if (opened) {
-    for (const std::string& home : deployment_.discovery.homes) restore_home(home);
-    for (const deploy::Database& database : deployment_.discovery.databases)
+    for (const std::string& home : discovery_.homes) restore_home(home);
+    for (const deploy::Database& database : discovery_.databases)
       if (database.method.rfind("none", 0) != 0) restore_database(database);
   }
   result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -244,64 +227,29 @@ ops::DrillResult Drill::run() {
 
 }  // namespace
 
-void add_drill_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("drill", "recovery drill: restore everything into a sandbox, verify, measure RTO and RPO");
-  auto options = std::make_shared<Options>();
-  command->add_option("--config", options->config, "the deployment config (obkeep.toml)")->required();
-  command->add_option("--site", options->site, "restore from this DR site instead of the primary repository");
-  command->add_option("--sandbox", options->sandbox, "an empty or new directory to restore into (default: a new one in /var/tmp)");
-  command->add_flag("--keep", options->keep, "keep the sandbox afterwards (default: removed)");
-  command->add_option("--report", options->report, "the HTML report's path (default: obkeep-drill-TIME.html here)");
-  command->add_option("--prometheus", options->prometheus, "also write the drill's metrics to FILE");
-  command->add_option("--scratch-postgresql", options->scratch_postgresql,
-                      "a PostgreSQL server to restore PostgreSQL databases into, e.g. jdbc:postgresql://dr-db:5432/");
-  command->add_option("--scratch-mysql", options->scratch_mysql, "a MariaDB/MySQL server for MySQL databases, e.g. jdbc:mysql://dr-db:3306/");
-  command->callback([&context, options] {
-    context.action = [&context, options] {
-      DeploymentContext deployment = load_deployment(context.global, options->config);
-      std::string sandbox = options->sandbox;
-      if (sandbox.empty()) {
-        std::string pattern = "/var/tmp/obkeep-drill-XXXXXX";
-        if (!mkdtemp(pattern.data())) throw Error("cannot make a sandbox in /var/tmp");
-        sandbox = pattern;
-      } else if (fs::exists(sandbox) && !fs::is_empty(sandbox)) {
-        throw Error("--sandbox " + sandbox + " is not empty: a drill restores into an empty directory", ExitCode::usage);
-      }
-      fs::create_directories(sandbox);
-      sandbox = fs::absolute(sandbox).lexically_normal().string();
-      ops::DrillResult result;
-      try {
-        result = Drill(deployment, *options, sandbox).run();
-      } catch (...) {
-        if (!options->keep) fs::remove_all(sandbox);
-        throw;
-      }
-      std::string report = options->report.empty()
-                               ? (fs::current_path() / ("obkeep-drill-" + timestamp_for_names(result.started_ns) + ".html")).string()
-                               : fs::absolute(options->report).string();
-      write_file_atomically(report, result.to_html());
-      if (!options->prometheus.empty()) {
-        std::string labels = "{site=\"" + result.site.value_or("primary") + "\"}";
-        write_file_atomically(options->prometheus, "# TYPE obkeep_drill_measured_rto_seconds gauge\nobkeep_drill_measured_rto_seconds" +
-                                            labels + " " + std::to_string(result.measured_rto_s) +
-                                            "\n# TYPE obkeep_drill_passed gauge\nobkeep_drill_passed" + labels + " " +
-                                            (result.passed() ? "1" : "0") + "\n");
-      }
-      if (!options->keep) fs::remove_all(sandbox);
-      if (context.global.json) {
-        std::cout << result.to_json(report).dump() << "\n";
-      } else if (!context.global.quiet) {
-        std::cout << "drill " << (result.passed() ? "passed" : "FAILED") << ": recovery took "
-                  << format_duration(result.measured_rto_s);
-        if (result.rto_s) std::cout << " (RTO " << format_duration(double(*result.rto_s)) << ")";
-        if (result.achieved_rpo_s) std::cout << ", oldest recovery point " << format_duration(double(*result.achieved_rpo_s)) << " old";
-        if (result.rpo_s) std::cout << " (RPO " << format_duration(double(*result.rpo_s)) << ")";
-        std::cout << "\nreport: " << report << "\n";
-        for (const std::string& failure : result.failures) std::cout << "  " << failure << "\n";
-      }
-      return result.passed() ? 0 : static_cast<int>(ExitCode::error);
-    };
-  });
+DrillResult run_drill(const deploy::Config& config, const deploy::Discovery& discovery, const RepositoryAccess& access,
+                      const DrillOptions& options) {
+  if (!options.site.empty()) find_site(config, options.site);  // an unknown site: before a sandbox is made
+  std::string sandbox = options.sandbox;
+  if (sandbox.empty()) {
+    std::string pattern = "/var/tmp/obkeep-drill-XXXXXX";
+    if (!mkdtemp(pattern.data())) throw Error("cannot make a sandbox in /var/tmp");
+    sandbox = pattern;
+  } else if (fs::exists(sandbox) && !fs::is_empty(sandbox)) {
+    throw Error("--sandbox " + sandbox + " is not empty: a drill restores into an empty directory", ExitCode::usage);
+  }
+  fs::create_directories(sandbox);
+  sandbox = fs::absolute(sandbox).lexically_normal().string();
+  // The sandbox goes on every path out, an interruption's too, unless it is to be kept.
+  struct SandboxRemover {
+    const std::string& path;
+    bool keep;
+    ~SandboxRemover() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(path, ignored);
+    }
+  } remover{sandbox, options.keep};
+  return Drill(config, discovery, access, options, sandbox).run();
 }
 
-}  // namespace obkeep::cli
+}  // namespace obkeep::ops

@@ -1,41 +1,12 @@
-// `obkeep status --config FILE`: is every recovery-point objective of the policy met right
-// now, on the primary repository and on each DR site? Exit 0 all met, 4 some at risk, 5 any
-// violated, 1 on error.
-#include <unistd.h>
+// Judging the objectives against the newest snapshots of each place.
+#include "ops/status.hpp"
 
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <map>
-
-#include "cli/common.hpp"
-#include "cli/deployment_context.hpp"
-#include "cli/site_copy.hpp"
-#include "ops/metrics.hpp"
-#include "ops/objectives.hpp"
-#include "repo/snapshot.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
-namespace obkeep::cli {
-
-using nlohmann::json;
+namespace obkeep::ops {
 
 namespace {
-
-struct Options {
-  std::string config;
-  std::string now;
-  std::string prometheus;
-};
-
-// The snapshots of one place (the primary or a DR site), or why they could not be listed,
-// and what protects its objects from deletion ("none", "object lock: compliance, 30 days", …).
-struct Place {
-  std::vector<repo::Snapshot> snapshots;
-  std::string error;
-  std::string protection = "unknown";
-};
 
 // What the store says of its protection; a store that cannot say leaves the objectives alone.
 std::string protection_of(repo::Repository& repository) {
@@ -46,29 +17,28 @@ std::string protection_of(repo::Repository& repository) {
   }
 }
 
-// The primary must be readable (status cannot judge anything without it: exit 1); a DR
-// site that cannot be read fails only its own objectives, with the reason.
-Place list_place(const DeploymentContext& deployment, const std::optional<std::string>& site) {
+Place list_place(const deploy::Config& config, const RepositoryAccess& access, const std::optional<std::string>& site) {
   Place place;
   if (!site) {
-    auto repository = open_repository(deployment.global);
+    auto repository = open_primary(access);
     place.snapshots = repo::list_snapshots(*repository);
     place.protection = protection_of(*repository);
     return place;
   }
   try {
-    auto repository = open_site(find_site(deployment.config, *site), deployment.global);
+    auto repository = open_site(find_site(config, *site), access);
     place.snapshots = repo::list_snapshots(*repository);
     place.protection = protection_of(*repository);
   } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
     place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
   }
   return place;
 }
 
-void evaluate_at(ops::Objective& objective, const Place& place, int64_t now_ns) {
+void evaluate_at(Objective& objective, const Place& place, int64_t now_ns) {
   if (!place.error.empty()) {
-    ops::evaluate(objective, std::nullopt, "", now_ns);
+    evaluate(objective, std::nullopt, "", now_ns);
     objective.reason = place.error;
     return;
   }
@@ -76,90 +46,39 @@ void evaluate_at(ops::Objective& objective, const Place& place, int64_t now_ns) 
   for (auto it = place.snapshots.rbegin(); it != place.snapshots.rend(); ++it) {
     bool match = true;
     for (const std::string& tag : tags) match = match && it->has_tag(tag);
-    if (match) return ops::evaluate(objective, it->time_ns, it->id.hex(), now_ns);
+    if (match) return evaluate(objective, it->time_ns, it->id.hex(), now_ns);
   }
-  ops::evaluate(objective, std::nullopt, "", now_ns);
-}
-
-json objective_json(const ops::Objective& objective) {
-  json out = {{"set", objective.set},
-              {"site", objective.site ? json(*objective.site) : json(nullptr)},
-              {"newest_recovery_point", objective.newest_ns ? json(format_rfc3339(*objective.newest_ns)) : json(nullptr)},
-              {"snapshot", objective.snapshot.empty() ? json(nullptr) : json(objective.snapshot)},
-              {"age_s", objective.age_s ? json(*objective.age_s) : json(nullptr)},
-              {"rpo_s", objective.rpo_s},
-              {"rto_s", objective.rto_s ? json(*objective.rto_s) : json(nullptr)},
-              {"verdict", ops::to_string(objective.verdict)},
-              {"reason", objective.reason}};
-  if (objective.set == "databases") {
-    out["database"] = objective.database;
-    out["datasource"] = objective.database_name;
-  } else {
-    out["home"] = objective.home;
-  }
-  return out;
+  evaluate(objective, std::nullopt, "", now_ns);
 }
 
 }  // namespace
 
-void add_status_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("status", "are the recovery point objectives met right now, here and at DR sites?");
-  auto options = std::make_shared<Options>();
-  command->add_option("--config", options->config, "the deployment config (obkeep.toml)")->required();
-  command->add_option("--now", options->now, "judge as of this RFC 3339 time instead of now (audits, tests)");
-  command->add_option("--prometheus", options->prometheus, "also write the objectives as Prometheus metrics to FILE");
-  command->callback([&context, options] {
-    context.action = [&context, options] {
-      DeploymentContext deployment = load_deployment(context.global, options->config);
-      std::vector<ops::Objective> objectives = ops::plan_objectives(deployment.config, deployment.discovery);
-      if (objectives.empty())
-        throw Error(options->config + ": no [policy.<set>] has an rpo, so there is nothing to judge");
-      int64_t now_ns = options->now.empty() ? now_unix_nanos() : parse_rfc3339(options->now);
-      std::map<std::optional<std::string>, Place> places;
-      for (ops::Objective& objective : objectives) {
-        auto place = places.find(objective.site);
-        if (place == places.end()) place = places.emplace(objective.site, list_place(deployment, objective.site)).first;
-        evaluate_at(objective, place->second, now_ns);
-      }
-      ops::Verdict worst = ops::Verdict::met;
-      for (const ops::Objective& objective : objectives) worst = std::max(worst, objective.verdict);
-      if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(objectives));
-
-      if (context.global.json) {
-        json list = json::array();
-        for (const ops::Objective& objective : objectives) list.push_back(objective_json(objective));
-        json protection = json::array();
-        for (const auto& [site, place] : places)
-          protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
-        std::cout << json{{"checked_at", format_rfc3339(now_ns)},
-                          {"verdict", ops::to_string(worst)},
-                          {"objectives", list},
-                          {"protection", protection}}
-                         .dump()
-                  << "\n";
-      } else if (!context.global.quiet) {
-        // The long column last: homes and database ids are paths.
-        std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", "verdict", "set", "site", "age", "rpo",
-                    "recovery point", "home or database");
-        for (const ops::Objective& objective : objectives) {
-          std::string what = objective.set == "databases" ? objective.database_name + " " + objective.database : objective.home;
-          std::string newest = objective.newest_ns ? format_rfc3339(*objective.newest_ns).substr(0, 19) : "none";
-          std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", ops::to_string(objective.verdict), objective.set.c_str(),
-                      objective.site.value_or("primary").c_str(),
-                      objective.age_s ? format_duration(double(*objective.age_s)).c_str() : "-",
-                      format_duration(double(objective.rpo_s)).c_str(), newest.c_str(), what.c_str());
-          if (!objective.reason.empty() && objective.verdict != ops::Verdict::met)
-            std::printf("           %s\n", objective.reason.c_str());
-        }
-        std::printf("\nprotection against deletion\n");
-        for (const auto& [site, place] : places)
-          std::printf("  %-10s  %s\n", site.value_or("primary").c_str(), place.protection.c_str());
-      }
-      return static_cast<int>(worst == ops::Verdict::met        ? ExitCode::ok
-                              : worst == ops::Verdict::at_risk ? ExitCode::objective_at_risk
-                                                               : ExitCode::objective_violated);
-    };
-  });
+int StatusResult::exit_code() const {
+  return static_cast<int>(worst == Verdict::met        ? ExitCode::ok
+                          : worst == Verdict::at_risk ? ExitCode::objective_at_risk
+                                                      : ExitCode::objective_violated);
 }
 
-}  // namespace obkeep::cli
+StatusResult evaluate_status(const deploy::Config& config, const deploy::Discovery& discovery,
+                             const RepositoryAccess& access, const StatusOptions& options) {
+  StatusResult result;
+  result.objectives = plan_objectives(config, discovery);
+  if (!options.site.empty()) {
+    find_site(config, options.site);  // an unknown name is a usage error, not "nothing to judge"
+    std::erase_if(result.objectives, [&](const Objective& objective) { return objective.site != options.site; });
+  }
+  if (result.objectives.empty())
+    throw Error(config.path + ": no [policy.<set>] has an rpo" + (options.site.empty() ? "" : " at DR site " + options.site) +
+                ", so there is nothing to judge");
+  result.checked_ns = options.now_ns ? options.now_ns : now_unix_nanos();
+  for (Objective& objective : result.objectives) {
+    auto place = result.places.find(objective.site);
+    if (place == result.places.end())
+      place = result.places.emplace(objective.site, list_place(config, access, objective.site)).first;
+    evaluate_at(objective, place->second, result.checked_ns);
+  }
+  for (const Objective& objective : result.objectives) result.worst = std::max(result.worst, objective.verdict);
+  return result;
+}
+
+}  // namespace obkeep::ops
