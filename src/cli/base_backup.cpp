@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "cli/database_backup.hpp"
+#include "ops/database_backup.hpp"
 #include "cli/deployment_context.hpp"
 #include "repo/lock.hpp"
 #include "util/error.hpp"
@@ -13,21 +13,20 @@ namespace obkeep::cli {
 void add_base_backup_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("base-backup", "physical base backup of a PostgreSQL cluster, for point-in-time recovery");
   struct Options {
-    std::string config, database;
+    std::string database;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--config", options->config, "deployment config (obkeep.toml)")->required();
   command->add_option("--database", options->database, "datasource name or database as discover lists it")->required();
   command->callback([&context, options] {
     context.action = [&context, options] {
-      DeploymentContext deployment = load_deployment(context.global, options->config);
+      DeploymentContext deployment = load_deployment(context.global, "base-backup");
       const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
       if (database.engine != deploy::Engine::postgresql)
         throw Error("base-backup is for PostgreSQL; " + database.display_name() + " is " + deploy::to_string(database.engine));
       auto repository = open_repository(deployment.global);
       repo::RepositoryLock lock(*repository, false);
       repository->load_index();
-      DatabaseBackupOutcome outcome = backup_database(*repository, database, {"set=databases", "database=" + database.id},
+      ops::DatabaseBackupOutcome outcome = ops::backup_database(*repository, database, {"set=databases", "database=" + database.id},
                                                       1, "postgresql-base");
       for (const auto& warning : outcome.report.warnings) std::cerr << "warning: " << warning << "\n";
       if (context.global.json) {

@@ -2,8 +2,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "repo/check.hpp"
-#include "repo/lock.hpp"
+#include "ops/verify.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::cli {
@@ -35,11 +34,10 @@ void add_check_command(CLI::App& app, Context& context) {
     context.action = [&context, options] {
       const GlobalOptions& global = context.global;
       auto repository = open_repository(global);
-      repo::RepositoryLock lock(*repository, false);
-      repo::CheckOptions check;
+      ops::VerifyOptions check;
       if (options->read_data) check.read_fraction = 1;
       if (!options->subset.empty()) check.read_fraction = parse_subset(options->subset);
-      repo::CheckResult result = repo::check_repository(*repository, check);
+      repo::CheckResult result = ops::verify(*repository, check);
       for (const auto& warning : result.warnings) std::cerr << "warning: " << warning << "\n";
       for (const auto& error : result.errors) std::cerr << "error: " << error << "\n";
       for (const auto& affected : result.affected) std::cerr << "affected: " << affected << "\n";
@@ -58,7 +56,7 @@ void add_check_command(CLI::App& app, Context& context) {
       }
       if (!result.errors.empty())
         throw Error("check found " + std::to_string(result.errors.size()) + " errors in repository " +
-                    global.repository + " (listed above)");
+                    repository->backend().location() + " (listed above)");
       return 0;
     };
   });

@@ -56,6 +56,13 @@ int run(int argc, char** argv) {
       ->envname("OBKEEP_REPOSITORY");
   app.add_option("--password-file", global.password_file, "file holding the repository password")
       ->envname("OBKEEP_PASSWORD_FILE");
+  app.add_option("--config", global.config,
+                 "the deployment config (obkeep.toml): its [repository] url and password_file unless -r/--repo, "
+                 "OBKEEP_REPOSITORY, --password-file, OBKEEP_PASSWORD_FILE or OBKEEP_PASSWORD say otherwise")
+      ->envname("OBKEEP_CONFIG");
+  app.add_option("--site", global.site,
+                 "a [[dr_site]] of the config: open its repository instead (copy: copy only to it; drill: restore from it; "
+                 "status: judge only its objectives)");
   std::string limit_upload, limit_download;
   app.add_option("--limit-upload", limit_upload, "limit uploads to every repository to KIB KiB/s (0: unlimited; overrides a DR site's limit_upload)")
       ->envname("OBKEEP_LIMIT_UPLOAD")

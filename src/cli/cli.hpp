@@ -14,6 +14,8 @@ namespace obkeep::cli {
 struct GlobalOptions {
   std::string repository;     // -r/--repo or OBKEEP_REPOSITORY
   std::string password_file;  // --password-file or OBKEEP_PASSWORD_FILE
+  std::string config;         // --config or OBKEEP_CONFIG: the deployment config (obkeep.toml)
+  std::string site;           // --site: a [[dr_site]] of the config
   // --limit-upload / --limit-download or OBKEEP_LIMIT_UPLOAD / OBKEEP_LIMIT_DOWNLOAD, in
   // KiB/s (0: unlimited); absent when not given, so a DR site's own limit applies.
   std::optional<uint64_t> limit_upload_kib, limit_download_kib;

@@ -12,21 +12,13 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include "util/error.hpp"
 
 namespace obkeep::cli {
-
-std::string read_password_file(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw Error("cannot read password file " + path);
-  std::string password;
-  std::getline(file, password);
-  if (password.empty()) throw Error("password file " + path + " is empty");
-  return password;
-}
 
 std::string read_password(const GlobalOptions& global, const std::string& prompt) {
   if (!global.password_file.empty()) return read_password_file(global.password_file);
@@ -55,30 +47,64 @@ std::string read_from_password(const GlobalOptions& global, const std::string& f
 }
 
 storage::TransferLimits transfer_limits(const GlobalOptions& global, const deploy::DrSite* site) {
-  auto pick = [&](const std::optional<uint64_t>& given, std::optional<uint64_t> deploy::DrSite::*key) {
-    std::optional<uint64_t> kib = given;
-    if (!kib && site) kib = site->*key;
-    return kib.value_or(0) * 1024;
-  };
-  return {pick(global.limit_upload_kib, &deploy::DrSite::limit_upload_kib),
-          pick(global.limit_download_kib, &deploy::DrSite::limit_download_kib)};
+  return ops::transfer_limits(repository_access(global), site);
 }
 
-std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password,
-                                                  const storage::TransferLimits& limits) {
-  return repo::Repository::open(storage::open_backend(url, limits), password);
+const deploy::Config& config_of(const GlobalOptions& global, const std::string& command) {
+  if (global.config.empty())
+    throw Error(command + " needs --config FILE (or OBKEEP_CONFIG): the deployment config", ExitCode::usage);
+  // One process runs one command: a config is read (and warned about) once however often it is asked for.
+  static std::map<std::string, deploy::Config> loaded;
+  auto found = loaded.find(global.config);
+  if (found == loaded.end()) {
+    found = loaded.emplace(global.config, deploy::load_config(global.config)).first;
+    for (const std::string& warning : found->second.warnings) std::cerr << "obkeep: warning: " << warning << "\n";
+  }
+  return found->second;
+}
+
+GlobalOptions with_config(const GlobalOptions& global) {
+  GlobalOptions resolved = global;
+  if (global.config.empty()) return resolved;
+  const deploy::Config& config = config_of(global, "");
+  if (resolved.repository.empty()) resolved.repository = config.repository_url;
+  const char* password = std::getenv("OBKEEP_PASSWORD");
+  if (resolved.password_file.empty() && !(password && *password)) resolved.password_file = config.password_file;
+  return resolved;
+}
+
+ops::RepositoryAccess repository_access(const GlobalOptions& global) {
+  GlobalOptions resolved = with_config(global);
+  return {resolved.repository, [resolved] { return read_password(resolved); }, resolved.limit_upload_kib,
+          resolved.limit_download_kib};
 }
 
 std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {
-  if (global.repository.empty())
-    throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
-  auto backend = storage::open_backend(global.repository, transfer_limits(global));
+  if (!global.site.empty()) {
+    if (global.config.empty())
+      throw Error("--site " + global.site + " needs --config FILE (or OBKEEP_CONFIG): the DR sites are in the config",
+                  ExitCode::usage);
+    const deploy::Config& config = config_of(global, "--site");
+    return ops::open_site(ops::find_site(config, global.site), repository_access(global));
+  }
+  GlobalOptions resolved = with_config(global);
+  if (resolved.repository.empty())
+    throw Error("no repository given (use -r/--repo, OBKEEP_REPOSITORY or --config)", ExitCode::usage);
+  auto backend = storage::open_backend(resolved.repository, transfer_limits(resolved));
   // A password that must be asked for is asked only of a repository that exists; one given
   // up front lets the open read the config and the keys at once (one round trip less).
-  bool password_given = !global.password_file.empty() || (std::getenv("OBKEEP_PASSWORD") && *std::getenv("OBKEEP_PASSWORD"));
+  bool password_given = !resolved.password_file.empty() || (std::getenv("OBKEEP_PASSWORD") && *std::getenv("OBKEEP_PASSWORD"));
   if (!password_given && !backend->stat({storage::FileType::config, "config"}))
-    throw Error("no repository at " + global.repository, ExitCode::no_repository);
-  return repo::Repository::open(std::move(backend), read_password(global));
+    throw Error("no repository at " + resolved.repository, ExitCode::no_repository);
+  return repo::Repository::open(std::move(backend), read_password(resolved));
+}
+
+ops::Log stderr_log(const GlobalOptions& global) {
+  bool quiet = global.quiet;
+  return [quiet](ops::LogLevel level, const std::string& text) {
+    if (level == ops::LogLevel::note && quiet) return;
+    std::cerr << text << std::flush;
+  };
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {
@@ -95,29 +121,6 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     std::remove(temporary.c_str());
     throw Error("cannot write " + path + ": " + std::strerror(errno));
   }
-}
-
-std::string format_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.2f %s", value, units[unit]);
-  return text;
-}
-
-std::string format_duration(double seconds) {
-  long total = static_cast<long>(seconds);
-  char text[32];
-  if (total >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
-  return text;
 }
 
 struct ProgressLine::State {

@@ -1,12 +1,13 @@
 // `obkeep copy --from-repo URL [SNAPSHOT...|--tag T|latest]`: copy snapshots into the
-// repository given by -r (a DR site), sending only what it lacks. `obkeep copy --config F
-// [--site NAME]`: copy a deployment's repository to its DR sites.
+// repository given by -r, --config or --site (a DR site), sending only what it lacks.
+// `obkeep copy --config F [--site NAME]`: copy a deployment's repository to its DR sites.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "cli/deployment_context.hpp"
-#include "cli/site_copy.hpp"
+#include "ops/site_copy.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot_copy.hpp"
 #include "util/error.hpp"
@@ -18,8 +19,6 @@ using nlohmann::json;
 namespace {
 
 struct Options {
-  std::string config;
-  std::string site;
   std::string from_repo;
   std::string from_password_file;
   std::vector<std::string> snapshots;
@@ -49,42 +48,34 @@ std::vector<repo::Snapshot> select_snapshots(repo::Repository& source, const Opt
 
 // copy --config: the config's repository to each of its DR sites (or the one --site names).
 // A site that fails is reported and the others are still copied; exit 1 if any failed.
-int copy_to_sites(const GlobalOptions& given, const Options& options) {
-  DeploymentContext deployment = load_deployment(given, options.config);
-  const deploy::Config& config = deployment.config;
-  std::vector<const deploy::DrSite*> sites;
-  if (!options.site.empty()) sites.push_back(&find_site(config, options.site));
-  for (const deploy::DrSite& site : config.dr_sites)
-    if (options.site.empty()) sites.push_back(&site);
-  if (sites.empty()) throw Error(options.config + " has no [[dr_site]]", ExitCode::usage);
-  auto primary = open_repository(deployment.global);
-  repo::RepositoryLock lock(*primary, false);
-  primary->load_index();
-  int failed = 0;
-  for (const deploy::DrSite* site : sites) {
-    auto start = std::chrono::steady_clock::now();
-    json line = {{"message_type", "site"}, {"site", site->name}};
-    try {
-      SiteCopyOutcome outcome = copy_to_site(*primary, *site, site_sets(config, *site), deployment.global);
-      double duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+int copy_to_sites(const GlobalOptions& given) {
+  DeploymentContext deployment = load_deployment(given, "copy");
+  const GlobalOptions& global = deployment.global;
+  ops::CopyToSitesOptions options;
+  options.site = global.site;
+  options.on_site_done = [&global](const ops::SiteCopyResult& result) {
+    json line = {{"message_type", "site"}, {"site", result.site}};
+    if (result.ok) {
+      const ops::SiteCopyOutcome& outcome = result.outcome;
       line.update({{"ok", true},
                    {"snapshots_copied", outcome.statistics.snapshots_copied},
                    {"snapshots_present", outcome.statistics.snapshots_present},
                    {"blobs_copied", outcome.statistics.blobs_copied},
                    {"bytes_sent", outcome.bytes_sent},
-                   {"duration_s", duration}});
-      if (!deployment.global.json && !deployment.global.quiet)
-        std::cout << "DR site " << site->name << ": " << outcome.statistics.snapshots_copied << " snapshots copied, "
+                   {"duration_s", result.duration_s}});
+      if (!global.json && !global.quiet)
+        std::cout << "DR site " << result.site << ": " << outcome.statistics.snapshots_copied << " snapshots copied, "
                   << outcome.statistics.snapshots_present << " already there, " << format_bytes(outcome.bytes_sent)
-                  << " sent in " << format_duration(duration) << "\n";
-    } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) throw;
-      ++failed;
-      line.update({{"ok", false}, {"error", e.what()}});
-      std::cerr << "obkeep: copy to DR site " << site->name << " failed: " << e.what() << "\n";
+                  << " sent in " << format_duration(result.duration_s) << "\n";
+    } else {
+      line.update({{"ok", false}, {"error", result.error}});
+      std::cerr << "obkeep: copy to DR site " << result.site << " failed: " << result.error << "\n";
     }
-    if (deployment.global.json) std::cout << line.dump() << "\n";
-  }
+    if (global.json) std::cout << line.dump() << "\n";
+  };
+  std::vector<ops::SiteCopyResult> results =
+      ops::copy_to_sites(deployment.config, deployment.primary, options, stderr_log(global));
+  bool failed = std::any_of(results.begin(), results.end(), [](const ops::SiteCopyResult& r) { return !r.ok; });
   return failed ? static_cast<int>(ExitCode::error) : 0;
 }
 
@@ -94,9 +85,6 @@ void add_copy_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("copy", "copy snapshots from another repository into this one (a DR site)");
   auto options = std::make_shared<Options>();
   command->add_option("--from-repo", options->from_repo, "repository to copy from")->envname("OBKEEP_FROM_REPOSITORY");
-  command->add_option("--config", options->config,
-                      "instead of --from-repo and -r: copy the config's repository to its DR sites ([[dr_site]])");
-  command->add_option("--site", options->site, "with --config: only this DR site");
   command->add_option("--from-password-file", options->from_password_file,
                       "password file of --from-repo (default: OBKEEP_FROM_PASSWORD, else this repository's password)")
       ->envname("OBKEEP_FROM_PASSWORD_FILE");
@@ -104,21 +92,21 @@ void add_copy_command(CLI::App& app, Context& context) {
   command->add_option("snapshots", options->snapshots, "snapshot ids, prefixes or 'latest' (default: all)");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      if (!options->config.empty()) {
-        if (!options->from_repo.empty() || !options->snapshots.empty() || !options->tags.empty())
-          throw Error("copy --config takes no --from-repo, snapshots or --tag: the config says what goes where",
-                      ExitCode::usage);
-        return copy_to_sites(context.global, *options);
+      // --from-repo given: a copy from it into the repository that -r, --config or --site
+      // name; else --config names the source and its DR sites the destinations.
+      if (options->from_repo.empty()) {
+        if (context.global.config.empty()) throw Error("copy needs --from-repo (or --config)", ExitCode::usage);
+        if (!options->snapshots.empty() || !options->tags.empty())
+          throw Error("copy --config takes no snapshots or --tag: the config says what goes where", ExitCode::usage);
+        return copy_to_sites(context.global);
       }
-      if (options->from_repo.empty()) throw Error("copy needs --from-repo (or --config)", ExitCode::usage);
-      if (!options->site.empty()) throw Error("--site goes with --config", ExitCode::usage);
       const GlobalOptions& global = context.global;
       auto start = std::chrono::steady_clock::now();
       auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file),
                                     transfer_limits(global));
       auto destination = open_repository(global);
       if (source->config().id == destination->config().id)
-        throw Error("--from-repo " + options->from_repo + " is the same repository as -r", ExitCode::usage);
+        throw Error("--from-repo " + options->from_repo + " is the same repository as the destination", ExitCode::usage);
       repo::RepositoryLock source_lock(*source, false);
       repo::RepositoryLock destination_lock(*destination, false);
       source->load_index();

@@ -4,17 +4,18 @@
 #include "cli/cli.hpp"
 #include "deploy/config.hpp"
 #include "deploy/discovery.hpp"
+#include "ops/repository_access.hpp"
 
 namespace obkeep::cli {
 
 struct DeploymentContext {
-  deploy::Config config;
+  const deploy::Config& config;
   deploy::Discovery discovery;
-  GlobalOptions global;  // -r and the password file default to the config's
+  GlobalOptions global;            // -r and the password file default to the config's
+  ops::RepositoryAccess primary;   // how operations reach the primary repository
 };
 
-DeploymentContext load_deployment(const GlobalOptions& given, const std::string& config_path);
-
-int run_deployment_backup(const GlobalOptions& global, const struct BackupCommandOptions& options);
+// The deployment --config (or OBKEEP_CONFIG) names; Error (usage) naming `command` without one.
+DeploymentContext load_deployment(const GlobalOptions& given, const std::string& command);
 
 }  // namespace obkeep::cli

@@ -30,17 +30,15 @@ void add_discover_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("discover", "show the homes, datasources and databases a deployment backup takes");
   struct Options {
     std::vector<std::string> homes;
-    std::string config;
   };
   auto options = std::make_shared<Options>();
   command->add_option("--home", options->homes, "a WSO2 server home (repeatable)");
-  command->add_option("--config", options->config, "deployment config (obkeep.toml)");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      deploy::Config config;
-      if (!options->config.empty()) config = deploy::load_config(options->config);
+      deploy::Config none;
+      const deploy::Config& config = context.global.config.empty() ? none : config_of(context.global, "discover");
       std::vector<std::string> homes = options->homes.empty() ? config.homes : options->homes;
-      deploy::Discovery discovery = deploy::discover(homes, options->config.empty() ? nullptr : &config);
+      deploy::Discovery discovery = deploy::discover(homes, context.global.config.empty() ? nullptr : &config);
       auto plan = deploy::plan_backup_sets(config, discovery, {});
       if (context.global.json) {
         json databases = json::array();

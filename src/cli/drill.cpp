@@ -1,27 +1,12 @@
-// `obkeep drill --config FILE [--site NAME]`: a recovery drill. Restores the newest
-// recovery point of every home and database from the primary (or a DR site) into a
-// sandbox, the way a real recovery would — each server directory, then its newer
-// repository/, then each database — verifies what it restored, and measures the recovery
-// time against the RTO and the recovery point against the RPO. Exit 0 only when it passed.
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-
+// `obkeep drill --config FILE [--site NAME]`: a recovery drill into a sandbox (see
+// ops/drill.hpp); writes the HTML report and prints the verdict. Exit 0 only when it passed.
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <iostream>
 
-#include "archiver/restore.hpp"
 #include "cli/common.hpp"
-#include "cli/database_restore.hpp"
 #include "cli/deployment_context.hpp"
-#include "cli/site_copy.hpp"
-#include "ops/drill_report.hpp"
-#include "repo/lock.hpp"
-#include "repo/tree.hpp"
+#include "ops/drill.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
@@ -32,9 +17,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Options {
-  std::string config, site, sandbox, report, prometheus;
-  std::string scratch_postgresql, scratch_mysql;
-  bool keep = false;
+  std::string report, prometheus;
+  ops::DrillOptions drill;
 };
 
 std::string timestamp_for_names(int64_t ns) {
@@ -43,239 +27,30 @@ std::string timestamp_for_names(int64_t ns) {
   return text;
 }
 
-// The newest snapshot holding every tag (and none of `without`), if any.
-const repo::Snapshot* newest_with(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
-                                  const std::string& without = "") {
-  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
-    bool match = std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) { return it->has_tag(tag); });
-    if (match && (without.empty() || !it->has_tag(without))) return &*it;
-  }
-  return nullptr;
-}
-
-// A name that is safe as one path component or database name.
-std::string plain_name(const std::string& text) {
-  std::string out;
-  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return out;
-}
-
-class Drill {
- public:
-  Drill(DeploymentContext& deployment, const Options& options, std::string sandbox)
-      : deployment_(deployment), options_(options) {
-    result_.sandbox = std::move(sandbox);
-  }
-  ops::DrillResult run();
-
- private:
-  // Runs one timed step; a failed step is recorded, and the drill goes on with the next.
-  bool step(const std::string& name, const std::function<std::string()>& action);
-  std::string restore_files(const repo::Snapshot& snapshot, const std::string& target);
-  void restore_home(const std::string& home);
-  void restore_database(const deploy::Database& database);
-  std::string read_whole_tree(const Id& tree);
-  void recovery_point(int64_t time_ns) { oldest_point_ns_ = std::min(oldest_point_ns_, time_ns); }
-
-  DeploymentContext& deployment_;
-  const Options& options_;
-  ops::DrillResult result_;
-  std::unique_ptr<repo::Repository> repository_;
-  std::unique_ptr<repo::RepositoryLock> lock_;
-  std::vector<repo::Snapshot> snapshots_;
-  int64_t oldest_point_ns_ = INT64_MAX;
-};
-
-bool Drill::step(const std::string& name, const std::function<std::string()>& action) {
-  ops::DrillStep step{name, 0, false, ""};
-  auto start = std::chrono::steady_clock::now();
-  try {
-    step.detail = action();
-    step.ok = true;
-  } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) throw;
-    step.detail = e.what();
-    result_.failures.push_back(name + ": " + e.what());
-  }
-  step.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!deployment_.global.quiet && !deployment_.global.json)
-    std::cerr << (step.ok ? "ok      " : "FAILED  ") << name << " (" << format_duration(step.duration_s) << ")"
-              << (step.detail.empty() ? "" : ": " + step.detail) << "\n";
-  result_.steps.push_back(std::move(step));
-  return result_.steps.back().ok;
-}
-
-// Restores with verification: every file is read back and checked against its blob ids.
-std::string Drill::restore_files(const repo::Snapshot& snapshot, const std::string& target) {
-  archiver::RestoreOptions restore;
-  restore.target = target;
-  restore.verify = true;
-  archiver::RestoreResult restored = archiver::restore_tree(*repository_, snapshot.tree, restore, nullptr);
-  if (!restored.errors.empty())
-    throw Error(std::to_string(restored.errors.size()) + " files not restored or not verified, first: " + restored.errors.front());
-  return "snapshot " + snapshot.id.short_hex() + " of " + format_rfc3339(snapshot.time_ns).substr(0, 19) + ": " +
-         std::to_string(restored.verified_files) + " files verified, " + format_bytes(restored.bytes);
-}
-
-// The server directory from the instance set, then repository/ replaced by the artifacts
-// set when that is newer — the guidance's recovery order.
-void Drill::restore_home(const std::string& home) {
-  const repo::Snapshot* instance = newest_with(snapshots_, {"set=instance", "home=" + home});
-  const repo::Snapshot* artifacts = newest_with(snapshots_, {"set=artifacts", "home=" + home});
-  step("restore server directory " + home, [&] {
-    if (!instance) throw Error("no instance snapshot of " + home + " (backup --config --set instance takes one)");
-    recovery_point(instance->time_ns);
-    return restore_files(*instance, result_.sandbox);
-  });
-  if (!artifacts || (instance && artifacts->time_ns <= instance->time_ns)) return;
-  step("replace repository/ of " + home, [&] {
-    std::string staging = result_.sandbox + "/.artifacts-" + plain_name(home);
-    std::string detail = restore_files(*artifacts, staging);
-    fs::path restored = fs::path(staging) / fs::path(home).relative_path() / "repository";
-    fs::path target = fs::path(result_.sandbox) / fs::path(home).relative_path() / "repository";
-    fs::create_directories(target.parent_path());
-    struct stat home_times;  // the swap below must not change the restored home's times
-    bool have_times = ::stat(target.parent_path().c_str(), &home_times) == 0;
-    fs::remove_all(target);
-    fs::rename(restored, target);
-    if (have_times) {
-      timespec times[2] = {home_times.st_atim, home_times.st_mtim};
-      ::utimensat(AT_FDCWD, target.parent_path().c_str(), times, 0);
-    }
-    fs::remove_all(staging);
-    if (instance) recovery_point(std::max(instance->time_ns, artifacts->time_ns));
-    return detail;
-  });
-}
-
-// Reads and verifies every blob a snapshot names (what a restore would read).
-std::string Drill::read_whole_tree(const Id& tree_id) {
-  uint64_t bytes = 0, blobs = 0;
-  std::function<void(const Id&)> walk = [&](const Id& id) {
-    repo::Tree tree = repo::load_tree(*repository_, id);
-    for (const repo::Node& node : tree.nodes) {
-      for (const Id& blob : node.content) {
-        bytes += repository_->load_blob(blob).size();
-        ++blobs;
-      }
-      if (node.subtree) walk(*node.subtree);
-    }
-  };
-  walk(tree_id);
-  return std::to_string(blobs) + " blobs, " + format_bytes(bytes) + " read and verified";
-}
-
-void Drill::restore_database(const deploy::Database& database) {
-  std::string name = "restore database " + database.display_name() + " (" + database.id + ")";
-  const repo::Snapshot* snapshot = newest_with(snapshots_, {"database=" + database.id}, "engine=postgresql-base");
-  std::string scratch = database.engine == deploy::Engine::postgresql ? options_.scratch_postgresql
-                        : database.engine == deploy::Engine::mysql    ? options_.scratch_mysql
-                                                                      : "";
-  if (snapshot && database.engine != deploy::Engine::h2 && scratch.empty()) {
-    // No server to restore into: prove at least that every byte of the dump is there and intact.
-    step("read database dump " + database.display_name() + " (" + database.id + ")", [&] {
-      recovery_point(snapshot->time_ns);
-      return read_whole_tree(snapshot->tree) + "; not restored: give a scratch server with --scratch-" +
-             deploy::to_string(database.engine);
-    });
-    return;
-  }
-  step(name, [&] {
-    if (!snapshot) throw Error("no backup of " + database.display_name() + " (backup --config --set databases takes one)");
-    recovery_point(snapshot->time_ns);
-    DatabaseTarget target;
-    if (database.engine == deploy::Engine::h2) {
-      // Where the restored server directory expects it (the id is the file's absolute path).
-      fs::path file = fs::path(result_.sandbox) / fs::path(database.database).relative_path();
-      fs::create_directories(file.parent_path());
-      target.jdbc_url = "jdbc:h2:" + file.string();
-    } else {
-      target.jdbc_url = scratch + (scratch.back() == '/' ? "" : "/") + "obkeep_drill_" + plain_name(database.display_name());
-    }
-    db::RestoreOptions restore;
-    restore.drop_existing = true;  // a scratch database of an earlier drill
-    DatabaseRestoreOutcome outcome = cli::restore_database(*repository_, database, *snapshot, target, restore);
-    uint64_t rows = 0;
-    for (const auto& table : outcome.report.tables) rows += table.rows;
-    return "snapshot " + snapshot->id.short_hex() + " into " + outcome.target + ": " +
-           std::to_string(outcome.report.tables.size()) + " tables, " + std::to_string(rows) + " rows";
-  });
-}
-
-ops::DrillResult Drill::run() {
-  const deploy::Config& config = deployment_.config;
-  result_.started_ns = now_unix_nanos();
-  for (const auto& [set, policy] : config.policies) {
-    if (policy.rto_s) result_.rto_s = std::min(result_.rto_s.value_or(INT64_MAX), *policy.rto_s);
-    if (policy.rpo_s) result_.rpo_s = std::min(result_.rpo_s.value_or(INT64_MAX), *policy.rpo_s);
-  }
-  if (!options_.site.empty()) {
-    const deploy::DrSite& site = find_site(config, options_.site);
-    result_.site = site.name;
-    result_.repository = site.url;
-  } else {
-    result_.repository = deployment_.global.repository;
-  }
-  auto start = std::chrono::steady_clock::now();
-  bool opened = step("open " + (result_.site ? "DR site " + *result_.site : std::string("repository")), [&] {
-    repository_ = result_.site ? open_site(find_site(config, *result_.site), deployment_.global)
-                               : open_repository(deployment_.global);
-    lock_ = std::make_unique<repo::RepositoryLock>(*repository_, false);
-    repository_->load_index();
-    snapshots_ = repo::list_snapshots(*repository_);
-    return std::to_string(snapshots_.size()) + " snapshots";
-  });
-  if (opened) {
-    for (const std::string& home : deployment_.discovery.homes) restore_home(home);
-    for (const deploy::Database& database : deployment_.discovery.databases)
-      if (database.method.rfind("none", 0) != 0) restore_database(database);
-  }
-  result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (oldest_point_ns_ != INT64_MAX)
-    result_.achieved_rpo_s = std::max<int64_t>(0, (result_.started_ns - oldest_point_ns_) / 1000000000);
-  if (result_.rto_s && result_.measured_rto_s > double(*result_.rto_s))
-    result_.failures.push_back("the recovery took " + format_duration(result_.measured_rto_s) + ", over the RTO of " +
-                               format_duration(double(*result_.rto_s)));
-  if (result_.rpo_s && result_.achieved_rpo_s && *result_.achieved_rpo_s > *result_.rpo_s)
-    result_.failures.push_back("the oldest recovery point restored was " + format_duration(double(*result_.achieved_rpo_s)) +
-                               " old, over the RPO of " + format_duration(double(*result_.rpo_s)));
-  return result_;
-}
-
 }  // namespace
 
 void add_drill_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("drill", "recovery drill: restore everything into a sandbox, verify, measure RTO and RPO");
   auto options = std::make_shared<Options>();
-  command->add_option("--config", options->config, "the deployment config (obkeep.toml)")->required();
-  command->add_option("--site", options->site, "restore from this DR site instead of the primary repository");
-  command->add_option("--sandbox", options->sandbox, "an empty or new directory to restore into (default: a new one in /var/tmp)");
-  command->add_flag("--keep", options->keep, "keep the sandbox afterwards (default: removed)");
+  command->add_option("--sandbox", options->drill.sandbox, "an empty or new directory to restore into (default: a new one in /var/tmp)");
+  command->add_flag("--keep", options->drill.keep, "keep the sandbox afterwards (default: removed)");
   command->add_option("--report", options->report, "the HTML report's path (default: obkeep-drill-TIME.html here)");
   command->add_option("--prometheus", options->prometheus, "also write the drill's metrics to FILE");
-  command->add_option("--scratch-postgresql", options->scratch_postgresql,
+  command->add_option("--scratch-postgresql", options->drill.scratch_postgresql,
                       "a PostgreSQL server to restore PostgreSQL databases into, e.g. jdbc:postgresql://dr-db:5432/");
-  command->add_option("--scratch-mysql", options->scratch_mysql, "a MariaDB/MySQL server for MySQL databases, e.g. jdbc:mysql://dr-db:3306/");
+  command->add_option("--scratch-mysql", options->drill.scratch_mysql, "a MariaDB/MySQL server for MySQL databases, e.g. jdbc:mysql://dr-db:3306/");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      DeploymentContext deployment = load_deployment(context.global, options->config);
-      std::string sandbox = options->sandbox;
-      if (sandbox.empty()) {
-        std::string pattern = "/var/tmp/obkeep-drill-XXXXXX";
-        if (!mkdtemp(pattern.data())) throw Error("cannot make a sandbox in /var/tmp");
-        sandbox = pattern;
-      } else if (fs::exists(sandbox) && !fs::is_empty(sandbox)) {
-        throw Error("--sandbox " + sandbox + " is not empty: a drill restores into an empty directory", ExitCode::usage);
-      }
-      fs::create_directories(sandbox);
-      sandbox = fs::absolute(sandbox).lexically_normal().string();
-      ops::DrillResult result;
-      try {
-        result = Drill(deployment, *options, sandbox).run();
-      } catch (...) {
-        if (!options->keep) fs::remove_all(sandbox);
-        throw;
-      }
+      DeploymentContext deployment = load_deployment(context.global, "drill");
+      const GlobalOptions& global = deployment.global;
+      ops::DrillOptions drill = options->drill;
+      drill.site = global.site;  // --site: restore from that DR site instead of the primary
+      if (!global.quiet && !global.json)
+        drill.on_step = [](const ops::DrillStep& step) {
+          std::cerr << (step.ok ? "ok      " : "FAILED  ") << step.name << " (" << format_duration(step.duration_s) << ")"
+                    << (step.detail.empty() ? "" : ": " + step.detail) << "\n";
+        };
+      ops::DrillResult result = ops::run_drill(deployment.config, deployment.discovery, deployment.primary, drill);
       std::string report = options->report.empty()
                                ? (fs::current_path() / ("obkeep-drill-" + timestamp_for_names(result.started_ns) + ".html")).string()
                                : fs::absolute(options->report).string();
@@ -287,10 +62,9 @@ void add_drill_command(CLI::App& app, Context& context) {
                                             "\n# TYPE obkeep_drill_passed gauge\nobkeep_drill_passed" + labels + " " +
                                             (result.passed() ? "1" : "0") + "\n");
       }
-      if (!options->keep) fs::remove_all(sandbox);
-      if (context.global.json) {
+      if (global.json) {
         std::cout << result.to_json(report).dump() << "\n";
-      } else if (!context.global.quiet) {
+      } else if (!global.quiet) {
         std::cout << "drill " << (result.passed() ? "passed" : "FAILED") << ": recovery took "
                   << format_duration(result.measured_rto_s);
         if (result.rto_s) std::cout << " (RTO " << format_duration(double(*result.rto_s)) << ")";

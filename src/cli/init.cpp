@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
+#include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::cli {
@@ -22,9 +23,15 @@ void add_init_command(CLI::App& app, Context& context) {
       ->envname("OBKEEP_FROM_PASSWORD_FILE");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      const GlobalOptions& global = context.global;
+      GlobalOptions global = with_config(context.global);
+      // --site: the DR site's repository, with its own password file and object lock.
+      const deploy::DrSite* site = global.site.empty() ? nullptr : &ops::find_site(config_of(global, "--site"), global.site);
+      if (site) {
+        global.repository = site->object_lock.enabled() ? storage::with_object_lock(site->url, site->object_lock) : site->url;
+        if (!site->password_file.empty()) global.password_file = site->password_file;
+      }
       if (global.repository.empty())
-        throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
+        throw Error("no repository given (use -r/--repo, OBKEEP_REPOSITORY or --config)", ExitCode::usage);
       repo::InitOptions init;
       if (!options->copy_params_from.empty()) {
         std::string password = read_from_password(global, options->from_password_file);
@@ -34,7 +41,7 @@ void add_init_command(CLI::App& app, Context& context) {
         init.id_key = source->key().id_key;
       }
       std::string password = read_password(global, "new repository password: ");
-      auto backend = storage::open_backend(global.repository, transfer_limits(global));
+      auto backend = storage::open_backend(global.repository, transfer_limits(global, site));
       repo::Repository::init(*backend, password, init);
       if (global.json)
         std::cout << nlohmann::json{{"message_type", "initialized"}, {"repository", global.repository}}.dump() << "\n";

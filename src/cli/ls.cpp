@@ -77,21 +77,18 @@ void add_ls_command(CLI::App& app, Context& context) {
 void add_diff_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("diff", "show what changed between two snapshots");
   struct Options {
-    std::string first, second, baseline, config;
+    std::string first, second, baseline;
   };
   auto options = std::make_shared<Options>();
   command->add_option("first", options->first, "older snapshot");
   command->add_option("second", options->second, "newer snapshot");
   command->add_option("--baseline", options->baseline, "a server home: show its drift from its instance baseline");
-  command->add_option("--config", options->config, "with --baseline: the deployment config (for its excludes)");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      GlobalOptions global = context.global;
-      std::vector<std::string> excludes;
-      if (!options->config.empty()) {
-        deploy::Config config = deploy::load_config(options->config);
-        if (global.repository.empty()) global.repository = config.repository_url;
-        if (global.password_file.empty() && !std::getenv("OBKEEP_PASSWORD")) global.password_file = config.password_file;
+      const GlobalOptions& global = context.global;
+      std::vector<std::string> excludes;  // with --baseline: the config's for the instance set
+      if (!global.config.empty()) {
+        const deploy::Config& config = config_of(global, "diff");
         if (auto it = config.sets.find("instance"); it != config.sets.end()) excludes = it->second.exclude;
       }
       if (options->baseline.empty() == (options->first.empty() || options->second.empty()))

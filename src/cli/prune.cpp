@@ -2,9 +2,8 @@
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "repo/forget_policy.hpp"
+#include "ops/retention.hpp"
 #include "repo/lock.hpp"
-#include "repo/prune.hpp"
 #include "storage/s3/object_lock.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -12,19 +11,10 @@
 namespace obkeep::cli {
 
 using nlohmann::json;
-
-// An append-only site keeps everything: refuse before the first deletion, not after it.
-static void require_deletions(repo::Repository& repository, const std::string& what) {
-  if (repository.backend().append_only())
-    throw storage::AppendOnlyRefusal(repository.backend().location() + ": the site is append-only: refused to " + what +
-                                     " (run it on the server, or through a key whose forced command has no --append-only)");
-}
 using storage::retention_end;
 
 static int run_prune(const GlobalOptions& global, repo::Repository& repository, bool dry_run) {
-  repo::PruneOptions options;
-  options.dry_run = dry_run;
-  repo::PruneResult result = repo::prune(repository, options);
+  repo::PruneResult result = ops::prune_repository(repository, dry_run);
   if (global.json) {
     std::cout << json{{"message_type", "prune"},          {"dry_run", dry_run},
                       {"packs_deleted", result.packs_deleted}, {"packs_repacked", result.packs_repacked},
@@ -54,7 +44,7 @@ void add_prune_command(CLI::App& app, Context& context) {
   command->callback([&context, dry_run] {
     context.action = [&context, dry_run] {
       auto repository = open_repository(context.global);
-      if (!*dry_run) require_deletions(*repository, "prune");
+      if (!*dry_run) ops::require_deletions(*repository, "prune");
       repo::RepositoryLock lock(*repository, true);
       repository->load_index();
       return run_prune(context.global, *repository, *dry_run);
@@ -63,61 +53,42 @@ void add_prune_command(CLI::App& app, Context& context) {
 }
 
 void add_forget_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("forget", "remove snapshots by retention rules (and prune with --prune)");
+  auto* command = app.add_subcommand(
+      "forget", "remove snapshots by retention rules (or, with --config and no rules, by each set's policy) and prune with --prune");
   struct Options {
-    repo::KeepRules rules;
-    std::vector<std::string> tags;
-    std::vector<std::string> ids;
+    ops::ForgetOptions forget;
     bool prune = false;
-    bool dry_run = false;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("snapshots", options->ids, "snapshot ids to forget outright");
-  command->add_option("--keep-last", options->rules.last, "keep the N newest snapshots");
-  command->add_option("--keep-hourly", options->rules.hourly, "keep the newest snapshot of each of N hours");
-  command->add_option("--keep-daily", options->rules.daily, "keep the newest snapshot of each of N days");
-  command->add_option("--keep-weekly", options->rules.weekly, "keep the newest snapshot of each of N weeks");
-  command->add_option("--keep-monthly", options->rules.monthly, "keep the newest snapshot of each of N months");
-  command->add_option("--keep-yearly", options->rules.yearly, "keep the newest snapshot of each of N years");
-  command->add_option("--tag", options->tags, "only consider snapshots with this tag");
+  repo::KeepRules& rules = options->forget.rules;
+  command->add_option("snapshots", options->forget.ids, "snapshot ids to forget outright");
+  command->add_option("--keep-last", rules.last, "keep the N newest snapshots");
+  command->add_option("--keep-hourly", rules.hourly, "keep the newest snapshot of each of N hours");
+  command->add_option("--keep-daily", rules.daily, "keep the newest snapshot of each of N days");
+  command->add_option("--keep-weekly", rules.weekly, "keep the newest snapshot of each of N weeks");
+  command->add_option("--keep-monthly", rules.monthly, "keep the newest snapshot of each of N months");
+  command->add_option("--keep-yearly", rules.yearly, "keep the newest snapshot of each of N years");
+  command->add_option("--tag", options->forget.tags, "only consider snapshots with this tag");
   command->add_flag("--prune", options->prune, "prune afterwards");
-  command->add_flag("-n,--dry-run", options->dry_run, "only say what would be removed");
+  command->add_flag("-n,--dry-run", options->forget.dry_run, "only say what would be removed");
   command->callback([&context, options] {
     context.action = [&context, options] {
       const GlobalOptions& global = context.global;
-      if (options->rules.empty() && options->ids.empty())
-        throw Error("forget needs snapshot ids or at least one --keep-* rule", ExitCode::usage);
+      const ops::ForgetOptions& forget = options->forget;
+      // No rules and no ids: the keep_* of each [policy.<set>] in the config.
+      bool by_policy = forget.rules.empty() && forget.ids.empty() && !global.config.empty();
+      if (forget.rules.empty() && forget.ids.empty() && !by_policy)
+        throw Error("forget needs snapshot ids or at least one --keep-* rule (or --config with keep_* in its policy)",
+                    ExitCode::usage);
+      if (by_policy && !forget.tags.empty())
+        throw Error("forget by the config's policy takes no --tag: each set's rules apply to that set", ExitCode::usage);
       auto repository = open_repository(global);
-      if (!options->dry_run) require_deletions(*repository, options->prune ? "forget and prune" : "forget snapshots");
+      if (!forget.dry_run) ops::require_deletions(*repository, options->prune ? "forget and prune" : "forget snapshots");
       repo::RepositoryLock lock(*repository, true);
-      std::vector<repo::Snapshot> candidates;
-      for (const auto& snapshot : repo::list_snapshots(*repository)) {
-        bool match = true;
-        for (const auto& tag : options->tags) match = match && snapshot.has_tag(tag);
-        if (match) candidates.push_back(snapshot);
-      }
-      std::vector<repo::ForgetDecision> decisions;
-      if (!options->ids.empty()) {
-        for (const auto& id : options->ids) decisions.push_back({repo::find_snapshot(*repository, id), false, {"given"}});
-      } else {
-        decisions = repo::apply_keep_rules(candidates, options->rules);
-      }
+      ops::ForgetResult result = by_policy ? ops::forget_by_policy(*repository, config_of(global, "forget"), forget.dry_run)
+                                           : ops::forget_snapshots(*repository, forget);
       json report = json::array();
-      size_t removed = 0, retained = 0;
-      for (auto& decision : decisions) {
-        // A snapshot the store will not delete yet stays, and prune keeps its data.
-        if (!decision.keep) {
-          storage::Handle handle{storage::FileType::snapshot, decision.snapshot.id.hex()};
-          if (auto until = repository->backend().retained_until(handle)) {
-            decision.keep = true;
-            decision.reasons = {"under S3 Object Lock retention until " + retention_end(*until)};
-            ++retained;
-          }
-        }
-        if (!decision.keep) {
-          ++removed;
-          if (!options->dry_run) repository->backend().remove({storage::FileType::snapshot, decision.snapshot.id.hex()});
-        }
+      for (const repo::ForgetDecision& decision : result.decisions) {
         report.push_back({{"id", decision.snapshot.id.hex()},
                           {"time", format_rfc3339(decision.snapshot.time_ns)},
                           {"keep", decision.keep},
@@ -128,15 +99,16 @@ void add_forget_command(CLI::App& app, Context& context) {
                     << (decision.keep ? decision.reasons.empty() ? "" : decision.reasons.front() : "") << "\n";
       }
       if (global.json)
-        std::cout << json{{"message_type", "forget"}, {"snapshots", report}, {"removed", removed},
-                          {"retained", retained}}.dump()
+        std::cout << json{{"message_type", "forget"}, {"snapshots", report}, {"removed", result.removed},
+                          {"retained", result.retained}}.dump()
                   << "\n";
       else if (!global.quiet)
-        std::cout << (options->dry_run ? "would remove " : "removed ") << removed << " snapshots"
-                  << (retained ? ", kept " + std::to_string(retained) + " under S3 Object Lock retention" : "") << "\n";
+        std::cout << (forget.dry_run ? "would remove " : "removed ") << result.removed << " snapshots"
+                  << (result.retained ? ", kept " + std::to_string(result.retained) + " under S3 Object Lock retention" : "")
+                  << "\n";
       if (options->prune) {
         repository->load_index();
-        return run_prune(global, *repository, options->dry_run);
+        return run_prune(global, *repository, forget.dry_run);
       }
       return 0;
     };

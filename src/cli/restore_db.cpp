@@ -10,8 +10,8 @@
 #include <optional>
 
 #include "cli/common.hpp"
-#include "cli/database_backup.hpp"
-#include "cli/database_restore.hpp"
+#include "ops/database_backup.hpp"
+#include "ops/database_restore.hpp"
 #include "cli/deployment_context.hpp"
 #include "db/repository_dump_store.hpp"
 #include "deploy/jdbc_url.hpp"
@@ -25,7 +25,7 @@ namespace obkeep::cli {
 namespace {
 
 struct Options {
-  std::string snapshot = "latest", config, database, to, user, password_file, until, datadir, stanza = "main";
+  std::string snapshot = "latest", database, to, user, password_file, until, datadir, stanza = "main";
   int jobs = 2;
   bool drop_existing = false;
 };
@@ -99,7 +99,6 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("restore-db", "restore a database backup into a database");
   auto options = std::make_shared<Options>();
   command->add_option("snapshot", options->snapshot, "snapshot id, prefix, or latest (the newest of that database)");
-  command->add_option("--config", options->config, "deployment config (obkeep.toml)")->required();
   command->add_option("--database", options->database, "datasource name (WSO2AM_DB) or database as discover lists it")->required();
   command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)");
   command->add_option("--to-datadir", options->datadir, "PostgreSQL: a new data directory for a base backup and WAL replay");
@@ -116,7 +115,9 @@ void add_restore_db_command(CLI::App& app, Context& context) {
                     ExitCode::usage);
       if (!options->until.empty() && options->datadir.empty())
         throw Error("--until needs --to-datadir: point-in-time recovery replays WAL into a new data directory", ExitCode::usage);
-      DeploymentContext deployment = load_deployment(context.global, options->config);
+      if (!options->datadir.empty() && !context.global.site.empty())
+        throw Error("--to-datadir takes no --site: the restored server fetches WAL from the primary repository", ExitCode::usage);
+      DeploymentContext deployment = load_deployment(context.global, "restore-db");
       const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
       auto repository = open_repository(deployment.global);
       repo::RepositoryLock lock(*repository, false);
@@ -130,13 +131,13 @@ void add_restore_db_command(CLI::App& app, Context& context) {
         throw Error("snapshot " + snapshot.id.short_hex() + " is not a backup of " + database.display_name());
       if (snapshot.has_tag("engine=postgresql-base"))
         throw Error("snapshot " + snapshot.id.short_hex() + " is a base backup: restore it with --to-datadir");
-      DatabaseTarget target{options->to, options->user,
+      ops::DatabaseTarget target{options->to, options->user,
                             options->password_file.empty() ? std::string() : read_password_file(options->password_file)};
       db::RestoreOptions restore;
       restore.jobs = options->jobs;
       restore.drop_existing = options->drop_existing;
       auto start = std::chrono::steady_clock::now();
-      DatabaseRestoreOutcome outcome = restore_database(*repository, database, snapshot, target, restore);
+      ops::DatabaseRestoreOutcome outcome = ops::restore_database(*repository, database, snapshot, target, restore);
       const db::RestoreReport& report = outcome.report;
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       uint64_t rows = 0;

@@ -1,20 +1,13 @@
-// `obkeep status --config FILE`: is every recovery-point objective of the policy met right
-// now, on the primary repository and on each DR site? Exit 0 all met, 4 some at risk, 5 any
-// violated, 1 on error.
-#include <unistd.h>
-
+// `obkeep status --config FILE [--site NAME]`: is every recovery-point objective of the
+// policy met right now, on the primary repository and on each DR site? Exit 0 all met, 4
+// some at risk, 5 any violated, 1 on error.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <map>
 
 #include "cli/common.hpp"
 #include "cli/deployment_context.hpp"
-#include "cli/site_copy.hpp"
 #include "ops/metrics.hpp"
-#include "ops/objectives.hpp"
-#include "repo/snapshot.hpp"
-#include "util/error.hpp"
+#include "ops/status.hpp"
 #include "util/host.hpp"
 
 namespace obkeep::cli {
@@ -24,62 +17,9 @@ using nlohmann::json;
 namespace {
 
 struct Options {
-  std::string config;
   std::string now;
   std::string prometheus;
 };
-
-// The snapshots of one place (the primary or a DR site), or why they could not be listed,
-// and what protects its objects from deletion ("none", "object lock: compliance, 30 days", …).
-struct Place {
-  std::vector<repo::Snapshot> snapshots;
-  std::string error;
-  std::string protection = "unknown";
-};
-
-// What the store says of its protection; a store that cannot say leaves the objectives alone.
-std::string protection_of(repo::Repository& repository) {
-  try {
-    return repository.backend().protection();
-  } catch (const Error& e) {
-    return std::string("unknown (") + e.what() + ")";
-  }
-}
-
-// The primary must be readable (status cannot judge anything without it: exit 1); a DR
-// site that cannot be read fails only its own objectives, with the reason.
-Place list_place(const DeploymentContext& deployment, const std::optional<std::string>& site) {
-  Place place;
-  if (!site) {
-    auto repository = open_repository(deployment.global);
-    place.snapshots = repo::list_snapshots(*repository);
-    place.protection = protection_of(*repository);
-    return place;
-  }
-  try {
-    auto repository = open_site(find_site(deployment.config, *site), deployment.global);
-    place.snapshots = repo::list_snapshots(*repository);
-    place.protection = protection_of(*repository);
-  } catch (const Error& e) {
-    place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
-  }
-  return place;
-}
-
-void evaluate_at(ops::Objective& objective, const Place& place, int64_t now_ns) {
-  if (!place.error.empty()) {
-    ops::evaluate(objective, std::nullopt, "", now_ns);
-    objective.reason = place.error;
-    return;
-  }
-  std::vector<std::string> tags = objective.tags();
-  for (auto it = place.snapshots.rbegin(); it != place.snapshots.rend(); ++it) {
-    bool match = true;
-    for (const std::string& tag : tags) match = match && it->has_tag(tag);
-    if (match) return ops::evaluate(objective, it->time_ns, it->id.hex(), now_ns);
-  }
-  ops::evaluate(objective, std::nullopt, "", now_ns);
-}
 
 json objective_json(const ops::Objective& objective) {
   json out = {{"set", objective.set},
@@ -100,64 +40,56 @@ json objective_json(const ops::Objective& objective) {
   return out;
 }
 
+void print_table(const ops::StatusResult& status) {
+  // The long column last: homes and database ids are paths.
+  std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", "verdict", "set", "site", "age", "rpo", "recovery point",
+              "home or database");
+  for (const ops::Objective& objective : status.objectives) {
+    std::string what = objective.set == "databases" ? objective.database_name + " " + objective.database : objective.home;
+    std::string newest = objective.newest_ns ? format_rfc3339(*objective.newest_ns).substr(0, 19) : "none";
+    std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", ops::to_string(objective.verdict), objective.set.c_str(),
+                objective.site.value_or("primary").c_str(),
+                objective.age_s ? format_duration(double(*objective.age_s)).c_str() : "-",
+                format_duration(double(objective.rpo_s)).c_str(), newest.c_str(), what.c_str());
+    if (!objective.reason.empty() && objective.verdict != ops::Verdict::met)
+      std::printf("           %s\n", objective.reason.c_str());
+  }
+  std::printf("\nprotection against deletion\n");
+  for (const auto& [site, place] : status.places)
+    std::printf("  %-10s  %s\n", site.value_or("primary").c_str(), place.protection.c_str());
+}
+
 }  // namespace
 
 void add_status_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("status", "are the recovery point objectives met right now, here and at DR sites?");
   auto options = std::make_shared<Options>();
-  command->add_option("--config", options->config, "the deployment config (obkeep.toml)")->required();
   command->add_option("--now", options->now, "judge as of this RFC 3339 time instead of now (audits, tests)");
   command->add_option("--prometheus", options->prometheus, "also write the objectives as Prometheus metrics to FILE");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      DeploymentContext deployment = load_deployment(context.global, options->config);
-      std::vector<ops::Objective> objectives = ops::plan_objectives(deployment.config, deployment.discovery);
-      if (objectives.empty())
-        throw Error(options->config + ": no [policy.<set>] has an rpo, so there is nothing to judge");
-      int64_t now_ns = options->now.empty() ? now_unix_nanos() : parse_rfc3339(options->now);
-      std::map<std::optional<std::string>, Place> places;
-      for (ops::Objective& objective : objectives) {
-        auto place = places.find(objective.site);
-        if (place == places.end()) place = places.emplace(objective.site, list_place(deployment, objective.site)).first;
-        evaluate_at(objective, place->second, now_ns);
-      }
-      ops::Verdict worst = ops::Verdict::met;
-      for (const ops::Objective& objective : objectives) worst = std::max(worst, objective.verdict);
-      if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(objectives));
-
+      DeploymentContext deployment = load_deployment(context.global, "status");
+      ops::StatusOptions judge;
+      judge.now_ns = options->now.empty() ? 0 : parse_rfc3339(options->now);
+      judge.site = context.global.site;
+      ops::StatusResult status = ops::evaluate_status(deployment.config, deployment.discovery, deployment.primary, judge);
+      if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(status.objectives));
       if (context.global.json) {
         json list = json::array();
-        for (const ops::Objective& objective : objectives) list.push_back(objective_json(objective));
+        for (const ops::Objective& objective : status.objectives) list.push_back(objective_json(objective));
         json protection = json::array();
-        for (const auto& [site, place] : places)
+        for (const auto& [site, place] : status.places)
           protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
-        std::cout << json{{"checked_at", format_rfc3339(now_ns)},
-                          {"verdict", ops::to_string(worst)},
+        std::cout << json{{"checked_at", format_rfc3339(status.checked_ns)},
+                          {"verdict", ops::to_string(status.worst)},
                           {"objectives", list},
                           {"protection", protection}}
                          .dump()
                   << "\n";
       } else if (!context.global.quiet) {
-        // The long column last: homes and database ids are paths.
-        std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", "verdict", "set", "site", "age", "rpo",
-                    "recovery point", "home or database");
-        for (const ops::Objective& objective : objectives) {
-          std::string what = objective.set == "databases" ? objective.database_name + " " + objective.database : objective.home;
-          std::string newest = objective.newest_ns ? format_rfc3339(*objective.newest_ns).substr(0, 19) : "none";
-          std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", ops::to_string(objective.verdict), objective.set.c_str(),
-                      objective.site.value_or("primary").c_str(),
-                      objective.age_s ? format_duration(double(*objective.age_s)).c_str() : "-",
-                      format_duration(double(objective.rpo_s)).c_str(), newest.c_str(), what.c_str());
-          if (!objective.reason.empty() && objective.verdict != ops::Verdict::met)
-            std::printf("           %s\n", objective.reason.c_str());
-        }
-        std::printf("\nprotection against deletion\n");
-        for (const auto& [site, place] : places)
-          std::printf("  %-10s  %s\n", site.value_or("primary").c_str(), place.protection.c_str());
+        print_table(status);
       }
-      return static_cast<int>(worst == ops::Verdict::met        ? ExitCode::ok
-                              : worst == ops::Verdict::at_risk ? ExitCode::objective_at_risk
-                                                               : ExitCode::objective_violated);
+      return status.exit_code();
     };
   });
 }

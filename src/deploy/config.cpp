@@ -20,15 +20,24 @@ class Reader {
  public:
   explicit Reader(std::string path) : path_(std::move(path)) {}
 
+  // "<file>:<line>"; every message about the config starts with it.
+  std::string at(const toml::node& node) const { return path_ + ":" + std::to_string(node.source().begin.line); }
+
+  // A config that is wrong is a usage error (exit 2): nothing was tried yet.
   [[noreturn]] void fail(const toml::node& node, const std::string& key, const std::string& what) const {
-    throw Error(path_ + ":" + std::to_string(node.source().begin.line) + ": " + key + ": " + what);
+    throw Error(at(node) + ": " + key + ": " + what, ExitCode::usage);
   }
 
-  void check_keys(const toml::table& table, const std::string& where, std::initializer_list<const char*> allowed) const {
+  // `section` as the file spells it ("[policy.databases]", "[[dr_site]]"; empty: the top level).
+  void check_keys(const toml::table& table, const std::string& section, std::initializer_list<const char*> allowed) const {
     for (const auto& [key, node] : table) {
       std::string name(key.str());
-      if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; }))
-        fail(node, where.empty() ? name : where + "." + name, "unknown key");
+      if (std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; })) continue;
+      std::string known;
+      for (const char* a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+      throw Error(at(node) + ": unknown key \"" + name + "\"" + (section.empty() ? " at the top level" : " in " + section) +
+                      " (known: " + known + ")",
+                  ExitCode::usage);
     }
   }
 
@@ -127,8 +136,9 @@ Config load_config(const std::string& path) {
   try {
     document = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    if (!std::filesystem::exists(path)) throw Error("config file not found: " + path);
-    throw Error(path + ":" + std::to_string(e.source().begin.line) + ": malformed TOML: " + std::string(e.description()));
+    if (!std::filesystem::exists(path)) throw Error("config file not found: " + path, ExitCode::usage);
+    throw Error(path + ":" + std::to_string(e.source().begin.line) + ": malformed TOML: " + std::string(e.description()),
+                ExitCode::usage);
   }
   Reader reader(std::filesystem::absolute(path).lexically_normal().string());
   Config config;
@@ -137,13 +147,13 @@ Config load_config(const std::string& path) {
 
   if (const toml::node* node = document.get("repository")) {
     const toml::table& repository = reader.table(*node, "repository");
-    reader.check_keys(repository, "repository", {"url", "password_file"});
+    reader.check_keys(repository, "[repository]", {"url", "password_file"});
     config.repository_url = reader.path(repository, "url", "repository");
     config.password_file = reader.path(repository, "password_file", "repository");
   }
   if (const toml::node* node = document.get("deployment")) {
     const toml::table& deployment = reader.table(*node, "deployment");
-    reader.check_keys(deployment, "deployment", {"homes"});
+    reader.check_keys(deployment, "[deployment]", {"homes"});
     for (const std::string& home : reader.strings(deployment, "homes", "deployment")) {
       std::filesystem::path resolved(home);
       if (resolved.is_relative()) resolved = std::filesystem::path(config.path).parent_path() / resolved;
@@ -152,11 +162,11 @@ Config load_config(const std::string& path) {
   }
   if (const toml::node* node = document.get("sets")) {
     const toml::table& sets = reader.table(*node, "sets");
-    reader.check_keys(sets, "sets", {"databases", "artifacts", "instance"});
+    reader.check_keys(sets, "[sets]", {"databases", "artifacts", "instance"});
     for (const auto& [name, value] : sets) {
       std::string where = "sets." + std::string(name.str());
       const toml::table& set = reader.table(value, where);
-      reader.check_keys(set, where, {"exclude"});
+      reader.check_keys(set, "[" + where + "]", {"exclude"});
       config.sets[std::string(name.str())].exclude = reader.strings(set, "exclude", where);
     }
   }
@@ -165,7 +175,7 @@ Config load_config(const std::string& path) {
     if (!list || !list->is_array_of_tables()) reader.fail(*node, "database", "must be an array of tables ([[database]])");
     for (const toml::node& item : *list) {
       const toml::table& table = reader.table(item, "database");
-      reader.check_keys(table, "database", {"name", "user", "password_file", "password_env", "host", "port",
+      reader.check_keys(table, "[[database]]", {"name", "user", "password_file", "password_env", "host", "port",
                                             "backup_command", "restore_command", "java", "h2_jar",
                                             "quiesce_command", "resume_command"});
       DatabaseOverride entry;
@@ -190,17 +200,17 @@ Config load_config(const std::string& path) {
   }
   if (const toml::node* node = document.get("hooks")) {
     const toml::table& hooks = reader.table(*node, "hooks");
-    reader.check_keys(hooks, "hooks", {"before_backup", "after_backup"});
+    reader.check_keys(hooks, "[hooks]", {"before_backup", "after_backup"});
     config.before_backup = reader.string(hooks, "before_backup", "hooks");
     config.after_backup = reader.string(hooks, "after_backup", "hooks");
   }
   if (const toml::node* node = document.get("policy")) {
     const toml::table& policies = reader.table(*node, "policy");
-    reader.check_keys(policies, "policy", {"databases", "artifacts", "instance"});
+    reader.check_keys(policies, "[policy]", {"databases", "artifacts", "instance"});
     for (const auto& [name, value] : policies) {
       std::string where = "policy." + std::string(name.str());
       const toml::table& table = reader.table(value, where);
-      reader.check_keys(table, where, {"rpo", "rto", "frequency", "keep_last", "keep_daily", "keep_weekly",
+      reader.check_keys(table, "[" + where + "]", {"rpo", "rto", "frequency", "keep_last", "keep_daily", "keep_weekly",
                                        "keep_monthly", "sites"});
       Policy policy;
       policy.rpo_s = reader.duration(table, "rpo", where);
@@ -215,15 +225,22 @@ Config load_config(const std::string& path) {
       policy.keep_weekly = keep("keep_weekly");
       policy.keep_monthly = keep("keep_monthly");
       policy.sites = reader.strings(table, "sites", where);
+      // Backups further apart than the RPO leave the newest recovery point older than it.
+      if (policy.frequency_s && policy.rpo_s && *policy.frequency_s > *policy.rpo_s)
+        throw Error(reader.at(*table.get("frequency")) + ": frequency \"" + *table.get("frequency")->value<std::string>() +
+                        "\" in [" + where + "] is longer than its rpo \"" + *table.get("rpo")->value<std::string>() +
+                        "\": backups that far apart cannot meet it",
+                    ExitCode::usage);
       config.policies[std::string(name.str())] = policy;
     }
   }
+  std::vector<std::string> site_lines;  // "<file>:<line>" of each [[dr_site]], for the warnings below
   if (const toml::node* node = document.get("dr_site")) {
     const toml::array* list = node->as_array();
     if (!list || !list->is_array_of_tables()) reader.fail(*node, "dr_site", "must be an array of tables ([[dr_site]])");
     for (const toml::node& item : *list) {
       const toml::table& table = reader.table(item, "dr_site");
-      reader.check_keys(table, "dr_site",
+      reader.check_keys(table, "[[dr_site]]",
                         {"name", "url", "password_file", "sets", "after_backup", "limit_upload", "limit_download",
                          "object_lock_days", "object_lock_mode"});
       DrSite site;
@@ -267,12 +284,25 @@ Config load_config(const std::string& path) {
         if (std::find(std::begin(set_names), std::end(set_names), set) == std::end(set_names))
           reader.fail(table, "dr_site.sets", "unknown set '" + set + "' (databases, artifacts, instance)");
       config.dr_sites.push_back(site);
+      site_lines.push_back(reader.at(table));
     }
   }
+  std::set<std::string> used;
   for (const auto& [set, policy] : config.policies)
-    for (const auto& site : policy.sites)
+    for (const auto& site : policy.sites) {
+      used.insert(site);
       if (std::none_of(config.dr_sites.begin(), config.dr_sites.end(), [&](const DrSite& d) { return d.name == site; }))
-        throw Error(config.path + ": policy." + set + ".sites: no [[dr_site]] named '" + site + "'");
+        throw Error(reader.at(*document.at_path("policy." + set + ".sites").node()) + ": policy." + set +
+                        ".sites: no [[dr_site]] named '" + site + "'",
+                    ExitCode::usage);
+    }
+  for (size_t i = 0; i < config.dr_sites.size(); ++i) {
+    const DrSite& site = config.dr_sites[i];
+    if (site.sets.empty() && !used.count(site.name))
+      config.warnings.push_back(site_lines[i] + ": [[dr_site]] \"" + site.name +
+                                "\" has no sets and no policy's sites names it, so every set is copied there "
+                                "(give it sets = [...] or name it in a [policy.<set>] sites list)");
+  }
   return config;
 }
 

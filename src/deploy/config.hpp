@@ -57,11 +57,16 @@ struct Config {
   std::string before_backup, after_backup;
   std::map<std::string, Policy> policies;
   std::vector<DrSite> dr_sites;
+  // "<file>:<line>: …" for what is allowed but likely a mistake (a DR site no set goes to
+  // by choice); the caller shows them (the CLI on stderr, a daemon in its log).
+  std::vector<std::string> warnings;
 
   const DatabaseOverride* override_for(const std::string& name) const;
 };
 
-// Throws Error "<file>:<line>: <key>: <what>".
+// Throws Error (exit 2) "<file>:<line>: <key>: <what>", or for a key obkeep does not read
+// "<file>:<line>: unknown key "<key>" in [<section>] (known: …)". A policy whose frequency
+// is longer than its rpo is an error too; what is odd but allowed goes to Config::warnings.
 Config load_config(const std::string& path);
 
 // "30s", "15m", "4h", "1d" (and combinations like "1h30m") to seconds; throws Error naming `where`.

@@ -152,7 +152,7 @@ expect_stderr_matches "OBKEEP_LIMIT_DOWNLOAD '1.5'"
 expect_one_line_error
 sed 's/^limit_upload = 1024$/limit_download = "fast"/' "$TEST_DIR/obkeep.toml" >"$TEST_DIR/bad.toml"
 line=$(grep -n 'limit_download = "fast"' "$TEST_DIR/bad.toml" | cut -d: -f1)
-expect_exit 1 obkeep copy --config "$TEST_DIR/bad.toml"
+expect_exit 2 obkeep copy --config "$TEST_DIR/bad.toml"
 expect_stderr_matches "bad.toml:$line: dr_site.limit_download: must be a whole number"
 expect_one_line_error
 pass "bad limits are one-line errors naming the option or key"

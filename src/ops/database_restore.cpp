@@ -1,13 +1,13 @@
-#include "cli/database_restore.hpp"
+#include "ops/database_restore.hpp"
 
 #include <filesystem>
 
-#include "cli/database_backup.hpp"
+#include "ops/database_backup.hpp"
 #include "db/repository_dump_store.hpp"
 #include "deploy/jdbc_url.hpp"
 #include "util/error.hpp"
 
-namespace obkeep::cli {
+namespace obkeep::ops {
 
 DatabaseRestoreOutcome restore_database(repo::Repository& repository, const deploy::Database& database,
                                         const repo::Snapshot& snapshot, const DatabaseTarget& target_url,
@@ -34,4 +34,4 @@ DatabaseRestoreOutcome restore_database(repo::Repository& repository, const depl
   return {engine->restore(dump, target, options), target.describe()};
 }
 
-}  // namespace obkeep::cli
+}  // namespace obkeep::ops

@@ -9,7 +9,7 @@
 #include "repo/repository.hpp"
 #include "repo/snapshot.hpp"
 
-namespace obkeep::cli {
+namespace obkeep::ops {
 
 struct DatabaseTarget {
   std::string jdbc_url;
@@ -26,4 +26,4 @@ DatabaseRestoreOutcome restore_database(repo::Repository& repository, const depl
                                         const repo::Snapshot& snapshot, const DatabaseTarget& target,
                                         const db::RestoreOptions& options);
 
-}  // namespace obkeep::cli
+}  // namespace obkeep::ops

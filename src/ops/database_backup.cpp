@@ -1,5 +1,5 @@
 // One database → one snapshot whose files are the engine's dump streams.
-#include "cli/database_backup.hpp"
+#include "ops/database_backup.hpp"
 
 #include <chrono>
 
@@ -9,7 +9,7 @@
 #include "util/error.hpp"
 #include "util/host.hpp"
 
-namespace obkeep::cli {
+namespace obkeep::ops {
 
 using nlohmann::json;
 
@@ -95,4 +95,4 @@ DatabaseBackupOutcome backup_database(repo::Repository& repository, const deploy
   return outcome;
 }
 
-}  // namespace obkeep::cli
+}  // namespace obkeep::ops

@@ -10,7 +10,7 @@
 #include "deploy/deployment.hpp"
 #include "repo/repository.hpp"
 
-namespace obkeep::cli {
+namespace obkeep::ops {
 
 // The engine name and connection facts for a discovered database; throws Error when
 // obkeep cannot back it up or a credential is missing.
@@ -29,4 +29,4 @@ DatabaseBackupOutcome backup_database(repo::Repository& repository, const deploy
 
 nlohmann::json report_json(const db::BackupReport& report);
 
-}  // namespace obkeep::cli
+}  // namespace obkeep::ops

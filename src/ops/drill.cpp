@@ -1,0 +1,255 @@
+// The recovery drill: timed steps that restore and verify into a sandbox.
+#include "ops/drill.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include "archiver/restore.hpp"
+#include "ops/database_restore.hpp"
+#include "util/format.hpp"
+#include "repo/lock.hpp"
+#include "repo/tree.hpp"
+#include "util/error.hpp"
+#include "util/host.hpp"
+
+namespace obkeep::ops {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The newest snapshot holding every tag (and none of `without`), if any.
+const repo::Snapshot* newest_with(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
+                                  const std::string& without = "") {
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    bool match = std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) { return it->has_tag(tag); });
+    if (match && (without.empty() || !it->has_tag(without))) return &*it;
+  }
+  return nullptr;
+}
+
+// A name that is safe as one path component or database name.
+std::string plain_name(const std::string& text) {
+  std::string out;
+  for (char c : text) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+class Drill {
+ public:
+  Drill(const deploy::Config& config, const deploy::Discovery& discovery, const RepositoryAccess& access,
+        const DrillOptions& options, std::string sandbox)
+      : config_(config), discovery_(discovery), access_(access), options_(options) {
+    result_.sandbox = std::move(sandbox);
+  }
+  DrillResult run();
+
+ private:
+  // Runs one timed step; a failed step is recorded, and the drill goes on with the next.
+  bool step(const std::string& name, const std::function<std::string()>& action);
+  std::string restore_files(const repo::Snapshot& snapshot, const std::string& target);
+  void restore_home(const std::string& home);
+  void restore_database(const deploy::Database& database);
+  std::string read_whole_tree(const Id& tree);
+  void recovery_point(int64_t time_ns) { oldest_point_ns_ = std::min(oldest_point_ns_, time_ns); }
+
+  const deploy::Config& config_;
+  const deploy::Discovery& discovery_;
+  const RepositoryAccess& access_;
+  const DrillOptions& options_;
+  DrillResult result_;
+  std::unique_ptr<repo::Repository> repository_;
+  std::unique_ptr<repo::RepositoryLock> lock_;
+  std::vector<repo::Snapshot> snapshots_;
+  int64_t oldest_point_ns_ = INT64_MAX;
+};
+
+bool Drill::step(const std::string& name, const std::function<std::string()>& action) {
+  DrillStep step{name, 0, false, ""};
+  auto start = std::chrono::steady_clock::now();
+  try {
+    step.detail = action();
+    step.ok = true;
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
+    step.detail = e.what();
+    result_.failures.push_back(name + ": " + e.what());
+  }
+  step.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options_.on_step) options_.on_step(step);
+  result_.steps.push_back(std::move(step));
+  return result_.steps.back().ok;
+}
+
+// Restores with verification: every file is read back and checked against its blob ids.
+std::string Drill::restore_files(const repo::Snapshot& snapshot, const std::string& target) {
+  archiver::RestoreOptions restore;
+  restore.target = target;
+  restore.verify = true;
+  archiver::RestoreResult restored = archiver::restore_tree(*repository_, snapshot.tree, restore, nullptr);
+  if (!restored.errors.empty())
+    throw Error(std::to_string(restored.errors.size()) + " files not restored or not verified, first: " + restored.errors.front());
+  return "snapshot " + snapshot.id.short_hex() + " of " + format_rfc3339(snapshot.time_ns).substr(0, 19) + ": " +
+         std::to_string(restored.verified_files) + " files verified, " + format_bytes(restored.bytes);
+}
+
+// The server directory from the instance set, then repository/ replaced by the artifacts
+// set when that is newer — the guidance's recovery order.
+void Drill::restore_home(const std::string& home) {
+  const repo::Snapshot* instance = newest_with(snapshots_, {"set=instance", "home=" + home});
+  const repo::Snapshot* artifacts = newest_with(snapshots_, {"set=artifacts", "home=" + home});
+  step("restore server directory " + home, [&] {
+    if (!instance) throw Error("no instance snapshot of " + home + " (backup --config --set instance takes one)");
+    recovery_point(instance->time_ns);
+    return restore_files(*instance, result_.sandbox);
+  });
+  if (!artifacts || (instance && artifacts->time_ns <= instance->time_ns)) return;
+  step("replace repository/ of " + home, [&] {
+    std::string staging = result_.sandbox + "/.artifacts-" + plain_name(home);
+    std::string detail = restore_files(*artifacts, staging);
+    fs::path restored = fs::path(staging) / fs::path(home).relative_path() / "repository";
+    fs::path target = fs::path(result_.sandbox) / fs::path(home).relative_path() / "repository";
+    fs::create_directories(target.parent_path());
+    struct stat home_times;  // the swap below must not change the restored home's times
+    bool have_times = ::stat(target.parent_path().c_str(), &home_times) == 0;
+    fs::remove_all(target);
+    fs::rename(restored, target);
+    if (have_times) {
+      timespec times[2] = {home_times.st_atim, home_times.st_mtim};
+      ::utimensat(AT_FDCWD, target.parent_path().c_str(), times, 0);
+    }
+    fs::remove_all(staging);
+    if (instance) recovery_point(std::max(instance->time_ns, artifacts->time_ns));
+    return detail;
+  });
+}
+
+// Reads and verifies every blob a snapshot names (what a restore would read).
+std::string Drill::read_whole_tree(const Id& tree_id) {
+  uint64_t bytes = 0, blobs = 0;
+  std::function<void(const Id&)> walk = [&](const Id& id) {
+    repo::Tree tree = repo::load_tree(*repository_, id);
+    for (const repo::Node& node : tree.nodes) {
+      for (const Id& blob : node.content) {
+        bytes += repository_->load_blob(blob).size();
+        ++blobs;
+      }
+      if (node.subtree) walk(*node.subtree);
+    }
+  };
+  walk(tree_id);
+  return std::to_string(blobs) + " blobs, " + format_bytes(bytes) + " read and verified";
+}
+
+void Drill::restore_database(const deploy::Database& database) {
+  std::string name = "restore database " + database.display_name() + " (" + database.id + ")";
+  const repo::Snapshot* snapshot = newest_with(snapshots_, {"database=" + database.id}, "engine=postgresql-base");
+  std::string scratch = database.engine == deploy::Engine::postgresql ? options_.scratch_postgresql
+                        : database.engine == deploy::Engine::mysql    ? options_.scratch_mysql
+                                                                      : "";
+  if (snapshot && database.engine != deploy::Engine::h2 && scratch.empty()) {
+    // No server to restore into: prove at least that every byte of the dump is there and intact.
+    step("read database dump " + database.display_name() + " (" + database.id + ")", [&] {
+      recovery_point(snapshot->time_ns);
+      return read_whole_tree(snapshot->tree) + "; not restored: give a scratch server with --scratch-" +
+             deploy::to_string(database.engine);
+    });
+    return;
+  }
+  step(name, [&] {
+    if (!snapshot) throw Error("no backup of " + database.display_name() + " (backup --config --set databases takes one)");
+    recovery_point(snapshot->time_ns);
+    DatabaseTarget target;
+    if (database.engine == deploy::Engine::h2) {
+      // Where the restored server directory expects it (the id is the file's absolute path).
+      fs::path file = fs::path(result_.sandbox) / fs::path(database.database).relative_path();
+      fs::create_directories(file.parent_path());
+      target.jdbc_url = "jdbc:h2:" + file.string();
+    } else {
+      target.jdbc_url = scratch + (scratch.back() == '/' ? "" : "/") + "obkeep_drill_" + plain_name(database.display_name());
+    }
+    db::RestoreOptions restore;
+    restore.drop_existing = true;  // a scratch database of an earlier drill
+    DatabaseRestoreOutcome outcome = ops::restore_database(*repository_, database, *snapshot, target, restore);
+    uint64_t rows = 0;
+    for (const auto& table : outcome.report.tables) rows += table.rows;
+    return "snapshot " + snapshot->id.short_hex() + " into " + outcome.target + ": " +
+           std::to_string(outcome.report.tables.size()) + " tables, " + std::to_string(rows) + " rows";
+  });
+}
+
+DrillResult Drill::run() {
+  const deploy::Config& config = config_;
+  result_.started_ns = now_unix_nanos();
+  for (const auto& [set, policy] : config.policies) {
+    if (policy.rto_s) result_.rto_s = std::min(result_.rto_s.value_or(INT64_MAX), *policy.rto_s);
+    if (policy.rpo_s) result_.rpo_s = std::min(result_.rpo_s.value_or(INT64_MAX), *policy.rpo_s);
+  }
+  if (!options_.site.empty()) {
+    const deploy::DrSite& site = find_site(config, options_.site);
+    result_.site = site.name;
+    result_.repository = site.url;
+  } else {
+    result_.repository = access_.url;
+  }
+  auto start = std::chrono::steady_clock::now();
+  bool opened = step("open " + (result_.site ? "DR site " + *result_.site : std::string("repository")), [&] {
+    repository_ = result_.site ? open_site(find_site(config, *result_.site), access_) : open_primary(access_);
+    lock_ = std::make_unique<repo::RepositoryLock>(*repository_, false);
+    repository_->load_index();
+    snapshots_ = repo::list_snapshots(*repository_);
+    return std::to_string(snapshots_.size()) + " snapshots";
+  });
+  if (opened) {
+    for (const std::string& home : discovery_.homes) restore_home(home);
+    for (const deploy::Database& database : discovery_.databases)
+      if (database.method.rfind("none", 0) != 0) restore_database(database);
+  }
+  result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (oldest_point_ns_ != INT64_MAX)
+    result_.achieved_rpo_s = std::max<int64_t>(0, (result_.started_ns - oldest_point_ns_) / 1000000000);
+  if (result_.rto_s && result_.measured_rto_s > double(*result_.rto_s))
+    result_.failures.push_back("the recovery took " + format_duration(result_.measured_rto_s) + ", over the RTO of " +
+                               format_duration(double(*result_.rto_s)));
+  if (result_.rpo_s && result_.achieved_rpo_s && *result_.achieved_rpo_s > *result_.rpo_s)
+    result_.failures.push_back("the oldest recovery point restored was " + format_duration(double(*result_.achieved_rpo_s)) +
+                               " old, over the RPO of " + format_duration(double(*result_.rpo_s)));
+  return result_;
+}
+
+}  // namespace
+
+DrillResult run_drill(const deploy::Config& config, const deploy::Discovery& discovery, const RepositoryAccess& access,
+                      const DrillOptions& options) {
+  if (!options.site.empty()) find_site(config, options.site);  // an unknown site: before a sandbox is made
+  std::string sandbox = options.sandbox;
+  if (sandbox.empty()) {
+    std::string pattern = "/var/tmp/obkeep-drill-XXXXXX";
+    if (!mkdtemp(pattern.data())) throw Error("cannot make a sandbox in /var/tmp");
+    sandbox = pattern;
+  } else if (fs::exists(sandbox) && !fs::is_empty(sandbox)) {
+    throw Error("--sandbox " + sandbox + " is not empty: a drill restores into an empty directory", ExitCode::usage);
+  }
+  fs::create_directories(sandbox);
+  sandbox = fs::absolute(sandbox).lexically_normal().string();
+  // The sandbox goes on every path out, an interruption's too, unless it is to be kept.
+  struct SandboxRemover {
+    const std::string& path;
+    bool keep;
+    ~SandboxRemover() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(path, ignored);
+    }
+  } remover{sandbox, options.keep};
+  return Drill(config, discovery, access, options, sandbox).run();
+}
+
+}  // namespace obkeep::ops

@@ -1,0 +1,87 @@
+// Forgetting snapshots by rules or policy, and pruning.
+#include "ops/retention.hpp"
+
+#include "repo/snapshot.hpp"
+#include "storage/s3/object_lock.hpp"
+#include "util/error.hpp"
+
+namespace obkeep::ops {
+
+void require_deletions(repo::Repository& repository, const std::string& what) {
+  if (repository.backend().append_only())
+    throw storage::AppendOnlyRefusal(repository.backend().location() + ": the site is append-only: refused to " + what +
+                                     " (run it on the server, or through a key whose forced command has no --append-only)");
+}
+
+ForgetResult forget_snapshots(repo::Repository& repository, const ForgetOptions& options) {
+  ForgetResult result;
+  if (!options.ids.empty()) {
+    for (const auto& id : options.ids) result.decisions.push_back({repo::find_snapshot(repository, id), false, {"given"}});
+  } else {
+    std::vector<repo::Snapshot> candidates;
+    for (const auto& snapshot : repo::list_snapshots(repository)) {
+      bool match = true;
+      for (const auto& tag : options.tags) match = match && snapshot.has_tag(tag);
+      if (match) candidates.push_back(snapshot);
+    }
+    result.decisions = repo::apply_keep_rules(candidates, options.rules);
+  }
+  for (auto& decision : result.decisions) {
+    // A snapshot the store will not delete yet stays, and prune keeps its data.
+    if (!decision.keep) {
+      storage::Handle handle{storage::FileType::snapshot, decision.snapshot.id.hex()};
+      if (auto until = repository.backend().retained_until(handle)) {
+        decision.keep = true;
+        decision.reasons = {"under S3 Object Lock retention until " + storage::retention_end(*until)};
+        ++result.retained;
+      }
+    }
+    if (!decision.keep) {
+      ++result.removed;
+      if (!options.dry_run) repository.backend().remove({storage::FileType::snapshot, decision.snapshot.id.hex()});
+    }
+  }
+  return result;
+}
+
+repo::KeepRules policy_keep_rules(const deploy::Config& config, const std::string& set) {
+  repo::KeepRules rules;
+  auto found = config.policies.find(set);
+  if (found == config.policies.end()) return rules;
+  const deploy::Policy& policy = found->second;
+  rules.last = policy.keep_last.value_or(0);
+  rules.daily = policy.keep_daily.value_or(0);
+  rules.weekly = policy.keep_weekly.value_or(0);
+  rules.monthly = policy.keep_monthly.value_or(0);
+  return rules;
+}
+
+ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config& config, bool dry_run) {
+  ForgetResult total;
+  bool any = false;
+  for (const char* set : deploy::set_names) {
+    ForgetOptions options;
+    options.rules = policy_keep_rules(config, set);
+    if (options.rules.empty()) continue;
+    any = true;
+    options.tags = {std::string("set=") + set};
+    options.dry_run = dry_run;
+    ForgetResult result = forget_snapshots(repository, options);
+    for (auto& decision : result.decisions) total.decisions.push_back(std::move(decision));
+    total.removed += result.removed;
+    total.retained += result.retained;
+  }
+  if (!any)
+    throw Error(config.path + ": no [policy.<set>] has keep_last, keep_daily, keep_weekly or keep_monthly, so "
+                              "forget has no rules (give --keep-* rules)",
+                ExitCode::usage);
+  return total;
+}
+
+repo::PruneResult prune_repository(repo::Repository& repository, bool dry_run) {
+  repo::PruneOptions options;
+  options.dry_run = dry_run;
+  return repo::prune(repository, options);
+}
+
+}  // namespace obkeep::ops

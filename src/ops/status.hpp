@@ -1,0 +1,46 @@
+// Status: is every recovery-point objective of the policy met right now, on the primary
+// repository and on each DR site? What `status` prints and a daemon serves as /status.json.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deploy/config.hpp"
+#include "deploy/discovery.hpp"
+#include "ops/objectives.hpp"
+#include "ops/repository_access.hpp"
+#include "repo/snapshot.hpp"
+
+namespace obkeep::ops {
+
+// The snapshots of one place (the primary or a DR site), or why they could not be listed,
+// and what protects its objects from deletion ("none", "object lock: compliance, 30 days", …).
+struct Place {
+  std::vector<repo::Snapshot> snapshots;
+  std::string error;
+  std::string protection = "unknown";
+};
+
+struct StatusOptions {
+  int64_t now_ns = 0;  // judge as of this time; 0: now
+  std::string site;    // only the objectives at this DR site; empty: every place
+};
+
+struct StatusResult {
+  int64_t checked_ns = 0;
+  std::vector<Objective> objectives;
+  std::map<std::optional<std::string>, Place> places;  // nullopt: the primary
+  Verdict worst = Verdict::met;
+
+  // 0 all met, 4 some at risk, 5 any violated.
+  int exit_code() const;
+};
+
+// Error when the primary cannot be read (nothing can be judged without it) or no policy
+// has an rpo; a DR site that cannot be read fails only its own objectives, with the reason.
+StatusResult evaluate_status(const deploy::Config& config, const deploy::Discovery& discovery,
+                             const RepositoryAccess& access, const StatusOptions& options);
+
+}  // namespace obkeep::ops

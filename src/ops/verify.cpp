@@ -1,0 +1,15 @@
+// Checking a repository under a shared lock.
+#include "ops/verify.hpp"
+
+#include "repo/lock.hpp"
+
+namespace obkeep::ops {
+
+repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& options) {
+  repo::RepositoryLock lock(repository, false);
+  repo::CheckOptions check;
+  check.read_fraction = options.read_fraction;
+  return repo::check_repository(repository, check);
+}
+
+}  // namespace obkeep::ops

@@ -1,0 +1,16 @@
+// Verification (`check`): the repository's structure, and as much of its data as asked.
+#pragma once
+
+#include "repo/check.hpp"
+#include "repo/repository.hpp"
+
+namespace obkeep::ops {
+
+struct VerifyOptions {
+  double read_fraction = 0;  // of the packs to read and verify: 0 none, 1 all
+};
+
+// Takes a shared lock for the check; the errors found are in the result, not thrown.
+repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& options);
+
+}  // namespace obkeep::ops
