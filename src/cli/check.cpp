@@ -1,14 +1,39 @@
-// `obkeep check [--read-data | --read-data-subset N%]`: verify the repository.
+// `obkeep check [--read-data | --read-data-subset N%] [--config F [--site NAME]]`: verify
+// the repository; with --site, a DR site, and compare it with the primary's copy records.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/deployment_context.hpp"
+#include "cli/site_copy.hpp"
+#include "ops/site_audit.hpp"
 #include "repo/check.hpp"
+#include "repo/copy_record.hpp"
 #include "repo/lock.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::cli {
 
-static double parse_subset(const std::string& text) {
+namespace {
+
+// The site against what the primary recorded sending there; each finding on one line.
+ops::SiteAudit audit_site_against_primary(const DeploymentContext& deployment, const std::string& site_name,
+                                          repo::Repository& site) {
+  auto primary = open_repository(deployment.global);
+  std::vector<repo::CopyRecord> records = repo::load_copy_records(*primary);
+  return ops::audit_site(deployment.config, site_name, site.config().id.hex(), records, repo::survey_snapshots(site));
+}
+
+// The structural check names an altered snapshot too; the audit's line says more (its time,
+// its set), so the structural one is left out.
+void drop_errors_about(std::vector<std::string>& errors, const ops::SiteAudit& audit) {
+  for (const repo::SentFinding& altered : audit.integrity.altered) {
+    std::string prefix = "snapshot " + altered.snapshot.site_snapshot.hex() + ":";
+    std::erase_if(errors, [&](const std::string& error) { return error.rfind(prefix, 0) == 0; });
+  }
+}
+
+double parse_subset(const std::string& text) {
   std::string number = text;
   if (!number.empty() && number.back() == '%') number.pop_back();
   size_t used = 0;
@@ -22,43 +47,72 @@ static double parse_subset(const std::string& text) {
   return value / 100.0;
 }
 
+}  // namespace
+
 void add_check_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("check", "check the repository for errors");
   struct Options {
     bool read_data = false;
     std::string subset;
+    std::string config;
+    std::string site;
   };
   auto options = std::make_shared<Options>();
   command->add_flag("--read-data", options->read_data, "read and verify every pack");
   command->add_option("--read-data-subset", options->subset, "read and verify a random N% of the packs");
+  command->add_option("--config", options->config, "the deployment config: check its repository (or, with --site, a DR site)");
+  command->add_option("--site", options->site,
+                      "with --config: check this DR site, and that it holds every snapshot the primary recorded sending there");
   command->callback([&context, options] {
     context.action = [&context, options] {
-      const GlobalOptions& global = context.global;
-      auto repository = open_repository(global);
+      if (!options->site.empty() && options->config.empty()) throw Error("--site goes with --config", ExitCode::usage);
+      std::optional<DeploymentContext> deployment;
+      if (!options->config.empty()) deployment = load_deployment(context.global, options->config);
+      const GlobalOptions& global = deployment ? deployment->global : context.global;
+      std::unique_ptr<repo::Repository> repository;
+      std::string checked = global.repository;
+      if (!options->site.empty()) {
+        repository = open_site(find_site(deployment->config, options->site), global);
+        checked = "DR site " + options->site;
+      } else {
+        repository = open_repository(global);
+      }
       repo::RepositoryLock lock(*repository, false);
       repo::CheckOptions check;
       if (options->read_data) check.read_fraction = 1;
       if (!options->subset.empty()) check.read_fraction = parse_subset(options->subset);
       repo::CheckResult result = repo::check_repository(*repository, check);
+      std::optional<ops::SiteAudit> audit;
+      if (!options->site.empty()) {
+        audit = audit_site_against_primary(*deployment, options->site, *repository);
+        drop_errors_about(result.errors, *audit);
+      }
       for (const auto& warning : result.warnings) std::cerr << "warning: " << warning << "\n";
       for (const auto& error : result.errors) std::cerr << "error: " << error << "\n";
       for (const auto& affected : result.affected) std::cerr << "affected: " << affected << "\n";
+      if (audit)
+        for (const std::string& line : audit->finding_lines()) std::cerr << line << "\n";
       if (global.json) {
-        std::cout << nlohmann::json{{"message_type", "check"}, {"errors", result.errors},
-                                    {"warnings", result.warnings}, {"affected", result.affected},
-                                    {"snapshots", result.snapshots}, {"packs", result.packs},
-                                    {"packs_read", result.packs_read}, {"blobs_read", result.blobs_read}}
-                         .dump()
-                  << "\n";
+        nlohmann::json out{{"message_type", "check"}, {"errors", result.errors},
+                           {"warnings", result.warnings}, {"affected", result.affected},
+                           {"snapshots", result.snapshots}, {"packs", result.packs},
+                           {"packs_read", result.packs_read}, {"blobs_read", result.blobs_read}};
+        if (audit) out["integrity"] = audit->to_json();
+        std::cout << out.dump() << "\n";
       } else if (!global.quiet) {
         std::cout << "checked " << result.snapshots << " snapshots, " << result.trees << " trees, " << result.packs
                   << " packs";
         if (check.read_fraction > 0) std::cout << " (read " << result.packs_read << " packs, " << result.blobs_read << " blobs)";
         std::cout << ": " << (result.errors.empty() ? "no errors were found" : std::to_string(result.errors.size()) + " errors") << "\n";
+        if (audit) std::cout << "against the primary's copy records: " << audit->summary() << "\n";
       }
       if (!result.errors.empty())
-        throw Error("check found " + std::to_string(result.errors.size()) + " errors in repository " +
-                    global.repository + " (listed above)");
+        throw Error("check found " + std::to_string(result.errors.size()) + " errors in " +
+                    (options->site.empty() ? "repository " + checked : checked) + " (listed above)");
+      if (audit && !audit->intact())
+        throw Error(checked + " does not hold what the primary sent: " + std::to_string(audit->integrity.missing.size()) +
+                    " missing, " + std::to_string(audit->integrity.altered.size()) + " altered" +
+                    (audit->replaced.empty() ? "" : ", replaced") + " (listed above)");
       return 0;
     };
   });

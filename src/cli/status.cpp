@@ -1,6 +1,7 @@
 // `obkeep status --config FILE`: is every recovery-point objective of the policy met right
-// now, on the primary repository and on each DR site? Exit 0 all met, 4 some at risk, 5 any
-// violated, 1 on error.
+// now, on the primary repository and on each DR site, and does each site hold what the
+// primary sent? Exit 0 all met, 4 some at risk, 5 any violated or a site missing or
+// altering a snapshot, 1 on error.
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include "cli/site_copy.hpp"
 #include "ops/metrics.hpp"
 #include "ops/objectives.hpp"
+#include "ops/site_audit.hpp"
+#include "repo/copy_record.hpp"
 #include "repo/snapshot.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -30,11 +33,13 @@ struct Options {
 };
 
 // The snapshots of one place (the primary or a DR site), or why they could not be listed,
-// and what protects its objects from deletion ("none", "object lock: compliance, 30 days", …).
+// what protects its objects from deletion ("none", "object lock: compliance, 30 days", …),
+// and for a site whether it holds what the primary recorded sending.
 struct Place {
   std::vector<repo::Snapshot> snapshots;
   std::string error;
   std::string protection = "unknown";
+  std::optional<ops::SiteAudit> audit;
 };
 
 // What the store says of its protection; a store that cannot say leaves the objectives alone.
@@ -47,18 +52,21 @@ std::string protection_of(repo::Repository& repository) {
 }
 
 // The primary must be readable (status cannot judge anything without it: exit 1); a DR
-// site that cannot be read fails only its own objectives, with the reason.
-Place list_place(const DeploymentContext& deployment, const std::optional<std::string>& site) {
+// site that cannot be read fails only its own objectives, with the reason. A site's
+// damaged snapshots do not hide the others: they are the audit's findings.
+Place list_place(const DeploymentContext& deployment, repo::Repository& primary,
+                 const std::vector<repo::CopyRecord>& records, const std::optional<std::string>& site) {
   Place place;
   if (!site) {
-    auto repository = open_repository(deployment.global);
-    place.snapshots = repo::list_snapshots(*repository);
-    place.protection = protection_of(*repository);
+    place.snapshots = repo::list_snapshots(primary);
+    place.protection = protection_of(primary);
     return place;
   }
   try {
     auto repository = open_site(find_site(deployment.config, *site), deployment.global);
-    place.snapshots = repo::list_snapshots(*repository);
+    repo::SnapshotSurvey survey = repo::survey_snapshots(*repository);
+    place.audit = ops::audit_site(deployment.config, *site, repository->config().id.hex(), records, survey);
+    place.snapshots = std::move(survey.readable);
     place.protection = protection_of(*repository);
   } catch (const Error& e) {
     place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
@@ -103,7 +111,7 @@ json objective_json(const ops::Objective& objective) {
 }  // namespace
 
 void add_status_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("status", "are the recovery point objectives met right now, here and at DR sites?");
+  auto* command = app.add_subcommand("status", "are the recovery point objectives met right now, here and at DR sites, and do the sites hold what was sent?");
   auto options = std::make_shared<Options>();
   command->add_option("--config", options->config, "the deployment config (obkeep.toml)")->required();
   command->add_option("--now", options->now, "judge as of this RFC 3339 time instead of now (audits, tests)");
@@ -115,26 +123,40 @@ void add_status_command(CLI::App& app, Context& context) {
       if (objectives.empty())
         throw Error(options->config + ": no [policy.<set>] has an rpo, so there is nothing to judge");
       int64_t now_ns = options->now.empty() ? now_unix_nanos() : parse_rfc3339(options->now);
+      auto primary = open_repository(deployment.global);
+      std::vector<repo::CopyRecord> records = repo::load_copy_records(*primary);
       std::map<std::optional<std::string>, Place> places;
-      for (ops::Objective& objective : objectives) {
-        auto place = places.find(objective.site);
-        if (place == places.end()) place = places.emplace(objective.site, list_place(deployment, objective.site)).first;
-        evaluate_at(objective, place->second, now_ns);
-      }
+      auto place_of = [&](const std::optional<std::string>& site) -> const Place& {
+        auto place = places.find(site);
+        if (place == places.end()) place = places.emplace(site, list_place(deployment, *primary, records, site)).first;
+        return place->second;
+      };
+      for (ops::Objective& objective : objectives) evaluate_at(objective, place_of(objective.site), now_ns);
+      for (const deploy::DrSite& site : deployment.config.dr_sites) place_of(site.name);  // audited even without objectives
       ops::Verdict worst = ops::Verdict::met;
       for (const ops::Objective& objective : objectives) worst = std::max(worst, objective.verdict);
+      // A site that lost or altered what it was sent, or cannot be read, is as bad as a missed RPO.
+      for (const auto& [site, place] : places)
+        if (site && (!place.error.empty() || (place.audit && !place.audit->intact()))) worst = ops::Verdict::violated;
       if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(objectives));
 
       if (context.global.json) {
         json list = json::array();
         for (const ops::Objective& objective : objectives) list.push_back(objective_json(objective));
         json protection = json::array();
-        for (const auto& [site, place] : places)
+        json integrity = json::array();
+        for (const auto& [site, place] : places) {
           protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
+          if (!site) continue;
+          json audit = place.audit ? place.audit->to_json() : json{{"site", *site}, {"intact", false}};
+          audit["error"] = place.error.empty() ? json(nullptr) : json(place.error);
+          integrity.push_back(audit);
+        }
         std::cout << json{{"checked_at", format_rfc3339(now_ns)},
                           {"verdict", ops::to_string(worst)},
                           {"objectives", list},
-                          {"protection", protection}}
+                          {"protection", protection},
+                          {"integrity", integrity}}
                          .dump()
                   << "\n";
       } else if (!context.global.quiet) {
@@ -154,6 +176,13 @@ void add_status_command(CLI::App& app, Context& context) {
         std::printf("\nprotection against deletion\n");
         for (const auto& [site, place] : places)
           std::printf("  %-10s  %s\n", site.value_or("primary").c_str(), place.protection.c_str());
+        if (!deployment.config.dr_sites.empty()) std::printf("\nDR sites against the primary's copy records\n");
+        for (const auto& [site, place] : places) {
+          if (!site) continue;
+          std::printf("  %-10s  %s\n", site->c_str(), place.audit ? place.audit->summary().c_str() : place.error.c_str());
+          if (place.audit)
+            for (const std::string& line : place.audit->finding_lines()) std::printf("              %s\n", line.c_str());
+        }
       }
       return static_cast<int>(worst == ops::Verdict::met        ? ExitCode::ok
                               : worst == ops::Verdict::at_risk ? ExitCode::objective_at_risk
