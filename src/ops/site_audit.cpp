@@ -1,3 +1,4 @@
+// A DR site against the primary's copy records, under the config's keep rules; its report.
 #include "ops/site_audit.hpp"
 
 #include "util/host.hpp"

@@ -1,3 +1,4 @@
+// Copy records: encoding, loading, and the log one copy run keeps of what it sent.
 #include "repo/copy_record.hpp"
 
 #include <algorithm>
@@ -32,8 +33,12 @@ json CopyRecord::to_json() const {
                     {"hostname", snapshot.hostname},
                     {"paths", snapshot.paths},
                     {"tags", snapshot.tags}});
-  return {{"version", 1},          {"site", site},         {"site_repository", site_repository},
-          {"time", format_rfc3339(copied_ns)}, {"hostname", hostname}, {"snapshots", sent}};
+  return {{"version", 1},
+          {"site", site},
+          {"site_repository", site_repository},
+          {"time", format_rfc3339(copied_ns)},
+          {"hostname", hostname},
+          {"snapshots", sent}};
 }
 
 CopyRecord CopyRecord::from_json(const json& in, const Id& id) {

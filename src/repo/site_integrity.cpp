@@ -1,3 +1,4 @@
+// Sorting what the primary sent to a site into present, altered, gone by keep rules, missing.
 #include "repo/site_integrity.hpp"
 
 #include <unordered_set>

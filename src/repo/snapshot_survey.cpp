@@ -1,3 +1,4 @@
+// Reading every snapshot of a repository, naming the damaged ones instead of failing.
 #include "repo/snapshot_survey.hpp"
 
 #include <algorithm>
