@@ -97,6 +97,17 @@ start_mariadb() {
 }
 sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
 
+# start_sshd: a private OpenSSH sshd in $TEST_DIR/sshd, stopped at exit; sets sshd (its
+# directory, with the client configs tests/servers/sshd.sh writes), port and user.
+start_sshd() {
+  unset SSH_AUTH_SOCK  # the identity files of the test configs, not whatever agent runs here
+  sshd=$TEST_DIR/sshd
+  bash "$OBKEEP_SOURCE_DIR/tests/servers/sshd.sh" start "$sshd"
+  add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/sshd.sh' stop '$sshd'"
+  port=$(cat "$sshd/port")
+  user=$(id -un)
+}
+
 # datasource NAME URL USER PASSWORD: one <datasource> element.
 datasource() {
   cat <<XML

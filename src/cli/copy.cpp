@@ -8,6 +8,7 @@
 #include "cli/common.hpp"
 #include "cli/deployment_context.hpp"
 #include "ops/site_copy.hpp"
+#include "repo/copy_record.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot_copy.hpp"
 #include "util/error.hpp"
@@ -62,6 +63,7 @@ int copy_to_sites(const GlobalOptions& given) {
                    {"snapshots_present", outcome.statistics.snapshots_present},
                    {"blobs_copied", outcome.statistics.blobs_copied},
                    {"bytes_sent", outcome.bytes_sent},
+                   {"snapshots_recorded", outcome.snapshots_recorded},
                    {"duration_s", result.duration_s}});
       if (!global.json && !global.quiet)
         std::cout << "DR site " << result.site << ": " << outcome.statistics.snapshots_copied << " snapshots copied, "
@@ -117,10 +119,13 @@ void add_copy_command(CLI::App& app, Context& context) {
       if (!copier.related() && !global.quiet)
         std::cerr << "obkeep: the repositories are not related (make the copy's repository with init "
                      "--copy-params-from): every blob is read and hashed again\n";
+      // Records are matched to a site by its repository id; the name is for people.
+      repo::CopyLog log(*source, *destination, global.site.empty() ? destination->backend().location() : global.site);
       uint64_t stored_before = destination->statistics().bytes_stored;
       for (const repo::Snapshot& snapshot : selected) {
         uint64_t copied_before = copier.statistics().snapshots_copied;
         Id id = copier.copy(snapshot);
+        log.note(snapshot, id);
         bool copied = copier.statistics().snapshots_copied != copied_before;
         if (global.json) {
           std::cout << json{{"message_type", "snapshot"}, {"source", snapshot.id.hex()}, {"snapshot_id", id.hex()},
@@ -130,6 +135,15 @@ void add_copy_command(CLI::App& app, Context& context) {
           std::cout << (copied ? "copied " : "already there: ") << snapshot.id.short_hex() << " → " << id.short_hex()
                     << "\n";
         }
+      }
+      // The source may be a read-only mirror: the copy stands without its record.
+      size_t recorded = 0;
+      try {
+        recorded = log.save();
+      } catch (const Error& e) {
+        if (e.code() == ExitCode::interrupted) throw;
+        std::cerr << "obkeep: warning: the copy is done but " << options->from_repo
+                  << " could not record it (check --site cannot compare): " << e.what() << "\n";
       }
       const repo::CopyStatistics& statistics = copier.statistics();
       uint64_t bytes_sent = destination->statistics().bytes_stored - stored_before;
@@ -141,6 +155,7 @@ void add_copy_command(CLI::App& app, Context& context) {
                           {"blobs_copied", statistics.blobs_copied},
                           {"bytes_copied", statistics.bytes_copied},
                           {"bytes_sent", bytes_sent},
+                          {"snapshots_recorded", recorded},
                           {"related", copier.related()},
                           {"duration_s", duration}}.dump()
                   << "\n";

@@ -1,6 +1,7 @@
 // `obkeep status --config FILE [--site NAME]`: is every recovery-point objective of the
-// policy met right now, on the primary repository and on each DR site? Exit 0 all met, 4
-// some at risk, 5 any violated, 1 on error.
+// policy met right now, on the primary repository and on each DR site, and does each site
+// hold what the primary sent? Exit 0 all met, 4 some at risk, 5 any violated or a site
+// missing or altering a snapshot, 1 on error.
 #include <cstdio>
 #include <iostream>
 
@@ -57,12 +58,23 @@ void print_table(const ops::StatusResult& status) {
   std::printf("\nprotection against deletion\n");
   for (const auto& [site, place] : status.places)
     std::printf("  %-10s  %s\n", site.value_or("primary").c_str(), place.protection.c_str());
+  bool header = false;
+  for (const auto& [site, place] : status.places) {
+    if (!site) continue;
+    if (!header) std::printf("\nDR sites against the primary's copy records\n");
+    header = true;
+    std::string summary = place.audit ? place.audit->summary() : !place.error.empty() ? place.error : "not compared (the primary was not read)";
+    std::printf("  %-10s  %s\n", site->c_str(), summary.c_str());
+    if (place.audit)
+      for (const std::string& line : place.audit->finding_lines()) std::printf("              %s\n", line.c_str());
+  }
 }
 
 }  // namespace
 
 void add_status_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("status", "are the recovery point objectives met right now, here and at DR sites?");
+  auto* command = app.add_subcommand(
+      "status", "are the recovery point objectives met right now, here and at DR sites, and do the sites hold what was sent?");
   auto options = std::make_shared<Options>();
   command->add_option("--now", options->now, "judge as of this RFC 3339 time instead of now (audits, tests)");
   command->add_option("--prometheus", options->prometheus, "also write the objectives as Prometheus metrics to FILE");
@@ -78,12 +90,19 @@ void add_status_command(CLI::App& app, Context& context) {
         json list = json::array();
         for (const ops::Objective& objective : status.objectives) list.push_back(objective_json(objective));
         json protection = json::array();
-        for (const auto& [site, place] : status.places)
+        json integrity = json::array();
+        for (const auto& [site, place] : status.places) {
           protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
+          if (!site) continue;
+          json audit = place.audit ? place.audit->to_json() : json{{"site", *site}, {"intact", false}};
+          audit["error"] = place.error.empty() ? json(nullptr) : json(place.error);
+          integrity.push_back(audit);
+        }
         std::cout << json{{"checked_at", format_rfc3339(status.checked_ns)},
                           {"verdict", ops::to_string(status.worst)},
                           {"objectives", list},
-                          {"protection", protection}}
+                          {"protection", protection},
+                          {"integrity", integrity}}
                          .dump()
                   << "\n";
       } else if (!context.global.quiet) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "repo/copy_record.hpp"
 #include "repo/lock.hpp"
 #include "util/error.hpp"
 
@@ -30,12 +31,15 @@ SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& si
   if (!copier.related())
     log(LogLevel::note, "obkeep: DR site " + site.name + " is not related to the primary (make it with init "
                         "--copy-params-from): every blob is read and hashed again\n");
+  repo::CopyLog log_of_copies(primary, *destination, site.name);
   uint64_t stored_before = destination->statistics().bytes_stored;
   for (const repo::Snapshot& snapshot : repo::list_snapshots(primary)) {
     bool wanted = std::any_of(sets.begin(), sets.end(), [&](const std::string& set) { return snapshot.has_tag("set=" + set); });
-    if (wanted) copier.copy(snapshot);
+    if (wanted) log_of_copies.note(snapshot, copier.copy(snapshot));
   }
-  return {copier.statistics(), destination->statistics().bytes_stored - stored_before};
+  // After every snapshot is at the site: a record never names what the site was not given.
+  size_t recorded = log_of_copies.save();
+  return {copier.statistics(), destination->statistics().bytes_stored - stored_before, recorded};
 }
 
 std::vector<SiteCopyResult> copy_to_sites(const deploy::Config& config, const RepositoryAccess& access,

@@ -21,10 +21,12 @@ std::vector<std::string> site_sets(const deploy::Config& config, const deploy::D
 struct SiteCopyOutcome {
   repo::CopyStatistics statistics;
   uint64_t bytes_sent = 0;
+  size_t snapshots_recorded = 0;  // named in the primary's new copy record
 };
 
 // Copies every snapshot of `primary` (index loaded) tagged with one of `sets` that the site
-// lacks. Takes a shared lock on the site; the caller holds one on the primary.
+// lacks, and records them in the primary (repo/copy_record.hpp). Takes a shared lock on
+// the site; the caller holds one on the primary.
 SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
                              const RepositoryAccess& access, const Log& log);
 

@@ -1,6 +1,8 @@
 // Judging the objectives against the newest snapshots of each place.
 #include "ops/status.hpp"
 
+#include "repo/copy_record.hpp"
+#include "repo/snapshot_survey.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
@@ -17,17 +19,23 @@ std::string protection_of(repo::Repository& repository) {
   }
 }
 
-Place list_place(const deploy::Config& config, const RepositoryAccess& access, const std::optional<std::string>& site) {
+// The primary must be readable (nothing can be judged without it); a DR site that cannot
+// be read fails only its own objectives, with the reason. A site's damaged snapshots do not
+// hide the others: they are its audit's findings (against `records`, when the primary's
+// copy records could be read).
+Place list_place(const deploy::Config& config, const RepositoryAccess& access, repo::Repository* primary,
+                 const std::optional<std::vector<repo::CopyRecord>>& records, const std::optional<std::string>& site) {
   Place place;
   if (!site) {
-    auto repository = open_primary(access);
-    place.snapshots = repo::list_snapshots(*repository);
-    place.protection = protection_of(*repository);
+    place.snapshots = repo::list_snapshots(*primary);
+    place.protection = protection_of(*primary);
     return place;
   }
   try {
     auto repository = open_site(find_site(config, *site), access);
-    place.snapshots = repo::list_snapshots(*repository);
+    repo::SnapshotSurvey survey = repo::survey_snapshots(*repository);
+    if (records) place.audit = audit_site(config, *site, repository->config().id.hex(), *records, survey);
+    place.snapshots = std::move(survey.readable);
     place.protection = protection_of(*repository);
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;
@@ -71,13 +79,29 @@ StatusResult evaluate_status(const deploy::Config& config, const deploy::Discove
     throw Error(config.path + ": no [policy.<set>] has an rpo" + (options.site.empty() ? "" : " at DR site " + options.site) +
                 ", so there is nothing to judge");
   result.checked_ns = options.now_ns ? options.now_ns : now_unix_nanos();
-  for (Objective& objective : result.objectives) {
-    auto place = result.places.find(objective.site);
-    if (place == result.places.end())
-      place = result.places.emplace(objective.site, list_place(config, access, objective.site)).first;
-    evaluate_at(objective, place->second, result.checked_ns);
+  // The primary holds the copy records. Judging one DR site alone must not need it (it may
+  // be what was lost): then the site is judged without its audit.
+  std::unique_ptr<repo::Repository> primary;
+  std::optional<std::vector<repo::CopyRecord>> records;
+  try {
+    primary = open_primary(access);
+    records = repo::load_copy_records(*primary);
+  } catch (const Error& e) {
+    if (options.site.empty() || e.code() == ExitCode::interrupted) throw;
   }
+  auto place_of = [&](const std::optional<std::string>& site) -> const Place& {
+    auto place = result.places.find(site);
+    if (place == result.places.end())
+      place = result.places.emplace(site, list_place(config, access, primary.get(), records, site)).first;
+    return place->second;
+  };
+  for (Objective& objective : result.objectives) evaluate_at(objective, place_of(objective.site), result.checked_ns);
+  if (options.site.empty())
+    for (const deploy::DrSite& site : config.dr_sites) place_of(site.name);  // audited even without objectives
   for (const Objective& objective : result.objectives) result.worst = std::max(result.worst, objective.verdict);
+  // A site that lost or altered what it was sent, or cannot be read, is as bad as a missed RPO.
+  for (const auto& [site, place] : result.places)
+    if (site && (!place.error.empty() || (place.audit && !place.audit->intact()))) result.worst = Verdict::violated;
   return result;
 }
 

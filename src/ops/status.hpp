@@ -1,5 +1,6 @@
 // Status: is every recovery-point objective of the policy met right now, on the primary
-// repository and on each DR site? What `status` prints and a daemon serves as /status.json.
+// repository and on each DR site, and does each site hold what the primary sent? What
+// `status` prints and a daemon serves as /status.json.
 #pragma once
 
 #include <map>
@@ -11,6 +12,7 @@
 #include "deploy/discovery.hpp"
 #include "ops/objectives.hpp"
 #include "ops/repository_access.hpp"
+#include "ops/site_audit.hpp"
 #include "repo/snapshot.hpp"
 
 namespace obkeep::ops {
@@ -21,6 +23,7 @@ struct Place {
   std::vector<repo::Snapshot> snapshots;
   std::string error;
   std::string protection = "unknown";
+  std::optional<SiteAudit> audit;  // a DR site: does it hold what the primary recorded sending?
 };
 
 struct StatusOptions {

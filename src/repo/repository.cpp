@@ -19,6 +19,7 @@ uint8_t associated_of(FileType type) {
     case FileType::index: return 'I';
     case FileType::snapshot: return 'S';
     case FileType::lock: return 'L';
+    case FileType::copy_record: return 'R';
     default: return 'O';
   }
 }

@@ -20,6 +20,7 @@ std::string to_string(FileType type) {
     case FileType::index: return "index";
     case FileType::snapshot: return "snapshot";
     case FileType::lock: return "lock";
+    case FileType::copy_record: return "copy record";
   }
   return "unknown";
 }

@@ -13,7 +13,9 @@
 namespace obkeep::storage {
 
 // Kinds of stored objects; each lives in its own namespace (a folder on a file store).
-enum class FileType { config, key, pack, index, snapshot, lock };
+// copy_record came last: repositories made before it have no copies/ folder, which file
+// stores create at the first save.
+enum class FileType { config, key, pack, index, snapshot, lock, copy_record };
 
 std::string to_string(FileType type);
 

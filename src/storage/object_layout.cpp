@@ -23,6 +23,7 @@ std::string type_folder(FileType type) {
     case FileType::index: return "index";
     case FileType::snapshot: return "snapshots";
     case FileType::lock: return "locks";
+    case FileType::copy_record: return "copies";
   }
   return "";
 }
@@ -39,7 +40,7 @@ std::string object_path(const Handle& handle) {
 }
 
 std::vector<std::string> repository_folders() {
-  std::vector<std::string> folders = {"keys", "index", "snapshots", "locks", "data"};
+  std::vector<std::string> folders = {"keys", "index", "snapshots", "locks", "copies", "data"};
   for (int i = 0; i < 256; ++i) {
     char name[3];
     std::snprintf(name, sizeof name, "%02x", i);

@@ -22,10 +22,15 @@ TEST(ObjectLayout, RejectsNamesThatAreNotIds) {
   EXPECT_FALSE(valid_object_name({FileType::lock, ".tmp-0011223344556677"}));
 }
 
+TEST(ObjectLayout, CopyRecordsLiveUnderCopies) {
+  EXPECT_EQ(object_path({FileType::copy_record, std::string(64, 'c')}), "copies/" + std::string(64, 'c'));
+}
+
 TEST(ObjectLayout, NewRepositoriesHaveEveryPackFolder) {
   auto folders = repository_folders();
-  EXPECT_EQ(folders.size(), 5u + 256u);
-  EXPECT_EQ(folders[5], "data/00");
+  EXPECT_EQ(folders.size(), 6u + 256u);
+  EXPECT_EQ(folders[4], "copies");
+  EXPECT_EQ(folders[6], "data/00");
   EXPECT_EQ(folders.back(), "data/ff");
 }
 

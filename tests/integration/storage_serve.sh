@@ -10,13 +10,8 @@ source "$(dirname "$0")/../lib.sh"
 
 count_snapshots() { obkeep -r "$1" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
-unset SSH_AUTH_SOCK  # the identity files of the test configs, not whatever agent runs here
+start_sshd
 servers=$OBKEEP_SOURCE_DIR/tests/servers
-sshd=$TEST_DIR/sshd
-bash "$servers/sshd.sh" start "$sshd"
-add_cleanup "bash '$servers/sshd.sh' stop '$sshd'"
-port=$(cat "$sshd/port")
-user=$(id -un)
 site=$TEST_DIR/site
 bash "$servers/sshd.sh" add-key "$sshd" backup "$OBKEEP_BIN serve --stdio --append-only --repo $site"
 bash "$servers/sshd.sh" add-key "$sshd" admin "$OBKEEP_BIN serve --stdio --repo $site"

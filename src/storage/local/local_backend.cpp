@@ -65,6 +65,12 @@ void fsync_directory(const fs::path& directory) {
   if (result != 0) throw_system_error("cannot fsync " + directory.string(), saved);
 }
 
+bool create_missing_folder(const fs::path& folder) {
+  if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  fsync_directory(folder.parent_path());
+  return true;
+}
+
 LocalBackend::LocalBackend(fs::path root) : root_(std::move(root)) {}
 
 std::string LocalBackend::location() const { return root_.string(); }
@@ -93,6 +99,8 @@ void LocalBackend::save(const Handle& handle, ByteView data) {
   crypto::random_bytes(random, sizeof random);
   fs::path temporary = directory / (".tmp-" + to_hex(random));
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0 && errno == ENOENT && create_missing_folder(directory))  // copies/ of an older repository
+    fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) throw_system_error("cannot create " + temporary.string(), errno);
   // A process stopped mid-save by its watchdog removes the temporary too.
   EmergencyCleanup remove_temporary([temporary] { ::unlink(temporary.c_str()); });

@@ -12,6 +12,9 @@ namespace obkeep::storage {
 // and a directory fsync.
 // Fsyncs a folder, so that a rename or an unlink in it survives a crash. Throws Error.
 void fsync_directory(const std::filesystem::path& directory);
+// Makes a folder of the repository that an older version did not create (copies/), in a
+// root that exists; the root is fsynced. False when it cannot be made. Throws on fsync.
+bool create_missing_folder(const std::filesystem::path& folder);
 
 class LocalBackend : public Backend {
  public:

@@ -25,6 +25,7 @@ const char* folder_of(FileType type) {
     case FileType::index: return "index/";
     case FileType::snapshot: return "snapshots/";
     case FileType::lock: return "locks/";
+    case FileType::copy_record: return "copies/";
   }
   return "";
 }
@@ -435,7 +436,8 @@ void S3Backend::list(FileType type, const std::function<void(const std::string&,
 bool S3Backend::is_repository_key(const std::string& key) const {
   std::string name = key.substr(key.rfind('/') + 1);
   for (FileType type :
-       {FileType::config, FileType::key, FileType::pack, FileType::index, FileType::snapshot, FileType::lock}) {
+       {FileType::config, FileType::key, FileType::pack, FileType::index, FileType::snapshot, FileType::lock,
+        FileType::copy_record}) {
     Handle handle{type, name};
     if (valid_name(handle) && key_of(handle) == key) return true;
   }

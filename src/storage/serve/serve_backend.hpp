@@ -38,6 +38,7 @@ class ServeBackend : public Backend {
   size_t remove_temporaries() override;
   size_t background_saves() const override { return pool_->max_connections(); }
   bool append_only() const override { return append_only_; }
+  std::string protection() override { return append_only_ ? "append-only (obkeep serve --append-only)" : "none"; }
 
  private:
   std::shared_ptr<ServeConnection> connect(const std::atomic<bool>* cancelled);

@@ -60,7 +60,8 @@ TEST(ServeProtocol, RefusesNamesThatAreNotObjectIds) {
 }
 
 TEST(ServeProtocol, RefusesUnknownTypesAndStatuses) {
-  Bytes field = handle_field(6, some_id);
+  // 6 (copy record) is the last type.
+  Bytes field = handle_field(7, some_id);
   FrameReader reader(field);
   EXPECT_THROW(reader.handle(), ProtocolError);
   Bytes status = {7};

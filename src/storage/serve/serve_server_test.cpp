@@ -265,6 +265,19 @@ TEST_F(ServeSessionTest, AppendOnlyRefusesRemovesAndOverwrites) {
   EXPECT_EQ(temporaries, 1u);
 }
 
+// A repository made before copy records has no copies/: the first record makes it, even
+// through an append-only server, and a listing of it before then is empty.
+TEST_F(ServeSessionTest, ACopyRecordGoesIntoAnOlderRepository) {
+  auto session = open(true);
+  fs::remove(repository_ / "copies");
+  ASSERT_EQ(request(*session, Kind::list, 30, [](FrameWriter& w) { w.u8(static_cast<uint8_t>(FileType::copy_record)); }).status,
+            Status::ok);
+  Handle record{FileType::copy_record, id_of('c')};
+  ASSERT_EQ(save(*session, 31, record, "sealed record").status, Status::ok);
+  EXPECT_TRUE(fs::exists(repository_ / "copies" / id_of('c')));
+  EXPECT_EQ(remove(*session, record).status, Status::refused);
+}
+
 TEST_F(ServeSessionTest, WithoutAppendOnlyRemovesAndTemporariesGo) {
   auto session = open(false);
   std::ofstream(repository_ / "locks" / id_of('f')) << "lock";
