@@ -21,7 +21,7 @@ done
 build_packages=(
   build-essential cmake pkg-config git
   libssl-dev libzstd-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libpugixml-dev
-  libpq-dev libmariadb-dev libcurl4-openssl-dev
+  libpq-dev libmariadb-dev libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
 )
@@ -31,6 +31,7 @@ test_packages=(
   openssh-server openssh-client
   swift-proxy swift-object swift-container swift-account
   ceph-mon ceph-osd ceph-common radosgw
+  prometheus chromium systemd
 )
 bench_packages=(restic borgbackup mydumper time rclone)
 

@@ -1,4 +1,4 @@
-// `obkeep check [--read-data | --read-data-subset N%]`: verify the repository; with
+// `obkeep check [--read-data | --read-data-subset N% | K/N]`: verify the repository; with
 // --config and --site, a DR site, and compare it with the primary's copy records.
 #include <algorithm>
 #include <iostream>
@@ -32,6 +32,26 @@ void drop_errors_about(std::vector<std::string>& errors, const ops::SiteAudit& a
   }
 }
 
+// "2/7": part 2 of 7 (restic's form): reading parts 1..7 in turn reads every pack.
+bool parse_part(const std::string& text, ops::VerifyOptions& check) {
+  size_t slash = text.find('/');
+  if (slash == std::string::npos) return false;
+  unsigned long part = 0, parts = 0;
+  try {
+    size_t used_part = 0, used_parts = 0;
+    part = std::stoul(text.substr(0, slash), &used_part);
+    parts = std::stoul(text.substr(slash + 1), &used_parts);
+    if (used_part != slash || used_parts != text.size() - slash - 1) parts = 0;
+  } catch (const std::exception&) {
+    parts = 0;
+  }
+  if (parts == 0 || parts > 1000000 || part < 1 || part > parts)
+    throw Error("--read-data-subset wants N% or K/N with 1 <= K <= N, got: " + text, ExitCode::usage);
+  check.read_part = static_cast<uint32_t>(part);
+  check.read_parts = static_cast<uint32_t>(parts);
+  return true;
+}
+
 double parse_subset(const std::string& text) {
   std::string number = text;
   if (!number.empty() && number.back() == '%') number.pop_back();
@@ -58,7 +78,7 @@ void add_check_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<Options>();
   command->add_flag("--read-data", options->read_data, "read and verify every pack");
   command->add_option("--read-data-subset", options->subset,
-                      "read and verify a random N% of the packs");
+                      "read and verify a random N% of the packs, or part K/N of them (parts 1..N in turn read every pack)");
   command->callback([&context, options] {
     context.action = [&context, options] {
       const GlobalOptions& global = context.global;
@@ -66,7 +86,7 @@ void add_check_command(CLI::App& app, Context& context) {
       std::string checked = global.site.empty() ? "repository " + repository->backend().location() : "DR site " + global.site;
       ops::VerifyOptions check;
       if (options->read_data) check.read_fraction = 1;
-      if (!options->subset.empty()) check.read_fraction = parse_subset(options->subset);
+      if (!options->subset.empty() && !parse_part(options->subset, check)) check.read_fraction = parse_subset(options->subset);
       repo::CheckResult result = ops::verify(*repository, check);
       std::optional<ops::SiteAudit> audit;
       if (!global.site.empty()) {
@@ -88,7 +108,7 @@ void add_check_command(CLI::App& app, Context& context) {
       } else if (!global.quiet) {
         std::cout << "checked " << result.snapshots << " snapshots, " << result.trees << " trees, " << result.packs
                   << " packs";
-        if (check.read_fraction > 0)
+        if (check.read_fraction > 0 || check.read_parts > 0)
           std::cout << " (read " << result.packs_read << " packs, " << result.blobs_read << " blobs)";
         std::cout << ": " << (result.errors.empty() ? "no errors were found" : std::to_string(result.errors.size()) + " errors") << "\n";
         if (audit) std::cout << "against the primary's copy records: " << audit->summary() << "\n";

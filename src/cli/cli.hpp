@@ -53,6 +53,7 @@ void add_copy_command(CLI::App& app, Context& context);
 void add_status_command(CLI::App& app, Context& context);
 void add_drill_command(CLI::App& app, Context& context);
 void add_serve_command(CLI::App& app, Context& context);
+void add_daemon_command(CLI::App& app, Context& context);
 
 // Parses argv, runs the command, maps obkeep::Error to its exit code and prints
 // "obkeep: <message>" on stderr.

@@ -51,6 +51,13 @@ void add_drill_command(CLI::App& app, Context& context) {
                     << (step.detail.empty() ? "" : ": " + step.detail) << "\n";
         };
       ops::DrillResult result = ops::run_drill(deployment.config, deployment.discovery, deployment.primary, drill);
+      try {
+        ops::record_drill(*ops::open_primary(deployment.primary), result);
+      } catch (const Error& error) {
+        // A drill from a DR site while the primary is lost: the drill stands, unrecorded.
+        if (error.code() == ExitCode::interrupted) throw;
+        std::cerr << "obkeep: warning: the drill is not recorded in the primary's journal: " << error.what() << "\n";
+      }
       std::string report = options->report.empty()
                                ? (fs::current_path() / ("obkeep-drill-" + timestamp_for_names(result.started_ns) + ".html")).string()
                                : fs::absolute(options->report).string();

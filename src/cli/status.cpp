@@ -22,25 +22,6 @@ struct Options {
   std::string prometheus;
 };
 
-json objective_json(const ops::Objective& objective) {
-  json out = {{"set", objective.set},
-              {"site", objective.site ? json(*objective.site) : json(nullptr)},
-              {"newest_recovery_point", objective.newest_ns ? json(format_rfc3339(*objective.newest_ns)) : json(nullptr)},
-              {"snapshot", objective.snapshot.empty() ? json(nullptr) : json(objective.snapshot)},
-              {"age_s", objective.age_s ? json(*objective.age_s) : json(nullptr)},
-              {"rpo_s", objective.rpo_s},
-              {"rto_s", objective.rto_s ? json(*objective.rto_s) : json(nullptr)},
-              {"verdict", ops::to_string(objective.verdict)},
-              {"reason", objective.reason}};
-  if (objective.set == "databases") {
-    out["database"] = objective.database;
-    out["datasource"] = objective.database_name;
-  } else {
-    out["home"] = objective.home;
-  }
-  return out;
-}
-
 void print_table(const ops::StatusResult& status) {
   // The long column last: homes and database ids are paths.
   std::printf("%-9s  %-10s  %-10s  %9s  %9s  %-19s  %s\n", "verdict", "set", "site", "age", "rpo", "recovery point",
@@ -54,6 +35,22 @@ void print_table(const ops::StatusResult& status) {
                 format_duration(double(objective.rpo_s)).c_str(), newest.c_str(), what.c_str());
     if (!objective.reason.empty() && objective.verdict != ops::Verdict::met)
       std::printf("           %s\n", objective.reason.c_str());
+  }
+  bool drilled = false;
+  for (const auto& [site, place] : status.places) {
+    const ops::DrillRecord* drill = status.last_drill(site);
+    if (!drill) continue;
+    if (!drilled) std::printf("\nlast drill (measured recovery time)\n");
+    drilled = true;
+    std::optional<int64_t> rto;
+    for (const ops::Objective& objective : status.objectives)
+      if (objective.site == site && objective.rto_s) rto = std::min(rto.value_or(*objective.rto_s), *objective.rto_s);
+    std::string against = rto ? " against an RTO of " + format_duration(double(*rto)) +
+                                    (drill->measured_rto_s <= double(*rto) ? " (met)" : " (missed)")
+                              : "";
+    std::printf("  %-10s  %s  %s, measured RTO %s%s\n", site.value_or("primary").c_str(),
+                format_rfc3339(drill->time_ns).substr(0, 19).c_str(), drill->passed ? "passed" : "failed",
+                format_duration(drill->measured_rto_s).c_str(), against.c_str());
   }
   std::printf("\nprotection against deletion\n");
   for (const auto& [site, place] : status.places)
@@ -87,24 +84,7 @@ void add_status_command(CLI::App& app, Context& context) {
       ops::StatusResult status = ops::evaluate_status(deployment.config, deployment.discovery, deployment.primary, judge);
       if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(status.objectives));
       if (context.global.json) {
-        json list = json::array();
-        for (const ops::Objective& objective : status.objectives) list.push_back(objective_json(objective));
-        json protection = json::array();
-        json integrity = json::array();
-        for (const auto& [site, place] : status.places) {
-          protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
-          if (!site) continue;
-          json audit = place.audit ? place.audit->to_json() : json{{"site", *site}, {"intact", false}};
-          audit["error"] = place.error.empty() ? json(nullptr) : json(place.error);
-          integrity.push_back(audit);
-        }
-        std::cout << json{{"checked_at", format_rfc3339(status.checked_ns)},
-                          {"verdict", ops::to_string(status.worst)},
-                          {"objectives", list},
-                          {"protection", protection},
-                          {"integrity", integrity}}
-                         .dump()
-                  << "\n";
+        std::cout << status.to_json().dump() << "\n";
       } else if (!context.global.quiet) {
         print_table(status);
       }

@@ -143,7 +143,8 @@ Config load_config(const std::string& path) {
   Reader reader(std::filesystem::absolute(path).lexically_normal().string());
   Config config;
   config.path = reader.file();
-  reader.check_keys(document, "", {"repository", "deployment", "sets", "database", "hooks", "policy", "dr_site"});
+  reader.check_keys(document, "",
+                    {"repository", "deployment", "sets", "database", "hooks", "policy", "dr_site", "daemon", "alerts"});
 
   if (const toml::node* node = document.get("repository")) {
     const toml::table& repository = reader.table(*node, "repository");
@@ -233,6 +234,31 @@ Config load_config(const std::string& path) {
                     ExitCode::usage);
       config.policies[std::string(name.str())] = policy;
     }
+  }
+  if (const toml::node* node = document.get("daemon")) {
+    const toml::table& table = reader.table(*node, "daemon");
+    reader.check_keys(table, "[daemon]",
+                      {"prune_every", "verify_every", "verify_period", "drill_every", "copy_every", "observe_every", "history"});
+    DaemonSettings& daemon = config.daemon;
+    daemon.prune_every_s = reader.duration(table, "prune_every", "daemon").value_or(daemon.prune_every_s);
+    daemon.verify_every_s = reader.duration(table, "verify_every", "daemon").value_or(daemon.verify_every_s);
+    daemon.verify_period_s = reader.duration(table, "verify_period", "daemon").value_or(daemon.verify_period_s);
+    daemon.drill_every_s = reader.duration(table, "drill_every", "daemon");
+    daemon.copy_every_s = reader.duration(table, "copy_every", "daemon").value_or(daemon.copy_every_s);
+    daemon.observe_every_s = reader.duration(table, "observe_every", "daemon").value_or(daemon.observe_every_s);
+    daemon.history_s = reader.duration(table, "history", "daemon").value_or(daemon.history_s);
+    if (daemon.verify_period_s < daemon.verify_every_s)
+      reader.fail(*table.get("verify_period"), "daemon.verify_period", "must be at least verify_every");
+  }
+  if (const toml::node* node = document.get("alerts")) {
+    const toml::table& table = reader.table(*node, "alerts");
+    reader.check_keys(table, "[alerts]", {"command", "webhook", "timeout"});
+    config.alerts.command = reader.string(table, "command", "alerts");
+    config.alerts.webhook = reader.string(table, "webhook", "alerts");
+    if (!config.alerts.webhook.empty() && config.alerts.webhook.rfind("http://", 0) != 0 &&
+        config.alerts.webhook.rfind("https://", 0) != 0)
+      reader.fail(*table.get("webhook"), "alerts.webhook", "must be an http:// or https:// URL");
+    config.alerts.timeout_s = reader.duration(table, "timeout", "alerts").value_or(config.alerts.timeout_s);
   }
   std::vector<std::string> site_lines;  // "<file>:<line>" of each [[dr_site]], for the warnings below
   if (const toml::node* node = document.get("dr_site")) {

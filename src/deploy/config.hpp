@@ -47,6 +47,24 @@ struct DrSite {
   storage::ObjectLock object_lock;
 };
 
+// [daemon]: how often the daemon's housekeeping runs (backups and copies follow the policy).
+struct DaemonSettings {
+  int64_t prune_every_s = 86400;        // forget by the keep_* rules, then prune
+  int64_t verify_every_s = 86400;       // read and verify a part of the packs
+  int64_t verify_period_s = 30 * 86400;  // ... so that every pack is read within this
+  std::optional<int64_t> drill_every_s;  // absent: no scheduled drills
+  int64_t copy_every_s = 3600;          // a site holding no set with a frequency or rpo
+  int64_t observe_every_s = 30;         // read the repositories again when nothing is due
+  int64_t history_s = 7 * 86400;        // how far back the status page's charts go
+};
+
+// [alerts]: where events go.
+struct AlertSettings {
+  std::string command;  // run with /bin/sh -c, the event as JSON on stdin
+  std::string webhook;  // the event POSTed as JSON
+  int64_t timeout_s = 10;
+};
+
 struct Config {
   std::string path;
   std::string repository_url;
@@ -57,6 +75,8 @@ struct Config {
   std::string before_backup, after_backup;
   std::map<std::string, Policy> policies;
   std::vector<DrSite> dr_sites;
+  DaemonSettings daemon;
+  AlertSettings alerts;
   // "<file>:<line>: …" for what is allowed but likely a mistake (a DR site no set goes to
   // by choice); the caller shows them (the CLI on stderr, a daemon in its log).
   std::vector<std::string> warnings;

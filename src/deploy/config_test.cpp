@@ -83,10 +83,40 @@ sets = ["databases"]
 after_backup = true
 limit_upload = 1024
 limit_download = 2048
+[daemon]
+prune_every = "12h"
+verify_every = "1d"
+verify_period = "14d"
+drill_every = "7d"
+copy_every = "30m"
+observe_every = "10s"
+history = "3d"
+[alerts]
+command = "/usr/local/bin/page-oncall"
+webhook = "https://alerts.example/obkeep"
+timeout = "5s"
 )");
   EXPECT_EQ(config.policies.at("databases").frequency_s, 900);
   EXPECT_EQ(config.dr_sites.at(0).limit_download_kib, 2048u);
+  EXPECT_EQ(config.daemon.prune_every_s, 43200);
+  EXPECT_EQ(config.daemon.verify_period_s, 14 * 86400);
+  EXPECT_EQ(config.daemon.drill_every_s, 7 * 86400);
+  EXPECT_EQ(config.daemon.observe_every_s, 10);
+  EXPECT_EQ(config.alerts.webhook, "https://alerts.example/obkeep");
+  EXPECT_EQ(config.alerts.timeout_s, 5);
   EXPECT_TRUE(config.warnings.empty());
+}
+
+TEST_F(ConfigTest, DaemonAndAlertsDefaultsAndBadValues) {
+  Config config = load("");
+  EXPECT_EQ(config.daemon.verify_every_s, 86400);
+  EXPECT_FALSE(config.daemon.drill_every_s.has_value());
+  EXPECT_TRUE(config.alerts.command.empty());
+  EXPECT_NE(error_of("[alerts]\nwebhook = \"ftp://x/hook\"\n").find(":4: alerts.webhook: must be an http:// or https:// URL"),
+            std::string::npos);
+  EXPECT_NE(error_of("[daemon]\nverify_every = \"7d\"\nverify_period = \"1d\"\n").find(":5: daemon.verify_period: must be at least"),
+            std::string::npos);
+  EXPECT_NE(error_of("[daemon]\ndrill_every = \"weekly\"\n").find(":4: daemon.drill_every:"), std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownKeyNamesFileLineKeyAndSection) {
@@ -96,7 +126,16 @@ TEST_F(ConfigTest, UnknownKeyNamesFileLineKeyAndSection) {
 }
 
 TEST_F(ConfigTest, UnknownKeysInEverySection) {
-  EXPECT_NE(error_of("colour = 1\n").find(":3: unknown key \"colour\" at the top level"), std::string::npos);
+  EXPECT_NE(error_of("colour = 1\n").find(":3: unknown key \"colour\" in [repository]"), std::string::npos);
+  std::ofstream(path_) << "colour = 1\n[repository]\nurl = \"/x\"\n";
+  try {
+    load_config(path_);
+    ADD_FAILURE() << "an unknown top-level key loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(":1: unknown key \"colour\" at the top level"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(error_of("[daemon]\nverify_evry = \"1d\"\n").find(":4: unknown key \"verify_evry\" in [daemon]"), std::string::npos);
+  EXPECT_NE(error_of("[alerts]\nwebhok = \"http://x\"\n").find(":4: unknown key \"webhok\" in [alerts]"), std::string::npos);
   EXPECT_NE(error_of("[deployment]\nhome = []\n").find(":4: unknown key \"home\" in [deployment]"), std::string::npos);
   EXPECT_NE(error_of("[sets.instance]\nexcludes = []\n").find(":4: unknown key \"excludes\" in [sets.instance]"),
             std::string::npos);

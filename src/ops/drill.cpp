@@ -15,6 +15,7 @@
 #include "archiver/restore.hpp"
 #include "ops/database_restore.hpp"
 #include "util/format.hpp"
+#include "repo/journal.hpp"
 #include "repo/lock.hpp"
 #include "repo/tree.hpp"
 #include "util/error.hpp"
@@ -250,6 +251,18 @@ DrillResult run_drill(const deploy::Config& config, const deploy::Discovery& dis
     }
   } remover{sandbox, options.keep};
   return Drill(config, discovery, access, options, sandbox).run();
+}
+
+void record_drill(repo::Repository& primary, const DrillResult& result) {
+  repo::JournalEntry entry;
+  entry.kind = "drill";
+  entry.time_ns = now_unix_nanos();
+  entry.site = result.site;
+  entry.hostname = hostname();
+  entry.details = result.to_json("");
+  entry.details.erase("report_html");
+  entry.details.erase("message_type");
+  repo::append_journal(primary, entry);
 }
 
 }  // namespace obkeep::ops

@@ -30,4 +30,8 @@ struct DrillOptions {
 DrillResult run_drill(const deploy::Config& config, const deploy::Discovery& discovery, const RepositoryAccess& access,
                       const DrillOptions& options);
 
+// Records the drill in `primary`'s journal, where `status` and the daemon find the last
+// measured RTO of each place. Throws Error.
+void record_drill(repo::Repository& primary, const DrillResult& result);
+
 }  // namespace obkeep::ops

@@ -3,31 +3,63 @@
 #include <cstdio>
 #include <sstream>
 
+#include "ops/html_page.hpp"
 #include "util/host.hpp"
 
 namespace obkeep::ops {
 
 namespace {
 
-std::string escape_html(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+// The report: the figures, then a timeline of the steps (each a bar from where the one
+// before it ended, against the RTO), then the steps in a table.
+constexpr const char* drill_script = R"JS(
+const main = document.getElementById('page');
+main.append(el('h1', {}, 'Recovery drill: ', verdictBadge(DATA.verdict)));
+main.append(el('div', {class: 'sub'}, 'started ' + fmtTime(DATA.started_at) + ', restored from ' +
+  (DATA.site ? 'DR site ' + DATA.site : 'the primary') + ' (' + DATA.repository + ')'));
+const figures = el('table', {id: 'figures'});
+const row = (name, value, attrs) => figures.append(el('tr', {}, el('th', {}, name), el('td', attrs || {}, value)));
+row('measured recovery time', fmtDuration(DATA.measured_rto_s), {id: 'measured-rto', 'data-seconds': DATA.measured_rto_s});
+row('RTO', DATA.rto_s === null ? 'not set' : fmtDuration(DATA.rto_s), {id: 'rto', 'data-seconds': DATA.rto_s ?? ''});
+row('achieved recovery point', DATA.achieved_rpo_s === null ? 'none' : fmtDuration(DATA.achieved_rpo_s) + ' before the drill',
+    {id: 'achieved-rpo', 'data-seconds': DATA.achieved_rpo_s ?? ''});
+row('RPO', DATA.rpo_s === null ? 'not set' : fmtDuration(DATA.rpo_s), {id: 'rpo'});
+row('sandbox', DATA.sandbox);
+main.append(figures);
+if (DATA.failures.length) {
+  main.append(el('h2', {}, 'Why it failed'));
+  main.append(el('ul', {id: 'failures'}, ...DATA.failures.map(f => el('li', {}, f))));
 }
-
-std::string seconds(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f s", value);
-  return text;
+main.append(el('h2', {}, 'Timeline'));
+const width = 760, rowHeight = 18, left = 260;
+const total = Math.max(DATA.measured_rto_s, DATA.rto_s || 0, 0.001);
+const timeline = svg('svg', {width, height: DATA.steps.length * rowHeight + 24, id: 'timeline'});
+let at = 0;
+DATA.steps.forEach((step, i) => {
+  const x = left + at / total * (width - left - 10), w = Math.max(1, step.duration_s / total * (width - left - 10));
+  const label = svg('text', {x: 4, y: i * rowHeight + 13});
+  label.textContent = step.name.length > 40 ? step.name.slice(0, 39) + '…' : step.name;
+  timeline.append(label);
+  timeline.append(svg('rect', {x, y: i * rowHeight + 3, width: w, height: rowHeight - 6, class: 'step',
+    fill: step.ok ? '#2e7d32' : '#c62828', 'data-start-s': at, 'data-duration-s': step.duration_s}));
+  at += step.duration_s;
+});
+if (DATA.rto_s) {
+  const x = left + DATA.rto_s / total * (width - left - 10);
+  timeline.append(svg('line', {x1: x, y1: 0, x2: x, y2: DATA.steps.length * rowHeight + 4, stroke: '#c62828', 'stroke-dasharray': '4 3', class: 'limit'}));
+  const label = svg('text', {x: x + 3, y: DATA.steps.length * rowHeight + 16});
+  label.textContent = 'RTO ' + fmtDuration(DATA.rto_s);
+  timeline.append(label);
 }
+main.append(el('div', {class: 'chart'}, timeline));
+main.append(el('h2', {}, 'Steps'));
+const steps = el('table', {id: 'steps'}, el('tr', {}, ...['step', 'time', 'result', 'detail'].map(h => el('th', {}, h))));
+for (const step of DATA.steps)
+  steps.append(el('tr', {class: 'step', 'data-ok': step.ok, 'data-duration-s': step.duration_s},
+    el('td', {}, step.name), el('td', {class: 'num'}, fmtDuration(step.duration_s)),
+    el('td', {}, verdictBadge(step.ok ? 'ok' : 'failed')), el('td', {}, step.detail)));
+main.append(steps);
+)JS";
 
 nlohmann::json optional_json(const std::optional<int64_t>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -53,32 +85,10 @@ nlohmann::json DrillResult::to_json(const std::string& report_path) const {
 }
 
 std::string DrillResult::to_html() const {
-  std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>obkeep recovery drill</title>\n"
-       << "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-       << "td,th{border:1px solid #999;padding:4px 8px;text-align:left}.ok{color:#060}.failed{color:#b00}</style>"
-       << "</head><body>\n<h1>Recovery drill: <span class=\"" << (passed() ? "ok\">passed" : "failed\">failed")
-       << "</span></h1>\n<table>\n"
-       << "<tr><th>started</th><td>" << escape_html(format_rfc3339(started_ns)) << "</td></tr>\n"
-       << "<tr><th>restored from</th><td>" << escape_html(site ? "DR site " + *site : std::string("primary")) << " ("
-       << escape_html(repository) << ")</td></tr>\n"
-       << "<tr><th>sandbox</th><td>" << escape_html(sandbox) << "</td></tr>\n"
-       << "<tr><th>measured recovery time</th><td>" << seconds(measured_rto_s) << "</td></tr>\n"
-       << "<tr><th>RTO</th><td>" << (rto_s ? std::to_string(*rto_s) + " s" : "not set") << "</td></tr>\n"
-       << "<tr><th>achieved recovery point</th><td>"
-       << (achieved_rpo_s ? std::to_string(*achieved_rpo_s) + " s before the drill" : "none") << "</td></tr>\n"
-       << "<tr><th>RPO</th><td>" << (rpo_s ? std::to_string(*rpo_s) + " s" : "not set") << "</td></tr>\n</table>\n";
-  if (!failures.empty()) {
-    html << "<h2>Why it failed</h2>\n<ul>\n";
-    for (const std::string& failure : failures) html << "<li>" << escape_html(failure) << "</li>\n";
-    html << "</ul>\n";
-  }
-  html << "<h2>Steps</h2>\n<table>\n<tr><th>step</th><th>time</th><th>result</th><th>detail</th></tr>\n";
-  for (const DrillStep& step : steps)
-    html << "<tr><td>" << escape_html(step.name) << "</td><td>" << seconds(step.duration_s) << "</td><td class=\""
-         << (step.ok ? "ok\">ok" : "failed\">failed") << "</td><td>" << escape_html(step.detail) << "</td></tr>\n";
-  html << "</table>\n</body></html>\n";
-  return html.str();
+  nlohmann::json data = to_json("");
+  data["repository"] = repository;
+  data["sandbox"] = sandbox;
+  return render_page("obkeep recovery drill", data, drill_script);
 }
 
 }  // namespace obkeep::ops

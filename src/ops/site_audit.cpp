@@ -1,6 +1,7 @@
 // A DR site against the primary's copy records, under the config's keep rules; its report.
 #include "ops/site_audit.hpp"
 
+#include "ops/retention.hpp"
 #include "util/host.hpp"
 
 namespace obkeep::ops {
@@ -59,14 +60,8 @@ json SiteAudit::to_json() const {
 
 std::map<std::string, repo::KeepRules> keep_rules_of(const deploy::Config& config) {
   std::map<std::string, repo::KeepRules> rules;
-  for (const auto& [set, policy] : config.policies) {
-    repo::KeepRules keep;
-    keep.last = policy.keep_last.value_or(0);
-    keep.daily = policy.keep_daily.value_or(0);
-    keep.weekly = policy.keep_weekly.value_or(0);
-    keep.monthly = policy.keep_monthly.value_or(0);
-    if (!keep.empty()) rules[set] = keep;
-  }
+  for (const auto& [set, policy] : config.policies)
+    if (repo::KeepRules keep = policy_keep_rules(config, set); !keep.empty()) rules[set] = keep;
   return rules;
 }
 

@@ -79,30 +79,118 @@ StatusResult evaluate_status(const deploy::Config& config, const deploy::Discove
     throw Error(config.path + ": no [policy.<set>] has an rpo" + (options.site.empty() ? "" : " at DR site " + options.site) +
                 ", so there is nothing to judge");
   result.checked_ns = options.now_ns ? options.now_ns : now_unix_nanos();
-  // The primary holds the copy records. Judging one DR site alone must not need it (it may
-  // be what was lost): then the site is judged without its audit.
+  // The primary holds the copy records and the journal (the drills). Judging one DR site
+  // alone must not need it (it may be what was lost): then the site is judged without its
+  // audit.
   std::unique_ptr<repo::Repository> primary;
   std::optional<std::vector<repo::CopyRecord>> records;
   try {
     primary = open_primary(access);
     records = repo::load_copy_records(*primary);
+    result.drills = drills_of(repo::read_journal(*primary));
   } catch (const Error& e) {
     if (options.site.empty() || e.code() == ExitCode::interrupted) throw;
   }
-  auto place_of = [&](const std::optional<std::string>& site) -> const Place& {
-    auto place = result.places.find(site);
-    if (place == result.places.end())
-      place = result.places.emplace(site, list_place(config, access, primary.get(), records, site)).first;
-    return place->second;
+  auto list = [&](const std::optional<std::string>& site) {
+    if (!result.places.count(site)) result.places.emplace(site, list_place(config, access, primary.get(), records, site));
   };
-  for (Objective& objective : result.objectives) evaluate_at(objective, place_of(objective.site), result.checked_ns);
+  for (const Objective& objective : result.objectives) list(objective.site);
   if (options.site.empty())
-    for (const deploy::DrSite& site : config.dr_sites) place_of(site.name);  // audited even without objectives
-  for (const Objective& objective : result.objectives) result.worst = std::max(result.worst, objective.verdict);
-  // A site that lost or altered what it was sent, or cannot be read, is as bad as a missed RPO.
-  for (const auto& [site, place] : result.places)
-    if (site && (!place.error.empty() || (place.audit && !place.audit->intact()))) result.worst = Verdict::violated;
+    for (const deploy::DrSite& site : config.dr_sites) list(site.name);  // audited even without objectives
+  judge_objectives(result);
   return result;
 }
+
+void judge_objectives(StatusResult& status) {
+  status.worst = Verdict::met;
+  Place unread;
+  unread.error = "not read";
+  for (Objective& objective : status.objectives) {
+    auto place = status.places.find(objective.site);
+    evaluate_at(objective, place == status.places.end() ? unread : place->second, status.checked_ns);
+    status.worst = std::max(status.worst, objective.verdict);
+  }
+  // A site that lost or altered what it was sent, or cannot be read, is as bad as a missed RPO.
+  for (const auto& [site, place] : status.places)
+    if (site && (!place.error.empty() || (place.audit && !place.audit->intact()))) status.worst = Verdict::violated;
+}
+
+std::vector<DrillRecord> drills_of(const std::vector<repo::JournalEntry>& journal) {
+  std::vector<DrillRecord> drills;
+  for (const repo::JournalEntry& entry : journal) {
+    if (entry.kind != "drill") continue;
+    DrillRecord drill;
+    drill.time_ns = entry.time_ns;
+    drill.site = entry.site;
+    drill.passed = entry.details.value("verdict", "") == "passed";
+    if (entry.details.contains("measured_rto_s") && entry.details["measured_rto_s"].is_number())
+      drill.measured_rto_s = entry.details["measured_rto_s"].get<double>();
+    if (entry.details.contains("rto_s") && entry.details["rto_s"].is_number())
+      drill.rto_s = entry.details["rto_s"].get<int64_t>();
+    if (entry.details.contains("failures") && entry.details["failures"].is_array())
+      for (const auto& failure : entry.details["failures"])
+        if (failure.is_string()) drill.failures.push_back(failure.get<std::string>());
+    drills.push_back(std::move(drill));
+  }
+  return drills;
+}
+
+const DrillRecord* StatusResult::last_drill(const std::optional<std::string>& site) const {
+  for (auto it = drills.rbegin(); it != drills.rend(); ++it)
+    if (it->site == site) return &*it;
+  return nullptr;
+}
+
+nlohmann::json objective_json(const Objective& objective) {
+  using nlohmann::json;
+  json out = {{"set", objective.set},
+              {"site", objective.site ? json(*objective.site) : json(nullptr)},
+              {"newest_recovery_point", objective.newest_ns ? json(format_rfc3339(*objective.newest_ns)) : json(nullptr)},
+              {"snapshot", objective.snapshot.empty() ? json(nullptr) : json(objective.snapshot)},
+              {"age_s", objective.age_s ? json(*objective.age_s) : json(nullptr)},
+              {"rpo_s", objective.rpo_s},
+              {"rto_s", objective.rto_s ? json(*objective.rto_s) : json(nullptr)},
+              {"verdict", to_string(objective.verdict)},
+              {"reason", objective.reason}};
+  if (objective.set == "databases") {
+    out["database"] = objective.database;
+    out["datasource"] = objective.database_name;
+  } else {
+    out["home"] = objective.home;
+  }
+  return out;
+}
+
+nlohmann::json StatusResult::to_json() const {
+  using nlohmann::json;
+  json list = json::array();
+  for (const Objective& objective : objectives) {
+    json entry = objective_json(objective);
+    // The RTO against what the last drill from this objective's place measured.
+    const DrillRecord* drill = last_drill(objective.site);
+    entry["last_drill"] = nullptr;
+    if (drill)
+      entry["last_drill"] = {{"time", format_rfc3339(drill->time_ns)},
+                             {"verdict", drill->passed ? "passed" : "failed"},
+                             {"measured_rto_s", drill->measured_rto_s},
+                             {"rto_met", objective.rto_s ? json(drill->measured_rto_s <= double(*objective.rto_s)) : json(nullptr)}};
+    list.push_back(entry);
+  }
+  json protection = json::array();
+  json integrity = json::array();
+  for (const auto& [site, place] : places) {
+    protection.push_back({{"site", site ? json(*site) : json(nullptr)}, {"protection", place.protection}});
+    if (!site) continue;
+    json audit = place.audit ? place.audit->to_json() : json{{"site", *site}, {"intact", false}};
+    audit["error"] = place.error.empty() ? json(nullptr) : json(place.error);
+    integrity.push_back(audit);
+  }
+  return {{"checked_at", format_rfc3339(checked_ns)},
+          {"verdict", to_string(worst)},
+          {"objectives", list},
+          {"protection", protection},
+          {"integrity", integrity}};
+}
+
 
 }  // namespace obkeep::ops

@@ -10,9 +10,13 @@
 
 #include "deploy/config.hpp"
 #include "deploy/discovery.hpp"
+#include <nlohmann/json.hpp>
+
 #include "ops/objectives.hpp"
 #include "ops/repository_access.hpp"
 #include "ops/site_audit.hpp"
+#include "ops/status_page.hpp"
+#include "repo/journal.hpp"
 #include "repo/snapshot.hpp"
 
 namespace obkeep::ops {
@@ -36,10 +40,24 @@ struct StatusResult {
   std::vector<Objective> objectives;
   std::map<std::optional<std::string>, Place> places;  // nullopt: the primary
   Verdict worst = Verdict::met;
+  std::vector<DrillRecord> drills;  // from the primary's journal, oldest first
 
   // 0 all met, 4 some at risk, 5 any violated.
   int exit_code() const;
+  // The last drill from a place (nullopt: the primary), if any.
+  const DrillRecord* last_drill(const std::optional<std::string>& site) const;
+  // The `status --json` object (and the daemon's /status.json).
+  nlohmann::json to_json() const;
 };
+
+nlohmann::json objective_json(const Objective& objective);
+
+// The drills a journal records, oldest first.
+std::vector<DrillRecord> drills_of(const std::vector<repo::JournalEntry>& journal);
+
+// Judges each objective against the newest matching snapshot of its place (in
+// `status.places`) as of `status.checked_ns`, and sets `status.worst`.
+void judge_objectives(StatusResult& status);
 
 // Error when the primary cannot be read (nothing can be judged without it) or no policy
 // has an rpo; a DR site that cannot be read fails only its own objectives, with the reason.

@@ -9,6 +9,8 @@ repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& opti
   repo::RepositoryLock lock(repository, false);
   repo::CheckOptions check;
   check.read_fraction = options.read_fraction;
+  check.read_part = options.read_part;
+  check.read_parts = options.read_parts;
   return repo::check_repository(repository, check);
 }
 

@@ -20,6 +20,13 @@ using storage::FileType;
 
 namespace {
 
+// Ids are uniformly distributed: their first four bytes split the packs into even parts.
+bool in_part(const Id& id, const CheckOptions& options) {
+  if (options.read_parts == 0) return true;
+  uint32_t prefix = (uint32_t(id.bytes[0]) << 24) | (uint32_t(id.bytes[1]) << 16) | (uint32_t(id.bytes[2]) << 8) | id.bytes[3];
+  return prefix % options.read_parts == options.read_part - 1;
+}
+
 void read_pack(Repository& repository, const IndexFile::Pack& pack, uint64_t size, CheckResult& result,
                std::unordered_set<Id, IdHash>& damaged) {
   Bytes data;
@@ -98,11 +105,11 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
       result.warnings.push_back("pack " + name + " is not in the index (left by an interrupted run; prune removes it)");
 
   // 3. Read data.
-  if (options.read_fraction > 0) {
+  if (options.read_fraction > 0 || options.read_parts > 0) {
     std::vector<const IndexFile::Pack*> selected;
     for (const auto& pack : packs)
-      if (stored_packs.count(pack.id.hex())) selected.push_back(&pack);
-    if (options.read_fraction < 1) {
+      if (stored_packs.count(pack.id.hex()) && in_part(pack.id, options)) selected.push_back(&pack);
+    if (options.read_parts == 0 && options.read_fraction < 1) {
       std::mt19937_64 random(std::random_device{}());
       std::shuffle(selected.begin(), selected.end(), random);
       size_t count = static_cast<size_t>(selected.size() * options.read_fraction + 0.999999);

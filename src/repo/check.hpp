@@ -10,6 +10,9 @@ namespace obkeep::repo {
 
 struct CheckOptions {
   double read_fraction = 0;  // 0: structure only; 1: every pack; else a random share of packs
+  // Instead, part `read_part` (1-based) of `read_parts`: the packs whose id falls in it, so
+  // that reading parts 1..n in turn reads every pack (a verification rotation).
+  uint32_t read_part = 0, read_parts = 0;
 };
 
 struct CheckResult {

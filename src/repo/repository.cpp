@@ -20,6 +20,7 @@ uint8_t associated_of(FileType type) {
     case FileType::snapshot: return 'S';
     case FileType::lock: return 'L';
     case FileType::copy_record: return 'R';
+    case FileType::journal: return 'J';
     default: return 'O';
   }
 }

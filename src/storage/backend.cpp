@@ -21,6 +21,7 @@ std::string to_string(FileType type) {
     case FileType::snapshot: return "snapshot";
     case FileType::lock: return "lock";
     case FileType::copy_record: return "copy record";
+    case FileType::journal: return "journal entry";
   }
   return "unknown";
 }

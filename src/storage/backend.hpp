@@ -13,9 +13,9 @@
 namespace obkeep::storage {
 
 // Kinds of stored objects; each lives in its own namespace (a folder on a file store).
-// copy_record came last: repositories made before it have no copies/ folder, which file
-// stores create at the first save.
-enum class FileType { config, key, pack, index, snapshot, lock, copy_record };
+// copy_record and journal came last: repositories made before them have no copies/ or
+// journal/ folder, which file stores create at the first save.
+enum class FileType { config, key, pack, index, snapshot, lock, copy_record, journal };
 
 std::string to_string(FileType type);
 

@@ -24,6 +24,7 @@ std::string type_folder(FileType type) {
     case FileType::snapshot: return "snapshots";
     case FileType::lock: return "locks";
     case FileType::copy_record: return "copies";
+    case FileType::journal: return "journal";
   }
   return "";
 }
@@ -40,7 +41,7 @@ std::string object_path(const Handle& handle) {
 }
 
 std::vector<std::string> repository_folders() {
-  std::vector<std::string> folders = {"keys", "index", "snapshots", "locks", "copies", "data"};
+  std::vector<std::string> folders = {"keys", "index", "snapshots", "locks", "copies", "journal", "data"};
   for (int i = 0; i < 256; ++i) {
     char name[3];
     std::snprintf(name, sizeof name, "%02x", i);

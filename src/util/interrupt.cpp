@@ -21,6 +21,7 @@ namespace obkeep {
 namespace {
 
 std::atomic<bool> interrupt_flag{false};
+std::atomic<int> forced_exit_code{static_cast<int>(ExitCode::interrupted)};
 sem_t signal_arrived;  // posted by the handler: sem_post is async-signal-safe
 
 void on_signal(int) {
@@ -83,7 +84,7 @@ void watchdog() {
   run_cleanups_bounded(std::chrono::milliseconds(2000));
   write_stderr(second_signal ? "obkeep: interrupted again: stopped at once\n"
                              : "obkeep: interrupted: an operation did not stop in time, stopped at once\n");
-  _exit(static_cast<int>(ExitCode::interrupted));
+  _exit(forced_exit_code.load());
 }
 
 }  // namespace
@@ -101,6 +102,8 @@ void install_interrupt_handlers() {
   sigaction(SIGTERM, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
+
+void set_forced_exit_code(int code) { forced_exit_code.store(code); }
 
 bool interrupted() { return interrupt_flag.load(std::memory_order_relaxed); }
 

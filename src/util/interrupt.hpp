@@ -16,6 +16,10 @@ void throw_if_interrupted();
 // Seconds between the first signal and the watchdog's forced exit.
 constexpr int interrupt_grace_seconds = 7;
 
+// The exit code of the watchdog's forced exit (130 unless set): the daemon asked to stop
+// by SIGTERM ends with 0 even when a job had to be abandoned, as systemd expects.
+void set_forced_exit_code(int code);
+
 // While alive, `cleanup` is run by the watchdog if it has to end the process before the
 // stack unwinds. It must be quick and must not throw; it runs at most once, on another
 // thread, bounded in time. Destruction unregisters it (waiting if it is running).

@@ -28,6 +28,7 @@ keep_last = 1
 [[dr_site]]
 name = "dr"
 url = "$dr"
+sets = ["databases", "artifacts", "instance"]
 TOML
 
 # integrity FILE FIELD: a field of the dr site's integrity object in a status --json output.

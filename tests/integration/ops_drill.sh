@@ -23,6 +23,7 @@ rpo = "4h"
 name = "dr1"
 url = "$TEST_DIR/dr"
 password_file = "$TEST_DIR/dr.pw"
+sets = ["databases", "artifacts", "instance"]
 TOML
 databases=$(obkeep discover --home "$km" --home "$am" --json | python3 -c "import json, sys; print(len(json.load(sys.stdin)['databases']))")
 drill_field() { python3 -c "import json,sys; print(json.loads(open('$TEST_DIR/stdout').read().splitlines()[-1])['$1'])"; }

@@ -26,6 +26,7 @@ const char* folder_of(FileType type) {
     case FileType::snapshot: return "snapshots/";
     case FileType::lock: return "locks/";
     case FileType::copy_record: return "copies/";
+    case FileType::journal: return "journal/";
   }
   return "";
 }
@@ -437,7 +438,7 @@ bool S3Backend::is_repository_key(const std::string& key) const {
   std::string name = key.substr(key.rfind('/') + 1);
   for (FileType type :
        {FileType::config, FileType::key, FileType::pack, FileType::index, FileType::snapshot, FileType::lock,
-        FileType::copy_record}) {
+        FileType::copy_record, FileType::journal}) {
     Handle handle{type, name};
     if (valid_name(handle) && key_of(handle) == key) return true;
   }

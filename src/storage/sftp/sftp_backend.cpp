@@ -330,9 +330,10 @@ void SftpBackend::save(const Handle& handle, ByteView data) {
   std::string target = path_of(handle);
   with_connection([&](const Remote& remote) {
     std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
-    // Copy records are few (one a copy run): a round trip makes the copies/ folder that
-    // repositories made before them lack.
-    if (handle.type == FileType::copy_record && !remote.stat(parent_of(target))) remote.make_directories(parent_of(target));
+    // Copy records and journal entries are few (one a run): a round trip makes the copies/
+    // or journal/ folder that repositories made before them lack.
+    bool newer_folder = handle.type == FileType::copy_record || handle.type == FileType::journal;
+    if (newer_folder && !remote.stat(parent_of(target))) remote.make_directories(parent_of(target));
     try {
       remote.write_file(temporary, target, data);
     } catch (const SshConnectionLost&) {
