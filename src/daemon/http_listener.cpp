@@ -27,8 +27,9 @@ std::pair<std::string, int> parse_host_port(const std::string& text) {
 HttpListener::HttpListener(const std::string& host_port, std::map<std::string, Handler> handlers)
     : server_(std::make_unique<httplib::Server>()) {
   auto [host, port] = parse_host_port(host_port);
-  for (auto& [path, handler] : handlers) {
-    server_->Get(path, [handler](const httplib::Request&, httplib::Response& response) {
+  for (auto& entry : handlers) {
+    Handler handler = entry.second;
+    server_->Get(entry.first, [handler](const httplib::Request&, httplib::Response& response) {
       try {
         HttpAnswer answer = handler();
         response.set_content(answer.body, answer.content_type.c_str());
