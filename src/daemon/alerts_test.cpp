@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,13 @@
 namespace obkeep::daemon {
 
 namespace {
+
+// obkeep ignores SIGPIPE (util/interrupt.cpp): a command that exits without reading its
+// stdin must end the write with EPIPE, not the process. The tests run as obkeep does.
+const bool sigpipe_ignored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))).string();

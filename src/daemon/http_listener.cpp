@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <chrono>
+
 #include "util/error.hpp"
 
 namespace obkeep::daemon {
@@ -55,7 +57,14 @@ HttpListener::HttpListener(const std::string& host_port, std::map<std::string, H
     port_ = -1;
   }
   if (port_ < 0) throw Error("cannot listen on " + host_port + " (--metrics-listen): address in use or not local");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    finished_ = true;
+  });
+  // stop() only ends a server already in its accept loop: one asked to stop before the
+  // thread got there would then serve forever, and the destructor's join never return.
+  for (int waited_ms = 0; waited_ms < 10000 && !server_->is_running() && !finished_; waited_ms += 5)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 HttpListener::~HttpListener() {

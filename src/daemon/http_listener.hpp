@@ -3,6 +3,7 @@
 // what the daemon last observed, so a slow repository never stalls a scrape.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,7 @@ class HttpListener {
  private:
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> finished_{false};  // the serving thread has returned
   int port_ = 0;
 };
 
