@@ -130,7 +130,13 @@ void Daemon::sleep_until(int64_t deadline_ns) {
 int Daemon::run() {
   log(true, field("started", "daemon") + field("jobs", std::to_string(schedule_.plans().size())));
   while (!interrupted()) {
-    observe_and_alert();
+    try {
+      observe_and_alert();
+    } catch (const Error& error) {
+      // SIGTERM while the repositories were being read: stopping is the normal end.
+      if (error.code() != ExitCode::interrupted) throw;
+      break;
+    }
     int64_t now = now_unix_nanos();
     std::map<Job, Observed> observed;
     {
