@@ -15,6 +15,7 @@
 #include "repo/journal.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
+#include "repo/snapshot_tags.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
@@ -43,12 +44,6 @@ bool has_keep_rules(const deploy::Config& config) {
   for (const char* set : deploy::set_names)
     if (!ops::policy_keep_rules(config, set).empty()) return true;
   return false;
-}
-
-const repo::Snapshot* newest_with(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags) {
-  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it)
-    if (std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) { return it->has_tag(tag); })) return &*it;
-  return nullptr;
 }
 
 // Runs `action`, timing it; an Error other than an interruption becomes a failed outcome.
@@ -144,8 +139,7 @@ Observation DeploymentKeeper::observe(int64_t now_ns) {
     std::vector<int64_t>& points = observation.recovery_points[objective_key(objective)];
     std::vector<std::string> tags = objective.tags();
     for (const repo::Snapshot& snapshot : places[objective.site].snapshots)
-      if (std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) { return snapshot.has_tag(tag); }))
-        points.push_back(snapshot.time_ns);
+      if (repo::has_all_tags(snapshot, tags)) points.push_back(snapshot.time_ns);
   }
 
   auto planned = deploy::plan_backup_sets(config_, discovery_, {});
@@ -159,7 +153,7 @@ Observation DeploymentKeeper::observe(int64_t now_ns) {
       bool all = true;
       for (const auto& snapshot : planned) {
         if (snapshot.set != job.target) continue;
-        const repo::Snapshot* newest = newest_with(primary, snapshot.tags);
+        const repo::Snapshot* newest = repo::newest_with_tags(primary, snapshot.tags);
         if (!newest) all = false;
         else oldest = std::min(oldest.value_or(newest->time_ns), newest->time_ns);
       }
@@ -173,8 +167,8 @@ Observation DeploymentKeeper::observe(int64_t now_ns) {
       std::vector<std::string> sets = ops::site_sets(config_, ops::find_site(config_, job.target));
       for (const auto& snapshot : planned) {
         if (std::find(sets.begin(), sets.end(), snapshot.set) == sets.end()) continue;
-        const repo::Snapshot* here = newest_with(primary, snapshot.tags);
-        const repo::Snapshot* there = newest_with(site.snapshots, snapshot.tags);
+        const repo::Snapshot* here = repo::newest_with_tags(primary, snapshot.tags);
+        const repo::Snapshot* there = repo::newest_with_tags(site.snapshots, snapshot.tags);
         if (here && (!there || there->time_ns < here->time_ns))
           observed.pending_since_ns = std::min(observed.pending_since_ns.value_or(here->time_ns), here->time_ns);
       }

@@ -17,6 +17,7 @@
 #include "util/format.hpp"
 #include "repo/journal.hpp"
 #include "repo/lock.hpp"
+#include "repo/snapshot_tags.hpp"
 #include "repo/tree.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -31,8 +32,7 @@ namespace {
 const repo::Snapshot* newest_with(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
                                   const std::string& without = "") {
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
-    bool match = std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) { return it->has_tag(tag); });
-    if (match && (without.empty() || !it->has_tag(without))) return &*it;
+    if (repo::has_all_tags(*it, tags) && (without.empty() || !it->has_tag(without))) return &*it;
   }
   return nullptr;
 }

@@ -3,6 +3,7 @@
 
 #include "repo/copy_record.hpp"
 #include "repo/snapshot_survey.hpp"
+#include "repo/snapshot_tags.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 
@@ -50,12 +51,8 @@ void evaluate_at(Objective& objective, const Place& place, int64_t now_ns) {
     objective.reason = place.error;
     return;
   }
-  std::vector<std::string> tags = objective.tags();
-  for (auto it = place.snapshots.rbegin(); it != place.snapshots.rend(); ++it) {
-    bool match = true;
-    for (const std::string& tag : tags) match = match && it->has_tag(tag);
-    if (match) return evaluate(objective, it->time_ns, it->id.hex(), now_ns);
-  }
+  if (const repo::Snapshot* newest = repo::newest_with_tags(place.snapshots, objective.tags()))
+    return evaluate(objective, newest->time_ns, newest->id.hex(), now_ns);
   evaluate(objective, std::nullopt, "", now_ns);
 }
 
