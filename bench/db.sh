@@ -26,6 +26,7 @@ results=$work/results.tsv
 servers=()
 cleanup() { for s in "${servers[@]}"; do eval "$s" || true; done; }
 trap cleanup EXIT
+source "$root/bench/ob_postgres.sh"
 
 # measure ENGINE TOOL STEP CMD...: seconds and peak RSS of CMD, after dropping caches.
 measure() {
@@ -62,31 +63,7 @@ postgres() {
   local port; port=$(cat "$pg/port")
   export PGPASSWORD=$(cat "$pg/password") PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
   psql -X -q -c "CREATE DATABASE ob"
-  python3 "$root/tests/db/ob_data.py" schema postgres | psql -X -q -d ob
-  echo "generating $rows consents and tokens in PostgreSQL..." >&2
-  psql -X -q -d ob <<SQL
-INSERT INTO UK_ACCOUNT_INITIATION
-  SELECT gen_random_uuid()::text,
-         jsonb_build_object('Data', jsonb_build_object('Permissions', jsonb_build_array('ReadAccountsDetail', 'ReadBalances'),
-                            'ExpirationDateTime', (now() + random() * interval '365 days')::text), 'Risk', '{}'::jsonb,
-                            'Nonce', md5(random()::text) || md5(random()::text)),
-         (random() * 1e9)::bigint, (ARRAY['Authorised', 'AwaitingAuthorisation', 'Revoked'])[1 + floor(random() * 3)::int],
-         'client-' || floor(random() * 50)::int, now() - random() * interval '300 days', 'v3.1'
-  FROM generate_series(1, $rows);
-INSERT INTO UK_ACCOUNT_CONSENT_BINDING
-  SELECT 'user' || floor(random() * 1e6)::int || '@carbon.super', ID, 'ACC-' || md5(random()::text), (random() * 1e9)::bigint, 'redirect'
-  FROM UK_ACCOUNT_INITIATION WHERE STATUS = 'Authorised';
-INSERT INTO IDN_OAUTH2_ACCESS_TOKEN
-  SELECT gen_random_uuid()::text, md5(random()::text) || md5(random()::text), md5(random()::text) || md5(random()::text),
-         floor(random() * 100)::int, 'user' || floor(random() * 1e6)::int, -1234, now() - random() * interval '30 days',
-         3600000, 'ACTIVE', random() < 0.9, NULL
-  FROM generate_series(1, $rows);
-INSERT INTO IDN_OAUTH2_ACCESS_TOKEN_SCOPE SELECT TOKEN_ID, 'accounts', -1234 FROM IDN_OAUTH2_ACCESS_TOKEN;
-INSERT INTO REG_CONTENT (REG_CONTENT_DATA, REG_TENANT_ID)
-  SELECT decode(string_agg(md5(random()::text || g::text), ''), 'hex'), -1234
-  FROM generate_series(1, $rows / 20) r, generate_series(1, 64) g GROUP BY r;
-VACUUM ANALYZE;
-SQL
+  ob_postgres_data ob "$rows"
   record postgres data bytes "$(psql -X -At -d ob -c "SELECT pg_database_size('ob')")"
   config postgres "jdbc:postgresql://127.0.0.1:$port/ob" postgres "$PGPASSWORD"
 

@@ -11,6 +11,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <mutex>
+#include <thread>
+#include <utility>
 
 #include "archiver/restore.hpp"
 #include "ops/database_restore.hpp"
@@ -60,7 +63,14 @@ class Drill {
   void restore_home(const std::string& home);
   void restore_database(const deploy::Database& database);
   std::string read_whole_tree(const Id& tree);
-  void recovery_point(int64_t time_ns) { oldest_point_ns_ = std::min(oldest_point_ns_, time_ns); }
+  void recovery_point(int64_t time_ns) {
+    std::lock_guard lock(mutex_);
+    oldest_point_ns_ = std::min(oldest_point_ns_, time_ns);
+  }
+  // The recoveries that do not depend on each other, side by side, as an operator with
+  // several hands would run them: each home (an H2 database inside it after it), and each
+  // server database.
+  std::vector<std::function<void()>> independent_recoveries();
 
   const deploy::Config& config_;
   const deploy::Discovery& discovery_;
@@ -71,23 +81,57 @@ class Drill {
   std::unique_ptr<repo::RepositoryLock> lock_;
   std::vector<repo::Snapshot> snapshots_;
   int64_t oldest_point_ns_ = INT64_MAX;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mutex_;  // guards result_ and oldest_point_ns_ while recoveries run side by side
 };
 
+// Runs every task, at most `width` at a time, and rethrows the first exception once all
+// have ended (a step catches its own errors; what escapes is an interruption).
+void run_side_by_side(const std::vector<std::function<void()>>& tasks, size_t width) {
+  std::mutex mutex;
+  size_t next = 0;
+  std::exception_ptr first;
+  auto worker = [&] {
+    for (;;) {
+      size_t index;
+      {
+        std::lock_guard lock(mutex);
+        if (next == tasks.size() || first) return;
+        index = next++;
+      }
+      try {
+        tasks[index]();
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!first) first = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < std::min(width, tasks.size()); ++i) threads.emplace_back(worker);
+  worker();
+  for (std::thread& thread : threads) thread.join();
+  if (first) std::rethrow_exception(first);
+}
+
 bool Drill::step(const std::string& name, const std::function<std::string()>& action) {
-  DrillStep step{name, 0, false, ""};
+  DrillStep step{name, 0, 0, false, ""};
   auto start = std::chrono::steady_clock::now();
+  step.start_s = std::chrono::duration<double>(start - start_).count();
   try {
     step.detail = action();
     step.ok = true;
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;
     step.detail = e.what();
-    result_.failures.push_back(name + ": " + e.what());
   }
   step.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(mutex_);
+  if (!step.ok) result_.failures.push_back(name + ": " + step.detail);
   if (options_.on_step) options_.on_step(step);
+  bool ok = step.ok;
   result_.steps.push_back(std::move(step));
-  return result_.steps.back().ok;
+  return ok;
 }
 
 // Restores with verification: every file is read back and checked against its blob ids.
@@ -187,6 +231,30 @@ void Drill::restore_database(const deploy::Database& database) {
   });
 }
 
+std::vector<std::function<void()>> Drill::independent_recoveries() {
+  // An H2 database is a file inside a home: restored after that home, which would
+  // otherwise replace it (the repository/ swap).
+  auto inside = [](const deploy::Database& database, const std::string& home) {
+    return database.engine == deploy::Engine::h2 && database.database.rfind(home + "/", 0) == 0;
+  };
+  std::vector<const deploy::Database*> databases;
+  for (const deploy::Database& database : discovery_.databases)
+    if (database.method.rfind("none", 0) != 0) databases.push_back(&database);
+  std::vector<std::function<void()>> tasks;
+  for (const std::string& home : discovery_.homes) {
+    std::vector<const deploy::Database*> after;
+    for (const deploy::Database*& database : databases)
+      if (database && inside(*database, home)) after.push_back(std::exchange(database, nullptr));
+    tasks.push_back([this, home, after] {
+      restore_home(home);
+      for (const deploy::Database* database : after) restore_database(*database);
+    });
+  }
+  for (const deploy::Database* database : databases)
+    if (database) tasks.push_back([this, database] { restore_database(*database); });
+  return tasks;
+}
+
 DrillResult Drill::run() {
   const deploy::Config& config = config_;
   result_.started_ns = now_unix_nanos();
@@ -201,7 +269,7 @@ DrillResult Drill::run() {
   } else {
     result_.repository = access_.url;
   }
-  auto start = std::chrono::steady_clock::now();
+  start_ = std::chrono::steady_clock::now();
   bool opened = step("open " + (result_.site ? "DR site " + *result_.site : std::string("repository")), [&] {
     repository_ = result_.site ? open_site(find_site(config, *result_.site), access_) : open_primary(access_);
     lock_ = std::make_unique<repo::RepositoryLock>(*repository_, false);
@@ -209,12 +277,10 @@ DrillResult Drill::run() {
     snapshots_ = repo::list_snapshots(*repository_);
     return std::to_string(snapshots_.size()) + " snapshots";
   });
-  if (opened) {
-    for (const std::string& home : discovery_.homes) restore_home(home);
-    for (const deploy::Database& database : discovery_.databases)
-      if (database.method.rfind("none", 0) != 0) restore_database(database);
-  }
-  result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (opened) run_side_by_side(independent_recoveries(), 4);
+  result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::stable_sort(result_.steps.begin(), result_.steps.end(),
+                   [](const DrillStep& a, const DrillStep& b) { return a.start_s < b.start_s; });
   if (oldest_point_ns_ != INT64_MAX)
     result_.achieved_rpo_s = std::max<int64_t>(0, (result_.started_ns - oldest_point_ns_) / 1000000000);
   if (result_.rto_s && result_.measured_rto_s > double(*result_.rto_s))

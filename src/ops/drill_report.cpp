@@ -10,8 +10,9 @@ namespace obkeep::ops {
 
 namespace {
 
-// The report: the figures, then a timeline of the steps (each a bar from where the one
-// before it ended, against the RTO), then the steps in a table.
+// The report: the figures, then a timeline of the steps (each a bar from its start, so
+// the homes and databases recovered side by side overlap, against the RTO), then the
+// steps in a table.
 constexpr const char* drill_script = R"JS(
 const main = document.getElementById('page');
 main.append(el('h1', {}, 'Recovery drill: ', verdictBadge(DATA.verdict)));
@@ -34,15 +35,14 @@ main.append(el('h2', {}, 'Timeline'));
 const width = 760, rowHeight = 18, left = 260;
 const total = Math.max(DATA.measured_rto_s, DATA.rto_s || 0, 0.001);
 const timeline = svg('svg', {width, height: DATA.steps.length * rowHeight + 24, id: 'timeline'});
-let at = 0;
 DATA.steps.forEach((step, i) => {
+  const at = step.start_s;
   const x = left + at / total * (width - left - 10), w = Math.max(1, step.duration_s / total * (width - left - 10));
   const label = svg('text', {x: 4, y: i * rowHeight + 13});
   label.textContent = step.name.length > 40 ? step.name.slice(0, 39) + '…' : step.name;
   timeline.append(label);
   timeline.append(svg('rect', {x, y: i * rowHeight + 3, width: w, height: rowHeight - 6, class: 'step',
     fill: step.ok ? '#2e7d32' : '#c62828', 'data-start-s': at, 'data-duration-s': step.duration_s}));
-  at += step.duration_s;
 });
 if (DATA.rto_s) {
   const x = left + DATA.rto_s / total * (width - left - 10);
@@ -70,7 +70,7 @@ nlohmann::json optional_json(const std::optional<int64_t>& value) {
 nlohmann::json DrillResult::to_json(const std::string& report_path) const {
   nlohmann::json steps_json = nlohmann::json::array();
   for (const DrillStep& step : steps)
-    steps_json.push_back({{"name", step.name}, {"duration_s", step.duration_s}, {"ok", step.ok}, {"detail", step.detail}});
+    steps_json.push_back({{"name", step.name}, {"start_s", step.start_s}, {"duration_s", step.duration_s}, {"ok", step.ok}, {"detail", step.detail}});
   return {{"message_type", "drill"},
           {"verdict", passed() ? "passed" : "failed"},
           {"failures", failures},

@@ -12,6 +12,7 @@ namespace obkeep::ops {
 
 struct DrillStep {
   std::string name;
+  double start_s = 0;  // from the drill's start; steps of different homes and databases overlap
   double duration_s = 0;
   bool ok = false;
   std::string detail;
@@ -23,7 +24,7 @@ struct DrillResult {
   int64_t started_ns = 0;
   std::string sandbox;
   std::vector<DrillStep> steps;
-  double measured_rto_s = 0;             // wall time of every step: open, restore, verify
+  double measured_rto_s = 0;             // wall time from the open to the last step's end
   std::optional<int64_t> achieved_rpo_s;  // drill start − the oldest recovery point restored
   std::optional<int64_t> rto_s, rpo_s;    // the strictest of the policies
   std::vector<std::string> failures;     // why the drill failed; empty when it passed

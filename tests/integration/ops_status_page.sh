@@ -111,16 +111,17 @@ assert report["title"] == "obkeep recovery drill", report["title"]
 steps, bars = report["steps"], report["timeline_bars"]
 assert len(steps) >= 4 and len(bars) == len(steps), (len(steps), len(bars))
 assert all(s["ok"] == "true" for s in steps), steps
-# The bars follow each other: each starts where the one before it ended.
-at = 0.0
-for bar in bars:
-    assert abs(float(bar["start-s"]) - at) < 1e-6, bars
-    at += float(bar["duration-s"])
+# Each bar starts where its step started (the homes and databases are recovered side by
+# side, so bars may overlap); the open comes first and every bar ends within the measured RTO.
 measured = float(report["figures"]["measured-rto"])
-assert 0 < at <= measured + 1e-6, (at, measured)
+starts = [float(bar["start-s"]) for bar in bars]
+assert starts == sorted(starts) and starts[0] < 1e-3, bars
+ends = [float(bar["start-s"]) + float(bar["duration-s"]) for bar in bars]
+assert 0 < max(ends) <= measured + 1e-3, (ends, measured)
+assert all(s >= ends[0] - 1e-3 for s in starts[1:]), ("a recovery started before the repository was open", bars)
 assert report["figures"]["rto"] == "1800", report["figures"]
 PY
-pass "the drill report renders a timeline of its steps that adds up to the measured RTO"
+pass "the drill report renders a timeline of its steps, each from its start, within the measured RTO"
 
 # The systemd units, pointed at this build.
 command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed (scripts/setup.sh installs systemd)"
