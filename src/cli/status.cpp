@@ -83,6 +83,8 @@ void add_status_command(CLI::App& app, Context& context) {
       judge.site = context.global.site;
       ops::StatusResult status = ops::evaluate_status(deployment.config, deployment.discovery, deployment.primary, judge);
       if (!options->prometheus.empty()) write_file_atomically(options->prometheus, ops::render_metrics(status.objectives));
+      if (!context.global.json)
+        for (const std::string& warning : status.warnings) std::cerr << "obkeep: warning: " << warning << "\n";
       if (context.global.json) {
         std::cout << status.to_json().dump() << "\n";
       } else if (!context.global.quiet) {

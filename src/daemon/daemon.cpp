@@ -68,6 +68,9 @@ void Daemon::observe_and_alert() {
     log(false, field("observe", "failed") + field("error", observation.error));
   } else {
     primary_unreadable_ = false;
+    // The policy checks that need the repository (an rto the last drill missed): once each.
+    for (const std::string& warning : observation.status.warnings)
+      if (warned_.insert(warning).second) log(false, field("policy", "warning") + field("message", warning));
     // Objectives are judged for alerts once the daemon has caught up with what was due at
     // start: a fresh start is not a violation to page anyone about, what it cannot fix is.
     if (caught_up_)

@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +65,7 @@ class Daemon {
   DaemonOptions options_;
   std::ostream& log_;
   bool primary_unreadable_ = false;
+  std::set<std::string> warned_;  // policy warnings already logged
   bool caught_up_ = false;  // nothing was due at some round since the start
 
   mutable std::mutex mutex_;  // guards what the HTTP thread reads:

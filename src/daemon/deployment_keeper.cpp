@@ -133,6 +133,7 @@ Observation DeploymentKeeper::observe(int64_t now_ns) {
   }
   for (const deploy::DrSite& site : config_.dr_sites) places[site.name] = places_.list(site.name);
   status.drills = ops::drills_of(journal);
+  status.warnings = ops::rto_warnings(config_, status.drills);
   status.objectives = ops::plan_objectives(config_, discovery_);
   ops::judge_objectives(status);
   for (const ops::Objective& objective : status.objectives) {

@@ -216,6 +216,8 @@ Config load_config(const std::string& path) {
       Policy policy;
       policy.rpo_s = reader.duration(table, "rpo", where);
       policy.rto_s = reader.duration(table, "rto", where);
+      if (policy.rto_s)
+        policy.rto_source = reader.at(*table.get("rto")) + ": rto \"" + *table.get("rto")->value<std::string>() + "\"";
       policy.frequency_s = reader.duration(table, "frequency", where);
       auto keep = [&](const char* key) -> std::optional<int> {
         auto value = reader.integer(table, key, where);

@@ -35,6 +35,7 @@ struct Policy {
   std::optional<int64_t> rpo_s, rto_s, frequency_s;
   std::optional<int> keep_last, keep_daily, keep_weekly, keep_monthly;
   std::vector<std::string> sites;
+  std::string rto_source;  // "<file>:<line>: rto \"30m\"", for messages about it
 };
 
 struct DrSite {

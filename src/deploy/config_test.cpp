@@ -176,4 +176,10 @@ TEST_F(ConfigTest, BadValueIsAUsageErrorNamingTheKey) {
 
 }  // namespace
 
+TEST_F(ConfigTest, RtoKnowsWhereItIsWritten) {
+  Config config = load("[policy.databases]\nrpo = \"15m\"\nrto = \"30m\"\n");
+  EXPECT_EQ(config.policies.at("databases").rto_source, path_ + ":5: rto \"30m\"");
+  EXPECT_EQ(config.policies.at("databases").rto_s, 1800);
+}
+
 }  // namespace obkeep::deploy

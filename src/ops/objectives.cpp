@@ -20,8 +20,6 @@ std::vector<std::string> Objective::tags() const {
   return {"set=" + set, "home=" + home};
 }
 
-namespace {
-
 std::vector<std::optional<std::string>> places_of(const deploy::Config& config, const std::string& set,
                                                   const deploy::Policy& policy) {
   std::vector<std::optional<std::string>> places = {std::nullopt};
@@ -32,8 +30,6 @@ std::vector<std::optional<std::string>> places_of(const deploy::Config& config, 
   }
   return places;
 }
-
-}  // namespace
 
 std::vector<Objective> plan_objectives(const deploy::Config& config, const deploy::Discovery& discovery) {
   std::vector<Objective> objectives;

@@ -39,6 +39,11 @@ struct Objective {
 
 // One objective per (set with an rpo, home or database, place). A set's places are the
 // primary and every DR site its policy names in `sites` or whose `sets` hold it.
+// Where a set's recovery points are kept: the primary (nullopt), and each DR site the
+// policy names or that holds the set.
+std::vector<std::optional<std::string>> places_of(const deploy::Config& config, const std::string& set,
+                                                  const deploy::Policy& policy);
+
 std::vector<Objective> plan_objectives(const deploy::Config& config, const deploy::Discovery& discovery);
 
 // The verdict at `now_ns` for a newest recovery point (none: violated):

@@ -1,6 +1,8 @@
 // Objectives: which ones a policy asks for, and the verdict rules at their edges.
 #include "ops/objectives.hpp"
 
+#include "ops/status.hpp"
+
 #include <gtest/gtest.h>
 
 namespace obkeep::ops {
@@ -74,6 +76,32 @@ TEST(Objectives, VerdictsAtTheirEdges) {
   EXPECT_EQ(objective.verdict, Verdict::at_risk);
   evaluate(objective, now - 2699 * second, "a", now);
   EXPECT_EQ(objective.verdict, Verdict::met);
+}
+
+TEST(Objectives, AnRtoTheLastDrillMissedIsNamedWithItsLine) {
+  deploy::Config config;
+  config.policies["databases"].rto_s = 600;
+  config.policies["databases"].rto_source = "/etc/obkeep.toml:7: rto \"10m\"";
+  config.policies["databases"].sites = {"dr1"};
+  config.dr_sites.push_back({});
+  config.dr_sites.back().name = "dr1";
+  config.policies["artifacts"].rpo_s = 3600;  // no rto: nothing to say
+  auto drill = [](std::optional<std::string> site, double seconds) {
+    DrillRecord record;
+    record.time_ns = 1764633600 * second;  // 2025-12-02T00:00:00Z
+    record.site = std::move(site);
+    record.measured_rto_s = seconds;
+    return record;
+  };
+  // From the primary: slow once, then fast (the last one counts); from dr1: slow.
+  std::vector<DrillRecord> drills = {drill(std::nullopt, 900), drill(std::nullopt, 300), drill("dr1", 700)};
+  std::vector<std::string> warnings = rto_warnings(config, drills);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("/etc/obkeep.toml:7: rto \"10m\" in [policy.databases]: ", 0), 0u) << warnings[0];
+  EXPECT_NE(warnings[0].find("the last drill from DR site dr1 (2025-12-02T00:00:00"), std::string::npos) << warnings[0];
+  // A drill from a site the policy does not use says nothing about it.
+  config.policies["databases"].sites.clear();
+  EXPECT_TRUE(rto_warnings(config, drills).empty());
 }
 
 }  // namespace obkeep::ops

@@ -5,6 +5,7 @@
 #include "repo/snapshot_survey.hpp"
 #include "repo/snapshot_tags.hpp"
 #include "util/error.hpp"
+#include "util/format.hpp"
 #include "util/host.hpp"
 
 namespace obkeep::ops {
@@ -95,7 +96,25 @@ StatusResult evaluate_status(const deploy::Config& config, const deploy::Discove
   if (options.site.empty())
     for (const deploy::DrSite& site : config.dr_sites) list(site.name);  // audited even without objectives
   judge_objectives(result);
+  result.warnings = rto_warnings(config, result.drills);
   return result;
+}
+
+std::vector<std::string> rto_warnings(const deploy::Config& config, const std::vector<DrillRecord>& drills) {
+  std::vector<std::string> warnings;
+  for (const auto& [set, policy] : config.policies) {
+    if (!policy.rto_s) continue;
+    for (const auto& place : places_of(config, set, policy)) {
+      const DrillRecord* last = nullptr;
+      for (const DrillRecord& drill : drills)
+        if (drill.site == place) last = &drill;
+      if (!last || last->measured_rto_s <= double(*policy.rto_s)) continue;
+      warnings.push_back(policy.rto_source + " in [policy." + set +
+                         "]: the last drill from " + (place ? "DR site " + *place : std::string("the primary")) + " (" +
+                         format_rfc3339(last->time_ns) + ") took " + format_duration(last->measured_rto_s));
+    }
+  }
+  return warnings;
 }
 
 void judge_objectives(StatusResult& status) {
@@ -186,7 +205,8 @@ nlohmann::json StatusResult::to_json() const {
           {"verdict", to_string(worst)},
           {"objectives", list},
           {"protection", protection},
-          {"integrity", integrity}};
+          {"integrity", integrity},
+          {"warnings", warnings}};
 }
 
 

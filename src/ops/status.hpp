@@ -41,6 +41,7 @@ struct StatusResult {
   std::map<std::optional<std::string>, Place> places;  // nullopt: the primary
   Verdict worst = Verdict::met;
   std::vector<DrillRecord> drills;  // from the primary's journal, oldest first
+  std::vector<std::string> warnings;  // "<file>:<line>: …": an rto the last drill already missed
 
   // 0 all met, 4 some at risk, 5 any violated.
   int exit_code() const;
@@ -54,6 +55,10 @@ nlohmann::json objective_json(const Objective& objective);
 
 // The drills a journal records, oldest first.
 std::vector<DrillRecord> drills_of(const std::vector<repo::JournalEntry>& journal);
+
+// "<file>:<line>: rto \"30m\" in [policy.<set>]: the last drill … took …" for each rto that the last drill from a
+// place the policy keeps recovery points at (the primary, its sites) took longer than.
+std::vector<std::string> rto_warnings(const deploy::Config& config, const std::vector<DrillRecord>& drills);
 
 // Judges each objective against the newest matching snapshot of its place (in
 // `status.places`) as of `status.checked_ns`, and sets `status.worst`.

@@ -81,6 +81,21 @@ expect_exit 1 obkeep drill --config "$TEST_DIR/tight.toml"
 grep -q "over the RPO of" "$TEST_DIR/stdout" || fail "no RPO failure: $(cat "$TEST_DIR/stdout")"
 pass "a recovery point older than the RPO fails the drill"
 
+# 3b. An RTO the drill misses: the site's link made slow enough (limit_download) that the
+# drill from it takes more than the RTO; the drill fails, and `status` and the daemon then
+# name the rto line of the config that the last drill missed.
+dr_kib=$(du -sk "$TEST_DIR/dr" | cut -f1)
+{ sed 's/^rto = "30m"/rto = "1s"/' "$TEST_DIR/obkeep.toml"; echo "limit_download = $((dr_kib / 2 + 1))"; } >"$TEST_DIR/slow.toml"
+rto_line=$(grep -n '^rto = "1s"' "$TEST_DIR/slow.toml" | cut -d: -f1)
+expect_exit 1 obkeep drill --config "$TEST_DIR/slow.toml" --site dr1
+grep -q "over the RTO of" "$TEST_DIR/stdout" || fail "no RTO failure: $(cat "$TEST_DIR/stdout")"
+obkeep status --config "$TEST_DIR/slow.toml" >/dev/null 2>"$TEST_DIR/status.err" || true
+grep -q "^obkeep: warning: $TEST_DIR/slow.toml:$rto_line: rto \"1s\" in \[policy.databases\]: the last drill from DR site dr1 (.*) took" \
+  "$TEST_DIR/status.err" || fail "status does not name the missed rto: $(cat "$TEST_DIR/status.err")"
+obkeep status --config "$TEST_DIR/obkeep.toml" >/dev/null 2>"$TEST_DIR/status.err" || true
+! grep -q "rto" "$TEST_DIR/status.err" || fail "status warns about an rto the drill met: $(cat "$TEST_DIR/status.err")"
+pass "a drill over the RTO fails, and status then names the config line of the rto it missed"
+
 # 4. Damaged data at the site: the drill fails and names what it could not restore.
 for pack in $(find "$TEST_DIR/dr/data" -type f | head -n 3); do
   python3 -c "
