@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,10 +13,10 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include "archiver/restore.hpp"
+#include "ops/cluster_recovery.hpp"
 #include "ops/database_restore.hpp"
 #include "util/format.hpp"
 #include "repo/journal.hpp"
@@ -24,6 +25,7 @@
 #include "repo/tree.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
+#include "util/parallel_tasks.hpp"
 
 namespace obkeep::ops {
 
@@ -62,6 +64,8 @@ class Drill {
   std::string restore_files(const repo::Snapshot& snapshot, const std::string& target);
   void restore_home(const std::string& home);
   void restore_database(const deploy::Database& database);
+  // The physical path; false when it does not apply and the logical one should run.
+  bool recover_cluster_if_newest(const deploy::Database& database, const repo::Snapshot* logical);
   std::string read_whole_tree(const Id& tree);
   void recovery_point(int64_t time_ns) {
     std::lock_guard lock(mutex_);
@@ -85,34 +89,6 @@ class Drill {
   std::mutex mutex_;  // guards result_ and oldest_point_ns_ while recoveries run side by side
 };
 
-// Runs every task, at most `width` at a time, and rethrows the first exception once all
-// have ended (a step catches its own errors; what escapes is an interruption).
-void run_side_by_side(const std::vector<std::function<void()>>& tasks, size_t width) {
-  std::mutex mutex;
-  size_t next = 0;
-  std::exception_ptr first;
-  auto worker = [&] {
-    for (;;) {
-      size_t index;
-      {
-        std::lock_guard lock(mutex);
-        if (next == tasks.size() || first) return;
-        index = next++;
-      }
-      try {
-        tasks[index]();
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!first) first = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < std::min(width, tasks.size()); ++i) threads.emplace_back(worker);
-  worker();
-  for (std::thread& thread : threads) thread.join();
-  if (first) std::rethrow_exception(first);
-}
 
 bool Drill::step(const std::string& name, const std::function<std::string()>& action) {
   DrillStep step{name, 0, 0, false, ""};
@@ -194,9 +170,44 @@ std::string Drill::read_whole_tree(const Id& tree_id) {
   return std::to_string(blobs) + " blobs, " + format_bytes(bytes) + " read and verified";
 }
 
+// PostgreSQL from its base backup when that is the newest recovery point and this machine
+// has the server to start it: a copy and a start, where a logical restore rebuilds every
+// index. The step says which path it took.
+bool Drill::recover_cluster_if_newest(const deploy::Database& database, const repo::Snapshot* logical) {
+  if (database.engine != deploy::Engine::postgresql) return false;
+  const repo::Snapshot* base = newest_with(snapshots_, {"database=" + database.id, "engine=postgresql-base"});
+  if (!base || (logical && logical->time_ns > base->time_ns)) return false;
+  std::optional<std::string> binaries;
+  try {
+    binaries = binaries_for_base_backup(*repository_, *base);
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
+    if (logical) return false;  // the manifest is unreadable: the logical dump still counts
+  }
+  if (!binaries && logical) return false;
+  step("recover database " + database.display_name() + " (" + database.id + ") from its base backup", [&] {
+    if (!binaries)
+      throw Error("no PostgreSQL server binaries of the base backup's version here to start the cluster, and no logical dump");
+    recovery_point(base->time_ns);
+    std::string directory = result_.sandbox + "/.postgresql/" + plain_name(database.display_name());
+    fs::create_directories(fs::path(directory).parent_path());
+    if (geteuid() == 0) {
+      // The server runs as postgres: it must reach its data directory through the sandbox.
+      ::chmod(result_.sandbox.c_str(), 0711);
+      ::chmod(fs::path(directory).parent_path().c_str(), 0711);
+    }
+    ClusterRecovery recovery = recover_cluster(*repository_, database, *base, directory, *binaries);
+    return "physical: base backup " + base->id.short_hex() + " of " + format_rfc3339(base->time_ns).substr(0, 19) + ", " +
+           format_bytes(recovery.bytes) + ", PostgreSQL " + recovery.server_version + " started on it: " +
+           std::to_string(recovery.tables) + " tables, " + std::to_string(recovery.rows) + " rows";
+  });
+  return true;
+}
+
 void Drill::restore_database(const deploy::Database& database) {
   std::string name = "restore database " + database.display_name() + " (" + database.id + ")";
   const repo::Snapshot* snapshot = newest_with(snapshots_, {"database=" + database.id}, "engine=postgresql-base");
+  if (recover_cluster_if_newest(database, snapshot)) return;
   std::string scratch = database.engine == deploy::Engine::postgresql ? options_.scratch_postgresql
                         : database.engine == deploy::Engine::mysql    ? options_.scratch_mysql
                                                                       : "";
@@ -226,7 +237,7 @@ void Drill::restore_database(const deploy::Database& database) {
     DatabaseRestoreOutcome outcome = ops::restore_database(*repository_, database, *snapshot, target, restore);
     uint64_t rows = 0;
     for (const auto& table : outcome.report.tables) rows += table.rows;
-    return "snapshot " + snapshot->id.short_hex() + " into " + outcome.target + ": " +
+    return "logical: snapshot " + snapshot->id.short_hex() + " into " + outcome.target + ": " +
            std::to_string(outcome.report.tables.size()) + " tables, " + std::to_string(rows) + " rows";
   });
 }
@@ -277,7 +288,10 @@ DrillResult Drill::run() {
     snapshots_ = repo::list_snapshots(*repository_);
     return std::to_string(snapshots_.size()) + " snapshots";
   });
-  if (opened) run_side_by_side(independent_recoveries(), 4);
+  if (opened) {
+    std::vector<std::function<void()>> recoveries = independent_recoveries();
+    run_parallel(recoveries.size(), 4, [&](size_t i) { recoveries[i](); });
+  }
   result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::stable_sort(result_.steps.begin(), result_.steps.end(),
                    [](const DrillStep& a, const DrillStep& b) { return a.start_s < b.start_s; });

@@ -58,3 +58,36 @@ assert len(steps) == 1 and steps[0]['name'].startswith('read database dump') and
 assert 'read and verified' in steps[0]['detail'] and '--scratch-postgresql' in steps[0]['detail'], steps
 " || fail "drill without a scratch server: $(tail -n 1 "$TEST_DIR/stdout")"
 pass "without a scratch server the drill reads and verifies every byte of the dump"
+
+# 3. With a base backup newer than the dump: the drill recovers the cluster physically (the
+# base backup extracted, a throwaway server started on it, every table counted) and says so;
+# a newer logical dump again takes the logical path.
+obkeep base-backup --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB -q 2>/dev/null
+rows=0
+for table in $(python3 "$data" tables); do
+  rows=$((rows + $(psql_ -d openbank_openbankingdb -Atc "SELECT count(*) FROM $table")))
+done
+expect_exit 0 obkeep drill --config "$TEST_DIR/obkeep.toml" --sandbox "$TEST_DIR/sandbox" --keep --json
+python3 - "$TEST_DIR/stdout" "$rows" "$(python3 "$data" tables | wc -l)" <<'PY' || fail "physical drill: $(tail -n 1 "$TEST_DIR/stdout")"
+import json, sys
+d = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert d['verdict'] == 'passed', d
+steps = [s for s in d['steps'] if 'WSO2_OPEN_BANKING_DB' in s['name']]
+assert len(steps) == 1 and steps[0]['name'].endswith('from its base backup') and steps[0]['ok'], steps
+detail = steps[0]['detail']
+assert detail.startswith('physical: base backup') and 'PostgreSQL 15' in detail, detail
+assert detail.endswith('%s tables, %s rows' % (sys.argv[3], sys.argv[2])), (detail, sys.argv[2:])
+PY
+[ -f "$TEST_DIR/sandbox/.postgresql/WSO2_OPEN_BANKING_DB/PG_VERSION" ] || fail "no data directory in the kept sandbox"
+[ ! -f "$TEST_DIR/sandbox/.postgresql/WSO2_OPEN_BANKING_DB/postmaster.pid" ] || fail "the drill's server was left running"
+ls /tmp | grep -q '^obkeep-pg-' && fail "the scratch server's socket directory was left in /tmp"
+rm -rf "$TEST_DIR/sandbox"
+obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases -q
+expect_exit 0 obkeep drill --config "$TEST_DIR/obkeep.toml" --scratch-postgresql "jdbc:postgresql://127.0.0.1:$port/" --json
+python3 -c "
+import json
+d = json.loads(open('$TEST_DIR/stdout').read().splitlines()[-1])
+steps = [s for s in d['steps'] if 'WSO2_OPEN_BANKING_DB' in s['name']]
+assert len(steps) == 1 and steps[0]['name'].startswith('restore database') and steps[0]['detail'].startswith('logical:'), steps
+" || fail "a newer dump did not take the logical path: $(tail -n 1 "$TEST_DIR/stdout")"
+pass "a drill recovers PostgreSQL from a newer base backup by starting the restored cluster, every row counted; a newer dump is restored logically"

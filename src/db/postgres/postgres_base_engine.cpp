@@ -81,6 +81,11 @@ RestoreReport PostgresBaseEngine::restore(DumpSource& source, const ConnectionIn
       });
   if (result.exit_code != 0)
     throw Error("extracting the base backup into " + directory.string() + " failed: " + result.stderr_tail);
+  RestoreReport report;
+  report.tables.push_back({"base.tar", 0, bytes});
+  // Without a restore_command (a drill's scratch server), the backup's own WAL makes it
+  // consistent and the server starts as it is.
+  if (options.restore_command.empty()) return report;
   // Recovery settings: replay archived WAL through obkeep, stop at the target, then promote.
   // Archiving is switched off so a restored copy never writes into the source's archive.
   {
@@ -95,8 +100,6 @@ RestoreReport PostgresBaseEngine::restore(DumpSource& source, const ConnectionIn
   }
   std::ofstream signal(directory / "recovery.signal");
   if (!signal) throw Error("cannot write " + (directory / "recovery.signal").string());
-  RestoreReport report;
-  report.tables.push_back({"base.tar", 0, bytes});
   return report;
 }
 

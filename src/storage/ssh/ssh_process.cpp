@@ -21,10 +21,19 @@ namespace obkeep::storage {
 
 namespace {
 
+bool cpu_has_aes() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("aes");
+#else
+  return false;
+#endif
+}
+
 std::vector<std::string> ssh_command(const SshTarget& target, const std::string& remote, SshRemote kind) {
   std::vector<std::string> argv;
   const char* command = std::getenv("OBKEEP_SSH_COMMAND");
-  std::istringstream words(command && *command ? command : "ssh");
+  bool own_command = command && *command;
+  std::istringstream words(own_command ? command : "ssh");
   for (std::string word; words >> word;) argv.push_back(word);
   if (const char* config = std::getenv("OBKEEP_SSH_CONFIG"); config && *config) {
     std::error_code error;
@@ -36,6 +45,11 @@ std::vector<std::string> ssh_command(const SshTarget& target, const std::string&
   // server that stops answering ends ssh instead of hanging it; nothing forwarded.
   argv.insert(argv.end(), {"-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15", "-o",
                            "ServerAliveCountMax=4", "-o", "ClearAllForwardings=yes", "-T", "-x", "-a"});
+  // OpenSSH prefers ChaCha20-Poly1305, the right default for CPUs without AES instructions;
+  // with them AES-GCM costs each end of the link less than half the CPU per byte, which a
+  // restore of gigabytes feels ("^": first, ahead of the rest of the defaults). A command of
+  // the operator's own (OBKEEP_SSH_COMMAND) is left as it is.
+  if (!own_command && cpu_has_aes()) argv.insert(argv.end(), {"-o", "Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com"});
   if (!target.user.empty()) argv.insert(argv.end(), {"-l", target.user});
   if (target.port) argv.insert(argv.end(), {"-p", std::to_string(*target.port)});
   if (kind == SshRemote::subsystem) argv.push_back("-s");
