@@ -5,7 +5,8 @@
 # reset) slow whichever tool creates inodes fastest when that file system has no journal:
 # ext4 then skips recently freed inodes one by one. `--restore-fs work` (restore_fs=work)
 # restores into the working file system instead.
-# Uses $work and $restore_fs; restore_fs_setup SOURCE sizes the file system for SOURCE.
+# Uses $work and $restore_fs; restore_fs_setup SOURCE sizes the file system for SOURCE
+# (and $restore_extra_kib more, when set: what else a restore writes there).
 loopdev= restore_mnt=$work/restore-mnt restore_source= restore_inodes=0
 release_restore_fs() {
   mountpoint -q "$restore_mnt" 2>/dev/null && umount "$restore_mnt"
@@ -18,7 +19,7 @@ fresh_target() {
     release_restore_fs
     # Room for the tree as it lies on disk (a million small files take a block each) and an
     # inode for every entry.
-    truncate -s "$(($(du -sk "$restore_source" | cut -f1) * 3 / 2 / 1024 + 1024))M" "$work/restore.img"
+    truncate -s "$((($(du -sk "$restore_source" | cut -f1) + ${restore_extra_kib:-0}) * 3 / 2 / 1024 + 1024))M" "$work/restore.img"
     loopdev=$(losetup --find --show --direct-io=on "$work/restore.img")
     mkfs.ext4 -q -F -N "$((restore_inodes * 3 / 2 + 65536))" -E lazy_itable_init=0,lazy_journal_init=0 "$loopdev"
     mkdir -p "$restore_mnt" && mount "$loopdev" "$restore_mnt"

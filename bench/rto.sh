@@ -148,6 +148,7 @@ for table in $(python3 "$root/tests/db/ob_data.py" tables); do
   all_rows=$((all_rows + $(psql -X -At -d ob -c "SELECT count(*) FROM $table")))
 done
 
+restore_extra_kib=$((db_bytes / 1024 * 3 / 2))  # the drill's data directory (the cluster and its WAL)
 restore_fs_setup "$deployment"
 for round in $(seq 1 "$repeat"); do
   echo "round $round..." >&2

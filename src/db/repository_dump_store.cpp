@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -169,13 +170,26 @@ void collect(repo::Repository& repository, const Id& tree, const std::string& pr
   }
 }
 
+// Reads a stream's blobs in order with the next few loaded ahead, each on its own thread:
+// from a remote store a blob at a time would pay a round trip each, and locally the
+// reader's thread would decrypt and decompress alone while the consumer (a server, tar)
+// waits. Memory: at most `ahead` blobs.
 class StoredStreamReader : public ByteReader {
  public:
+  static constexpr size_t ahead = 8;
+
   StoredStreamReader(repo::Repository& repository, Node node) : repository_(repository), node_(std::move(node)) {}
+  ~StoredStreamReader() override {
+    for (auto& pending : pending_)
+      if (pending.valid()) pending.wait();  // nothing may outlive the repository reference
+  }
   size_t read(uint8_t* buffer, size_t capacity) override {
     while (offset_ == current_.size()) {
-      if (next_ == node_.content.size()) return 0;
-      current_ = repository_.load_blob(node_.content[next_++]);
+      while (pending_.size() < ahead && next_ < node_.content.size())
+        pending_.push_back(std::async(std::launch::async, [this, id = node_.content[next_++]] { return repository_.load_blob(id); }));
+      if (pending_.empty()) return 0;
+      current_ = pending_.front().get();  // rethrows a failed load's error
+      pending_.pop_front();
       offset_ = 0;
     }
     size_t n = std::min(capacity, current_.size() - offset_);
@@ -188,6 +202,7 @@ class StoredStreamReader : public ByteReader {
   repo::Repository& repository_;
   Node node_;
   size_t next_ = 0;
+  std::deque<std::future<Bytes>> pending_;
   Bytes current_;
   size_t offset_ = 0;
 };

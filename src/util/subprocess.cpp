@@ -41,6 +41,9 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   auto past_deadline = [&] { return timeout_ms > 0 && std::chrono::steady_clock::now() >= deadline; };
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw_system_error("cannot create pipes", errno);
+  // Pipes of 1 MiB (the unprivileged limit) instead of 64 KiB: a gigabyte through a dump
+  // tool or tar is then 1,000 wake-ups of each side, not 16,000 (costly in a VM). Best effort.
+  for (int fd : {in[1], out[1]}) ::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) {
     std::string entry = *e;
