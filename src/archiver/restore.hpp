@@ -19,6 +19,9 @@ struct RestoreOptions {
   // Metadata to give the target directory itself (in-place restores of a directory).
   std::optional<repo::Node> target_metadata;
   unsigned workers = 0;
+  // Bytes of packs read ahead of the writers from a remote store; 0: 256 MiB. Restores run
+  // side by side (a drill) share what one would use.
+  uint64_t read_ahead_budget = 0;
 };
 
 struct RestoreProgress {

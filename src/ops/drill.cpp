@@ -115,6 +115,8 @@ std::string Drill::restore_files(const repo::Snapshot& snapshot, const std::stri
   archiver::RestoreOptions restore;
   restore.target = target;
   restore.verify = true;
+  // The homes are restored side by side: together they read ahead what one restore would.
+  restore.read_ahead_budget = 256 * 1024 * 1024 / std::max<size_t>(1, std::min<size_t>(4, discovery_.homes.size()));
   archiver::RestoreResult restored = archiver::restore_tree(*repository_, snapshot.tree, restore, nullptr);
   if (!restored.errors.empty())
     throw Error(std::to_string(restored.errors.size()) + " files not restored or not verified, first: " + restored.errors.front());
