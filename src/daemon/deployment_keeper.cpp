@@ -12,6 +12,7 @@
 #include "ops/site_copy.hpp"
 #include "ops/status.hpp"
 #include "ops/verify.hpp"
+#include "ops/wal_freshness.hpp"
 #include "repo/journal.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
@@ -93,6 +94,11 @@ std::vector<JobPlan> DeploymentKeeper::plan() {
     if (auto interval = backup_interval(config_, set); interval && present.count(set))
       plans.push_back({{JobKind::backup, set}, *interval});
   const deploy::DaemonSettings& daemon = config_.daemon;
+  // Each PostgreSQL database's WAL archive, at least as often as its set is backed up.
+  if (auto every = daemon.wal_every_s ? daemon.wal_every_s : backup_interval(config_, "databases"))
+    for (const deploy::Database& database : discovery_.databases)
+      if (database.engine == deploy::Engine::postgresql && database.method.rfind("none", 0) != 0)
+        plans.push_back({{JobKind::wal, database.id}, *every});
   for (const deploy::DrSite& site : config_.dr_sites) {
     // As often as the most frequent set it holds is backed up.
     std::optional<int64_t> interval;
@@ -194,6 +200,7 @@ Observation DeploymentKeeper::observe(int64_t now_ns) {
 JobOutcome DeploymentKeeper::run(const Job& job) {
   switch (job.kind) {
     case JobKind::backup: return timed([&] { return backup(job.target); });
+    case JobKind::wal: return timed([&] { return wal(job.target); });
     case JobKind::copy: return timed([&] { return copy(job.target); });
     case JobKind::prune: return timed([&] { return prune(job.target); });
     case JobKind::verify: return timed([&] { return verify(job.target); });
@@ -223,6 +230,26 @@ JobOutcome DeploymentKeeper::backup(const std::string& set) {
   outcome.details["snapshots"] = snapshots;
   if (result.partial) outcome.details["partial"] = result.partial;
   if (!result.copies.empty()) outcome.details["copies_failed"] = result.copies_failed;
+  return outcome;
+}
+
+JobOutcome DeploymentKeeper::wal(const std::string& database_id) {
+  const deploy::Database* database = nullptr;
+  for (const deploy::Database& candidate : discovery_.databases)
+    if (candidate.id == database_id) database = &candidate;
+  if (!database) throw Error("no database " + database_id + " in the deployment");
+  int64_t interval = 0;
+  for (const JobPlan& plan : plan())
+    if (plan.job.kind == JobKind::wal && plan.job.target == database_id) interval = plan.interval_s;
+  ops::WalFreshness freshness = ops::keep_wal_fresh(*database, interval);
+  JobOutcome outcome;
+  outcome.ok = true;
+  outcome.details["archiving"] = freshness.archiving ? "on" : "off";
+  if (freshness.archiving) {
+    outcome.details["last_archived_wal"] = freshness.last_archived_wal;
+    outcome.details["last_archived_age_s"] = freshness.last_archived_age_s;
+    outcome.details["switched"] = freshness.switched;
+  }
   return outcome;
 }
 

@@ -23,6 +23,7 @@ class DeploymentKeeper : public Keeper {
 
  private:
   JobOutcome backup(const std::string& set);
+  JobOutcome wal(const std::string& database_id);
   JobOutcome copy(const std::string& site);
   JobOutcome prune(const std::string& place);
   JobOutcome verify(const std::string& place);

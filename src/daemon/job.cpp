@@ -5,6 +5,7 @@ namespace obkeep::daemon {
 const char* to_string(JobKind kind) {
   switch (kind) {
     case JobKind::backup: return "backup";
+    case JobKind::wal: return "wal";
     case JobKind::copy: return "copy";
     case JobKind::prune: return "prune";
     case JobKind::verify: return "verify";

@@ -6,13 +6,13 @@
 
 namespace obkeep::daemon {
 
-enum class JobKind { backup, copy, prune, verify, drill };
+enum class JobKind { backup, wal, copy, prune, verify, drill };
 const char* to_string(JobKind kind);
 
 struct Job {
   JobKind kind = JobKind::backup;
-  // backup: the set (databases, artifacts, instance); copy: the DR site; prune, verify and
-  // drill: the DR site, or "" for the primary repository.
+  // backup: the set (databases, artifacts, instance); wal: a PostgreSQL database's id;
+  // copy: the DR site; prune, verify and drill: the DR site, or "" for the primary.
   std::string target;
 
   // "backup databases", "copy dr1", "verify primary".

@@ -240,12 +240,13 @@ Config load_config(const std::string& path) {
   if (const toml::node* node = document.get("daemon")) {
     const toml::table& table = reader.table(*node, "daemon");
     reader.check_keys(table, "[daemon]",
-                      {"prune_every", "verify_every", "verify_period", "drill_every", "copy_every", "observe_every", "history"});
+                      {"prune_every", "verify_every", "verify_period", "drill_every", "copy_every", "observe_every", "history", "wal_every"});
     DaemonSettings& daemon = config.daemon;
     daemon.prune_every_s = reader.duration(table, "prune_every", "daemon").value_or(daemon.prune_every_s);
     daemon.verify_every_s = reader.duration(table, "verify_every", "daemon").value_or(daemon.verify_every_s);
     daemon.verify_period_s = reader.duration(table, "verify_period", "daemon").value_or(daemon.verify_period_s);
     daemon.drill_every_s = reader.duration(table, "drill_every", "daemon");
+    daemon.wal_every_s = reader.duration(table, "wal_every", "daemon");
     daemon.copy_every_s = reader.duration(table, "copy_every", "daemon").value_or(daemon.copy_every_s);
     daemon.observe_every_s = reader.duration(table, "observe_every", "daemon").value_or(daemon.observe_every_s);
     daemon.history_s = reader.duration(table, "history", "daemon").value_or(daemon.history_s);

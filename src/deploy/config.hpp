@@ -54,6 +54,9 @@ struct DaemonSettings {
   int64_t verify_every_s = 86400;       // read and verify a part of the packs
   int64_t verify_period_s = 30 * 86400;  // ... so that every pack is read within this
   std::optional<int64_t> drill_every_s;  // absent: no scheduled drills
+  // How often a PostgreSQL server's WAL archive is checked and its segment switched when
+  // stale; absent: as often as the databases set is backed up.
+  std::optional<int64_t> wal_every_s;
   int64_t copy_every_s = 3600;          // a site holding no set with a frequency or rpo
   int64_t observe_every_s = 30;         // read the repositories again when nothing is due
   int64_t history_s = 7 * 86400;        // how far back the status page's charts go

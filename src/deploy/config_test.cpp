@@ -88,6 +88,7 @@ prune_every = "12h"
 verify_every = "1d"
 verify_period = "14d"
 drill_every = "7d"
+wal_every = "1m"
 copy_every = "30m"
 observe_every = "10s"
 history = "3d"
@@ -101,6 +102,7 @@ timeout = "5s"
   EXPECT_EQ(config.daemon.prune_every_s, 43200);
   EXPECT_EQ(config.daemon.verify_period_s, 14 * 86400);
   EXPECT_EQ(config.daemon.drill_every_s, 7 * 86400);
+  EXPECT_EQ(config.daemon.wal_every_s, 60);
   EXPECT_EQ(config.daemon.observe_every_s, 10);
   EXPECT_EQ(config.alerts.webhook, "https://alerts.example/obkeep");
   EXPECT_EQ(config.alerts.timeout_s, 5);

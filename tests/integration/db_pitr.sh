@@ -90,3 +90,52 @@ expect_exit 1 as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" wal-fetch --stanza o
 expect_stderr_matches "WAL file 000000010000000000000099 is not in the archive \(stanza ob\)"
 expect_one_line_error
 pass "PITR bad input: one-line errors"
+
+# The daemon's wal job: a quiet server's written WAL is switched out and archived within the
+# interval (the PITR recovery point stays within the RPO), and an archive_command that
+# fails is a failed job with its alert, naming the segment.
+mkdir "$TEST_DIR/daemon" && chown postgres "$TEST_DIR/daemon"
+cat >"$TEST_DIR/daemon.toml" <<TOML
+[repository]
+url = "$TEST_DIR/repo"
+password_file = "$TEST_DIR/repo.password"
+[deployment]
+homes = ["$home"]
+[daemon]
+wal_every = "1s"
+[alerts]
+command = "cat >>'$TEST_DIR/daemon/alerts.jsonl'; echo >>'$TEST_DIR/daemon/alerts.jsonl'"
+TOML
+chmod 644 "$TEST_DIR/daemon.toml"
+archived() { psql_ -p "$port" -At -c "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"; }
+before=$(archived)
+psql_ -p "$port" -d openbank_openbankingdb -c "INSERT INTO consent_events (what) VALUES ('a quiet write')"
+sleep 1.5  # older than wal_every
+as_postgres "$OBKEEP_BIN" daemon --config "$TEST_DIR/daemon.toml" --once >"$TEST_DIR/daemon/run1.log" 2>&1 ||
+  fail "daemon --once: $(tail -n 3 "$TEST_DIR/daemon/run1.log")"
+grep -q 'job=wal target=postgresql://127.0.0.1:'"$port"'/openbank_openbankingdb outcome=ok.*archiving=on.*switched=true' "$TEST_DIR/daemon/run1.log" ||
+  fail "no wal job that switched: $(grep 'job=wal' "$TEST_DIR/daemon/run1.log")"
+for _ in $(seq 1 100); do [ "$(archived)" \> "$before" ] && break; sleep 0.2; done
+after=$(archived)
+[ "$after" \> "$before" ] || fail "the switched segment was not archived: still $before"
+as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" snapshots --tag "wal=$after" --json | grep -q "wal=$after" ||
+  fail "segment $after is not in the repository"
+pass "the daemon's wal job switches out a quiet server's WAL, which is then archived into the repository"
+
+psql_ -p "$port" -c "ALTER SYSTEM SET archive_command = 'false'" -c "SELECT pg_reload_conf()" >/dev/null
+failing=$(psql_ -p "$port" -At -c "SELECT pg_walfile_name(pg_switch_wal())")
+psql_ -p "$port" -d openbank_openbankingdb -c "INSERT INTO consent_events (what) VALUES ('not archived')"
+psql_ -p "$port" -At -c "SELECT pg_switch_wal()" >/dev/null
+for _ in $(seq 1 100); do [ "$(psql_ -p "$port" -At -c "SELECT failed_count > 0 FROM pg_stat_archiver")" = t ] && break; sleep 0.2; done
+as_postgres "$OBKEEP_BIN" daemon --config "$TEST_DIR/daemon.toml" --once >"$TEST_DIR/daemon/run2.log" 2>&1 ||
+  fail "daemon --once: $(tail -n 3 "$TEST_DIR/daemon/run2.log")"
+grep -q 'job=wal .*outcome=failed.*archive_command is failing on postgresql://127.0.0.1:'"$port"'/openbank_openbankingdb: WAL 0000' \
+  "$TEST_DIR/daemon/run2.log" || fail "no failed wal job: $(grep 'job=wal' "$TEST_DIR/daemon/run2.log")"
+python3 - "$TEST_DIR/daemon/alerts.jsonl" <<'PY' || fail "no wal_failed alert: $(cat "$TEST_DIR/daemon/alerts.jsonl")"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+failed = [e for e in events if e["event"] == "wal_failed"]
+assert len(failed) == 1 and "archive_command is failing" in failed[0]["error"], events
+PY
+psql_ -p "$port" -c "ALTER SYSTEM RESET archive_command" -c "SELECT pg_reload_conf()" >/dev/null
+pass "a failing archive_command fails the wal job, alerted once as wal_failed"
