@@ -24,7 +24,6 @@ namespace obkeep::daemon {
 
 namespace {
 
-constexpr int64_t second = 1000000000;
 
 std::optional<std::string> site_of(const std::string& place) {
   return place.empty() ? std::nullopt : std::optional<std::string>(place);
