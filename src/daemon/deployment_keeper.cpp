@@ -24,7 +24,6 @@ namespace obkeep::daemon {
 
 namespace {
 
-
 std::optional<std::string> site_of(const std::string& place) {
   return place.empty() ? std::nullopt : std::optional<std::string>(place);
 }
