@@ -45,11 +45,8 @@ constexpr uint64_t direct_write_threshold = 1024 * 1024;
 // The walk runs this many batches of small files ahead of the workers (at most 32 MiB of
 // content and some 32,000 nodes): far enough to find the large files to mix in early.
 constexpr size_t small_batches_queued = 1024;
-// Bytes of packs read ahead of the writers from a remote store (PackReadAhead), unless
-// RestoreOptions says otherwise.
-constexpr uint64_t read_ahead_budget = 256 * 1024 * 1024;
 // Larger files read ahead of themselves, this far, as they are written.
-constexpr uint64_t huge_file = read_ahead_budget / 4;
+constexpr uint64_t huge_file = default_read_ahead_budget / 4;
 constexpr uint64_t huge_file_read_ahead = 32 * 1024 * 1024;
 
 timespec to_timespec(int64_t nanos) {
@@ -575,7 +572,7 @@ RestoreResult Restorer::run(const Id& tree) {
     // Waiting for the budget, the walk (the only caller that waits) first hands over the
     // files it has queued: their blobs may be what holds the budget.
     read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(4 * transfers),
-                                                        options_.read_ahead_budget ? options_.read_ahead_budget : read_ahead_budget,
+                                                        options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget,
                                                         stopping_, [this] { submit_batch(); });
     batch_limit_bytes_ = 4 * 1024 * 1024;
     batch_limit_files_ = 128;

@@ -19,10 +19,12 @@ struct RestoreOptions {
   // Metadata to give the target directory itself (in-place restores of a directory).
   std::optional<repo::Node> target_metadata;
   unsigned workers = 0;
-  // Bytes of packs read ahead of the writers from a remote store; 0: 256 MiB. Restores run
-  // side by side (a drill) share what one would use.
+  // Bytes of packs read ahead of the writers from a remote store; 0: the default below.
+  // Restores run side by side (a drill) share what one would use.
   uint64_t read_ahead_budget = 0;
 };
+
+constexpr uint64_t default_read_ahead_budget = 256 * 1024 * 1024;
 
 struct RestoreProgress {
   std::atomic<uint64_t> files_done{0};

@@ -39,6 +39,12 @@ std::optional<int64_t> backup_interval(const deploy::Config& config, const std::
   return std::nullopt;
 }
 
+// How often a PostgreSQL database's WAL archive is looked at: wal_every, else as often as
+// the databases set is backed up; nullopt: never.
+std::optional<int64_t> wal_interval(const deploy::Config& config) {
+  return config.daemon.wal_every_s ? config.daemon.wal_every_s : backup_interval(config, "databases");
+}
+
 bool has_keep_rules(const deploy::Config& config) {
   for (const char* set : deploy::set_names)
     if (!ops::policy_keep_rules(config, set).empty()) return true;
@@ -93,7 +99,7 @@ std::vector<JobPlan> DeploymentKeeper::plan() {
       plans.push_back({{JobKind::backup, set}, *interval});
   const deploy::DaemonSettings& daemon = config_.daemon;
   // Each PostgreSQL database's WAL archive, at least as often as its set is backed up.
-  if (auto every = daemon.wal_every_s ? daemon.wal_every_s : backup_interval(config_, "databases"))
+  if (auto every = wal_interval(config_))
     for (const deploy::Database& database : discovery_.databases)
       if (database.engine == deploy::Engine::postgresql && database.method.rfind("none", 0) != 0)
         plans.push_back({{JobKind::wal, database.id}, *every});
@@ -236,10 +242,7 @@ JobOutcome DeploymentKeeper::wal(const std::string& database_id) {
   for (const deploy::Database& candidate : discovery_.databases)
     if (candidate.id == database_id) database = &candidate;
   if (!database) throw Error("no database " + database_id + " in the deployment");
-  int64_t interval = 0;
-  for (const JobPlan& plan : plan())
-    if (plan.job.kind == JobKind::wal && plan.job.target == database_id) interval = plan.interval_s;
-  ops::WalFreshness freshness = ops::keep_wal_fresh(*database, interval);
+  ops::WalFreshness freshness = ops::keep_wal_fresh(*database, wal_interval(config_).value_or(0));
   JobOutcome outcome;
   outcome.ok = true;
   outcome.details["archiving"] = freshness.archiving ? "on" : "off";

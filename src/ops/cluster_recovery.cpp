@@ -16,32 +16,30 @@ namespace {
 // Long enough for the WAL of a busy hour; a drill has its own RTO to judge the wait by.
 constexpr int start_timeout_s = 3600;
 
-std::string server_version_of(repo::Repository& repository, const repo::Snapshot& base) {
+}  // namespace
+
+BaseBackupServer server_for_base_backup(repo::Repository& repository, const repo::Snapshot& base) {
   db::RepositoryDumpSource dump(repository, base.tree);
   nlohmann::json manifest = nlohmann::json::parse(db::read_stream(dump, "manifest.json"), nullptr, false);
   if (!manifest.is_object() || !manifest.contains("server_version") || !manifest["server_version"].is_string())
     throw Error("base backup " + base.id.short_hex() + " has no readable manifest.json");
-  return manifest["server_version"].get<std::string>();
-}
-
-}  // namespace
-
-std::optional<std::string> binaries_for_base_backup(repo::Repository& repository, const repo::Snapshot& base) {
-  std::string directory = db::PgScratchServer::binaries_for(server_version_of(repository, base));
-  return directory.empty() ? std::nullopt : std::optional<std::string>(directory);
+  BaseBackupServer server;
+  server.version = manifest["server_version"].get<std::string>();
+  server.binaries = db::PgScratchServer::binaries_for(server.version);
+  return server;
 }
 
 ClusterRecovery recover_cluster(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& base,
-                                const std::string& data_directory, const std::string& bin_directory) {
+                                const BaseBackupServer& server_binaries, const std::string& data_directory) {
   ClusterRecovery recovery;
-  recovery.server_version = server_version_of(repository, base);
+  recovery.server_version = server_binaries.version;
   db::RepositoryDumpSource dump(repository, base.tree);
   db::RestoreOptions extract;
   extract.data_directory = data_directory;  // no restore_command: the backup's own WAL suffices
   db::RestoreReport report = db::make_engine("postgresql-base")->restore(dump, db::ConnectionInfo{}, extract);
   for (const db::TableReport& part : report.tables) recovery.bytes += part.bytes;
 
-  db::PgScratchServer server(data_directory, bin_directory);
+  db::PgScratchServer server(data_directory, server_binaries.binaries);
   server.start(start_timeout_s);
   std::string engine;
   db::ConnectionInfo source = connection_for(database, engine);

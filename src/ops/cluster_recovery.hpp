@@ -20,14 +20,18 @@ struct ClusterRecovery {
   uint64_t tables = 0, rows = 0;
 };
 
-// The server binaries that can start `base` (from its manifest.json), or nullopt when this
-// machine has none of its major version. Throws Error when the manifest cannot be read.
-std::optional<std::string> binaries_for_base_backup(repo::Repository& repository, const repo::Snapshot& base);
+// The server that can start `base`: its version (from manifest.json) and this machine's
+// binaries of that major version ("" when there are none). Throws Error when the manifest
+// cannot be read.
+struct BaseBackupServer {
+  std::string version, binaries;
+};
+BaseBackupServer server_for_base_backup(repo::Repository& repository, const repo::Snapshot& base);
 
 // Extracts `base` into `data_directory` (new or empty), starts a scratch server on it with
-// `bin_directory`'s postgres, counts the rows of every table of `database`, and stops it.
-// The data directory stays. Throws Error naming what failed.
+// `server.binaries`, counts the rows of every table of `database`, and stops it. The data
+// directory stays. Throws Error naming what failed.
 ClusterRecovery recover_cluster(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& base,
-                                const std::string& data_directory, const std::string& bin_directory);
+                                const BaseBackupServer& server, const std::string& data_directory);
 
 }  // namespace obkeep::ops

@@ -49,6 +49,9 @@ std::string plain_name(const std::string& text) {
   return out;
 }
 
+// Homes and databases recovered at once, at most.
+constexpr unsigned recoveries_at_once = 4;
+
 class Drill {
  public:
   Drill(const deploy::Config& config, const deploy::Discovery& discovery, const RepositoryAccess& access,
@@ -89,7 +92,6 @@ class Drill {
   std::mutex mutex_;  // guards result_ and oldest_point_ns_ while recoveries run side by side
 };
 
-
 bool Drill::step(const std::string& name, const std::function<std::string()>& action) {
   DrillStep step{name, 0, 0, false, ""};
   auto start = std::chrono::steady_clock::now();
@@ -116,7 +118,8 @@ std::string Drill::restore_files(const repo::Snapshot& snapshot, const std::stri
   restore.target = target;
   restore.verify = true;
   // The homes are restored side by side: together they read ahead what one restore would.
-  restore.read_ahead_budget = 256 * 1024 * 1024 / std::max<size_t>(1, std::min<size_t>(4, discovery_.homes.size()));
+  restore.read_ahead_budget =
+      archiver::default_read_ahead_budget / std::max<size_t>(1, std::min<size_t>(recoveries_at_once, discovery_.homes.size()));
   archiver::RestoreResult restored = archiver::restore_tree(*repository_, snapshot.tree, restore, nullptr);
   if (!restored.errors.empty())
     throw Error(std::to_string(restored.errors.size()) + " files not restored or not verified, first: " + restored.errors.front());
@@ -179,16 +182,16 @@ bool Drill::recover_cluster_if_newest(const deploy::Database& database, const re
   if (database.engine != deploy::Engine::postgresql) return false;
   const repo::Snapshot* base = newest_with(snapshots_, {"database=" + database.id, "engine=postgresql-base"});
   if (!base || (logical && logical->time_ns > base->time_ns)) return false;
-  std::optional<std::string> binaries;
+  BaseBackupServer server;
   try {
-    binaries = binaries_for_base_backup(*repository_, *base);
+    server = server_for_base_backup(*repository_, *base);
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;
     if (logical) return false;  // the manifest is unreadable: the logical dump still counts
   }
-  if (!binaries && logical) return false;
+  if (server.binaries.empty() && logical) return false;
   step("recover database " + database.display_name() + " (" + database.id + ") from its base backup", [&] {
-    if (!binaries)
+    if (server.binaries.empty())
       throw Error("no PostgreSQL server binaries of the base backup's version here to start the cluster, and no logical dump");
     recovery_point(base->time_ns);
     std::string directory = result_.sandbox + "/.postgresql/" + plain_name(database.display_name());
@@ -198,7 +201,7 @@ bool Drill::recover_cluster_if_newest(const deploy::Database& database, const re
       ::chmod(result_.sandbox.c_str(), 0711);
       ::chmod(fs::path(directory).parent_path().c_str(), 0711);
     }
-    ClusterRecovery recovery = recover_cluster(*repository_, database, *base, directory, *binaries);
+    ClusterRecovery recovery = recover_cluster(*repository_, database, *base, server, directory);
     return "physical: base backup " + base->id.short_hex() + " of " + format_rfc3339(base->time_ns).substr(0, 19) + ", " +
            format_bytes(recovery.bytes) + ", PostgreSQL " + recovery.server_version + " started on it: " +
            std::to_string(recovery.tables) + " tables, " + std::to_string(recovery.rows) + " rows";
@@ -292,7 +295,7 @@ DrillResult Drill::run() {
   });
   if (opened) {
     std::vector<std::function<void()>> recoveries = independent_recoveries();
-    run_parallel(recoveries.size(), 4, [&](size_t i) { recoveries[i](); });
+    run_parallel(recoveries.size(), recoveries_at_once, [&](size_t i) { recoveries[i](); });
   }
   result_.measured_rto_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::stable_sort(result_.steps.begin(), result_.steps.end(),

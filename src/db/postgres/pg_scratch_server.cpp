@@ -204,11 +204,12 @@ std::string PgScratchServer::last_log_line() const {
   std::vector<std::string> tail;
   while (std::getline(log, line)) {
     if (line.empty()) continue;
-    if (line.find("FATAL:") != std::string::npos || line.find("PANIC:") != std::string::npos) fatal = line;
+    for (const char* level : {"FATAL:", "PANIC:"})
+      if (size_t at = line.find(level); at != std::string::npos) fatal = line.substr(at);
     if (line.find("LOG:") != std::string::npos) tail.clear();
     tail.push_back(line);
   }
-  if (!fatal.empty()) return fatal.substr(fatal.find(fatal.find("FATAL:") != std::string::npos ? "FATAL:" : "PANIC:"));
+  if (!fatal.empty()) return fatal;
   std::string joined;
   for (size_t i = tail.size() > 4 ? tail.size() - 4 : 0; i < tail.size(); ++i) {
     std::string part = tail[i];
