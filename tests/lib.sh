@@ -96,6 +96,15 @@ start_mariadb() {
   password=$(cat "$my/password")
 }
 sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+# mariadb_fingerprint DB: an md5 of every table of tests/db/ob_data.py's schema, rows in a fixed order.
+mariadb_fingerprint() {
+  local table cols
+  for table in $(python3 "$OBKEEP_SOURCE_DIR/tests/db/ob_data.py" tables); do
+    printf '%s ' "$table"
+    cols=$(sql -N -e "SELECT GROUP_CONCAT(CONCAT('COALESCE(HEX(\`', COLUMN_NAME, '\`),''N'')') ORDER BY ORDINAL_POSITION SEPARATOR ',') FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$1' AND TABLE_NAME = '$table'")
+    sql -N "$1" -e "SELECT CONCAT_WS(',', $cols) AS r FROM $table ORDER BY r" | md5sum
+  done
+}
 
 # start_sshd: a private OpenSSH sshd in $TEST_DIR/sshd, stopped at exit; sets sshd (its
 # directory, with the client configs tests/servers/sshd.sh writes), port and user.

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "ops/binlog_archive.hpp"
 #include "ops/repository_access.hpp"
 #include "ops/site_audit.hpp"
 #include "ops/verify.hpp"
@@ -88,6 +89,8 @@ void add_check_command(CLI::App& app, Context& context) {
       if (options->read_data) check.read_fraction = 1;
       if (!options->subset.empty() && !parse_part(options->subset, check)) check.read_fraction = parse_subset(options->subset);
       repo::CheckResult result = ops::verify(*repository, check);
+      // A gap in a binlog archive is no damage to the repository, but recovery cannot cross it.
+      for (std::string& gap : ops::binlog_gap_warnings(repo::list_snapshots(*repository))) result.warnings.push_back(std::move(gap));
       std::optional<ops::SiteAudit> audit;
       if (!global.site.empty()) {
         audit = audit_site_against_primary(global, *repository);

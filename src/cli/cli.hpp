@@ -49,6 +49,7 @@ void add_sample_deployment_command(CLI::App& app, Context& context);
 void add_restore_db_command(CLI::App& app, Context& context);
 void add_base_backup_command(CLI::App& app, Context& context);
 void add_wal_commands(CLI::App& app, Context& context);
+void add_binlog_archive_command(CLI::App& app, Context& context);
 void add_copy_command(CLI::App& app, Context& context);
 void add_status_command(CLI::App& app, Context& context);
 void add_drill_command(CLI::App& app, Context& context);

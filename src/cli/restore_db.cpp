@@ -11,6 +11,7 @@
 
 #include "cli/common.hpp"
 #include "ops/database_backup.hpp"
+#include "ops/binlog_replay.hpp"
 #include "ops/database_restore.hpp"
 #include "cli/deployment_context.hpp"
 #include "db/repository_dump_store.hpp"
@@ -36,20 +37,21 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
+int64_t parse_until(const std::string& text) {
+  try {
+    return parse_rfc3339(text);
+  } catch (const Error&) {
+    throw Error("--until: not an RFC 3339 time: " + text + " (e.g. 2026-11-25T14:03:00Z)", ExitCode::usage);
+  }
+}
+
 // A base backup into a new data directory, set up so that the server, when started,
 // replays the archived WAL through `obkeep wal-fetch` up to --until and promotes.
 int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                           const Options& options) {
   if (database.engine != deploy::Engine::postgresql)
     throw Error("--to-datadir is for PostgreSQL; " + database.display_name() + " is " + deploy::to_string(database.engine));
-  int64_t until = INT64_MAX;
-  if (!options.until.empty()) {
-    try {
-      until = parse_rfc3339(options.until);
-    } catch (const Error&) {
-      throw Error("--until: not an RFC 3339 time: " + options.until + " (e.g. 2026-11-25T14:03:00Z)", ExitCode::usage);
-    }
-  }
+  int64_t until = options.until.empty() ? INT64_MAX : parse_until(options.until);
   std::vector<std::string> tags = {"database=" + database.id, "engine=postgresql-base"};
   std::optional<repo::Snapshot> base;
   if (options.snapshot == "latest") {
@@ -93,6 +95,19 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
   return 0;
 }
 
+// The newest backup with `tags` taken before `until_ns`.
+repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags, int64_t until_ns,
+                             const deploy::Database& database) {
+  std::optional<repo::Snapshot> newest;
+  for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+    bool all = snapshot.time_ns <= until_ns;
+    for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
+    if (all) newest = std::move(snapshot);
+  }
+  if (!newest) throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns));
+  return *newest;
+}
+
 }  // namespace
 
 void add_restore_db_command(CLI::App& app, Context& context) {
@@ -107,14 +122,14 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   command->add_option("--password-file", options->password_file, "target password (default: the source datasource's)");
   command->add_option("--jobs", options->jobs, "parallel workers")->check(CLI::Range(1, 64));
   command->add_flag("--drop-existing", options->drop_existing, "replace a target database that already has tables");
-  command->add_option("--until", options->until, "with --to-datadir: point in time (RFC 3339) to recover to");
+  command->add_option("--until", options->until,
+                      "point in time (RFC 3339) to recover to: PostgreSQL with --to-datadir (WAL), MariaDB/MySQL with --to "
+                      "(the newest backup before it, then the archived binlog)");
   command->callback([&context, options] {
     context.action = [&context, options] {
       if (options->to.empty() == options->datadir.empty())
         throw Error("restore-db needs --to JDBC_URL (a logical restore) or --to-datadir DIR (PostgreSQL point in time)",
                     ExitCode::usage);
-      if (!options->until.empty() && options->datadir.empty())
-        throw Error("--until needs --to-datadir: point-in-time recovery replays WAL into a new data directory", ExitCode::usage);
       if (!options->datadir.empty() && !context.global.site.empty())
         throw Error("--to-datadir takes no --site: the restored server fetches WAL from the primary repository", ExitCode::usage);
       DeploymentContext deployment = load_deployment(context.global, "restore-db");
@@ -124,9 +139,17 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       repository->load_index();
       if (!options->datadir.empty())
         return restore_point_in_time(deployment.global, database, *repository, *options);
-      std::vector<std::string> wanted = {"database=" + database.id};
+      std::optional<int64_t> until;
+      if (!options->until.empty()) {
+        if (database.engine != deploy::Engine::mysql)
+          throw Error("--until with --to is for MariaDB/MySQL (binlog replay); for PostgreSQL use --to-datadir", ExitCode::usage);
+        until = parse_until(options->until);
+      }
+      std::vector<std::string> wanted = {"set=databases", "database=" + database.id};
       if (database.engine == deploy::Engine::postgresql) wanted.push_back("engine=postgresql");  // not a base backup
-      repo::Snapshot snapshot = repo::find_snapshot(*repository, options->snapshot, wanted);
+      repo::Snapshot snapshot = until && options->snapshot == "latest"
+                                    ? newest_before(*repository, wanted, *until, database)
+                                    : repo::find_snapshot(*repository, options->snapshot, wanted);
       if (!snapshot.has_tag("database=" + database.id))
         throw Error("snapshot " + snapshot.id.short_hex() + " is not a backup of " + database.display_name());
       if (snapshot.has_tag("engine=postgresql-base"))
@@ -137,7 +160,10 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       restore.jobs = options->jobs;
       restore.drop_existing = options->drop_existing;
       auto start = std::chrono::steady_clock::now();
+      if (until) ops::backup_binlog_position(*repository, snapshot);  // before anything is written
       ops::DatabaseRestoreOutcome outcome = ops::restore_database(*repository, database, snapshot, target, restore);
+      std::optional<ops::BinlogReplay> replay;
+      if (until) replay = ops::replay_binlog(*repository, database, snapshot, outcome.source, outcome.connection, *until);
       const db::RestoreReport& report = outcome.report;
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       uint64_t rows = 0;
@@ -149,7 +175,11 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       if (context.global.json) {
         std::cout << nlohmann::json{{"message_type", "restore_db"}, {"snapshot_id", snapshot.id.hex()},
                                     {"database", database.id}, {"target", outcome.target},
-                                    {"tables", tables}, {"rows", rows}, {"duration_s", seconds}}
+                                    {"tables", tables}, {"rows", rows}, {"duration_s", seconds},
+                                    {"binlog_replay", replay ? nlohmann::json{{"from", replay->from}, {"until", replay->until},
+                                                                              {"pieces", replay->pieces},
+                                                                              {"bytes", replay->bytes}}
+                                                             : nlohmann::json()}}
                          .dump()
                   << "\n";
       } else if (!context.global.quiet) {
@@ -157,6 +187,9 @@ void add_restore_db_command(CLI::App& app, Context& context) {
         std::cout << "restored " << database.display_name() << " from snapshot " << snapshot.id.short_hex() << " into "
                   << outcome.target << ": " << report.tables.size() << " tables, " << rows << " rows in "
                   << format_duration(seconds) << "\n";
+        if (replay)
+          std::cout << "replayed the archived binlog from " << replay->from << " up to " << replay->until << " ("
+                    << replay->pieces << " pieces, " << format_bytes(replay->bytes) << ")\n";
       }
       return 0;
     };

@@ -41,6 +41,10 @@ struct BackupReport {
   bool crash_consistent_only = false;  // e.g. a live H2 file copied without the engine's help
   std::vector<std::string> warnings;
   std::string consistency;  // how consistency was obtained, e.g. "exported snapshot 00000003-1"
+  // MariaDB/MySQL: the binlog coordinates of the dump's instant (empty file: none), where a
+  // binlog replay starts.
+  std::string binlog_file;
+  uint64_t binlog_position = 0;
 };
 
 struct RestoreOptions {

@@ -54,8 +54,10 @@ db::ConnectionInfo connection_for(const deploy::Database& database, std::string&
 json report_json(const db::BackupReport& report) {
   json tables = json::array();
   for (const auto& table : report.tables) tables.push_back({{"name", table.name}, {"rows", table.rows}, {"bytes", table.bytes}});
-  return {{"consistency", report.consistency}, {"crash_consistent_only", report.crash_consistent_only},
-          {"warnings", report.warnings}, {"tables", tables}};
+  json out = {{"consistency", report.consistency}, {"crash_consistent_only", report.crash_consistent_only},
+              {"warnings", report.warnings}, {"tables", tables}};
+  if (!report.binlog_file.empty()) out["binlog"] = {{"file", report.binlog_file}, {"position", report.binlog_position}};
+  return out;
 }
 
 DatabaseBackupOutcome backup_database(repo::Repository& repository, const deploy::Database& database,

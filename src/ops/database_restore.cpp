@@ -31,7 +31,7 @@ DatabaseRestoreOutcome restore_database(repo::Repository& repository, const depl
   for (const auto& [key, value] : url.options) target.options[key] = value;
   auto engine = db::make_engine(engine_name);
   db::RepositoryDumpSource dump(repository, snapshot.tree);
-  return {engine->restore(dump, target, options), target.describe()};
+  return {engine->restore(dump, target, options), target.describe(), source, target};
 }
 
 }  // namespace obkeep::ops

@@ -20,6 +20,7 @@ struct DatabaseTarget {
 struct DatabaseRestoreOutcome {
   db::RestoreReport report;
   std::string target;  // described for people, without secrets
+  db::ConnectionInfo source, connection;  // the backed-up database's and the target's
 };
 
 DatabaseRestoreOutcome restore_database(repo::Repository& repository, const deploy::Database& database,

@@ -1,6 +1,8 @@
 // Judging the objectives against the newest snapshots of each place.
 #include "ops/status.hpp"
 
+#include "ops/binlog_archive.hpp"
+
 #include "repo/copy_record.hpp"
 #include "repo/snapshot_survey.hpp"
 #include "repo/snapshot_tags.hpp"
@@ -52,8 +54,11 @@ void evaluate_at(Objective& objective, const Place& place, int64_t now_ns) {
     objective.reason = place.error;
     return;
   }
-  if (const repo::Snapshot* newest = repo::newest_with_tags(place.snapshots, objective.tags()))
-    return evaluate(objective, newest->time_ns, newest->id.hex(), now_ns);
+  if (const repo::Snapshot* newest = repo::newest_with_tags(place.snapshots, objective.tags())) {
+    int64_t point = objective.set == "databases" ? newest_recovery_point(*newest, place.snapshots, objective.database)
+                                                 : newest->time_ns;
+    return evaluate(objective, point, newest->id.hex(), now_ns);
+  }
   evaluate(objective, std::nullopt, "", now_ns);
 }
 
@@ -97,6 +102,8 @@ StatusResult evaluate_status(const deploy::Config& config, const deploy::Discove
     for (const deploy::DrSite& site : config.dr_sites) list(site.name);  // audited even without objectives
   judge_objectives(result);
   result.warnings = rto_warnings(config, result.drills);
+  if (auto primary_place = result.places.find(std::nullopt); primary_place != result.places.end())
+    for (std::string& warning : binlog_gap_warnings(primary_place->second.snapshots)) result.warnings.push_back(std::move(warning));
   return result;
 }
 

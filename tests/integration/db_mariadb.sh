@@ -17,14 +17,6 @@ $(datasource WSO2AM_DB "jdbc:mariadb://127.0.0.1:$port/openbank_apimgtdb" obkeep
 $(datasource WSO2UM_DB "jdbc:mysql://127.0.0.1:$port/openbank_userdb" obkeep wrong-password)"
 deployment_config "$home"
 
-fingerprint() { # DB: md5 of every table's rows in a fixed order
-  for table in $(python3 "$data" tables); do
-    printf '%s ' "$table"
-    cols=$(sql -N -e "SELECT GROUP_CONCAT(CONCAT('COALESCE(HEX(\`', COLUMN_NAME, '\`),''N'')') ORDER BY ORDINAL_POSITION SEPARATOR ',') FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '$1' AND TABLE_NAME = '$table'")
-    sql -N "$1" -e "SELECT CONCAT_WS(',', $cols) AS r FROM $table ORDER BY r" | md5sum
-  done
-}
-
 # 1. Quiet backup; a wrong password does not stop the others.
 expect_exit 3 obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases
 expect_stderr_matches "database WSO2UM_DB: cannot connect to mysql://127.0.0.1:$port/openbank_userdb as obkeep: .*Access denied"
@@ -35,8 +27,8 @@ pass "wrong password reported; the other databases backed up (exit 3)"
 
 obkeep restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB \
   --to "jdbc:mysql://127.0.0.1:$port/restored_quiet" >/dev/null
-fingerprint openbank_openbankingdb >"$TEST_DIR/want"
-fingerprint restored_quiet >"$TEST_DIR/got"
+mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/want"
+mariadb_fingerprint restored_quiet >"$TEST_DIR/got"
 diff "$TEST_DIR/want" "$TEST_DIR/got" || fail "restored database differs"
 [ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'restored_quiet' AND INDEX_NAME = 'IDX_INIT_STATUS'")" = 1 ] || fail "index not restored"
 [ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = 'restored_quiet' AND CONSTRAINT_TYPE = 'FOREIGN KEY'")" = 2 ] || fail "foreign keys not restored"

@@ -294,6 +294,13 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
     coordinator.execute("UNLOCK TABLES");
     consistency = "consistent snapshot of " + std::to_string(workers.size()) + " workers under FLUSH TABLES WITH READ LOCK";
   } else {
+    // MariaDB gives a consistent-snapshot transaction its binlog coordinates without a lock.
+    std::string file, position;
+    for (const auto& row : workers.front()->query("SHOW STATUS LIKE 'binlog_snapshot_%'")) {
+      if (row[0] == "Binlog_snapshot_file") file = row[1];
+      if (row[0] == "Binlog_snapshot_position") position = row[1];
+    }
+    if (!file.empty() && !position.empty()) binlog = {{"file", file}, {"position", position}};
     consistency = "consistent snapshot of one worker (no RELOAD privilege for a global read lock)";
   }
   std::string version = coordinator.query("SELECT VERSION()")[0][0];
@@ -333,6 +340,10 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
 
   BackupReport report;
   report.consistency = consistency;
+  if (binlog.is_object()) {
+    report.binlog_file = binlog["file"].get<std::string>();
+    report.binlog_position = std::stoull(binlog["position"].get<std::string>());
+  }
   json manifest = {{"engine", "mysql"},  {"server_version", version}, {"binlog", binlog},
                    {"time", format_rfc3339(now_unix_nanos())}, {"database", source.database}, {"tables", json::array()}};
   for (const auto& table : tables) {

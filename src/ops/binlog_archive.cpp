@@ -1,0 +1,160 @@
+#include "ops/binlog_archive.hpp"
+
+#include "util/error.hpp"
+#include <algorithm>
+
+#include "repo/tree.hpp"
+#include "util/host.hpp"
+
+namespace obkeep::ops {
+
+namespace {
+
+std::string at(const std::string& file, uint64_t position) { return file + ":" + std::to_string(position); }
+
+}  // namespace
+
+std::vector<std::string> binlog_tags(const std::string& database_id, const std::string& file) {
+  // Not database=<id>: what finds a database's backups must not find its binlog pieces.
+  return {"set=binlog", "binlog-database=" + database_id, "binlog=" + file};
+}
+
+nlohmann::json binlog_piece_summary(const BinlogPiece& piece) {
+  nlohmann::json binlog = {{"file", piece.file},
+                           {"start", piece.start},
+                           {"end", piece.end},
+                           {"recovery_point_ns", piece.recovery_point_ns}};
+  if (!piece.next_file.empty()) binlog["next_file"] = piece.next_file;
+  if (!piece.gap.empty()) binlog["gap"] = piece.gap;
+  if (!piece.database_name.empty()) binlog["database_name"] = piece.database_name;
+  return {{"binlog", binlog}, {"bytes_processed", piece.end - piece.start}};
+}
+
+std::optional<BinlogPiece> binlog_piece_of(const repo::Snapshot& snapshot) {
+  if (!snapshot.has_tag("set=binlog") || !snapshot.summary.contains("binlog")) return std::nullopt;
+  const nlohmann::json& binlog = snapshot.summary["binlog"];
+  BinlogPiece piece;
+  try {
+    piece.snapshot = snapshot.id;
+    piece.saved_ns = snapshot.time_ns;
+    piece.file = binlog.at("file").get<std::string>();
+    piece.start = binlog.at("start").get<uint64_t>();
+    piece.end = binlog.at("end").get<uint64_t>();
+    piece.recovery_point_ns = binlog.at("recovery_point_ns").get<int64_t>();
+    piece.next_file = binlog.value("next_file", "");
+    piece.gap = binlog.value("gap", "");
+    piece.database_name = binlog.value("database_name", snapshot.tag_value("binlog-database"));
+  } catch (const nlohmann::json::exception& e) {
+    throw IntegrityError("binlog piece " + snapshot.id.short_hex() + ": " + e.what());
+  }
+  if (piece.end < piece.start || !repo::is_safe_name(piece.file))
+    throw IntegrityError("binlog piece " + snapshot.id.short_hex() + " is malformed");
+  return piece;
+}
+
+bool binlog_pieces_join(const BinlogPiece& previous, const BinlogPiece& next) {
+  if (!next.gap.empty()) return false;
+  if (previous.next_file.empty()) return next.file == previous.file && next.start == previous.end;
+  return next.file == previous.next_file && next.start == 0;
+}
+
+BinlogArchive::BinlogArchive(const std::vector<repo::Snapshot>& snapshots, const std::string& database_id) {
+  for (const repo::Snapshot& snapshot : snapshots)
+    if (snapshot.has_tag("binlog-database=" + database_id))
+      if (auto piece = binlog_piece_of(snapshot)) pieces_.push_back(std::move(*piece));
+}
+
+std::string BinlogArchive::resume_file() const {
+  if (pieces_.empty()) return "";
+  return pieces_.back().next_file.empty() ? pieces_.back().file : pieces_.back().next_file;
+}
+
+uint64_t BinlogArchive::resume_position() const {
+  if (pieces_.empty() || !pieces_.back().next_file.empty()) return 0;
+  return pieces_.back().end;
+}
+
+std::vector<BinlogGap> BinlogArchive::gaps() const {
+  std::vector<BinlogGap> out;
+  for (size_t i = 1; i < pieces_.size(); ++i) {
+    const BinlogPiece& previous = pieces_[i - 1];
+    const BinlogPiece& next = pieces_[i];
+    if (binlog_pieces_join(previous, next)) continue;
+    std::string after = previous.next_file.empty() ? at(previous.file, previous.end) : at(previous.next_file, 0);
+    out.push_back({after, at(next.file, next.start), next.gap.empty() ? "the pieces do not join" : next.gap, next.saved_ns});
+  }
+  return out;
+}
+
+namespace {
+
+// The newest piece of `file` whose range holds `position`, or npos.
+size_t piece_holding(const std::vector<BinlogPiece>& pieces, const std::string& file, uint64_t position) {
+  for (size_t i = pieces.size(); i-- > 0;)
+    if (pieces[i].file == file && pieces[i].start <= position && position <= pieces[i].end) return i;
+  return std::string::npos;
+}
+
+}  // namespace
+
+std::optional<int64_t> BinlogArchive::reachable_from(const std::string& file, uint64_t position) const {
+  size_t i = piece_holding(pieces_, file, position);
+  if (i == std::string::npos) return std::nullopt;
+  while (i + 1 < pieces_.size() && binlog_pieces_join(pieces_[i], pieces_[i + 1])) ++i;
+  return pieces_[i].recovery_point_ns;
+}
+
+std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint64_t position, int64_t until_ns,
+                                                   const std::string& database_name) const {
+  std::string what = "the binlog archive of " + database_name;
+  size_t holding = piece_holding(pieces_, file, position);
+  if (holding == std::string::npos)
+    throw Error(what + " does not hold " + at(file, position) + ", where the backup ends" +
+                (pieces_.empty() ? " (it is empty: is obkeep binlog-archive running?)" : ""));
+  size_t first = holding;
+  while (pieces_[first].start != 0) {
+    if (first == 0 || !binlog_pieces_join(pieces_[first - 1], pieces_[first]))
+      throw Error(what + " holds " + file + " only from offset " + std::to_string(pieces_[first].start) +
+                  "; a replay needs the file from its beginning");
+    --first;
+  }
+  size_t last = holding;
+  while (pieces_[last].recovery_point_ns < until_ns) {
+    if (last + 1 == pieces_.size())
+      throw Error(what + " reaches only " + format_rfc3339(pieces_[last].recovery_point_ns) + ", before the time asked for");
+    if (!binlog_pieces_join(pieces_[last], pieces_[last + 1]))
+      throw Error(what + " has a gap after " + format_rfc3339(pieces_[last].recovery_point_ns) + " (" +
+                  (pieces_[last + 1].gap.empty() ? "the pieces do not join" : pieces_[last + 1].gap) +
+                  "): the newest reachable time from this backup is " + format_rfc3339(pieces_[last].recovery_point_ns));
+    ++last;
+  }
+  return {pieces_.begin() + static_cast<std::ptrdiff_t>(first), pieces_.begin() + static_cast<std::ptrdiff_t>(last) + 1};
+}
+
+std::vector<std::string> binlog_gap_warnings(const std::vector<repo::Snapshot>& snapshots) {
+  std::vector<std::string> databases;
+  for (const repo::Snapshot& snapshot : snapshots) {
+    std::string id = snapshot.tag_value("binlog-database");
+    if (!id.empty() && std::find(databases.begin(), databases.end(), id) == databases.end()) databases.push_back(id);
+  }
+  std::vector<std::string> warnings;
+  for (const std::string& id : databases) {
+    BinlogArchive archive(snapshots, id);
+    for (const BinlogGap& gap : archive.gaps())
+      warnings.push_back("binlog archive of " + archive.pieces().front().database_name + " has a gap after " + gap.after +
+                         " (it goes on at " + gap.before + ", " + format_rfc3339(gap.found_ns) + "): " + gap.reason);
+  }
+  return warnings;
+}
+
+int64_t newest_recovery_point(const repo::Snapshot& backup, const std::vector<repo::Snapshot>& snapshots,
+                              const std::string& database_id) {
+  if (!backup.summary.contains("binlog")) return backup.time_ns;
+  const nlohmann::json& position = backup.summary["binlog"];
+  if (!position.is_object() || !position.contains("file") || !position["position"].is_number_unsigned()) return backup.time_ns;
+  BinlogArchive archive(snapshots, database_id);
+  auto reachable = archive.reachable_from(position["file"].get<std::string>(), position["position"].get<uint64_t>());
+  return reachable ? std::max(backup.time_ns, *reachable) : backup.time_ns;
+}
+
+}  // namespace obkeep::ops

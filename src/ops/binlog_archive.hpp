@@ -1,0 +1,80 @@
+// The archived binary log of one MariaDB/MySQL database, as `obkeep binlog-archive` stores
+// it: pieces of the server's binlog files, each a snapshot tagged set=binlog,
+// binlog-database=<id>, binlog=<file> (docs/database-dumps.md, "Binlog archive"). Read back here
+// into a chain, with the places where it breaks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/snapshot.hpp"
+
+namespace obkeep::ops {
+
+struct BinlogPiece {
+  Id snapshot;
+  int64_t saved_ns = 0;     // the snapshot's time
+  std::string file;         // the server's binlog file name ("binlog.000042")
+  uint64_t start = 0;       // [start, end) of that file; 0 includes the 4-byte magic
+  uint64_t end = 0;
+  std::string next_file;    // set when the piece ends with the file's rotation
+  int64_t recovery_point_ns = 0;  // every transaction committed up to then is archived
+  std::string gap;          // why the archive could not go on from the piece before, or empty
+  std::string database_name;  // the datasource name, for messages
+};
+
+struct BinlogGap {
+  std::string after;  // "binlog.000003:1234", or empty at the archive's beginning
+  std::string before;
+  std::string reason;
+  int64_t found_ns = 0;
+};
+
+class BinlogArchive {
+ public:
+  // The pieces of `database_id` among `snapshots` (oldest first).
+  BinlogArchive(const std::vector<repo::Snapshot>& snapshots, const std::string& database_id);
+
+  const std::vector<BinlogPiece>& pieces() const { return pieces_; }
+  bool empty() const { return pieces_.empty(); }
+  // Where streaming goes on: the last piece's end, or the start of the file it rotated to.
+  std::string resume_file() const;
+  uint64_t resume_position() const;  // a file offset; 0: the file's beginning
+  std::vector<BinlogGap> gaps() const;
+
+  // The pieces holding the log from (file, position) on, without a break, up to the first
+  // piece whose recovery point reaches `until_ns`, starting at the beginning of `file` (a
+  // replay reads each file from its format description). Throws Error naming what is
+  // missing: the position never archived, a gap, or an archive that ends before `until_ns`
+  // (with the newest time it reaches).
+  std::vector<BinlogPiece> pieces_for(const std::string& file, uint64_t position, int64_t until_ns,
+                                      const std::string& database_name) const;
+
+  // The newest recovery point reachable from (file, position) without a gap, if any.
+  std::optional<int64_t> reachable_from(const std::string& file, uint64_t position) const;
+
+ private:
+  std::vector<BinlogPiece> pieces_;
+};
+
+// Whether `next` continues `previous` exactly.
+bool binlog_pieces_join(const BinlogPiece& previous, const BinlogPiece& next);
+
+// The summary a piece's snapshot carries, and back.
+nlohmann::json binlog_piece_summary(const BinlogPiece& piece);
+std::optional<BinlogPiece> binlog_piece_of(const repo::Snapshot& snapshot);
+
+std::vector<std::string> binlog_tags(const std::string& database_id, const std::string& file);
+
+// One line per gap in every database's binlog archive among `snapshots`:
+// "binlog archive of WSO2AM_DB has a gap after binlog.000003:1234 …".
+std::vector<std::string> binlog_gap_warnings(const std::vector<repo::Snapshot>& snapshots);
+
+// The newest point a database backup can be recovered to: the backup's time, or later
+// where the binlog archive goes on from the backup's binlog position without a gap.
+int64_t newest_recovery_point(const repo::Snapshot& backup, const std::vector<repo::Snapshot>& snapshots,
+                              const std::string& database_id);
+
+}  // namespace obkeep::ops

@@ -1,0 +1,37 @@
+// Point-in-time recovery of a MariaDB/MySQL database: after a logical backup is restored,
+// the archived binary log from that backup's position is replayed up to a time
+// (mariadb-binlog | mariadb), for `restore-db --to URL --until TIME`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "db/engine.hpp"
+#include "deploy/deployment.hpp"
+#include "repo/repository.hpp"
+#include "repo/snapshot.hpp"
+
+namespace obkeep::ops {
+
+// The binlog file and position a logical backup was taken at, from its manifest; throws
+// Error naming the snapshot when it has none (the binary log was off, or no RELOAD grant).
+struct BinlogPosition {
+  std::string file;
+  uint64_t position = 0;
+};
+BinlogPosition backup_binlog_position(repo::Repository& repository, const repo::Snapshot& backup);
+
+struct BinlogReplay {
+  size_t pieces = 0;
+  uint64_t bytes = 0;        // of binlog read
+  std::string from, until;   // "binlog.000002:1234", RFC 3339
+};
+
+// Replays the archived binlog of `database` from `backup`'s position up to `until_ns`
+// (every transaction whose binlog time is in that second or before) into `target`, a
+// database `backup` was just restored into. Throws Error naming what is missing or what
+// mariadb-binlog or the server said.
+BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& backup,
+                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, int64_t until_ns);
+
+}  // namespace obkeep::ops

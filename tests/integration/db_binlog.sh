@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# MariaDB point in time: `binlog-archive` streams the binary log into the repository while
+# an invariant-keeping load runs; a restore --until a time between two commits has the
+# first and not the second, with every invariant intact; the archiver killed and restarted
+# mid-load leaves no gap (a restore to the end equals the source); SIGTERM stops it at once
+# with nothing left locked; a binlog purged before it was archived is a gap that status
+# and check report, and a --until across it is refused naming the newest reachable time.
+source "$(dirname "$0")/../lib.sh"
+start_mariadb
+data=$OBKEEP_SOURCE_DIR/tests/db/ob_data.py
+sql -e "CREATE DATABASE openbank_openbankingdb"
+python3 "$data" schema mariadb | sql openbank_openbankingdb
+python3 "$data" data mariadb 500 1 | sql openbank_openbankingdb
+sql openbank_openbankingdb -e "CREATE TABLE PITR_MARK (NAME VARCHAR(16) PRIMARY KEY)"
+home=$TEST_DIR/wso2-obam-1.5.0
+write_home "$home" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:mysql://127.0.0.1:$port/openbank_openbankingdb" obkeep "$password")"
+deployment_config "$home"
+config=$TEST_DIR/obkeep.toml
+printf '[policy.databases]\nrpo = "1h"\n' >>"$config"
+
+archiver=""
+start_archiver() {
+  setsid "$OBKEEP_BIN" binlog-archive --config "$config" --database WSO2_OPEN_BANKING_DB --piece-seconds 1 \
+    --confirm-every 1 >>"$TEST_DIR/archiver.out" 2>>"$TEST_DIR/archiver.err" &
+  archiver=$!
+  add_cleanup "kill -9 $archiver 2>/dev/null"
+}
+pieces() { obkeep -r "$TEST_DIR/repo" snapshots --tag set=binlog --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"; }
+wait_pieces() { # N: until the archive holds more than N pieces
+  for _ in $(seq 1 100); do [ "$(pieces)" -gt "$1" ] && return 0; sleep 0.2; done
+  fail "the archive stayed at $1 pieces; archiver: $(cat "$TEST_DIR/archiver.err")"
+}
+now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+wait_archived_through() { # TIME: until a piece's recovery point reaches TIME
+  local want
+  want=$(date -d "$1" +%s%N)
+  for _ in $(seq 1 100); do
+    obkeep -r "$TEST_DIR/repo" snapshots --tag set=binlog --json |
+      python3 -c "import json,sys; sys.exit(max(s['summary']['binlog']['recovery_point_ns'] for s in json.load(sys.stdin)) < $want)" &&
+      return 0
+    sleep 0.2
+  done
+  fail "the archive did not reach $1; archiver: $(cat "$TEST_DIR/archiver.err")"
+}
+
+# 1. The archiver runs while a load writes; a backup is taken under the load.
+start_archiver
+wait_pieces 0
+setsid bash -c "python3 '$data' load mariadb 11 | mariadb --no-defaults -h127.0.0.1 -P$port -uobkeep -p$password openbank_openbankingdb" >/dev/null 2>&1 &
+load=$!
+add_cleanup "kill -- -$load 2>/dev/null"
+count() { sql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION"; }
+wait_for_growth "$(count)" count >/dev/null
+obkeep backup --config "$config" --set databases >/dev/null
+backed_up=$(count)
+
+# 2. Two commits a few seconds apart, T between them (the count a second after T bounds
+# what a restore to T may hold); the archiver is killed and started again between them,
+# mid-load.
+sleep 1.2
+sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('first')"
+sleep 1.2
+until_time=$(now)
+sleep 1.1   # binlog times are whole seconds: the rest of T's second is replayed too
+at_until=$(count)
+kill -9 $archiver
+sleep 1.2
+sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('second')"
+start_archiver
+sleep 1
+kill -- -$load; wait $load 2>/dev/null || true
+final=$(count)
+end_time=$(now)
+wait_archived_through "$end_time"
+pass "binlog-archive streamed under load, was killed and restarted ($(pieces) pieces)"
+
+# 3. Restore --until T: the first mark, not the second; the invariants hold.
+run_timed pitr 120 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_until" --until "$until_time"
+[ "$RUN_EXIT" = 0 ] || fail "restore --until failed: $(cat "$TEST_DIR/stderr")"
+grep -q "replayed the archived binlog from binlog" "$TEST_DIR/pitr.stdout" || fail "no replay reported: $(cat "$TEST_DIR/pitr.stdout")"
+marks=$(sql -N restored_until -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")
+[ "$marks" = first ] || fail "restored --until $until_time holds marks '$marks', expected 'first'"
+restored=$(sql -N restored_until -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
+[ "$backed_up" -lt "$restored" ] && [ "$restored" -le "$at_until" ] ||
+  fail "restored --until holds $restored consents; backup had $backed_up, the source $at_until a second after $until_time"
+while read -r query; do
+  [ "$(sql -N restored_until -e "$query")" = 0 ] || fail "invariant broken after the replay: $query"
+done < <(python3 "$data" invariants mariadb)
+pass "restore --until $until_time: backup ($backed_up consents) + binlog = $restored consents, 'first' without 'second', invariants hold"
+
+# 4. Restore to now: across the kill and restart, nothing is missing.
+obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_end" --until "$end_time" >/dev/null
+mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/want"
+mariadb_fingerprint restored_end >"$TEST_DIR/got"
+diff "$TEST_DIR/want" "$TEST_DIR/got" >/dev/null || fail "restored to the end differs from the source ($final consents)"
+[ "$(sql -N restored_end -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")" = "first,second" ] || fail "marks missing"
+obkeep status --config "$config" --json >"$TEST_DIR/status.json" || fail "status: exit $?"
+python3 - "$TEST_DIR/status.json" "$(date -d "$end_time" +%s)" <<'PY' || fail "status does not count the binlog archive: $(cat "$TEST_DIR/status.json")"
+import json, sys, datetime
+point = json.load(open(sys.argv[1]))["objectives"][0]["newest_recovery_point"]
+seconds = datetime.datetime.fromisoformat(point.replace("Z", "+00:00")).timestamp()
+sys.exit(seconds < int(sys.argv[2]))
+PY
+pass "restore --until the end equals the source: no gap across the archiver's kill and restart; status's recovery point is the archive's"
+
+# 5. SIGTERM: exits 0 within seconds, its lock gone (an exclusive lock can be taken).
+start_timed stop 30 bash -c "kill -TERM $archiver; while kill -0 $archiver 2>/dev/null; do sleep 0.1; done"
+wait_timed stop
+awk -v s="$RUN_SECONDS" 'BEGIN { exit !(s < 5) }' || fail "SIGTERM took ${RUN_SECONDS}s"
+obkeep -r "$TEST_DIR/repo" prune >/dev/null || fail "prune (an exclusive lock) failed after the archiver stopped"
+pass "SIGTERM stops the archiver in ${RUN_SECONDS}s with no lock left behind"
+
+# 6. A binlog purged before it was archived: a gap, reported; --until across it refused.
+sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('lost')"
+sql -e "FLUSH BINARY LOGS"
+sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('after')"
+current=$(sql -N -e "SHOW MASTER STATUS" | cut -f1)
+# A file stays until InnoDB's binlog checkpoint has moved past it: purge until it is gone.
+for _ in $(seq 1 50); do
+  sql -e "PURGE BINARY LOGS TO '$current'" 2>/dev/null
+  [ "$(sql -N -e "SHOW BINARY LOGS" | head -1 | cut -f1)" = "$current" ] && break
+  sleep 0.2
+done
+[ "$(sql -N -e "SHOW BINARY LOGS" | head -1 | cut -f1)" = "$current" ] || fail "the old binlogs could not be purged"
+start_timed gap 60 "$OBKEEP_BIN" binlog-archive --config "$config" --database WSO2_OPEN_BANKING_DB --piece-seconds 1 \
+  --confirm-every 1 --stop-after 2
+wait_timed gap
+[ "$RUN_EXIT" = 0 ] || fail "binlog-archive after a purge: exit $RUN_EXIT: $(cat "$TEST_DIR/stderr")"
+expect_stderr_matches "was purged from the server before it was archived"
+expect_exit 0 obkeep check --config "$config"
+expect_stderr_matches "binlog archive of WSO2_OPEN_BANKING_DB has a gap .*purged"
+obkeep status --config "$config" --json >"$TEST_DIR/status.json" 2>/dev/null || true
+grep -q "has a gap" "$TEST_DIR/status.json" || fail "status does not report the gap: $(cat "$TEST_DIR/status.json")"
+expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_gap" --until "$(now)"
+expect_stderr_matches "has a gap after .*newest reachable time from this backup is"
+expect_one_line_error
+pass "a purged binlog is a gap: reported by binlog-archive, check and status; --until across it refused"
