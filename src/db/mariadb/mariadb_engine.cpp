@@ -15,6 +15,8 @@
 #include <mutex>
 #include <thread>
 
+#include <mysqld_error.h>
+
 #include <nlohmann/json.hpp>
 
 #include "db/dump_manifest.hpp"
@@ -408,8 +410,14 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
     mysql_set_local_infile_handler(connection.raw(), infile_init, infile_read, infile_end, infile_error, &context);
     std::string sql = "LOAD DATA LOCAL INFILE '" + connection.escape(load.stream) + "' INTO TABLE " +
                       quote_mysql_identifier(load.name) + " CHARACTER SET binary";
-    if (mysql_real_query(connection.raw(), sql.data(), sql.size()) != 0)
+    // Key ranges of one table load side by side, and InnoDB may pick one as a deadlock
+    // victim; its LOAD DATA was rolled back whole, so it runs again from the stream's start.
+    for (int attempt = 1;; ++attempt) {
+      if (mysql_real_query(connection.raw(), sql.data(), sql.size()) == 0) break;
+      unsigned error = mysql_errno(connection.raw());
+      if ((error == ER_LOCK_DEADLOCK || error == ER_LOCK_WAIT_TIMEOUT) && attempt < 4 && context.error.empty()) continue;
       connection.fail("loading " + load.name + " from " + load.stream + (context.error.empty() ? "" : " (" + context.error + ")"));
+    }
     load.rows = mysql_affected_rows(connection.raw());
   });
   // Largest tables first, as they were dumped, so the last index built is a small one.
