@@ -151,7 +151,7 @@ int64_t newest_recovery_point(const repo::Snapshot& backup, const std::vector<re
                               const std::string& database_id) {
   if (!backup.summary.contains("binlog")) return backup.time_ns;
   const nlohmann::json& position = backup.summary["binlog"];
-  if (!position.is_object() || !position.contains("file") || !position["position"].is_number_unsigned()) return backup.time_ns;
+  if (!position.is_object() || !position.contains("file") || !position["position"].is_number_integer() || position["position"].get<int64_t>() < 0) return backup.time_ns;
   BinlogArchive archive(snapshots, database_id);
   auto reachable = archive.reachable_from(position["file"].get<std::string>(), position["position"].get<uint64_t>());
   return reachable ? std::max(backup.time_ns, *reachable) : backup.time_ns;
