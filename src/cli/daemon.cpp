@@ -1,10 +1,12 @@
 // `obkeep daemon --config FILE [--metrics-listen HOST:PORT] [--once]`: keeps the policy
 // (see daemon/daemon.hpp), in the foreground for systemd; logs one line per job to stdout.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/common.hpp"
 #include "cli/deployment_context.hpp"
+#include "daemon/archiver_supervisor.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/deployment_keeper.hpp"
 #include "daemon/http_listener.hpp"
@@ -12,6 +14,25 @@
 #include "util/interrupt.hpp"
 
 namespace obkeep::cli {
+
+namespace {
+
+// `obkeep binlog-archive` for every MariaDB/MySQL database, when [policy.databases] has pitr.
+std::vector<daemon::ArchiverSupervisor::Command> binlog_archivers(const deploy::Config& config,
+                                                                  const deploy::Discovery& discovery) {
+  auto policy = config.policies.find("databases");
+  if (policy == config.policies.end() || !policy->second.pitr) return {};
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::string config_path = std::filesystem::absolute(config.path).string();
+  std::vector<daemon::ArchiverSupervisor::Command> commands;
+  for (const deploy::Database& database : discovery.databases)
+    if (database.engine == deploy::Engine::mysql)
+      commands.push_back({database.display_name(),
+                          {self, "--config", config_path, "binlog-archive", "--database", database.display_name()}});
+  return commands;
+}
+
+}  // namespace
 
 void add_daemon_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand(
@@ -54,6 +75,13 @@ void add_daemon_command(CLI::App& app, Context& context) {
                 {"/", [&] { return daemon::HttpAnswer{"text/html; charset=utf-8", keeper_loop.status_html()}; }}});
         auto [host, port] = daemon::parse_host_port(options->metrics_listen);
         daemon::write_log_line(std::cout, false, daemon::logfmt("listening", host + ":" + std::to_string(listener->port())));
+      }
+      std::unique_ptr<daemon::ArchiverSupervisor> archivers;
+      if (!options->once) {
+        std::vector<daemon::ArchiverSupervisor::Command> commands = binlog_archivers(config, deployment.discovery);
+        if (!commands.empty())
+          archivers = std::make_unique<daemon::ArchiverSupervisor>(
+              std::move(commands), [](bool ok, const std::string& fields) { daemon::write_log_line(std::cout, !ok, fields); });
       }
       return keeper_loop.run();
     };

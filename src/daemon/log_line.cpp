@@ -1,6 +1,7 @@
 #include "daemon/log_line.hpp"
 
 #include <cstdlib>
+#include <mutex>
 
 namespace obkeep::daemon {
 
@@ -17,7 +18,10 @@ std::string logfmt(const std::string& key, const std::string& value) {
 
 void write_log_line(std::ostream& out, bool error, const std::string& fields) {
   static const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
-  out << (journald ? (error ? "<3>" : "<6>") : "") << "obkeep" << fields << "\n" << std::flush;
+  static std::mutex mutex;  // the daemon's loop and its archiver supervisor write from two threads
+  std::string line = std::string(journald ? (error ? "<3>" : "<6>") : "") + "obkeep" + fields + "\n";
+  std::lock_guard lock(mutex);
+  out << line << std::flush;
 }
 
 }  // namespace obkeep::daemon

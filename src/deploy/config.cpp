@@ -212,8 +212,12 @@ Config load_config(const std::string& path) {
       std::string where = "policy." + std::string(name.str());
       const toml::table& table = reader.table(value, where);
       reader.check_keys(table, "[" + where + "]", {"rpo", "rto", "frequency", "keep_last", "keep_daily", "keep_weekly",
-                                       "keep_monthly", "sites"});
+                                       "keep_monthly", "sites", "pitr"});
       Policy policy;
+      if (const toml::node* flag = table.get("pitr")) {
+        if (!flag->is_boolean()) reader.fail(*flag, where + ".pitr", "must be true or false");
+        policy.pitr = *flag->value<bool>();
+      }
       policy.rpo_s = reader.duration(table, "rpo", where);
       policy.rto_s = reader.duration(table, "rto", where);
       if (policy.rto_s)

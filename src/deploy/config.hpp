@@ -36,6 +36,7 @@ struct Policy {
   std::optional<int> keep_last, keep_daily, keep_weekly, keep_monthly;
   std::vector<std::string> sites;
   std::string rto_source;  // "<file>:<line>: rto \"30m\"", for messages about it
+  bool pitr = false;  // [policy.databases]: the daemon archives each MariaDB/MySQL binlog
 };
 
 struct DrSite {

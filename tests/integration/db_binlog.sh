@@ -138,3 +138,24 @@ expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_B
 expect_stderr_matches "has a gap after .*newest reachable time from this backup is"
 expect_one_line_error
 pass "a purged binlog is a gap: reported by binlog-archive, check and status; --until across it refused"
+
+# 7. The daemon runs the archiver when [policy.databases] sets pitr = true, starts it
+# again when it dies, and stops it when the daemon stops.
+sed -i 's/^rpo = "1h"$/rpo = "1h"\npitr = true/' "$config"
+setsid "$OBKEEP_BIN" daemon --config "$config" >"$TEST_DIR/daemon.log" 2>&1 &
+daemon=$!
+add_cleanup "kill -9 $daemon 2>/dev/null"
+child() { sed -n 's/.*archiver=WSO2_OPEN_BANKING_DB started=\([0-9]*\).*/\1/p' "$TEST_DIR/daemon.log" | tail -1; }
+for _ in $(seq 1 50); do [ -n "$(child)" ] && break; sleep 0.2; done
+first_child=$(child)
+[ -n "$first_child" ] || fail "the daemon started no archiver: $(cat "$TEST_DIR/daemon.log")"
+kill -9 "$first_child"
+for _ in $(seq 1 50); do [ "$(child)" != "$first_child" ] && break; sleep 0.2; done
+[ "$(child)" != "$first_child" ] || fail "the daemon did not start the archiver again: $(cat "$TEST_DIR/daemon.log")"
+sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('daemon')"
+wait_archived_through "$(now)"
+start_timed daemon_stop 40 bash -c "kill -TERM $daemon; while kill -0 $daemon 2>/dev/null; do sleep 0.1; done"
+wait_timed daemon_stop
+kill -0 "$(child)" 2>/dev/null && fail "the archiver outlived the daemon"
+grep -q "archiver=WSO2_OPEN_BANKING_DB stopped=\"exit 0\"" "$TEST_DIR/daemon.log" || fail "no clean stop logged: $(cat "$TEST_DIR/daemon.log")"
+pass "the daemon runs binlog-archive for pitr = true, restarts it when killed, stops it with itself (${RUN_SECONDS}s)"
