@@ -3,17 +3,20 @@
 # pg_dump -Fd -j2 / pg_restore -j2, mariadb-dump --single-transaction / mariadb, and
 # mydumper / myloader, on the same Open-Banking-like database in one run; then what a
 # second backup stores after ~1% of the rows change.
-# usage: bench/db.sh [--rows N] [--work DIR] [--engines postgres,mariadb] [--obkeep PATH]
+# MariaDB also: the RPO achieved by `obkeep binlog-archive` under a steady write load.
+# usage: bench/db.sh [--rows N] [--work DIR] [--engines postgres,mariadb] [--obkeep PATH] [--rpo-seconds S]
 # --rows is the number of consents (and of tokens); 1,200,000 makes about 1 GB per engine.
+# --rpo-seconds: how long the load runs while the RPO is sampled (default 60; 0: skip).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rows=300000 work=/tmp/obkeep-dbbench engines=postgres,mariadb obkeep_bin=$root/build/obkeep
+rows=300000 work=/tmp/obkeep-dbbench engines=postgres,mariadb obkeep_bin=$root/build/obkeep rpo_seconds=60
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) rows=$2; shift ;;
     --work) work=$2; shift ;;
     --engines) engines=$2; shift ;;
     --obkeep) obkeep_bin=$2; shift ;;
+    --rpo-seconds) rpo_seconds=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -154,6 +157,44 @@ SQL
   sql ob -e "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE RAND() < 0.01"
   measure mariadb obkeep backup-scattered "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
   record mariadb obkeep stored-scattered "$(added mariadb)"
+  [ "$rpo_seconds" -gt 0 ] && mariadb_rpo "$port" "$password"
+}
+
+# archived_lag_ms: now minus the binlog archive's newest recovery point, in ms.
+archived_lag_ms() {
+  "$obkeep_bin" -r "$work/mariadb-repo" snapshots --tag set=binlog --json | python3 -c "
+import json, sys, time
+points = [s['summary']['binlog']['recovery_point_ns'] for s in json.load(sys.stdin)]
+print(int((time.time_ns() - max(points)) / 1e6) if points else 10**9)"
+}
+
+# The RPO binlog-archive achieves while ob_data.py's load writes (a few hundred transactions
+# a second): once it has caught up with the binlog of the data generation, every 2 s, how
+# far the archive's recovery point is behind now (what a lost server would lose).
+mariadb_rpo() {
+  local port=$1 password=$2
+  setsid "$obkeep_bin" binlog-archive --config "$work/mariadb.toml" --database WSO2_OPEN_BANKING_DB 2>"$work/archiver.log" &
+  local archiver=$!
+  servers+=("kill $archiver 2>/dev/null")
+  setsid bash -c "python3 '$root/tests/db/ob_data.py' load mariadb 5 | mariadb --no-defaults -h127.0.0.1 -P$port -uobkeep -p'$password' ob" >/dev/null 2>&1 &
+  local load=$!
+  servers+=("kill -- -$load 2>/dev/null")
+  local start=$SECONDS
+  until [ "$(archived_lag_ms)" -lt 15000 ]; do
+    [ $((SECONDS - start)) -lt 900 ] || { echo "binlog-archive did not catch up in 900 s" >&2; exit 1; }
+    sleep 2
+  done
+  echo "binlog-archive caught up in $((SECONDS - start)) s; sampling the RPO for $rpo_seconds s" >&2
+  : >"$work/lags"
+  local end=$((SECONDS + rpo_seconds))
+  while [ $SECONDS -lt $end ]; do archived_lag_ms >>"$work/lags"; sleep 2; done
+  kill -- -$load 2>/dev/null || true
+  kill -TERM $archiver; wait $archiver || { echo "binlog-archive failed: $(tail -3 "$work/archiver.log")" >&2; exit 1; }
+  local transactions; transactions=$(sql -N -e "SELECT COUNT(*) FROM ob.UK_ACCOUNT_INITIATION")
+  record mariadb obkeep rpo-median "$(sort -n "$work/lags" | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] / 1000 }')"
+  record mariadb obkeep rpo-max "$(sort -n "$work/lags" | tail -1 | awk '{ printf "%.2f", $1 / 1000 }')"
+  record mariadb obkeep rpo-samples "$(wc -l <"$work/lags")"
+  echo "RPO under load: median $(sort -n "$work/lags" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') ms, max $(sort -n "$work/lags" | tail -1) ms ($transactions consents at the end)" >&2
 }
 
 IFS=, read -r -a engine_list <<<"$engines"

@@ -26,7 +26,7 @@ build_packages=(
   clang libclang-rt-14-dev
 )
 test_packages=(
-  postgresql-15 postgresql-client-15 mariadb-server mariadb-client
+  postgresql-15 postgresql-client-15 mariadb-server mariadb-client mariadb-backup
   libh2-java default-jre-headless attr acl python3 procps psmisc curl util-linux
   openssh-server openssh-client
   swift-proxy swift-object swift-container swift-account

@@ -1,5 +1,6 @@
-// `obkeep base-backup --config FILE --database NAME`: a physical base backup of a
-// PostgreSQL cluster, the starting point of point-in-time recovery (docs/database-dumps.md).
+// `obkeep base-backup --config FILE --database NAME`: a physical backup — of a PostgreSQL
+// cluster (pg_basebackup), the starting point of WAL replay, or of a MariaDB server
+// (mariadb-backup), restored by copy instead of a logical load (docs/database-dumps.md).
 #include <iostream>
 
 #include "cli/common.hpp"
@@ -11,7 +12,7 @@
 namespace obkeep::cli {
 
 void add_base_backup_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("base-backup", "physical base backup of a PostgreSQL cluster, for point-in-time recovery");
+  auto* command = app.add_subcommand("base-backup", "physical backup of a PostgreSQL cluster (pg_basebackup) or a MariaDB server (mariadb-backup)");
   struct Options {
     std::string database;
   };
@@ -21,13 +22,17 @@ void add_base_backup_command(CLI::App& app, Context& context) {
     context.action = [&context, options] {
       DeploymentContext deployment = load_deployment(context.global, "base-backup");
       const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
-      if (database.engine != deploy::Engine::postgresql)
-        throw Error("base-backup is for PostgreSQL; " + database.display_name() + " is " + deploy::to_string(database.engine));
+      std::string engine = database.engine == deploy::Engine::postgresql ? "postgresql-base"
+                           : database.engine == deploy::Engine::mysql    ? "mariadb-physical"
+                                                                         : "";
+      if (engine.empty())
+        throw Error("base-backup is for PostgreSQL and MariaDB; " + database.display_name() + " is " +
+                    deploy::to_string(database.engine));
       auto repository = open_repository(deployment.global);
       repo::RepositoryLock lock(*repository, false);
       repository->load_index();
       ops::DatabaseBackupOutcome outcome = ops::backup_database(*repository, database, {"set=databases", "database=" + database.id},
-                                                      1, "postgresql-base");
+                                                      1, engine);
       for (const auto& warning : outcome.report.warnings) std::cerr << "warning: " << warning << "\n";
       if (context.global.json) {
         std::cout << nlohmann::json{{"message_type", "base_backup"}, {"snapshot_id", outcome.snapshot.hex()},

@@ -47,10 +47,32 @@ int64_t parse_until(const std::string& text) {
 
 // A base backup into a new data directory, set up so that the server, when started,
 // replays the archived WAL through `obkeep wal-fetch` up to --until and promotes.
+// A mariadb-backup copy into a new data directory, prepared: mariadbd starts on it.
+int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
+                             const Options& options) {
+  if (!options.until.empty())
+    throw Error("--until for MariaDB replays the binlog into a running server: use --to JDBC_URL (a logical backup), not "
+                "--to-datadir",
+                ExitCode::usage);
+  repo::Snapshot backup = repo::find_snapshot(repository, options.snapshot, {"database=" + database.id, "engine=mariadb-physical"});
+  if (!backup.has_tag("engine=mariadb-physical"))
+    throw Error("snapshot " + backup.id.short_hex() + " is not a physical backup (obkeep base-backup takes one)");
+  db::RestoreOptions restore;
+  restore.data_directory = std::filesystem::absolute(options.datadir).string();
+  db::RepositoryDumpSource dump(repository, backup.tree);
+  db::make_engine("mariadb-physical")->restore(dump, db::ConnectionInfo{}, restore);
+  if (!global.quiet)
+    std::cout << "restored physical backup " << backup.id.short_hex() << " of " << database.display_name() << " into "
+              << restore.data_directory << ", prepared: start mariadbd --datadir=" << restore.data_directory << "\n";
+  return 0;
+}
+
 int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                           const Options& options) {
+  if (database.engine == deploy::Engine::mysql) return restore_physical_mariadb(global, database, repository, options);
   if (database.engine != deploy::Engine::postgresql)
-    throw Error("--to-datadir is for PostgreSQL; " + database.display_name() + " is " + deploy::to_string(database.engine));
+    throw Error("--to-datadir is for PostgreSQL and MariaDB; " + database.display_name() + " is " +
+                deploy::to_string(database.engine));
   int64_t until = options.until.empty() ? INT64_MAX : parse_until(options.until);
   std::vector<std::string> tags = {"database=" + database.id, "engine=postgresql-base"};
   std::optional<repo::Snapshot> base;
@@ -116,7 +138,8 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   command->add_option("snapshot", options->snapshot, "snapshot id, prefix, or latest (the newest of that database)");
   command->add_option("--database", options->database, "datasource name (WSO2AM_DB) or database as discover lists it")->required();
   command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)");
-  command->add_option("--to-datadir", options->datadir, "PostgreSQL: a new data directory for a base backup and WAL replay");
+  command->add_option("--to-datadir", options->datadir,
+                      "a new data directory for a physical backup: PostgreSQL (then WAL replay), MariaDB (prepared)");
   command->add_option("--stanza", options->stanza, "with --to-datadir: the WAL archive's stanza (default main)");
   command->add_option("--user", options->user, "target user (default: the source datasource's)");
   command->add_option("--password-file", options->password_file, "target password (default: the source datasource's)");
@@ -147,13 +170,14 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       }
       std::vector<std::string> wanted = {"set=databases", "database=" + database.id};
       if (database.engine == deploy::Engine::postgresql) wanted.push_back("engine=postgresql");  // not a base backup
+      if (database.engine == deploy::Engine::mysql) wanted.push_back("engine=mysql");  // not a mariadb-backup copy
       repo::Snapshot snapshot = until && options->snapshot == "latest"
                                     ? newest_before(*repository, wanted, *until, database)
                                     : repo::find_snapshot(*repository, options->snapshot, wanted);
       if (!snapshot.has_tag("database=" + database.id))
         throw Error("snapshot " + snapshot.id.short_hex() + " is not a backup of " + database.display_name());
-      if (snapshot.has_tag("engine=postgresql-base"))
-        throw Error("snapshot " + snapshot.id.short_hex() + " is a base backup: restore it with --to-datadir");
+      if (snapshot.has_tag("engine=postgresql-base") || snapshot.has_tag("engine=mariadb-physical"))
+        throw Error("snapshot " + snapshot.id.short_hex() + " is a physical backup: restore it with --to-datadir");
       ops::DatabaseTarget target{options->to, options->user,
                             options->password_file.empty() ? std::string() : read_password_file(options->password_file)};
       db::RestoreOptions restore;

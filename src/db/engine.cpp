@@ -4,6 +4,7 @@
 #include "db/h2/h2_engine.hpp"
 #include "db/hook/hook_engine.hpp"
 #include "db/mariadb/mariadb_engine.hpp"
+#include "db/mariadb/mariadb_physical_engine.hpp"
 #include "db/postgres/postgres_base_engine.hpp"
 #include "db/postgres/postgres_engine.hpp"
 #include "util/error.hpp"
@@ -21,6 +22,7 @@ std::unique_ptr<Engine> make_engine(const std::string& engine) {
   if (engine == "postgresql") return std::make_unique<PostgresEngine>();
   if (engine == "postgresql-base") return std::make_unique<PostgresBaseEngine>();
   if (engine == "mysql") return std::make_unique<MariadbEngine>();
+  if (engine == "mariadb-physical") return std::make_unique<MariadbPhysicalEngine>();
   throw Error("obkeep cannot back up databases of engine '" + engine + "' natively; configure a backup_command");
 }
 

@@ -211,7 +211,9 @@ bool Drill::recover_cluster_if_newest(const deploy::Database& database, const re
 
 void Drill::restore_database(const deploy::Database& database) {
   std::string name = "restore database " + database.display_name() + " (" + database.id + ")";
-  const repo::Snapshot* snapshot = newest_with(snapshots_, {"database=" + database.id}, "engine=postgresql-base");
+  std::vector<std::string> logical = {"database=" + database.id};
+  if (database.engine == deploy::Engine::mysql) logical.push_back("engine=mysql");  // not a mariadb-backup copy
+  const repo::Snapshot* snapshot = newest_with(snapshots_, logical, "engine=postgresql-base");
   if (recover_cluster_if_newest(database, snapshot)) return;
   std::string scratch = database.engine == deploy::Engine::postgresql ? options_.scratch_postgresql
                         : database.engine == deploy::Engine::mysql    ? options_.scratch_mysql

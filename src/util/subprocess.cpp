@@ -176,6 +176,7 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   result.timed_out = timed_out;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   while (!error_text.empty() && (error_text.back() == '\n' || error_text.back() == '\r')) error_text.pop_back();
+  result.stderr_end = error_text;
   size_t last = error_text.rfind('\n');
   result.stderr_tail = last == std::string::npos ? error_text : error_text.substr(last + 1);
   return result;

@@ -12,7 +12,8 @@ namespace obkeep {
 
 struct SubprocessResult {
   int exit_code = 0;        // 128 + signal when killed
-  std::string stderr_tail;  // the last lines of stderr, for error messages
+  std::string stderr_tail;  // the last line of stderr, for error messages
+  std::string stderr_end;   // its last 16 KiB (a tool's closing report)
   bool timed_out = false;   // ended (SIGTERM, then SIGKILL) after `timeout_ms`
 };
 

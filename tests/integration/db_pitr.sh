@@ -82,7 +82,7 @@ pass "restore-db --until $target recovered the first write and not the second"
 # Bad input.
 expect_exit 2 as_postgres "$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB \
   --to "jdbc:postgresql://127.0.0.1:$port/x" --until "$target"
-expect_stderr_matches "--until needs --to-datadir"
+expect_stderr_matches "--until with --to is for MariaDB/MySQL \\(binlog replay\\); for PostgreSQL use --to-datadir"
 expect_exit 2 as_postgres "$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB \
   --to-datadir "$TEST_DIR/other" --until "yesterday"
 expect_stderr_matches "--until: not an RFC 3339 time: yesterday"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# MariaDB physical backups (mariadb-backup): taken under an invariant-keeping load, restored
+# into a new data directory that a second mariadbd starts on, consistent; the same quiet
+# database restored by the physical and the logical path gives identical rows; a non-empty
+# target and a physical snapshot given to --to are refused with one line.
+source "$(dirname "$0")/../lib.sh"
+command -v mariadb-backup >/dev/null || fail "mariadb-backup is not installed (scripts/setup.sh installs it)"
+start_mariadb
+data=$OBKEEP_SOURCE_DIR/tests/db/ob_data.py
+sql -e "CREATE DATABASE openbank_openbankingdb"
+python3 "$data" schema mariadb | sql openbank_openbankingdb
+python3 "$data" data mariadb 2000 1 | sql openbank_openbankingdb
+home=$TEST_DIR/wso2-obam-1.5.0
+write_home "$home" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:mysql://127.0.0.1:$port/openbank_openbankingdb" obkeep "$password")"
+deployment_config "$home"
+config=$TEST_DIR/obkeep.toml
+chmod 755 "$TEST_DIR"
+
+# start_restored DIR: a mariadbd on a restored data directory (as the source's user); sets rport.
+start_restored() {
+  rport=$((20000 + RANDOM % 20000))
+  mariadbd --no-defaults --datadir="$1" --user=mysql --bind-address=127.0.0.1 --port="$rport" --socket="$1/sock" \
+    --pid-file="$1/pid" --log-error="$1/err.log" --innodb-buffer-pool-size=64M >/dev/null 2>&1 &
+  add_cleanup "kill $! 2>/dev/null; sleep 1"
+  for _ in $(seq 1 100); do
+    mariadb-admin --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "mariadbd did not start on $1: $(tail -3 "$1/err.log")"
+}
+rsql() { mariadb --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" "$@"; }
+
+# 1. Under load: the restored server holds one instant — every invariant holds.
+setsid bash -c "python3 '$data' load mariadb 5 | mariadb --no-defaults -h127.0.0.1 -P$port -uobkeep -p$password openbank_openbankingdb" >/dev/null 2>&1 &
+load=$!
+add_cleanup "kill -- -$load 2>/dev/null"
+count() { sql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION"; }
+before=$(count)
+wait_for_growth "$before" count >/dev/null
+run_timed physical 120 "$OBKEEP_BIN" base-backup --config "$config" --database WSO2_OPEN_BANKING_DB
+[ "$RUN_EXIT" = 0 ] || fail "base-backup of MariaDB failed: $(cat "$TEST_DIR/stderr")"
+wait_for_growth "$(count)" count >/dev/null
+kill -- -$load; wait $load 2>/dev/null || true
+after=$(count)
+run_timed restore_physical 120 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to-datadir "$TEST_DIR/physical1"
+[ "$RUN_EXIT" = 0 ] || fail "restore --to-datadir failed: $(cat "$TEST_DIR/stderr")"
+grep -q "prepared: start mariadbd --datadir=" "$TEST_DIR/restore_physical.stdout" || fail "$(cat "$TEST_DIR/restore_physical.stdout")"
+start_restored "$TEST_DIR/physical1"
+restored=$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
+[ "$before" -lt "$restored" ] && [ "$restored" -lt "$after" ] ||
+  fail "the load did not run across the physical backup: before $before, restored $restored, after $after"
+while read -r query; do
+  [ "$(rsql -N openbank_openbankingdb -e "$query")" = 0 ] || fail "invariant broken in the physical restore: $query"
+done < <(python3 "$data" invariants mariadb)
+obkeep -r "$TEST_DIR/repo" snapshots --tag engine=mariadb-physical --json |
+  python3 -c "import json,sys; b=json.load(sys.stdin)[-1]['summary']['binlog']; assert b['file'].startswith('binlog.') and b['position'] > 4, b" ||
+  fail "the physical backup records no binlog position"
+pass "physical backup under load ($before < $restored < $after consents) starts as a server with every invariant intact"
+
+# 2. Quiet: the physical and the logical path give identical rows.
+obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
+obkeep backup --config "$config" --set databases >/dev/null
+obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/physical2" >/dev/null
+obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_logical" >/dev/null
+mariadb_fingerprint restored_logical >"$TEST_DIR/logical"
+mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/source"
+diff "$TEST_DIR/source" "$TEST_DIR/logical" >/dev/null || fail "the logical restore differs from the source"
+start_restored "$TEST_DIR/physical2"
+port_source=$port
+port=$rport
+mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/physical"
+port=$port_source
+diff "$TEST_DIR/logical" "$TEST_DIR/physical" || fail "the physical and the logical restore differ"
+pass "the quiet database restored by the physical and by the logical path: identical rows"
+
+# 3. Refusals, one line each.
+expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/physical2"
+expect_stderr_matches "data directory .*physical2 is not empty; restore into a new one"
+expect_one_line_error
+physical_id=$(obkeep -r "$TEST_DIR/repo" snapshots --tag engine=mariadb-physical --json | python3 -c "import json,sys; print(json.load(sys.stdin)[-1]['id'])")
+expect_exit 1 obkeep restore-db "$physical_id" --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_wrong"
+expect_stderr_matches "is a physical backup: restore it with --to-datadir"
+expect_one_line_error
+pass "a non-empty data directory and a physical snapshot given to --to are refused with one line"
