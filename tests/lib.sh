@@ -96,6 +96,21 @@ start_mariadb() {
   password=$(cat "$my/password")
 }
 sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+# start_mariadb_on DIR: a mariadbd on a restored data directory (its users are the
+# source's), stopped at exit; sets rport, and rsql runs the client on it.
+start_mariadb_on() {
+  chmod 755 "$TEST_DIR"
+  rport=$((20000 + RANDOM % 20000))
+  mariadbd --no-defaults --datadir="$1" --user=mysql --bind-address=127.0.0.1 --port="$rport" --socket="$1/sock" \
+    --pid-file="$1/pid" --log-error="$1/err.log" --innodb-buffer-pool-size=64M >/dev/null 2>&1 &
+  add_cleanup "kill $! 2>/dev/null; sleep 1"
+  for _ in $(seq 1 100); do
+    mariadb-admin --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "mariadbd did not start on $1: $(tail -3 "$1/err.log")"
+}
+rsql() { mariadb --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" "$@"; }
 # mariadb_fingerprint DB: an md5 of every table of tests/db/ob_data.py's schema, rows in a fixed order.
 mariadb_fingerprint() {
   local table cols

@@ -11,6 +11,7 @@
 
 #include "cli/common.hpp"
 #include "ops/database_backup.hpp"
+#include "db/mariadb/mariadb_scratch_server.hpp"
 #include "ops/binlog_replay.hpp"
 #include "ops/database_restore.hpp"
 #include "cli/deployment_context.hpp"
@@ -47,23 +48,52 @@ int64_t parse_until(const std::string& text) {
 
 // A base backup into a new data directory, set up so that the server, when started,
 // replays the archived WAL through `obkeep wal-fetch` up to --until and promotes.
-// A mariadb-backup copy into a new data directory, prepared: mariadbd starts on it.
+// The newest backup with `tags` taken before `until_ns`.
+repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags, int64_t until_ns,
+                             const deploy::Database& database) {
+  std::optional<repo::Snapshot> newest;
+  for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+    bool all = snapshot.time_ns <= until_ns;
+    for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
+    if (all) newest = std::move(snapshot);
+  }
+  if (!newest) throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns));
+  return *newest;
+}
+
+// A mariadb-backup copy into a new data directory, prepared: mariadbd starts on it. With
+// --until, the newest such copy before it, then the archived binlog replayed into it on a
+// private server: physical + log replay, the fast path to a point in time.
 int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                              const Options& options) {
-  if (!options.until.empty())
-    throw Error("--until for MariaDB replays the binlog into a running server: use --to JDBC_URL (a logical backup), not "
-                "--to-datadir",
-                ExitCode::usage);
-  repo::Snapshot backup = repo::find_snapshot(repository, options.snapshot, {"database=" + database.id, "engine=mariadb-physical"});
+  std::vector<std::string> tags = {"database=" + database.id, "engine=mariadb-physical"};
+  std::optional<int64_t> until;
+  if (!options.until.empty()) until = parse_until(options.until);
+  repo::Snapshot backup = until && options.snapshot == "latest" ? newest_before(repository, tags, *until, database)
+                                                                : repo::find_snapshot(repository, options.snapshot, tags);
   if (!backup.has_tag("engine=mariadb-physical"))
     throw Error("snapshot " + backup.id.short_hex() + " is not a physical backup (obkeep base-backup takes one)");
+  if (until) ops::backup_binlog_position(repository, backup);  // before anything is written
   db::RestoreOptions restore;
   restore.data_directory = std::filesystem::absolute(options.datadir).string();
   db::RepositoryDumpSource dump(repository, backup.tree);
   db::make_engine("mariadb-physical")->restore(dump, db::ConnectionInfo{}, restore);
-  if (!global.quiet)
+  std::optional<ops::BinlogReplay> replay;
+  if (until) {
+    db::MariadbScratchServer server(restore.data_directory);
+    server.start(300);
+    std::string engine;
+    db::ConnectionInfo source = ops::connection_for(database, engine);
+    replay = ops::replay_binlog(repository, database, backup, source, server.connection(source.database), *until);
+    server.stop();
+  }
+  if (!global.quiet) {
     std::cout << "restored physical backup " << backup.id.short_hex() << " of " << database.display_name() << " into "
               << restore.data_directory << ", prepared: start mariadbd --datadir=" << restore.data_directory << "\n";
+    if (replay)
+      std::cout << "replayed the archived binlog from " << replay->from << " up to " << replay->until << " ("
+                << replay->pieces << " pieces, " << format_bytes(replay->bytes) << ")\n";
+  }
   return 0;
 }
 
@@ -115,19 +145,6 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
               << restore.data_directory << "; when started, PostgreSQL replays archived WAL (stanza " << options.stanza
               << ") " << (options.until.empty() ? "to its end" : "up to " + options.until + " and promotes") << "\n";
   return 0;
-}
-
-// The newest backup with `tags` taken before `until_ns`.
-repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags, int64_t until_ns,
-                             const deploy::Database& database) {
-  std::optional<repo::Snapshot> newest;
-  for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
-    bool all = snapshot.time_ns <= until_ns;
-    for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
-    if (all) newest = std::move(snapshot);
-  }
-  if (!newest) throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns));
-  return *newest;
 }
 
 }  // namespace

@@ -148,8 +148,11 @@ BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database&
   int in = ::open(sql_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) throw_system_error("cannot read " + sql_path, errno);
   SubprocessResult applied = run_subprocess(
-      {"mariadb", "--no-defaults", "--binary-mode", "--host=" + target.host, "--port=" + std::to_string(target.port),
-       "--user=" + target.user},
+      target.options.count("unix_socket")
+          ? std::vector<std::string>{"mariadb", "--no-defaults", "--binary-mode", "--socket=" + target.options.at("unix_socket"),
+                                     "--user=" + target.user}
+          : std::vector<std::string>{"mariadb", "--no-defaults", "--binary-mode", "--host=" + target.host,
+                                     "--port=" + std::to_string(target.port), "--user=" + target.user},
       {{"MYSQL_PWD", target.password}}, [](ByteView) {},
       [in](uint8_t* buffer, size_t size) -> size_t {
         ssize_t n;

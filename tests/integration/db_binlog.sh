@@ -53,6 +53,7 @@ count() { sql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INIT
 wait_for_growth "$(count)" count >/dev/null
 obkeep backup --config "$config" --set databases >/dev/null
 backed_up=$(count)
+obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
 
 # 2. Two commits a few seconds apart, T between them (the count a second after T bounds
 # what a restore to T may hold); the archiver is killed and started again between them,
@@ -88,6 +89,22 @@ while read -r query; do
   [ "$(sql -N restored_until -e "$query")" = 0 ] || fail "invariant broken after the replay: $query"
 done < <(python3 "$data" invariants mariadb)
 pass "restore --until $until_time: backup ($backed_up consents) + binlog = $restored consents, 'first' without 'second', invariants hold"
+
+# 3b. The same by the physical path: the mariadb-backup copy, prepared, the binlog replayed
+# into it on a private server; a server started on the directory has the same marks.
+run_timed pitr_physical 180 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to-datadir "$TEST_DIR/physical" --until "$until_time"
+[ "$RUN_EXIT" = 0 ] || fail "restore --to-datadir --until failed: $(cat "$TEST_DIR/stderr")"
+grep -q "replayed the archived binlog from binlog" "$TEST_DIR/pitr_physical.stdout" || fail "$(cat "$TEST_DIR/pitr_physical.stdout")"
+ls /tmp | grep -q "^obkeep-mariadb-" && fail "the private server's directory was left in /tmp"
+start_mariadb_on "$TEST_DIR/physical"
+[ "$(rsql -N openbank_openbankingdb -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")" = first ] || fail "physical --until: marks"
+physical=$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
+[ "$physical" = "$restored" ] || fail "physical --until holds $physical consents, logical --until $restored"
+while read -r query; do
+  [ "$(rsql -N openbank_openbankingdb -e "$query")" = 0 ] || fail "invariant broken after the physical replay: $query"
+done < <(python3 "$data" invariants mariadb)
+pass "restore --to-datadir --until: the physical copy + binlog holds what the logical path holds ($physical consents, 'first')"
 
 # 4. Restore to now: across the kill and restart, nothing is missing.
 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \

@@ -16,20 +16,6 @@ deployment_config "$home"
 config=$TEST_DIR/obkeep.toml
 chmod 755 "$TEST_DIR"
 
-# start_restored DIR: a mariadbd on a restored data directory (as the source's user); sets rport.
-start_restored() {
-  rport=$((20000 + RANDOM % 20000))
-  mariadbd --no-defaults --datadir="$1" --user=mysql --bind-address=127.0.0.1 --port="$rport" --socket="$1/sock" \
-    --pid-file="$1/pid" --log-error="$1/err.log" --innodb-buffer-pool-size=64M >/dev/null 2>&1 &
-  add_cleanup "kill $! 2>/dev/null; sleep 1"
-  for _ in $(seq 1 100); do
-    mariadb-admin --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  fail "mariadbd did not start on $1: $(tail -3 "$1/err.log")"
-}
-rsql() { mariadb --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" "$@"; }
-
 # 1. Under load: the restored server holds one instant — every invariant holds.
 setsid bash -c "python3 '$data' load mariadb 5 | mariadb --no-defaults -h127.0.0.1 -P$port -uobkeep -p$password openbank_openbankingdb" >/dev/null 2>&1 &
 load=$!
@@ -46,7 +32,7 @@ run_timed restore_physical 120 "$OBKEEP_BIN" restore-db latest --config "$config
   --to-datadir "$TEST_DIR/physical1"
 [ "$RUN_EXIT" = 0 ] || fail "restore --to-datadir failed: $(cat "$TEST_DIR/stderr")"
 grep -q "prepared: start mariadbd --datadir=" "$TEST_DIR/restore_physical.stdout" || fail "$(cat "$TEST_DIR/restore_physical.stdout")"
-start_restored "$TEST_DIR/physical1"
+start_mariadb_on "$TEST_DIR/physical1"
 restored=$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 [ "$before" -lt "$restored" ] && [ "$restored" -lt "$after" ] ||
   fail "the load did not run across the physical backup: before $before, restored $restored, after $after"
@@ -67,7 +53,7 @@ obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
 mariadb_fingerprint restored_logical >"$TEST_DIR/logical"
 mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/source"
 diff "$TEST_DIR/source" "$TEST_DIR/logical" >/dev/null || fail "the logical restore differs from the source"
-start_restored "$TEST_DIR/physical2"
+start_mariadb_on "$TEST_DIR/physical2"
 port_source=$port
 port=$rport
 mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/physical"

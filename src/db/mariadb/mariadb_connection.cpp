@@ -20,8 +20,10 @@ MariadbConnection::MariadbConnection(const ConnectionInfo& info, const std::stri
   my_bool on = local_infile ? 1 : 0;
   mysql_options(connection_, MYSQL_OPT_LOCAL_INFILE, &on);
   mysql_options(connection_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  auto socket = info.options.find("unix_socket");  // a private server (a drill's, a replay's)
   if (!mysql_real_connect(connection_, info.host.c_str(), info.user.c_str(), info.password.c_str(),
-                          database.empty() ? nullptr : database.c_str(), static_cast<unsigned>(info.port), nullptr,
+                          database.empty() ? nullptr : database.c_str(), static_cast<unsigned>(info.port),
+                          socket == info.options.end() ? nullptr : socket->second.c_str(),
                           CLIENT_MULTI_STATEMENTS | CLIENT_LOCAL_FILES)) {
     std::string message = mysql_error(connection_);
     mysql_close(connection_);
