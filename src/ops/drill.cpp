@@ -16,7 +16,9 @@
 #include <utility>
 
 #include "archiver/restore.hpp"
+#include "db/mariadb/mariadb_scratch_server.hpp"
 #include "ops/cluster_recovery.hpp"
+#include "ops/mariadb_recovery.hpp"
 #include "ops/database_restore.hpp"
 #include "util/format.hpp"
 #include "repo/journal.hpp"
@@ -69,6 +71,7 @@ class Drill {
   void restore_database(const deploy::Database& database);
   // The physical path; false when it does not apply and the logical one should run.
   bool recover_cluster_if_newest(const deploy::Database& database, const repo::Snapshot* logical);
+  bool recover_mariadb_if_newest(const deploy::Database& database, const repo::Snapshot* logical);
   std::string read_whole_tree(const Id& tree);
   void recovery_point(int64_t time_ns) {
     std::lock_guard lock(mutex_);
@@ -209,12 +212,36 @@ bool Drill::recover_cluster_if_newest(const deploy::Database& database, const re
   return true;
 }
 
+// MariaDB from its mariadb-backup copy when that is the newest recovery point and this
+// machine has mariadbd: prepared and started, where a logical restore reloads every row.
+bool Drill::recover_mariadb_if_newest(const deploy::Database& database, const repo::Snapshot* logical) {
+  if (database.engine != deploy::Engine::mysql) return false;
+  const repo::Snapshot* physical = newest_with(snapshots_, {"database=" + database.id, "engine=mariadb-physical"});
+  if (!physical || (logical && logical->time_ns > physical->time_ns)) return false;
+  if (db::MariadbScratchServer::binary().empty() && logical) return false;
+  step("recover database " + database.display_name() + " (" + database.id + ") from its physical backup", [&] {
+    recovery_point(physical->time_ns);
+    std::string directory = result_.sandbox + "/.mariadb/" + plain_name(database.display_name());
+    fs::create_directories(fs::path(directory).parent_path());
+    if (geteuid() == 0) {
+      // The server runs as mysql: it must reach its data directory through the sandbox.
+      ::chmod(result_.sandbox.c_str(), 0711);
+      ::chmod(fs::path(directory).parent_path().c_str(), 0711);
+    }
+    ServerRecovery recovery = recover_mariadb(*repository_, database, *physical, directory);
+    return "physical: mariadb-backup " + physical->id.short_hex() + " of " + format_rfc3339(physical->time_ns).substr(0, 19) +
+           ", " + format_bytes(recovery.bytes) + ", MariaDB " + recovery.server_version + " started on it: " +
+           std::to_string(recovery.tables) + " tables, " + std::to_string(recovery.rows) + " rows";
+  });
+  return true;
+}
+
 void Drill::restore_database(const deploy::Database& database) {
   std::string name = "restore database " + database.display_name() + " (" + database.id + ")";
   std::vector<std::string> logical = {"database=" + database.id};
   if (database.engine == deploy::Engine::mysql) logical.push_back("engine=mysql");  // not a mariadb-backup copy
   const repo::Snapshot* snapshot = newest_with(snapshots_, logical, "engine=postgresql-base");
-  if (recover_cluster_if_newest(database, snapshot)) return;
+  if (recover_cluster_if_newest(database, snapshot) || recover_mariadb_if_newest(database, snapshot)) return;
   std::string scratch = database.engine == deploy::Engine::postgresql ? options_.scratch_postgresql
                         : database.engine == deploy::Engine::mysql    ? options_.scratch_mysql
                                                                       : "";

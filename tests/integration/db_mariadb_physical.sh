@@ -71,3 +71,25 @@ expect_exit 1 obkeep restore-db "$physical_id" --config "$config" --database WSO
 expect_stderr_matches "is a physical backup: restore it with --to-datadir"
 expect_one_line_error
 pass "a non-empty data directory and a physical snapshot given to --to are refused with one line"
+
+# 4. A drill takes the physical path when the mariadb-backup copy is the newest recovery
+# point: prepared in the sandbox, started, every row counted, nothing left running.
+obkeep backup --config "$config" >/dev/null  # every set: the drill restores the home too
+obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
+rows=0
+for table in $(sql -N -e "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'openbank_openbankingdb' AND TABLE_TYPE = 'BASE TABLE'"); do
+  rows=$((rows + $(sql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM \`$table\`")))
+done
+cd "$TEST_DIR"  # the drill writes its report here
+obkeep drill --config "$config" --sandbox "$TEST_DIR/sandbox" --keep --json >"$TEST_DIR/stdout" || fail "drill: $(tail -n 1 "$TEST_DIR/stdout")"
+python3 - "$TEST_DIR/stdout" "$rows" <<'PY' || fail "physical drill: $(tail -n 1 "$TEST_DIR/stdout")"
+import json, sys
+d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+steps = [s for s in d["steps"] if "WSO2_OPEN_BANKING_DB" in s["name"]]
+assert d["verdict"] == "passed" and len(steps) == 1 and steps[0]["ok"], d["steps"]
+detail = steps[0]["detail"]
+assert detail.startswith("physical: mariadb-backup ") and detail.endswith(" %s rows" % sys.argv[2]), detail
+PY
+[ ! -f "$TEST_DIR/sandbox/.mariadb/WSO2_OPEN_BANKING_DB/pid" ] || fail "the drill's server was left running"
+ls /tmp | grep -q "^obkeep-mariadb-" && fail "the drill's socket directory was left in /tmp"
+pass "a drill recovers the newest mariadb-backup copy physically: started, all $rows rows counted, nothing left running"
