@@ -52,7 +52,8 @@ config() { # ENGINE URL USER PASSWORD: a home naming the database, and obkeep.to
 <definition type="RDBMS"><configuration><url>$2</url><username>$3</username><password>$4</password>
 </configuration></definition></datasource></datasources></datasources-configuration>
 XML
-  printf '[repository]\nurl = "%s"\n[deployment]\nhomes = ["%s"]\n' "$work/$1-repo" "$home" >"$work/$1.toml"
+  echo "$OBKEEP_PASSWORD" >"$work/password"  # a PostgreSQL restore --to-datadir writes it into restore_command
+  printf '[repository]\nurl = "%s"\npassword_file = "%s"\n[deployment]\nhomes = ["%s"]\n' "$work/$1-repo" "$work/password" "$home" >"$work/$1.toml"
   "$obkeep_bin" -r "$work/$1-repo" init >/dev/null
 }
 added() { # ENGINE: bytes the newest database snapshot added
@@ -81,6 +82,11 @@ postgres() {
   for db in restored_obkeep restored_pg; do
     [ "$(psql -X -At -d $db -c "SELECT count(*) FROM UK_ACCOUNT_INITIATION")" = "$rows" ] || { echo "$db is incomplete" >&2; exit 1; }
   done
+  # The physical path: a base backup, and back into a data directory (starting it is not timed).
+  measure postgres obkeep backup-physical "$obkeep_bin" base-backup --config "$work/postgres.toml" --database WSO2_OPEN_BANKING_DB
+  measure postgres obkeep restore-physical "$obkeep_bin" restore-db latest --config "$work/postgres.toml" \
+    --database WSO2_OPEN_BANKING_DB --to-datadir "$work/pg-physical"
+  rm -rf "$work/pg-physical"
 
   # ~1% of the rows change the way an Open Banking database changes: new consents and
   # tokens (0.5%), and status changes of the most recent consents (0.5%).
@@ -146,6 +152,12 @@ SQL
   for db in restored_obkeep restored_dump restored_myloader; do
     [ "$(sql -N -e "SELECT COUNT(*) FROM $db.UK_ACCOUNT_INITIATION")" = "$rows" ] || { echo "$db is incomplete" >&2; exit 1; }
   done
+  # The physical path: mariadb-backup into the repository, and back into a data directory
+  # (extract and prepare; starting mariadbd on it is not timed).
+  measure mariadb obkeep backup-physical "$obkeep_bin" base-backup --config "$work/mariadb.toml" --database WSO2_OPEN_BANKING_DB
+  measure mariadb obkeep restore-physical "$obkeep_bin" restore-db latest --config "$work/mariadb.toml" \
+    --database WSO2_OPEN_BANKING_DB --to-datadir "$work/my-physical"
+  rm -rf "$work/my-physical"
 
   local n=$((rows / 200))
   sql ob <<SQL

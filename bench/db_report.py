@@ -26,6 +26,11 @@ for engine, peers in (("postgres", ["pg_dump", "pg_restore"]), ("mariadb", ["mar
             lines.append("| %s | %s | %.2f | %.0f | %.2f |" % (step, tool, steps[step][0], steps[step][1] / 1024,
                                                               steps[step][0] / o[step][0]))
             checks.append(("%s: obkeep %s no slower than %s" % (engine, step, tool), o[step][0] <= steps[step][0]))
+    if "restore-physical" in o:
+        lines += ["", "| path | backup s | restore s | restore: logical/physical |", "|---|---|---|---|",
+                  "| logical (obkeep) | %.2f | %.2f | 1.00 |" % (o["backup"][0], o["restore"][0]),
+                  "| physical (obkeep base-backup) | %.2f | %.2f | %.2f |" % (o["backup-physical"][0], o["restore-physical"][0],
+                                                                         o["restore"][0] / o["restore-physical"][0])]
     lines += ["", "| stored | bytes |", "|---|---|", "| obkeep, first backup | %d |" % o["stored"][0]]
     for tool, steps in e.items():
         if "stored" in steps and tool != "obkeep":
