@@ -84,7 +84,7 @@ postgres() {
   done
   # The physical path: a base backup, and back into a data directory (starting it is not timed).
   measure postgres obkeep backup-physical "$obkeep_bin" base-backup --config "$work/postgres.toml" --database WSO2_OPEN_BANKING_DB
-  measure postgres obkeep restore-physical "$obkeep_bin" restore-db latest --config "$work/postgres.toml" \
+  measure postgres obkeep restore-physical env -u OBKEEP_PASSWORD "$obkeep_bin" restore-db latest --config "$work/postgres.toml" \
     --database WSO2_OPEN_BANKING_DB --to-datadir "$work/pg-physical"
   rm -rf "$work/pg-physical"
 

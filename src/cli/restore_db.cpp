@@ -51,13 +51,16 @@ int64_t parse_until(const std::string& text) {
 // The newest backup with `tags` taken before `until_ns`.
 repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags, int64_t until_ns,
                              const deploy::Database& database) {
-  std::optional<repo::Snapshot> newest;
+  std::optional<repo::Snapshot> newest, oldest;
   for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
-    bool all = snapshot.time_ns <= until_ns;
+    bool all = true;
     for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
-    if (all) newest = std::move(snapshot);
+    if (all && !oldest) oldest = snapshot;
+    if (all && snapshot.time_ns <= until_ns) newest = std::move(snapshot);
   }
-  if (!newest) throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns));
+  if (!newest)
+    throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns) +
+                (oldest ? ": the oldest kept is of " + format_rfc3339(oldest->time_ns) : ""));
   return *newest;
 }
 

@@ -212,7 +212,7 @@ Config load_config(const std::string& path) {
       std::string where = "policy." + std::string(name.str());
       const toml::table& table = reader.table(value, where);
       reader.check_keys(table, "[" + where + "]", {"rpo", "rto", "frequency", "keep_last", "keep_daily", "keep_weekly",
-                                       "keep_monthly", "sites", "pitr"});
+                                       "keep_monthly", "sites", "pitr", "pitr_window"});
       Policy policy;
       if (const toml::node* flag = table.get("pitr")) {
         if (!flag->is_boolean()) reader.fail(*flag, where + ".pitr", "must be true or false");
@@ -223,6 +223,7 @@ Config load_config(const std::string& path) {
       if (policy.rto_s)
         policy.rto_source = reader.at(*table.get("rto")) + ": rto \"" + *table.get("rto")->value<std::string>() + "\"";
       policy.frequency_s = reader.duration(table, "frequency", where);
+      policy.pitr_window_s = reader.duration(table, "pitr_window", where);
       auto keep = [&](const char* key) -> std::optional<int> {
         auto value = reader.integer(table, key, where);
         return value ? std::optional<int>(static_cast<int>(*value)) : std::nullopt;

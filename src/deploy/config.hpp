@@ -37,6 +37,9 @@ struct Policy {
   std::vector<std::string> sites;
   std::string rto_source;  // "<file>:<line>: rto \"30m\"", for messages about it
   bool pitr = false;  // [policy.databases]: the daemon archives each MariaDB/MySQL binlog
+  // [policy.databases]: how far back every point stays recoverable through the binlog
+  // archive; forget then keeps the backup it starts from and drops older archive pieces.
+  std::optional<int64_t> pitr_window_s;
 };
 
 struct DrSite {

@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include <algorithm>
+#include <map>
 
 #include "repo/tree.hpp"
 #include "util/host.hpp"
@@ -129,6 +130,49 @@ std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint
     ++last;
   }
   return {pieces_.begin() + static_cast<std::ptrdiff_t>(first), pieces_.begin() + static_cast<std::ptrdiff_t>(last) + 1};
+}
+
+namespace {
+
+bool is_rollable_backup(const repo::Snapshot& snapshot) {
+  return snapshot.has_tag("set=databases") && snapshot.summary.contains("binlog") && snapshot.summary["binlog"].is_object() &&
+         snapshot.summary["binlog"].contains("file") && snapshot.summary["binlog"].contains("position");
+}
+
+}  // namespace
+
+std::vector<Id> backups_for_window(const std::vector<repo::Snapshot>& snapshots, int64_t window_start_ns) {
+  std::map<std::string, const repo::Snapshot*> newest;  // per database id
+  for (const repo::Snapshot& snapshot : snapshots) {
+    if (!is_rollable_backup(snapshot) || snapshot.time_ns > window_start_ns) continue;
+    const repo::Snapshot*& slot = newest[snapshot.tag_value("database")];
+    if (!slot || slot->time_ns < snapshot.time_ns) slot = &snapshot;
+  }
+  std::vector<Id> ids;
+  for (const auto& [database, snapshot] : newest) ids.push_back(snapshot->id);
+  return ids;
+}
+
+std::vector<Id> binlog_pieces_to_forget(const std::vector<repo::Snapshot>& kept, int64_t window_start_ns) {
+  std::map<std::string, const repo::Snapshot*> oldest;  // per database id: the oldest kept backup with a position
+  for (const repo::Snapshot& snapshot : kept) {
+    if (!is_rollable_backup(snapshot)) continue;
+    const repo::Snapshot*& slot = oldest[snapshot.tag_value("database")];
+    if (!slot || slot->time_ns > snapshot.time_ns) slot = &snapshot;
+  }
+  std::vector<Id> ids;
+  for (const auto& [database, backup] : oldest) {
+    BinlogArchive archive(kept, database);
+    const nlohmann::json& position = backup->summary["binlog"];
+    std::string file = position["file"].get<std::string>();
+    const auto& pieces = archive.pieces();
+    // The archive order's first piece of that file: a replay reads the file from its start.
+    auto first = std::find_if(pieces.begin(), pieces.end(), [&](const BinlogPiece& piece) { return piece.file == file; });
+    if (first == pieces.end()) continue;  // the archive never held it: nothing is known to be unneeded
+    for (auto piece = pieces.begin(); piece != first; ++piece)
+      if (piece->saved_ns < window_start_ns) ids.push_back(piece->snapshot);
+  }
+  return ids;
 }
 
 std::vector<std::string> binlog_gap_warnings(const std::vector<repo::Snapshot>& snapshots) {

@@ -68,6 +68,15 @@ std::optional<BinlogPiece> binlog_piece_of(const repo::Snapshot& snapshot);
 
 std::vector<std::string> binlog_tags(const std::string& database_id, const std::string& file);
 
+// Retention with a point-in-time window: every point from `window_start_ns` on stays
+// recoverable. The backups to protect from keep rules: per database, the newest backup
+// with a binlog position taken at or before the window's start.
+std::vector<Id> backups_for_window(const std::vector<repo::Snapshot>& snapshots, int64_t window_start_ns);
+// The binlog pieces no kept backup and no point of the window needs: per database, those
+// before the file that holds the oldest kept backup's position, saved before the window.
+// With no kept backup that has a position, none.
+std::vector<Id> binlog_pieces_to_forget(const std::vector<repo::Snapshot>& kept, int64_t window_start_ns);
+
 // One line per gap in every database's binlog archive among `snapshots`:
 // "binlog archive of WSO2AM_DB has a gap after binlog.000003:1234 …".
 std::vector<std::string> binlog_gap_warnings(const std::vector<repo::Snapshot>& snapshots);

@@ -92,4 +92,31 @@ TEST(BinlogArchive, ABackupIsRolledForwardOnlyFromItsOwnPosition) {
   EXPECT_EQ(newest_recovery_point(backup, snapshots, "mysql://other/db"), 102 * second);
 }
 
+TEST(BinlogArchive, RetentionKeepsTheWindowsBaseAndForgetsPiecesBeforeTheOldestKeptFile) {
+  auto snapshots = joined();
+  auto backup = [](int n, int64_t time_s, const std::string& file, uint64_t position) {
+    repo::Snapshot snapshot;
+    snapshot.id = Id::from_hex(std::string(62, 'a') + std::to_string(n) + "0");
+    snapshot.time_ns = time_s * second;
+    snapshot.tags = {"set=databases", "database=mysql://db/am"};
+    snapshot.summary = {{"binlog", {{"file", file}, {"position", position}}}};
+    return snapshot;
+  };
+  snapshots.push_back(backup(1, 101, "binlog.000001", 600));
+  snapshots.push_back(backup(2, 111, "binlog.000002", 400));
+  // The window starts at 108: the backup of 101 is its base; the one of 111 is not.
+  auto protect = backups_for_window(snapshots, 108 * second);
+  ASSERT_EQ(protect.size(), 1u);
+  EXPECT_EQ(protect[0], snapshots[4].id);
+  // Only the backup of 111 kept: the pieces of binlog.000001 go, if saved before the window.
+  std::vector<repo::Snapshot> kept = {snapshots[0], snapshots[1], snapshots[2], snapshots[3], snapshots[5]};
+  auto forget = binlog_pieces_to_forget(kept, 108 * second);
+  ASSERT_EQ(forget.size(), 2u);
+  EXPECT_EQ(forget[0], snapshots[0].id);
+  EXPECT_EQ(forget[1], snapshots[1].id);
+  EXPECT_TRUE(binlog_pieces_to_forget(kept, 103 * second).size() == 1u);  // the piece of 105 is inside the window
+  kept.pop_back();  // no backup with a position kept: nothing is known to be unneeded
+  EXPECT_TRUE(binlog_pieces_to_forget(kept, 108 * second).empty());
+}
+
 }  // namespace obkeep::ops

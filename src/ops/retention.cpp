@@ -1,7 +1,11 @@
 // Forgetting snapshots by rules or policy, and pruning.
 #include "ops/retention.hpp"
 
+#include <algorithm>
+
+#include "ops/binlog_archive.hpp"
 #include "repo/snapshot.hpp"
+#include "util/host.hpp"
 #include "storage/s3/object_lock.hpp"
 #include "util/error.hpp"
 
@@ -27,6 +31,8 @@ ForgetResult forget_snapshots(repo::Repository& repository, const ForgetOptions&
     result.decisions = repo::apply_keep_rules(candidates, options.rules);
   }
   for (auto& decision : result.decisions) {
+    if (!decision.keep && std::find(options.protect.begin(), options.protect.end(), decision.snapshot.id) != options.protect.end())
+      decision = {decision.snapshot, true, {"pitr_window"}};
     // A snapshot the store will not delete yet stays, and prune keeps its data.
     if (!decision.keep) {
       storage::Handle handle{storage::FileType::snapshot, decision.snapshot.id.hex()};
@@ -59,6 +65,16 @@ repo::KeepRules policy_keep_rules(const deploy::Config& config, const std::strin
 ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config& config, bool dry_run) {
   ForgetResult total;
   bool any = false;
+  auto databases = config.policies.find("databases");
+  std::optional<int64_t> window_start;
+  if (databases != config.policies.end() && databases->second.pitr_window_s)
+    window_start = now_unix_nanos() - *databases->second.pitr_window_s * 1000000000;
+  std::vector<repo::Snapshot> before = repo::list_snapshots(repository);
+  auto add = [&](ForgetResult result) {
+    for (auto& decision : result.decisions) total.decisions.push_back(std::move(decision));
+    total.removed += result.removed;
+    total.retained += result.retained;
+  };
   for (const char* set : deploy::set_names) {
     ForgetOptions options;
     options.rules = policy_keep_rules(config, set);
@@ -66,10 +82,27 @@ ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config
     any = true;
     options.tags = {std::string("set=") + set};
     options.dry_run = dry_run;
-    ForgetResult result = forget_snapshots(repository, options);
-    for (auto& decision : result.decisions) total.decisions.push_back(std::move(decision));
-    total.removed += result.removed;
-    total.retained += result.retained;
+    if (window_start && std::string(set) == "databases") options.protect = backups_for_window(before, *window_start);
+    add(forget_snapshots(repository, options));
+  }
+  if (window_start) {
+    // The archive pieces are judged against what the keep rules left.
+    std::vector<repo::Snapshot> kept;
+    for (const repo::Snapshot& snapshot : before) {
+      bool removed = std::any_of(total.decisions.begin(), total.decisions.end(), [&](const repo::ForgetDecision& d) {
+        return !d.keep && d.snapshot.id == snapshot.id;
+      });
+      if (!removed) kept.push_back(snapshot);
+    }
+    ForgetOptions pieces;
+    pieces.dry_run = dry_run;
+    for (const Id& id : binlog_pieces_to_forget(kept, *window_start)) pieces.ids.push_back(id.hex());
+    if (!pieces.ids.empty()) {
+      any = true;
+      ForgetResult result = forget_snapshots(repository, pieces);
+      for (auto& decision : result.decisions) decision.reasons = {"binlog piece older than the kept backups and the pitr_window"};
+      add(std::move(result));
+    }
   }
   if (!any)
     throw Error(config.path + ": no [policy.<set>] has keep_last, keep_daily, keep_weekly or keep_monthly, so "

@@ -16,6 +16,7 @@ struct ForgetOptions {
   repo::KeepRules rules;
   std::vector<std::string> tags;  // only snapshots with every one of these
   std::vector<std::string> ids;   // forget these outright instead of applying rules
+  std::vector<Id> protect;        // kept whatever the rules say (a point-in-time window's base)
   bool dry_run = false;
 };
 
@@ -35,7 +36,9 @@ ForgetResult forget_snapshots(repo::Repository& repository, const ForgetOptions&
 repo::KeepRules policy_keep_rules(const deploy::Config& config, const std::string& set);
 
 // forget_snapshots for each set whose policy has keep rules, over that set's snapshots
-// (grouped per home or database); Error (usage) when no policy has any.
+// (grouped per home or database); Error (usage) when no policy has any. With
+// [policy.databases] pitr_window: the backup each database's window starts from is kept,
+// and the binlog archive pieces nothing kept needs are forgotten.
 ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config& config, bool dry_run);
 
 // Frees what no snapshot uses (index loaded, exclusive lock held).

@@ -176,3 +176,31 @@ wait_timed daemon_stop
 kill -0 "$(child)" 2>/dev/null && fail "the archiver outlived the daemon"
 grep -q "archiver=WSO2_OPEN_BANKING_DB stopped=\"exit 0\"" "$TEST_DIR/daemon.log" || fail "no clean stop logged: $(cat "$TEST_DIR/daemon.log")"
 pass "the daemon runs binlog-archive for pitr = true, restarts it when killed, stops it with itself (${RUN_SECONDS}s)"
+
+# 8. Retention with a point-in-time window: keep_last = 1 and pitr_window forget the old
+# backups and the archive pieces before the kept backup's binlog file; a point after the
+# kept backup still restores, one before it is refused naming the oldest kept.
+obkeep backup --config "$config" --set databases >/dev/null
+sleep 2
+sed -i 's/^pitr = true$/pitr = true\nkeep_last = 1\npitr_window = "1s"/' "$config"
+pieces_before=$(pieces)
+obkeep forget --config "$config" --prune >/dev/null || fail "forget by policy failed"
+pieces_after=$(pieces)
+[ "$pieces_after" -lt "$pieces_before" ] && [ "$pieces_after" -gt 0 ] ||
+  fail "forget left $pieces_after of $pieces_before binlog pieces"
+[ "$(obkeep -r "$TEST_DIR/repo" snapshots --tag set=databases --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 1 ] ||
+  fail "keep_last = 1 kept more than one backup"
+obkeep check --config "$config" >/dev/null 2>&1 || fail "check after forget and prune: $(obkeep check --config "$config" 2>&1 | tail -2)"
+sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('kept')"
+kept_time=$(now)
+start_archiver
+wait_archived_through "$kept_time"
+kill -TERM $archiver; wait $archiver 2>/dev/null || true
+obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_kept" --until "$kept_time" >/dev/null || fail "restore inside the window failed"
+sql -N restored_kept -e "SELECT NAME FROM PITR_MARK" | grep -qx kept || fail "the point inside the window lacks its mark"
+expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_old" --until "$until_time"
+expect_stderr_matches "no backup of WSO2_OPEN_BANKING_DB taken before .*: the oldest kept is of "
+expect_one_line_error
+pass "keep_last and pitr_window forget old backups and $((pieces_before - pieces_after)) archive pieces; inside the window restores, before it is refused"
