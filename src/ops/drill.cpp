@@ -72,6 +72,7 @@ class Drill {
   // The physical path; false when it does not apply and the logical one should run.
   bool recover_cluster_if_newest(const deploy::Database& database, const repo::Snapshot* logical);
   bool recover_mariadb_if_newest(const deploy::Database& database, const repo::Snapshot* logical);
+  std::string server_directory(const std::string& kind, const deploy::Database& database);
   std::string read_whole_tree(const Id& tree);
   void recovery_point(int64_t time_ns) {
     std::lock_guard lock(mutex_);
@@ -178,6 +179,19 @@ std::string Drill::read_whole_tree(const Id& tree_id) {
   return std::to_string(blobs) + " blobs, " + format_bytes(bytes) + " read and verified";
 }
 
+// Where a physical recovery writes a database server's files: <sandbox>/<kind>/<name>.
+std::string Drill::server_directory(const std::string& kind, const deploy::Database& database) {
+  std::string directory = result_.sandbox + "/" + kind + "/" + plain_name(database.display_name());
+  fs::create_directories(fs::path(directory).parent_path());
+  if (geteuid() == 0) {
+    // The server runs as its own user (postgres, mysql): it must reach its data directory
+    // through the sandbox.
+    ::chmod(result_.sandbox.c_str(), 0711);
+    ::chmod(fs::path(directory).parent_path().c_str(), 0711);
+  }
+  return directory;
+}
+
 // PostgreSQL from its base backup when that is the newest recovery point and this machine
 // has the server to start it: a copy and a start, where a logical restore rebuilds every
 // index. The step says which path it took.
@@ -197,13 +211,7 @@ bool Drill::recover_cluster_if_newest(const deploy::Database& database, const re
     if (server.binaries.empty())
       throw Error("no PostgreSQL server binaries of the base backup's version here to start the cluster, and no logical dump");
     recovery_point(base->time_ns);
-    std::string directory = result_.sandbox + "/.postgresql/" + plain_name(database.display_name());
-    fs::create_directories(fs::path(directory).parent_path());
-    if (geteuid() == 0) {
-      // The server runs as postgres: it must reach its data directory through the sandbox.
-      ::chmod(result_.sandbox.c_str(), 0711);
-      ::chmod(fs::path(directory).parent_path().c_str(), 0711);
-    }
+    std::string directory = server_directory(".postgresql", database);
     ClusterRecovery recovery = recover_cluster(*repository_, database, *base, server, directory);
     return "physical: base backup " + base->id.short_hex() + " of " + format_rfc3339(base->time_ns).substr(0, 19) + ", " +
            format_bytes(recovery.bytes) + ", PostgreSQL " + recovery.server_version + " started on it: " +
@@ -221,13 +229,7 @@ bool Drill::recover_mariadb_if_newest(const deploy::Database& database, const re
   if (db::MariadbScratchServer::binary().empty() && logical) return false;
   step("recover database " + database.display_name() + " (" + database.id + ") from its physical backup", [&] {
     recovery_point(physical->time_ns);
-    std::string directory = result_.sandbox + "/.mariadb/" + plain_name(database.display_name());
-    fs::create_directories(fs::path(directory).parent_path());
-    if (geteuid() == 0) {
-      // The server runs as mysql: it must reach its data directory through the sandbox.
-      ::chmod(result_.sandbox.c_str(), 0711);
-      ::chmod(fs::path(directory).parent_path().c_str(), 0711);
-    }
+    std::string directory = server_directory(".mariadb", database);
     ServerRecovery recovery = recover_mariadb(*repository_, database, *physical, directory);
     return "physical: mariadb-backup " + physical->id.short_hex() + " of " + format_rfc3339(physical->time_ns).substr(0, 19) +
            ", " + format_bytes(recovery.bytes) + ", MariaDB " + recovery.server_version + " started on it: " +

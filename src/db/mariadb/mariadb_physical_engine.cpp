@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/mariadb/mariadb_connection.hpp"
+#include "db/data_directory.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/subprocess.hpp"
@@ -95,13 +96,8 @@ BackupReport MariadbPhysicalEngine::backup(const ConnectionInfo& source, DumpSin
 }
 
 RestoreReport MariadbPhysicalEngine::restore(DumpSource& source, const ConnectionInfo&, const RestoreOptions& options) {
+  make_new_data_directory(options.data_directory);
   const fs::path directory(options.data_directory);
-  if (directory.empty()) throw Error("a physical backup restores into a data directory (--to-datadir)");
-  std::error_code error;
-  if (fs::exists(directory) && !fs::is_empty(directory, error))
-    throw Error("data directory " + directory.string() + " is not empty; restore into a new one");
-  fs::create_directories(directory);
-  ::chmod(directory.c_str(), 0700);
   auto reader = source.open("backup.xbstream");
   uint64_t bytes = 0;
   SubprocessResult extracted = run_subprocess(

@@ -15,24 +15,12 @@
 #include <vector>
 
 #include "db/mariadb/mariadb_connection.hpp"
+#include "util/child_process.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::db {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-bool wait_for_end(pid_t pid, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, nullptr, WNOHANG) == pid) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-}  // namespace
 
 std::string MariadbScratchServer::binary() {
   for (const char* path : {"/usr/sbin/mariadbd", "/usr/bin/mariadbd", "/usr/sbin/mysqld"})
@@ -86,10 +74,10 @@ void MariadbScratchServer::start(int timeout_s) {
     ::_exit(127);
   }
   pid_ = pid;
-  emergency_kill_ = std::make_unique<EmergencyCleanup>([pid] { ::kill(pid, SIGKILL); });
+  emergency_kill_ = std::make_unique<EmergencyCleanup>([pid] { ::kill(-pid, SIGKILL); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    if (child_ended(pid_)) {
       pid_ = -1;
       std::string reason = last_log_line();
       stop();
@@ -124,7 +112,7 @@ ConnectionInfo MariadbScratchServer::connection(const std::string& database) con
 void MariadbScratchServer::stop() {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
-    if (!wait_for_end(pid_, std::chrono::seconds(30))) {
+    if (!wait_for_child(pid_, std::chrono::seconds(30))) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }

@@ -1,5 +1,7 @@
 #include "db/postgres/pg_scratch_server.hpp"
 
+#include "util/child_process.hpp"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <libpq-fe.h>
@@ -38,19 +40,6 @@ void write_file(const fs::path& path, const std::string& content) {
 }
 
 // Whether the child ended; reaps it.
-bool ended(pid_t pid) {
-  int status;
-  return ::waitpid(pid, &status, WNOHANG) == pid;
-}
-
-bool wait_for_end(pid_t pid, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ended(pid)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -142,11 +131,13 @@ void PgScratchServer::start(int timeout_s) {
   }
   ::close(log);
   pid_ = pid;
+  // If the watchdog must end obkeep before the stack unwinds, the server goes with it.
+  emergency_kill_ = std::make_unique<EmergencyCleanup>([pid] { ::kill(-pid, SIGKILL); });
 
   std::string conninfo = "host=" + socket_directory_ + " port=" + std::to_string(socket_port) + " dbname=postgres connect_timeout=2";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
-    if (ended(pid_)) {
+    if (child_ended(pid_)) {
       pid_ = -1;
       throw Error("the restored PostgreSQL cluster in " + data_directory_ + " did not start: " + last_log_line());
     }
@@ -179,15 +170,16 @@ void PgScratchServer::stop() {
   if (pid_ > 0) {
     // Fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL.
     ::kill(pid_, SIGINT);
-    if (!wait_for_end(pid_, std::chrono::seconds(20))) {
+    if (!wait_for_child(pid_, std::chrono::seconds(20))) {
       ::kill(pid_, SIGQUIT);
-      if (!wait_for_end(pid_, std::chrono::seconds(5))) {
+      if (!wait_for_child(pid_, std::chrono::seconds(5))) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
       }
     }
     pid_ = -1;
   }
+  emergency_kill_.reset();
   if (!socket_directory_.empty()) {
     std::error_code ignored;
     fs::remove_all(socket_directory_, ignored);

@@ -7,9 +7,11 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 
 #include "db/engine.hpp"
+#include "util/interrupt.hpp"
 
 namespace obkeep::db {
 
@@ -40,6 +42,7 @@ class PgScratchServer {
 
   std::string data_directory_, bin_directory_, socket_directory_;
   pid_t pid_ = -1;
+  std::unique_ptr<EmergencyCleanup> emergency_kill_;
 };
 
 }  // namespace obkeep::db

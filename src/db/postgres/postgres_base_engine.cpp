@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/postgres/pg_connection.hpp"
+#include "db/data_directory.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/subprocess.hpp"
@@ -63,13 +64,8 @@ BackupReport PostgresBaseEngine::backup(const ConnectionInfo& source, DumpSink& 
 }
 
 RestoreReport PostgresBaseEngine::restore(DumpSource& source, const ConnectionInfo&, const RestoreOptions& options) {
+  make_new_data_directory(options.data_directory);
   const fs::path directory(options.data_directory);
-  if (directory.empty()) throw Error("a base backup restores into a data directory (--to-datadir)");
-  std::error_code error;
-  if (fs::exists(directory) && !fs::is_empty(directory, error))
-    throw Error("data directory " + directory.string() + " is not empty; restore into a new one");
-  fs::create_directories(directory);
-  ::chmod(directory.c_str(), 0700);
   auto reader = source.open("base.tar");
   uint64_t bytes = 0;
   SubprocessResult result = run_subprocess(

@@ -1,0 +1,22 @@
+#include "db/data_directory.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "util/error.hpp"
+
+namespace obkeep::db {
+
+namespace fs = std::filesystem;
+
+void make_new_data_directory(const std::string& path) {
+  if (path.empty()) throw Error("a physical backup restores into a data directory (--to-datadir)");
+  std::error_code error;
+  if (fs::exists(path) && !fs::is_empty(path, error))
+    throw Error("data directory " + path + " is not empty; restore into a new one");
+  fs::create_directories(path);
+  ::chmod(path.c_str(), 0700);
+}
+
+}  // namespace obkeep::db
