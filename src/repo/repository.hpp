@@ -128,6 +128,13 @@ class Repository {
   std::vector<Bytes> load_objects(storage::FileType type, const std::vector<std::string>& names,
                                   const std::function<Error(const std::string&, const Error&)>& describe_failure = {});
 
+  // Sealed objects under a name the caller computes (archive entries, whose names are keyed
+  // hashes of what they hold): the seal binds the name. Saving replaces an object of that
+  // name. Loading gives nullopt when the object is absent, IntegrityError when it does not
+  // authenticate.
+  void save_named_object(storage::FileType type, const Id& name, ByteView plaintext);
+  std::optional<Bytes> load_named_object(storage::FileType type, const Id& name);
+
   // Writes an index file listing `packs` and naming the index files it supersedes.
   Id write_index_file(const IndexFile& file);
 
