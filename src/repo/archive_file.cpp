@@ -4,10 +4,16 @@
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/interrupt.hpp"
+#include "util/parallel_tasks.hpp"
+#include "util/thread_pool.hpp"
 
 namespace obkeep::repo {
 
 namespace {
+
+// archive_command runs once per segment, one after another: the hashing and the encoding
+// (compression, sealing) of a 16 MiB segment's pieces use every core.
+unsigned encoding_threads() { return static_cast<unsigned>(ThreadPool::default_workers()); }
 
 // The data blob ids of `data` as the dump chunker cuts it, with each piece.
 std::vector<std::pair<Id, ByteView>> pieces_of(const Repository& repository, ByteView data) {
@@ -15,10 +21,10 @@ std::vector<std::pair<Id, ByteView>> pieces_of(const Repository& repository, Byt
   size_t offset = 0;
   while (offset < data.size()) {
     size_t length = repository.dump_chunker().next_chunk_length(data.data() + offset, data.size() - offset);
-    ByteView piece = data.subspan(offset, length);
-    pieces.emplace_back(repository.blob_id(piece), piece);
+    pieces.emplace_back(Id{}, data.subspan(offset, length));
     offset += length;
   }
+  run_parallel(pieces.size(), encoding_threads(), [&](size_t i) { pieces[i].first = repository.blob_id(pieces[i].second); });
   return pieces;
 }
 
@@ -50,10 +56,9 @@ ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data) {
   ArchiveEntry entry;
   entry.key = key;
   entry.size = data.size();
-  for (const auto& [id, piece] : pieces) {
-    repository_.save_blob(BlobType::data, id, piece);
-    entry.blobs.push_back({id, {}});
-  }
+  run_parallel(pieces.size(), encoding_threads(),
+               [&](size_t i) { repository_.save_blob(BlobType::data, pieces[i].first, pieces[i].second); });
+  for (const auto& [id, piece] : pieces) entry.blobs.push_back({id, {}});
   pending_.push_back(std::move(entry));
   return Added::stored;
 }

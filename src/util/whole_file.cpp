@@ -1,8 +1,10 @@
 #include "util/whole_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -25,15 +27,21 @@ struct FileDescriptor {
 Bytes read_whole_file(const std::string& path, const std::string& what) {
   FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) throw_system_error("cannot open " + what + " " + path, errno);
-  Bytes data;
-  uint8_t buffer[1 << 16];
+  struct stat status {};
+  if (::fstat(file.fd, &status) != 0) throw_system_error("cannot stat " + what + " " + path, errno);
+  // Read straight into a buffer of the file's size (16 MiB for a WAL segment), growing it
+  // only if the file grew meanwhile.
+  Bytes data(static_cast<size_t>(std::max<off_t>(status.st_size, 0)) + 1);
+  size_t length = 0;
   for (;;) {
-    ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+    if (length == data.size()) data.resize(data.size() * 2);
+    ssize_t n = ::read(file.fd, data.data() + length, data.size() - length);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_system_error("cannot read " + what + " " + path, errno);
     if (n == 0) break;
-    data.insert(data.end(), buffer, buffer + n);
+    length += static_cast<size_t>(n);
   }
+  data.resize(length);
   return data;
 }
 

@@ -15,9 +15,14 @@ mkdir "$TEST_DIR/work" && chown postgres "$TEST_DIR/work"
 repo=$TEST_DIR/work/repo spool=$TEST_DIR/work/spool
 as_postgres() { runuser -u postgres -- env -u OBKEEP_PASSWORD OBKEEP_PASSWORD_FILE="$TEST_DIR/repo.password" "$@"; }
 as_postgres "$OBKEEP_BIN" -r "$repo" init >/dev/null
+# archive_command's own key: a generated random password, cheap to derive.
+as_postgres "$OBKEEP_BIN" -r "$repo" -q key add --generate-password-file "$TEST_DIR/work/archive.password"
+[ "$(stat -c %a "$TEST_DIR/work/archive.password")" = 600 ] || fail "the generated password file is not mode 0600"
+expect_exit 1 as_postgres "$OBKEEP_BIN" -r "$repo" key add --generate-password-file "$TEST_DIR/work/archive.password"
+expect_stderr_matches "cannot create password file .*archive.password: File exists"
 
 pg=$TEST_DIR/pg
-archive="'$OBKEEP_BIN' -r '$repo' --password-file '$TEST_DIR/repo.password' -q wal-push --async --spool '$spool' --stanza ob %p"
+archive="'$OBKEEP_BIN' -r '$repo' --password-file '$TEST_DIR/work/archive.password' -q wal-push --async --spool '$spool' --stanza ob %p"
 bash "$OBKEEP_SOURCE_DIR/tests/servers/postgres.sh" start "$pg" "archive_mode = on" "archive_command = '${archive//\'/\'\'}'" "archive_timeout = 0"
 add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/postgres.sh' stop '$pg'"
 # A drainer still running when the test ends: stopped by its pid (it holds the spool's lock).
@@ -51,7 +56,7 @@ wait_until_fetchable "$last"
 for _ in $(seq 1 100); do [ -z "$(ls "$spool/ob/queue")" ] && break; sleep 0.2; done
 [ -z "$(ls "$spool/ob/queue")" ] || fail "the spool still holds: $(ls "$spool/ob/queue")"
 [ "$(psql_ -At -c "SELECT failed_count FROM pg_stat_archiver")" = 0 ] || fail "archive_command failed: $(grep obkeep "$pg/pg/server.log")"
-pass "wal-push --async: PostgreSQL archived 5 segments through the spool; all reached the repository"
+pass "wal-push --async with a generated key: PostgreSQL archived 5 segments through the spool; all reached the repository"
 
 # The call itself only spools: a 16 MiB segment takes well under a second.
 head -c 16777216 /dev/urandom >"$TEST_DIR/work/00000001000000FF00000001" && chown postgres "$TEST_DIR/work/00000001000000FF00000001"
