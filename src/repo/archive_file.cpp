@@ -57,7 +57,9 @@ ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data) {
   entry.key = key;
   entry.size = data.size();
   run_parallel(pieces.size(), encoding_threads(),
-               [&](size_t i) { repository_.save_blob(BlobType::data, pieces[i].first, pieces[i].second); });
+               [&](size_t i) {
+                 repository_.save_blob(BlobType::data, pieces[i].first, pieces[i].second, CompressionEffort::fast);
+               });
   for (const auto& [id, piece] : pieces) entry.blobs.push_back({id, {}});
   pending_.push_back(std::move(entry));
   return Added::stored;

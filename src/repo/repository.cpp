@@ -268,13 +268,13 @@ void Repository::add_to_pack(const Id& id, const std::function<void(PackWriter&)
   return_writer(std::move(writer));
 }
 
-bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext) {
+bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort) {
   {
     std::lock_guard lock(save_mutex_);
     throw_if_save_failed();
     if (index_.has(id) || !in_flight_.insert(id).second) return false;
   }
-  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext); });
+  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext, effort); });
   statistics_.blobs_added++;
   statistics_.bytes_added += plaintext.size();
   return true;

@@ -79,7 +79,7 @@ class Repository {
 
   // Stores a blob unless the index (or a save in flight) has it. Thread-safe.
   // Returns true when the blob was new.
-  bool save_blob(BlobType type, const Id& id, ByteView plaintext);
+  bool save_blob(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort = CompressionEffort::standard);
   // save_blob for a blob as another repository stores it (`sealed`, opened with `from`),
   // sealed again without being decompressed: a copy between related format-2 repositories.
   bool save_resealed_blob(BlobType type, const Id& id, const BlobSealing& from, ByteView sealed, uint32_t raw_length);
