@@ -1,5 +1,7 @@
 #include "repo/archive_file.hpp"
 
+#include <algorithm>
+
 #include "repo/repository.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -69,11 +71,15 @@ void ArchiveWriter::commit() {
   repository_.flush();
   int64_t now = now_unix_nanos();
   for (ArchiveEntry& entry : pending_) {
-    throw_if_interrupted();
     for (ArchivedBlob& blob : entry.blobs) blob.stored = repository_.locate(blob.id);
     entry.time_ns = now;
-    save_archive_entry(repository_, entry);
   }
+  // Several at once on a remote store, where each save is a round trip.
+  unsigned threads = static_cast<unsigned>(std::max<size_t>(1, 2 * repository_.backend().background_saves()));
+  run_parallel(pending_.size(), threads, [&](size_t i) {
+    throw_if_interrupted();
+    save_archive_entry(repository_, pending_[i]);
+  });
   pending_.clear();
 }
 
