@@ -2,14 +2,17 @@
 # Database benchmark: obkeep's consistent PostgreSQL and MariaDB backups and restores against
 # pg_dump -Fd -j2 / pg_restore -j2, mariadb-dump --single-transaction / mariadb, and
 # mydumper / myloader, on the same Open-Banking-like database in one run; then what a
-# second backup stores after ~1% of the rows change.
-# MariaDB also: the RPO achieved by `obkeep binlog-archive` under a steady write load.
-# usage: bench/db.sh [--rows N] [--work DIR] [--engines postgres,mariadb] [--obkeep PATH] [--rpo-seconds S]
+# second backup stores after ~1% of the rows change. MariaDB also: the RPO achieved by
+# `obkeep binlog-archive` under a steady write load. Engine "wal": PostgreSQL's
+# archive_command, obkeep wal-push against pgbackrest archive-push, each synchronous and
+# asynchronous, on the same WAL segments.
+# usage: bench/db.sh [--rows N] [--work DIR] [--engines postgres,mariadb,wal] [--obkeep PATH] [--segments N] [--rpo-seconds S]
 # --rows is the number of consents (and of tokens); 1,200,000 makes about 1 GB per engine.
+# --segments is the number of 16 MiB WAL segments each archive_command is timed on (32).
 # --rpo-seconds: how long the load runs while the RPO is sampled (default 60; 0: skip).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rows=300000 work=/tmp/obkeep-dbbench engines=postgres,mariadb obkeep_bin=$root/build/obkeep rpo_seconds=60
+rows=300000 work=/tmp/obkeep-dbbench engines=postgres,mariadb,wal obkeep_bin=$root/build/obkeep segments=32 rpo_seconds=60
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) rows=$2; shift ;;
@@ -17,11 +20,13 @@ while [ $# -gt 0 ]; do
     --engines) engines=$2; shift ;;
     --obkeep) obkeep_bin=$2; shift ;;
     --rpo-seconds) rpo_seconds=$2; shift ;;
+    --segments) segments=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
-command -v mydumper >/dev/null && [ -x /usr/bin/time ] || "$root/scripts/setup.sh" --no-build --bench
+command -v mydumper >/dev/null && command -v pgbackrest >/dev/null && [ -x /usr/bin/time ] ||
+  "$root/scripts/setup.sh" --no-build --bench
 rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
 export OBKEEP_PASSWORD=bench
 results=$work/results.tsv
@@ -207,6 +212,82 @@ mariadb_rpo() {
   record mariadb obkeep rpo-max "$(sort -n "$work/lags" | tail -1 | awk '{ printf "%.2f", $1 / 1000 }')"
   record mariadb obkeep rpo-samples "$(wc -l <"$work/lags")"
   echo "RPO under load: median $(sort -n "$work/lags" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') ms, max $(sort -n "$work/lags" | tail -1) ms ($transactions consents at the end)" >&2
+}
+
+# The archiver's work per segment, as PostgreSQL sees it: $segments segments wait while
+# archive_command is empty (archiving paused), then the time from setting the command until
+# the archiver has handed the last one over — and, for obkeep --async, until its spool has
+# drained into the repository too (pgbackrest's async mode reports a segment done only once
+# it is in the repository). obkeep uses a key made by `key add --generate-password-file`. Both repositories encrypted (obkeep always; pgbackrest
+# aes-256-cbc) and compressed with zstd; pgbackrest async with process-max 2 (the cores).
+wal() {
+  local pg=$work/walpg w=$work/wal
+  bash "$root/tests/servers/postgres.sh" start "$pg" "archive_mode = on" "archive_command = ''" \
+    "max_wal_size = 8GB" "checkpoint_timeout = 30min"
+  servers+=("bash '$root/tests/servers/postgres.sh' stop '$pg'")
+  local port; port=$(cat "$pg/port")
+  export PGPASSWORD=$(cat "$pg/password") PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
+  mkdir -p "$w" && cp "$obkeep_bin" "$w/obkeep" && chmod 755 "$w" "$w/obkeep"
+  echo bench >"$w/password" && chmod 600 "$w/password"
+  cat >"$w/pgbackrest.conf" <<CONF
+[global]
+repo1-path=$w/pgbackrest-repo
+repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass=bench
+compress-type=zst
+process-max=2
+spool-path=$w/pgbackrest-spool
+lock-path=$w/pgbackrest-lock
+log-path=$w/pgbackrest-log
+log-level-console=warn
+log-level-file=off
+[bench]
+pg1-path=$pg/pg/data
+pg1-port=$port
+pg1-socket-path=$pg/pg
+CONF
+  chown -R postgres "$w"
+  as_pg() { runuser -u postgres -- env PGPASSWORD="$PGPASSWORD" OBKEEP_PASSWORD_FILE="$w/password" "$@"; }
+  as_pg "$w/obkeep" -r "$w/obkeep-repo" init >/dev/null
+  # archive_command's own key: a random password, so no slow key derivation per segment.
+  as_pg "$w/obkeep" -r "$w/obkeep-repo" -q key add --generate-password-file "$w/archive.password"
+  as_pg pgbackrest --config="$w/pgbackrest.conf" --stanza=bench stanza-create >/dev/null
+  psql -X -q -c "CREATE TABLE wal_load (id bigserial, payload text)"
+  local obkeep="'$w/obkeep' -r '$w/obkeep-repo' --password-file '$w/archive.password' -q wal-push --stanza bench"
+  local pgbackrest="pgbackrest --config='$w/pgbackrest.conf' --stanza=bench"
+  archive_round() { # TOOL COMMAND [SPOOL]: time to archive $segments fresh segments with COMMAND
+    psql -X -q -c "ALTER SYSTEM SET archive_command = ''" -c "SELECT pg_reload_conf()" >/dev/null
+    local i last
+    for ((i = 0; i < segments; i++)); do
+      # About one segment of WAL: rows of random text, as compressible as real row data.
+      psql -X -q -c "INSERT INTO wal_load (payload) SELECT md5(random()::text) || md5(random()::text) || repeat('x', 40)
+                     FROM generate_series(1, 75000)"
+      last=$(psql -X -At -c "SELECT pg_walfile_name(pg_switch_wal())")
+    done
+    local command=${2//\'/\'\'}
+    local start; start=$(date +%s%N)
+    psql -X -q -c "ALTER SYSTEM SET archive_command = '$command'" -c "SELECT pg_reload_conf()" >/dev/null
+    until [ "$(psql -X -At -c "SELECT coalesce(last_archived_wal, '') >= '$last' FROM pg_stat_archiver")" = t ]; do sleep 0.05; done
+    if [ -n "${3:-}" ]; then until [ -z "$(ls "$3")" ]; do sleep 0.05; done; fi
+    local seconds; seconds=$(python3 -c "print(($(date +%s%N) - $start) / 1e9)")
+    [ "$(psql -X -At -c "SELECT failed_count FROM pg_stat_archiver")" = 0 ] || { echo "wal: $1 failed" >&2; exit 1; }
+    echo "wal $1: $segments segments in ${seconds}s" >&2
+    best[$1]=$(python3 -c "print(min($seconds, ${best[$1]:-1e9}))")
+  }
+  # Each tool twice, in turn, and its better run counts: the machine's other load comes
+  # and goes, and should not decide the comparison.
+  local -A best=()
+  local round
+  for round in 1 2; do
+    archive_round obkeep "$obkeep %p"
+    archive_round pgbackrest "$pgbackrest archive-push %p"
+    archive_round obkeep-async "$obkeep --async --spool '$w/obkeep-spool' %p" "$w/obkeep-spool/bench/queue"
+    archive_round pgbackrest-async "$pgbackrest --archive-async archive-push %p"
+  done
+  for tool in "${!best[@]}"; do record wal "$tool" archive "${best[$tool]}"; done
+  record wal segments count "$segments"
+  record wal obkeep stored "$(du -sb "$w/obkeep-repo" | cut -f1)"
+  record wal pgbackrest stored "$(du -sb "$w/pgbackrest-repo/archive" | cut -f1)"
 }
 
 IFS=, read -r -a engine_list <<<"$engines"

@@ -45,6 +45,21 @@ for engine, peers in (("postgres", ["pg_dump", "pg_restore"]), ("mariadb", ["mar
                   "| median of %d samples | %.2f |" % (o["rpo-samples"][0], o["rpo-median"][0]),
                   "| worst | %.2f |" % o["rpo-max"][0], ""]
         checks.append(("%s: achieved RPO under load below 10 s" % engine, o["rpo-max"][0] < 10))
+if "wal" in r:
+    w = r["wal"]
+    n = w["segments"]["count"][0]
+    lines += ["## PostgreSQL archive_command (%d segments of 16 MiB)" % n, "",
+              "| tool | seconds | ms per segment | tool/obkeep time |", "|---|---|---|---|"]
+    for mode in ("", "-async"):
+        ours = w["obkeep" + mode]["archive"][0]
+        for tool in ("obkeep" + mode, "pgbackrest" + mode):
+            seconds = w[tool]["archive"][0]
+            lines.append("| %s | %.2f | %.0f | %.2f |" % (tool, seconds, 1000 * seconds / n, seconds / ours))
+        checks.append(("wal: obkeep wal-push%s no slower per segment than pgbackrest archive-push%s" % (
+            mode and " --async", mode and " --archive-async"), ours <= w["pgbackrest" + mode]["archive"][0]))
+    lines += ["", "| stored | bytes |", "|---|---|",
+              "| obkeep repository | %d |" % w["obkeep"]["stored"][0],
+              "| pgbackrest archive | %d |" % w["pgbackrest"]["stored"][0], ""]
 lines += ["- %s: %s" % ("PASS" if ok else "FAIL", text) for text, ok in checks]
 text = "\n".join(lines) + "\n"
 print(text)

@@ -33,7 +33,7 @@ test_packages=(
   ceph-mon ceph-osd ceph-common radosgw
   prometheus chromium systemd
 )
-bench_packages=(restic borgbackup mydumper time rclone)
+bench_packages=(restic borgbackup mydumper time rclone pgbackrest)
 
 wanted=("${build_packages[@]}" "${test_packages[@]}")
 [ "$bench" = 1 ] && wanted+=("${bench_packages[@]}")

@@ -4,14 +4,14 @@ would, and prints the server's answer as "STATUS message" (docs/serve-protocol.m
 
 usage: serve_request.py SSH_CONFIG USER@HOST PORT ACTION TYPE NAME [DATA_FILE]
 ACTION: remove | save (DATA_FILE's bytes under NAME) | load
-TYPE:   config key pack index snapshot lock
+TYPE:   config key pack index snapshot lock copies journal archive
 """
 import struct
 import subprocess
 import sys
 
 KINDS = {"hello": 0x01, "save_begin": 0x11, "save_data": 0x12, "load": 0x13, "remove": 0x15}
-TYPES = ["config", "key", "pack", "index", "snapshot", "lock"]
+TYPES = ["config", "key", "pack", "index", "snapshot", "lock", "copies", "journal", "archive"]
 STATUSES = ["ok", "not_found", "short_object", "refused", "exists", "bad_request", "failed"]
 
 

@@ -105,12 +105,14 @@ void add_check_command(CLI::App& app, Context& context) {
         nlohmann::json out{{"message_type", "check"}, {"errors", result.errors},
                            {"warnings", result.warnings}, {"affected", result.affected},
                            {"snapshots", result.snapshots}, {"packs", result.packs},
-                           {"packs_read", result.packs_read}, {"blobs_read", result.blobs_read}};
+                           {"packs_read", result.packs_read}, {"blobs_read", result.blobs_read},
+                           {"archive_entries", result.archive_entries}};
         if (audit) out["integrity"] = audit->to_json();
         std::cout << out.dump() << "\n";
       } else if (!global.quiet) {
         std::cout << "checked " << result.snapshots << " snapshots, " << result.trees << " trees, " << result.packs
                   << " packs";
+        if (result.archive_entries) std::cout << ", " << result.archive_entries << " archive entries";
         if (check.read_fraction > 0 || check.read_parts > 0)
           std::cout << " (read " << result.packs_read << " packs, " << result.blobs_read << " blobs)";
         std::cout << ": " << (result.errors.empty() ? "no errors were found" : std::to_string(result.errors.size()) + " errors") << "\n";

@@ -61,13 +61,15 @@ int copy_to_sites(const GlobalOptions& given) {
       line.update({{"ok", true},
                    {"snapshots_copied", outcome.statistics.snapshots_copied},
                    {"snapshots_present", outcome.statistics.snapshots_present},
+                   {"wal_files_copied", outcome.statistics.archive_entries_copied},
                    {"blobs_copied", outcome.statistics.blobs_copied},
                    {"bytes_sent", outcome.bytes_sent},
                    {"snapshots_recorded", outcome.snapshots_recorded},
                    {"duration_s", result.duration_s}});
       if (!global.json && !global.quiet)
         std::cout << "DR site " << result.site << ": " << outcome.statistics.snapshots_copied << " snapshots copied, "
-                  << outcome.statistics.snapshots_present << " already there, " << format_bytes(outcome.bytes_sent)
+                  << outcome.statistics.snapshots_present << " already there, "
+                  << outcome.statistics.archive_entries_copied << " WAL files copied, " << format_bytes(outcome.bytes_sent)
                   << " sent in " << format_duration(result.duration_s) << "\n";
     } else {
       line.update({{"ok", false}, {"error", result.error}});
@@ -136,6 +138,8 @@ void add_copy_command(CLI::App& app, Context& context) {
                     << "\n";
         }
       }
+      // A whole copy takes the WAL archive too (archive entries are not snapshots).
+      if (options->snapshots.empty() && options->tags.empty()) copier.copy_archive_entries("wal");
       // The source may be a read-only mirror: the copy stands without its record.
       size_t recorded = 0;
       try {
@@ -152,6 +156,7 @@ void add_copy_command(CLI::App& app, Context& context) {
         std::cout << json{{"message_type", "summary"},
                           {"snapshots_copied", statistics.snapshots_copied},
                           {"snapshots_present", statistics.snapshots_present},
+                          {"wal_files_copied", statistics.archive_entries_copied},
                           {"blobs_copied", statistics.blobs_copied},
                           {"bytes_copied", statistics.bytes_copied},
                           {"bytes_sent", bytes_sent},
@@ -161,7 +166,8 @@ void add_copy_command(CLI::App& app, Context& context) {
                   << "\n";
       } else if (!global.quiet) {
         std::cout << statistics.snapshots_copied << " snapshots copied, " << statistics.snapshots_present
-                  << " already there; " << statistics.blobs_copied << " blobs, " << format_bytes(bytes_sent)
+                  << " already there; " << statistics.archive_entries_copied << " WAL files; " << statistics.blobs_copied
+                  << " blobs, " << format_bytes(bytes_sent)
                   << " sent in " << format_duration(duration) << "\n";
       }
       return 0;

@@ -18,6 +18,7 @@ constexpr uint8_t stored_zstd = 1;
 constexpr size_t sample_size = 64 * 1024;
 constexpr int sample_level = 1;
 constexpr int compression_level = 3;
+constexpr int fast_compression_level = 1;
 
 struct CompressionContexts {
   ZSTD_CCtx* compress = ZSTD_createCCtx();
@@ -80,16 +81,17 @@ BlobBinding blob_binding_of(int format_version) {
 }
 
 size_t encode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView plaintext,
-                   const std::function<uint8_t*(size_t)>& reserve) {
+                   const std::function<uint8_t*(size_t)>& reserve, CompressionEffort effort) {
   thread_local Bytes scratch, compressed;  // grown once per thread, never shrunk or zeroed again
   const crypto::Key256& key = sealing.key;
   Associated associated_data(sealing.binding, type, id);
   ByteView associated = associated_data.view();
-  if (worth_compressing(plaintext, scratch)) {
+  bool fast = effort == CompressionEffort::fast;
+  if (fast ? plaintext.size() >= 128 : worth_compressing(plaintext, scratch)) {
     size_t bound = ZSTD_compressBound(plaintext.size());
     if (compressed.size() < bound) compressed.resize(bound);
     // Trees too: on their JSON, higher levels were slower and no smaller (measured).
-    size_t n = compress(compressed.data(), bound, plaintext, compression_level);
+    size_t n = compress(compressed.data(), bound, plaintext, fast ? fast_compression_level : compression_level);
     if (!ZSTD_isError(n) && n < plaintext.size())
       return crypto::seal_into(key, {ByteView(&stored_zstd, 1), ByteView(compressed.data(), n)}, associated,
                                reserve(crypto::seal_overhead + 1 + n));

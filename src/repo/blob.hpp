@@ -26,10 +26,16 @@ struct BlobSealing {
   BlobBinding binding;
 };
 
+// How hard encode_blob compresses: `standard` (zstd 3 when a sample shows it pays) for
+// everything a backup keeps; `fast` (zstd 1, no sample) for archived WAL, pushed one
+// segment at a time while the server waits (on WAL, level 1 was as small and 1/3 faster).
+enum class CompressionEffort { standard, fast };
+
 // Compresses `plaintext` with zstd when a sample shows it pays, then seals it into the
 // memory `reserve(n)` provides (n bytes, written exactly). Returns n.
 size_t encode_blob(const BlobSealing& sealing, BlobType type, const Id& id, ByteView plaintext,
-                   const std::function<uint8_t*(size_t)>& reserve);
+                   const std::function<uint8_t*(size_t)>& reserve,
+                   CompressionEffort effort = CompressionEffort::standard);
 
 // A stored blob of another repository (`from`) sealed again for this one (`to`), as it is:
 // compressed or raw, never decompressed. Only for a `from` that binds the id

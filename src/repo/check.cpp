@@ -1,5 +1,6 @@
 // check: index files decode, indexed packs exist with the right size, every snapshot's
-// trees load and every blob they name is indexed; with read_data, every selected pack
+// trees load and every blob they name is indexed, every archive entry decodes and its blobs
+// are indexed; with read_data, every selected pack
 // hashes to its name and each blob in it authenticates and matches its id.
 #include "repo/check.hpp"
 
@@ -9,10 +10,12 @@
 #include <unordered_set>
 
 #include "crypto/hash.hpp"
+#include "repo/archive_entry.hpp"
 #include "repo/snapshot.hpp"
 #include "repo/tree_walk.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/parallel_tasks.hpp"
 
 namespace obkeep::repo {
 
@@ -161,6 +164,36 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
           result.errors.push_back("snapshot " + snapshot.id.short_hex() + ": tree " + tree.short_hex() + " at " + path +
                                   ": " + message);
         });
+  }
+  // 5. Archive entries (WAL files): each read on its own, so that every damaged one is named.
+  std::vector<Id> archive_names = list_archive_entries(repository);
+  std::vector<std::optional<ArchiveEntry>> entries(archive_names.size());
+  std::vector<std::string> failures(archive_names.size());
+  unsigned threads = static_cast<unsigned>(std::max<size_t>(4, 2 * repository.backend().background_saves()));
+  run_parallel(archive_names.size(), threads, [&](size_t i) {
+    try {
+      entries[i] = load_archive_entries(repository, {archive_names[i]}).front();
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::interrupted) throw;
+      failures[i] = e.what();
+    }
+  });
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i]) {
+      result.errors.push_back(failures[i]);
+      continue;
+    }
+    const ArchiveEntry& entry = *entries[i];
+    result.archive_entries++;
+    for (const ArchivedBlob& blob : entry.blobs) {
+      if (!repository.index().has(blob.id) || damaged.count(blob.id)) {
+        result.affected.push_back("archive: " + entry.key.describe());
+        if (!repository.index().has(blob.id))
+          result.errors.push_back("archive entry " + entry.name.short_hex() + " (" + entry.key.describe() + "): blob " +
+                                  blob.id.hex() + " is missing");
+        break;
+      }
+    }
   }
   std::sort(result.affected.begin(), result.affected.end());
   result.affected.erase(std::unique(result.affected.begin(), result.affected.end()), result.affected.end());

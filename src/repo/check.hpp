@@ -18,7 +18,7 @@ struct CheckOptions {
 struct CheckResult {
   std::vector<std::string> errors;
   std::vector<std::string> warnings;
-  uint64_t snapshots = 0, trees = 0, packs = 0, packs_read = 0, blobs_read = 0;
+  uint64_t snapshots = 0, trees = 0, packs = 0, packs_read = 0, blobs_read = 0, archive_entries = 0;
   std::vector<std::string> affected;  // "snapshot <id>: <path>" for files using damaged data
 };
 

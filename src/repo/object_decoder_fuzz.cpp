@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "db/dump_manifest.hpp"
+#include "repo/archive_entry.hpp"
 #include "repo/index.hpp"
 #include "repo/lock.hpp"
 #include "repo/master_key.hpp"
@@ -29,6 +30,7 @@ enum Decoder : uint8_t {
   snapshot,
   lock,
   dump_manifest,
+  archive_entry,
   decoder_count
 };
 
@@ -51,6 +53,7 @@ void decode(Decoder decoder, obkeep::ByteView input) {
     case snapshot: repo::decode_snapshot(input, id); break;
     case lock: repo::decode_lock(input, id); break;
     case dump_manifest: db::decode_dump_manifest(to_string(input)); break;
+    case archive_entry: repo::decode_archive_entry(input, id); break;
     case decoder_count: break;
   }
 }

@@ -37,9 +37,9 @@ uint8_t* PackWriter::reserve(size_t n) {
   return at;
 }
 
-void PackWriter::add(BlobType type, const Id& id, ByteView plaintext) {
+void PackWriter::add(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort) {
   uint32_t offset = static_cast<uint32_t>(size_);
-  size_t stored = encode_blob({key_, binding_}, type, id, plaintext, [this](size_t n) { return reserve(n); });
+  size_t stored = encode_blob({key_, binding_}, type, id, plaintext, [this](size_t n) { return reserve(n); }, effort);
   blobs_.push_back({type, offset, static_cast<uint32_t>(stored), static_cast<uint32_t>(plaintext.size()), id});
 }
 

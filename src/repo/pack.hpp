@@ -29,7 +29,7 @@ class PackWriter {
   ~PackWriter();
   PackWriter(const PackWriter&) = delete;
   PackWriter& operator=(const PackWriter&) = delete;
-  void add(BlobType type, const Id& id, ByteView plaintext);
+  void add(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort = CompressionEffort::standard);
   // A blob stored by another repository, sealed again with this pack's key (reseal_blob).
   void add_resealed(const BlobSealing& from, BlobType type, const Id& id, ByteView sealed, uint32_t raw_length);
   size_t size() const { return size_; }

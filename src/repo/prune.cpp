@@ -1,5 +1,6 @@
 // Prune, in the order that keeps every step crash-safe:
-//   1. mark every blob reachable from a snapshot (abort if any tree is unreadable);
+//   1. mark every blob reachable from a snapshot or named by an archive entry (abort if any
+//      tree or entry is unreadable);
 //   2. copy live blobs out of packs to repack into new packs, and flush them;
 //   3. write one index file for every kept and new pack;
 //   4. delete the old index files;
@@ -20,6 +21,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "repo/archive_entry.hpp"
 #include "repo/snapshot.hpp"
 #include "repo/tree_walk.hpp"
 #include "util/error.hpp"
@@ -79,6 +81,16 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
                       tree.short_hex() + " at " + path + " (" + message + "); run `obkeep check`");
         });
   }
+  // Archived files (WAL) are roots too: forget never removes them, so neither does prune.
+  std::vector<ArchiveEntry> archived;
+  try {
+    archived = load_archive_entries(repository, list_archive_entries(repository));
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
+    throw Error("prune stopped, nothing deleted: " + std::string(e.what()) + "; run `obkeep check`");
+  }
+  for (const ArchiveEntry& entry : archived)
+    for (const ArchivedBlob& blob : entry.blobs) used.insert(blob.id);
   std::map<std::string, uint64_t> stored;
   repository.backend().list(FileType::pack, [&](const std::string& name, uint64_t size) { stored[name] = size; });
   for (const auto& [name, size] : stored) result.bytes_before += size;

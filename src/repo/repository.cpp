@@ -21,8 +21,17 @@ uint8_t associated_of(FileType type) {
     case FileType::lock: return 'L';
     case FileType::copy_record: return 'R';
     case FileType::journal: return 'J';
+    case FileType::archive: return 'A';
     default: return 'O';
   }
+}
+
+// The associated data is the type byte and the name: an entry moved under another name
+// (another WAL file's) fails to open.
+Bytes named_object_associated(FileType type, const Id& name) {
+  Bytes associated{associated_of(type)};
+  associated.insert(associated.end(), name.bytes.begin(), name.bytes.end());
+  return associated;
 }
 
 Bytes seal_object(const MasterKey& key, FileType type, ByteView plaintext) {
@@ -259,13 +268,13 @@ void Repository::add_to_pack(const Id& id, const std::function<void(PackWriter&)
   return_writer(std::move(writer));
 }
 
-bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext) {
+bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort) {
   {
     std::lock_guard lock(save_mutex_);
     throw_if_save_failed();
     if (index_.has(id) || !in_flight_.insert(id).second) return false;
   }
-  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext); });
+  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext, effort); });
   statistics_.blobs_added++;
   statistics_.bytes_added += plaintext.size();
   return true;
@@ -481,6 +490,26 @@ Bytes Repository::load_object(FileType type, const std::string& name) {
     return crypto::open(key_.encryption, sealed, ByteView(&associated, 1));
   } catch (const IntegrityError&) {
     throw IntegrityError(storage::to_string(type) + " " + name + " fails authentication (damaged or tampered with)");
+  }
+}
+
+void Repository::save_named_object(FileType type, const Id& name, ByteView plaintext) {
+  backend_->save({type, name.hex()}, crypto::seal(key_.encryption, plaintext, named_object_associated(type, name)));
+}
+
+std::optional<Bytes> Repository::load_named_object(FileType type, const Id& name) {
+  Bytes sealed;
+  try {
+    sealed = backend_->load({type, name.hex()});
+  } catch (const Error&) {
+    // Absence is an answer; any other failure (the store's, a damaged object) is not.
+    if (!backend_->stat({type, name.hex()})) return std::nullopt;
+    throw;
+  }
+  try {
+    return crypto::open(key_.encryption, sealed, named_object_associated(type, name));
+  } catch (const IntegrityError&) {
+    throw IntegrityError(storage::to_string(type) + " " + name.hex() + " fails authentication (damaged or tampered with)");
   }
 }
 

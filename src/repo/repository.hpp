@@ -79,7 +79,7 @@ class Repository {
 
   // Stores a blob unless the index (or a save in flight) has it. Thread-safe.
   // Returns true when the blob was new.
-  bool save_blob(BlobType type, const Id& id, ByteView plaintext);
+  bool save_blob(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort = CompressionEffort::standard);
   // save_blob for a blob as another repository stores it (`sealed`, opened with `from`),
   // sealed again without being decompressed: a copy between related format-2 repositories.
   bool save_resealed_blob(BlobType type, const Id& id, const BlobSealing& from, ByteView sealed, uint32_t raw_length);
@@ -127,6 +127,13 @@ class Repository {
   // failure, wrapped by `describe_failure(name, error)` when given.
   std::vector<Bytes> load_objects(storage::FileType type, const std::vector<std::string>& names,
                                   const std::function<Error(const std::string&, const Error&)>& describe_failure = {});
+
+  // Sealed objects under a name the caller computes (archive entries, whose names are keyed
+  // hashes of what they hold): the seal binds the name. Saving replaces an object of that
+  // name. Loading gives nullopt when the object is absent, IntegrityError when it does not
+  // authenticate.
+  void save_named_object(storage::FileType type, const Id& name, ByteView plaintext);
+  std::optional<Bytes> load_named_object(storage::FileType type, const Id& name);
 
   // Writes an index file listing `packs` and naming the index files it supersedes.
   Id write_index_file(const IndexFile& file);

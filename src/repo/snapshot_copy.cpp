@@ -68,6 +68,44 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
   return id;
 }
 
+size_t SnapshotCopier::copy_archive_entries(const std::string& kind) {
+  std::vector<Id> present = list_archive_entries(destination_);  // sorted
+  std::vector<Id> wanted;
+  for (const Id& name : list_archive_entries(source_))
+    // Related repositories name a file alike: only what the destination lacks is read.
+    if (!related_ || !std::binary_search(present.begin(), present.end(), name)) wanted.push_back(name);
+  // In batches: one flush (a pack or a few, one index file) for many small WAL files.
+  constexpr size_t batch_entries = 1000;
+  size_t copied = 0;
+  for (size_t start = 0; start < wanted.size(); start += batch_entries) {
+    std::vector<Id> names(wanted.begin() + start, wanted.begin() + std::min(wanted.size(), start + batch_entries));
+    std::vector<ArchiveEntry> batch;
+    for (ArchiveEntry& entry : load_archive_entries(source_, names)) {
+      if (entry.key.kind != kind) continue;
+      Id name = archive_entry_name(destination_, entry.key);
+      if (!related_ && std::binary_search(present.begin(), present.end(), name)) continue;
+      batch.push_back(std::move(entry));
+    }
+    std::vector<Id> data;
+    for (const ArchiveEntry& entry : batch)
+      for (const ArchivedBlob& blob : entry.blobs)
+        if (related_ ? !destination_.index().has(blob.id) : !mapped_.contains(blob.id)) data.push_back(blob.id);
+    transfer(data);
+    destination_.flush();  // every blob durable and indexed before an entry names it
+    for (ArchiveEntry& entry : batch) {
+      throw_if_interrupted();
+      for (ArchivedBlob& blob : entry.blobs) {
+        if (!related_) blob.id = mapped_.at(blob.id);
+        blob.stored = destination_.locate(blob.id);
+      }
+      save_archive_entry(destination_, entry);
+      statistics_.archive_entries_copied++;
+      copied++;
+    }
+  }
+  return copied;
+}
+
 // Every tree of the snapshot is read, even one the destination has: a tree there does not
 // prove that all the data beneath it arrived (another writer's crash may have left its
 // data packs unindexed), and reading trees costs little next to the data.

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "repo/archive_entry.hpp"
 #include "repo/repository.hpp"
 #include "repo/snapshot.hpp"
 
@@ -18,6 +19,7 @@ struct CopyStatistics {
   uint64_t snapshots_present = 0;  // already in the destination: skipped
   uint64_t blobs_copied = 0;
   uint64_t bytes_copied = 0;       // plaintext bytes of the blobs copied
+  uint64_t archive_entries_copied = 0;
 };
 
 class SnapshotCopier {
@@ -36,6 +38,11 @@ class SnapshotCopier {
   // durable in the destination before the snapshot is written, so a copy killed at any
   // point leaves at most unreferenced packs.
   Id copy(const Snapshot& snapshot);
+
+  // Copies the archive entries (WAL files, repo/archive_entry.hpp) of `kind` that the
+  // destination lacks: their data blobs, a flush, then each entry under the destination's
+  // name with the blobs' places there. Returns how many were copied.
+  size_t copy_archive_entries(const std::string& kind);
 
   const CopyStatistics& statistics() const { return statistics_; }
 

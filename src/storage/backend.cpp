@@ -22,6 +22,7 @@ std::string to_string(FileType type) {
     case FileType::lock: return "lock";
     case FileType::copy_record: return "copy record";
     case FileType::journal: return "journal entry";
+    case FileType::archive: return "archive entry";
   }
   return "unknown";
 }

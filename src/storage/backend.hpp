@@ -13,9 +13,11 @@
 namespace obkeep::storage {
 
 // Kinds of stored objects; each lives in its own namespace (a folder on a file store).
-// copy_record and journal came last: repositories made before them have no copies/ or
-// journal/ folder, which file stores create at the first save.
-enum class FileType { config, key, pack, index, snapshot, lock, copy_record, journal };
+// copy_record, journal and archive came last: repositories made before them have no
+// copies/, journal/ or archive/ folder, which file stores create at the first save.
+// Archive entries are the one type whose names are not content hashes (a keyed hash of
+// what they archive, repo/archive_entry.hpp), so that a reader can compute them.
+enum class FileType { config, key, pack, index, snapshot, lock, copy_record, journal, archive };
 
 std::string to_string(FileType type);
 
@@ -36,6 +38,8 @@ class Backend {
 
   // Creates the repository's folders; fails when a config already exists.
   virtual void create() = 0;
+  // An archive entry saved again replaces the one of that name (its name is not its
+  // content's hash); callers stat first, and append-only stores refuse the replacement.
   virtual void save(const Handle& handle, ByteView data) = 0;
   // Loads `length` bytes at `offset` (length 0: to the end). Throws Error when missing
   // or short.

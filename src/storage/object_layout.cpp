@@ -25,6 +25,7 @@ std::string type_folder(FileType type) {
     case FileType::lock: return "locks";
     case FileType::copy_record: return "copies";
     case FileType::journal: return "journal";
+    case FileType::archive: return "archive";
   }
   return "";
 }
@@ -41,7 +42,7 @@ std::string object_path(const Handle& handle) {
 }
 
 std::vector<std::string> repository_folders() {
-  std::vector<std::string> folders = {"keys", "index", "snapshots", "locks", "copies", "journal", "data"};
+  std::vector<std::string> folders = {"keys", "index", "snapshots", "locks", "copies", "journal", "archive", "data"};
   for (int i = 0; i < 256; ++i) {
     char name[3];
     std::snprintf(name, sizeof name, "%02x", i);

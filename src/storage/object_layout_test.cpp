@@ -22,17 +22,19 @@ TEST(ObjectLayout, RejectsNamesThatAreNotIds) {
   EXPECT_FALSE(valid_object_name({FileType::lock, ".tmp-0011223344556677"}));
 }
 
-TEST(ObjectLayout, CopyRecordsAndJournalEntriesHaveTheirFolders) {
+TEST(ObjectLayout, CopyRecordsJournalAndArchiveEntriesHaveTheirFolders) {
   EXPECT_EQ(object_path({FileType::copy_record, std::string(64, 'c')}), "copies/" + std::string(64, 'c'));
   EXPECT_EQ(object_path({FileType::journal, std::string(64, 'a')}), "journal/" + std::string(64, 'a'));
+  EXPECT_EQ(object_path({FileType::archive, std::string(64, 'b')}), "archive/" + std::string(64, 'b'));
 }
 
 TEST(ObjectLayout, NewRepositoriesHaveEveryPackFolder) {
   auto folders = repository_folders();
-  EXPECT_EQ(folders.size(), 7u + 256u);
+  EXPECT_EQ(folders.size(), 8u + 256u);
   EXPECT_EQ(folders[4], "copies");
   EXPECT_EQ(folders[5], "journal");
-  EXPECT_EQ(folders[7], "data/00");
+  EXPECT_EQ(folders[6], "archive");
+  EXPECT_EQ(folders[8], "data/00");
   EXPECT_EQ(folders.back(), "data/ff");
 }
 

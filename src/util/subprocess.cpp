@@ -182,4 +182,29 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   return result;
 }
 
+void start_detached(const std::vector<std::string>& argv, const std::string& log_path) {
+  // Built before fork: the child only calls async-signal-safe functions.
+  std::vector<char*> arguments;
+  for (const std::string& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));
+  arguments.push_back(nullptr);
+  std::string exec_failed = "obkeep: cannot start " + argv.front() + "\n";
+  pid_t child = ::fork();
+  if (child < 0) throw_system_error("cannot start " + argv.front(), errno);
+  if (child == 0) {
+    // Forked twice, so that the grandchild is nobody's child to wait for (no zombie).
+    if (::fork() != 0) ::_exit(0);
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (null >= 0) ::dup2(null, STDIN_FILENO), ::dup2(null, STDOUT_FILENO);
+    if (log >= 0) ::dup2(log, STDERR_FILENO);
+    ::execv(arguments[0], arguments.data());
+    if (::write(STDERR_FILENO, exec_failed.data(), exec_failed.size()) < 0) ::_exit(127);
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace obkeep

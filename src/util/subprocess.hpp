@@ -26,4 +26,9 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
                                 const std::function<void(ByteView)>& on_stdout,
                                 const std::function<size_t(uint8_t*, size_t)>& fill_stdin = {}, int timeout_ms = 0);
 
+// Starts argv (argv[0] a path) in a session of its own, not waited for and outliving the
+// caller (wal-push --async's drainer): stdin and stdout on /dev/null, stderr appended to
+// `log_path`. Throws Error when it cannot fork; a failed exec is logged there.
+void start_detached(const std::vector<std::string>& argv, const std::string& log_path);
+
 }  // namespace obkeep

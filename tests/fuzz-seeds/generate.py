@@ -13,7 +13,7 @@ os.makedirs(out, exist_ok=True)
 
 # The order of enum Decoder in object_decoder_fuzz.cpp.
 (INDEX, PACK_HEADER, SEALED_PACK_HEADER, TREE, CONFIG, KEY_FILE, MASTER_KEY, SNAPSHOT, LOCK,
- DUMP_MANIFEST) = range(10)
+ DUMP_MANIFEST, ARCHIVE_ENTRY) = range(11)
 ID = bytes(range(32))
 HEX = ID.hex()
 
@@ -69,3 +69,7 @@ write("manifest-postgresql", DUMP_MANIFEST, json.dumps(
 write("manifest-h2", DUMP_MANIFEST, json.dumps(
     {"engine": "h2", "database": "/data/app", "format": "files",
      "files": ["files/app.mv.db", "files/app.lobs.db/1/2.t"], "crash_consistent_only": False}))
+write("archive-entry", ARCHIVE_ENTRY, json.dumps(
+    {"version": 1, "kind": "wal", "stanza": "main", "name": "000000010000000000000003", "size": 3,
+     "time": "2024-05-06T07:08:09Z",
+     "blobs": [{"id": HEX, "pack": HEX, "offset": 0, "stored_length": 32, "raw_length": 3}]}))

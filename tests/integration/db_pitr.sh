@@ -55,9 +55,19 @@ for _ in $(seq 1 100); do
 done
 [ "$(psql_ -p "$port" -At -c "SELECT last_archived_wal >= '$segment' FROM pg_stat_archiver")" = t ] ||
   fail "WAL was not archived: $(psql_ -p "$port" -At -c "SELECT * FROM pg_stat_archiver")"
-[ "$(as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" snapshots --tag set=wal --json | python3 -c "import json, sys; print(len(json.load(sys.stdin)))")" -ge 2 ] ||
+[ "$(as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" check --json | python3 -c "import json, sys; print(json.load(sys.stdin)['archive_entries'])")" -ge 2 ] ||
   fail "the archive holds too few WAL files"
-pass "archive_command = obkeep wal-push archives WAL; base-backup stores a base backup"
+[ -z "$(as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" snapshots --tag set=wal --json | python3 -c "import json, sys; print(' '.join(s['id'] for s in json.load(sys.stdin)))")" ] ||
+  fail "WAL files became snapshots, not archive entries"
+pass "archive_command = obkeep wal-push archives WAL as archive entries; base-backup stores a base backup"
+
+# Prune keeps what the archive entries use: only the base backup is a snapshot.
+as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" -q prune >"$TEST_DIR/prune.out" 2>&1 || fail "prune: $(cat "$TEST_DIR/prune.out")"
+as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" -q check >"$TEST_DIR/check.out" 2>&1 || fail "check after prune: $(cat "$TEST_DIR/check.out")"
+mkdir "$TEST_DIR/fetched" && chown postgres "$TEST_DIR/fetched"
+as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" wal-fetch --stanza ob "$segment" "$TEST_DIR/fetched/$segment" ||
+  fail "wal-fetch of $segment after prune failed"
+pass "prune keeps archived WAL; check is clean"
 
 mkdir "$TEST_DIR/pg2" && chown postgres "$TEST_DIR/pg2"
 restored=$TEST_DIR/pg2/data
@@ -118,7 +128,7 @@ grep -q 'job=wal target=postgresql://127.0.0.1:'"$port"'/openbank_openbankingdb 
 for _ in $(seq 1 100); do [ "$(archived)" \> "$before" ] && break; sleep 0.2; done
 after=$(archived)
 [ "$after" \> "$before" ] || fail "the switched segment was not archived: still $before"
-as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" snapshots --tag "wal=$after" --json | grep -q "wal=$after" ||
+as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" wal-fetch --stanza ob "$after" "$TEST_DIR/daemon/fetched" ||
   fail "segment $after is not in the repository"
 pass "the daemon's wal job switches out a quiet server's WAL, which is then archived into the repository"
 

@@ -23,6 +23,8 @@ primary=$TEST_DIR/primary dr=$TEST_DIR/dr
 export OBKEEP_PASSWORD=primary-password
 obkeep -r "$primary" init >/dev/null
 obkeep -r "$primary" backup "$src" --tag daily >/dev/null
+head -c 300000 /dev/urandom >"$TEST_DIR/000000010000000000000001"
+obkeep -r "$primary" wal-push --stanza ob "$TEST_DIR/000000010000000000000001"
 first_id=$(obkeep -r "$primary" snapshots --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
 
 # The DR site has its own password; init --copy-params-from makes it related.
@@ -37,7 +39,10 @@ first_sent=$(json_field bytes_sent <"$TEST_DIR/copy1.json")
 "${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" check --read-data >/dev/null || fail "check --read-data of the DR site"
 original=$("${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" snapshots --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["original"])')
 [ "$original" = "$first_id" ] || fail "the copy does not name its original ($original, want $first_id)"
-pass "a related DR site receives the snapshot and restores it byte for byte with metadata"
+[ "$(json_field wal_files_copied <"$TEST_DIR/copy1.json")" = 1 ] || fail "the WAL file was not copied: $(cat "$TEST_DIR/copy1.json")"
+"${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" wal-fetch --stanza ob 000000010000000000000001 "$TEST_DIR/fetched-wal"
+cmp -s "$TEST_DIR/000000010000000000000001" "$TEST_DIR/fetched-wal" || fail "the WAL file fetched from the DR site differs"
+pass "a related DR site receives the snapshot and the WAL archive and restores them byte for byte with metadata"
 
 # A small change: the next copy sends little; a repeated copy sends nothing.
 printf 'changed\n' >>"$src/conf/file5.xml"
@@ -50,6 +55,7 @@ second_sent=$(json_field bytes_sent <"$TEST_DIR/copy2.json")
 "${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" copy --from-repo "$primary" --json >"$TEST_DIR/copy3.json"
 [ "$(json_field snapshots_copied <"$TEST_DIR/copy3.json")" = 0 ] || fail "a repeated copy copied again"
 [ "$(json_field bytes_sent <"$TEST_DIR/copy3.json")" = 0 ] || fail "a repeated copy sent data"
+[ "$(json_field wal_files_copied <"$TEST_DIR/copy3.json")" = 0 ] || fail "a repeated copy copied WAL again"
 # Copying back finds every snapshot present (originals are followed through copies).
 "${dr_env[@]}" OBKEEP_PASSWORD=primary-password OBKEEP_FROM_PASSWORD=dr-password \
   "$OBKEEP_BIN" -r "$primary" copy --from-repo "$dr" --json >"$TEST_DIR/back.json"
@@ -78,7 +84,11 @@ obkeep -r "$unrelated" restore latest --target "$TEST_DIR/out2" >/dev/null
 obkeep -r "$unrelated" check --read-data >/dev/null || fail "check --read-data of the unrelated copy"
 obkeep -r "$unrelated" copy --from-repo "$primary" --json >"$TEST_DIR/unrelated2.json" 2>/dev/null
 [ "$(json_field snapshots_copied <"$TEST_DIR/unrelated2.json")" = 0 ] || fail "unrelated repeat copied again"
-pass "an unrelated repository receives exact copies"
+[ "$(json_field wal_files_copied <"$TEST_DIR/unrelated.json")" = 1 ] || fail "unrelated copy: no WAL file copied"
+[ "$(json_field wal_files_copied <"$TEST_DIR/unrelated2.json")" = 0 ] || fail "unrelated repeat copied WAL again"
+obkeep -r "$unrelated" wal-fetch --stanza ob 000000010000000000000001 "$TEST_DIR/fetched-wal2"
+cmp -s "$TEST_DIR/000000010000000000000001" "$TEST_DIR/fetched-wal2" || fail "the WAL file fetched from the unrelated copy differs"
+pass "an unrelated repository receives exact copies, WAL archive included"
 
 # kill -9 at several points of a copy: check passes, the next copy completes.
 for i in $(seq 1 30); do head -c 1000000 /dev/urandom >"$src/lib/extra$i.bin"; done

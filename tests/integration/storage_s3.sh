@@ -38,6 +38,14 @@ obkeep -r "$repo" restore latest --target "$TEST_DIR/out1" >/dev/null
 [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out1$src")" ] || fail "restore from S3 differs"
 obkeep -r "$repo" check --read-data >/dev/null || fail "check --read-data on S3"
 pass "init, backup, restore byte for byte and check --read-data on S3"
+head -c 300000 /dev/urandom >"$TEST_DIR/000000010000000000000001"
+obkeep -r "$repo" -q wal-push --stanza ob "$TEST_DIR/000000010000000000000001"
+obkeep -r "$repo" -q wal-push --stanza ob "$TEST_DIR/000000010000000000000001"  # again: success
+obkeep -r "$repo" -q wal-fetch --stanza ob 000000010000000000000001 "$TEST_DIR/fetched-wal"
+cmp -s "$TEST_DIR/000000010000000000000001" "$TEST_DIR/fetched-wal" || fail "the WAL file fetched from S3 differs"
+expect_exit 1 obkeep -r "$repo" wal-fetch --stanza ob 000000010000000000000002 "$TEST_DIR/fetched-wal"
+expect_stderr_matches "is not in the archive"
+pass "wal-push and wal-fetch on S3"
 
 printf 'changed\n' >>"$src/conf/file5.xml"
 head -c $((1024 * 1024)) /dev/urandom >"$src/lib/new.jar"

@@ -83,6 +83,18 @@ python3 -c "import json; d = json.loads(open('$TEST_DIR/stdout').read().splitlin
 [ -z "$(ls "$site/locks")" ] || fail "a lock left on the append-only site: $(ls "$site/locks")"
 pass "through the append-only key: init, copy --site, copy --from-repo, restore (byte for byte), drill --site; no lock left"
 
+# WAL archiving into the append-only site: an archive entry may be created, and a push
+# of the same file again (PostgreSQL after a crash) succeeds without replacing it.
+head -c 200000 /dev/urandom >"$TEST_DIR/000000010000000000000001"
+as_backup obkeep -r "$dr" -q wal-push --stanza ob "$TEST_DIR/000000010000000000000001"
+as_backup obkeep -r "$dr" -q wal-push --stanza ob "$TEST_DIR/000000010000000000000001"
+as_backup obkeep -r "$dr" -q wal-fetch --stanza ob 000000010000000000000001 "$TEST_DIR/fetched-wal"
+cmp -s "$TEST_DIR/000000010000000000000001" "$TEST_DIR/fetched-wal" || fail "the WAL file fetched from the append-only site differs"
+head -c 200000 /dev/urandom >"$TEST_DIR/000000010000000000000001"
+as_backup expect_exit 1 obkeep -r "$dr" wal-push --stanza ob "$TEST_DIR/000000010000000000000001"
+expect_stderr_matches "WAL file 000000010000000000000001 \(stanza ob\) is already archived with different content"
+pass "wal-push and wal-fetch through the append-only key; the same file again succeeds, other content fails"
+
 # 3. What the backup key cannot do: each refused in one line naming the site, nothing gone.
 snapshot=$(ls "$site/snapshots" | head -n 1)
 pack_path=$(find "$site/data" -type f -name '[0-9a-f]*' | head -n 1)
@@ -109,12 +121,17 @@ crafted save pack "$pack" "$TEST_DIR/junk" | grep -q "^refused refused to overwr
 cp "$pack_path" "$TEST_DIR/same-pack"
 [ "$(crafted save pack "$pack" "$TEST_DIR/same-pack")" = "ok " ] || fail "a save of the same bytes (a retry) was refused"
 crafted remove lock "$(printf '%064d' 0)" | grep -q "^refused refused to remove lock" || fail "a crafted remove of another's lock was not refused"
+entry=$(ls "$site/archive" | head -n 1)
+[ "$(crafted save archive "$entry" "$TEST_DIR/junk")" = "refused refused to overwrite archive entry ${entry:0:8}… with different bytes" ] ||
+  fail "a crafted overwrite of an archive entry: $(crafted save archive "$entry" "$TEST_DIR/junk")"
+[ "$(crafted remove archive "$entry")" = "refused refused to remove archive entry ${entry:0:8}…" ] ||
+  fail "a crafted remove of an archive entry: $(crafted remove archive "$entry")"
 crafted load pack "../../../../etc/passwd" | grep -q "^bad_request .*invalid pack name" || fail "a path outside the repository was not refused"
 after=$(cd "$site" && find . -type f ! -path './locks/*' ! -path "./keys/*" -exec sha256sum {} + | sort)
 [ "$(echo "$before" | grep -v ' ./keys/')" = "$after" ] || fail "the site changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
 as_backup obkeep -r "$dr" check --read-data >/dev/null || fail "check --read-data of the append-only site"
 [ "$(as_backup count_snapshots "$dr")" = "$primary_count" ] || fail "a snapshot went missing"
-pass "the backup key: forget --prune, prune, key remove, crafted remove, overwrite of a snapshot and a pack refused; the site checks clean with every snapshot"
+pass "the backup key: forget --prune, prune, key remove, crafted remove, overwrite of a snapshot, a pack and an archive entry refused; the site checks clean with every snapshot"
 
 # 4. The admin key (another forced command, without --append-only) prunes.
 as_admin obkeep -r "$dr" forget "$plain_id" --prune -q

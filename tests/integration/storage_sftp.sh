@@ -39,6 +39,14 @@ obkeep -r "$repo" restore latest --target "$TEST_DIR/out1" >/dev/null
 [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out1$src")" ] || fail "restore over SFTP differs"
 obkeep -r "$repo" check --read-data >/dev/null || fail "check --read-data over SFTP"
 pass "init, backup, restore (byte for byte, with metadata) and check --read-data over SFTP"
+head -c 300000 /dev/urandom >"$TEST_DIR/000000010000000000000001"
+obkeep -r "$repo" -q wal-push --stanza ob "$TEST_DIR/000000010000000000000001"
+obkeep -r "$repo" -q wal-push --stanza ob "$TEST_DIR/000000010000000000000001"  # again: success
+obkeep -r "$repo" -q wal-fetch --stanza ob 000000010000000000000001 "$TEST_DIR/fetched-wal"
+cmp -s "$TEST_DIR/000000010000000000000001" "$TEST_DIR/fetched-wal" || fail "the WAL file fetched from SFTP differs"
+expect_exit 1 obkeep -r "$repo" wal-fetch --stanza ob 000000010000000000000002 "$TEST_DIR/fetched-wal"
+expect_stderr_matches "is not in the archive"
+pass "wal-push and wal-fetch on SFTP"
 
 # forget and prune free space on the server; the remaining snapshot still restores.
 head -c 1500000 /dev/urandom >"$src/lib/bundle1.jar"

@@ -29,7 +29,7 @@ std::optional<int> errno_of(const std::string& name) {
 
 std::optional<FileType> type_of(const std::string& name) {
   for (FileType type : {FileType::config, FileType::key, FileType::pack, FileType::index, FileType::snapshot,
-                        FileType::lock, FileType::copy_record, FileType::journal})
+                        FileType::lock, FileType::copy_record, FileType::journal, FileType::archive})
     if (to_string(type) == name) return type;
   return std::nullopt;
 }

@@ -99,7 +99,7 @@ void LocalBackend::save(const Handle& handle, ByteView data) {
   crypto::random_bytes(random, sizeof random);
   fs::path temporary = directory / (".tmp-" + to_hex(random));
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0 && errno == ENOENT && create_missing_folder(directory))  // copies/ or journal/ of an older repository
+  if (fd < 0 && errno == ENOENT && create_missing_folder(directory))  // copies/, journal/ or archive/ of an older repository
     fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) throw_system_error("cannot create " + temporary.string(), errno);
   // A process stopped mid-save by its watchdog removes the temporary too.

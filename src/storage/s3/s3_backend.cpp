@@ -27,6 +27,7 @@ const char* folder_of(FileType type) {
     case FileType::lock: return "locks/";
     case FileType::copy_record: return "copies/";
     case FileType::journal: return "journal/";
+    case FileType::archive: return "archive/";
   }
   return "";
 }
@@ -438,7 +439,7 @@ bool S3Backend::is_repository_key(const std::string& key) const {
   std::string name = key.substr(key.rfind('/') + 1);
   for (FileType type :
        {FileType::config, FileType::key, FileType::pack, FileType::index, FileType::snapshot, FileType::lock,
-        FileType::copy_record, FileType::journal}) {
+        FileType::copy_record, FileType::journal, FileType::archive}) {
     Handle handle{type, name};
     if (valid_name(handle) && key_of(handle) == key) return true;
   }

@@ -101,7 +101,7 @@ ByteView FrameReader::bytes() {
 
 Handle FrameReader::handle() {
   uint8_t type = u8();
-  if (type > static_cast<uint8_t>(FileType::journal)) throw ProtocolError("malformed frame (object type " + std::to_string(type) + ")");
+  if (type > static_cast<uint8_t>(FileType::archive)) throw ProtocolError("malformed frame (object type " + std::to_string(type) + ")");
   ByteView name = bytes();
   if (name.size() > 64) throw ProtocolError("malformed frame (object name of " + std::to_string(name.size()) + " bytes)");
   Handle handle{static_cast<FileType>(type), obkeep::to_string(name)};

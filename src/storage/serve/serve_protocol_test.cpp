@@ -60,8 +60,8 @@ TEST(ServeProtocol, RefusesNamesThatAreNotObjectIds) {
 }
 
 TEST(ServeProtocol, RefusesUnknownTypesAndStatuses) {
-  // 7 (journal entry) is the last type.
-  Bytes field = handle_field(8, some_id);
+  // 8 (archive entry) is the last type.
+  Bytes field = handle_field(9, some_id);
   FrameReader reader(field);
   EXPECT_THROW(reader.handle(), ProtocolError);
   Bytes status = {7};

@@ -103,7 +103,7 @@ void ServeSession::receive(ByteView frame, const std::function<void(std::functio
       case Kind::list: {
         uint8_t type = reader.u8();
         reader.expect_end();
-        if (type > static_cast<uint8_t>(FileType::journal)) reject(id, "list of unknown object type " + std::to_string(type));
+        if (type > static_cast<uint8_t>(FileType::archive)) reject(id, "list of unknown object type " + std::to_string(type));
         return run([this, id, type] { list(id, static_cast<FileType>(type)); });
       }
       case Kind::remove_temporaries:

@@ -72,7 +72,7 @@ ServeUpload::ServeUpload(const fs::path& target, uint64_t size) : target_(target
   crypto::random_bytes(random, sizeof random);
   temporary_ = target.parent_path() / (".tmp-" + to_hex(ByteView(random, sizeof random)));
   fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd_ < 0 && errno == ENOENT && create_missing_folder(target.parent_path()))  // copies/ or journal/ of an older repository
+  if (fd_ < 0 && errno == ENOENT && create_missing_folder(target.parent_path()))  // copies/, journal/, archive/ of an older repository
     fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd_ < 0) throw_system_error("cannot create " + temporary_.string(), errno);
 }

@@ -330,9 +330,10 @@ void SftpBackend::save(const Handle& handle, ByteView data) {
   std::string target = path_of(handle);
   with_connection([&](const Remote& remote) {
     std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
-    // Copy records and journal entries are few (one a run): a round trip makes the copies/
-    // or journal/ folder that repositories made before them lack.
-    bool newer_folder = handle.type == FileType::copy_record || handle.type == FileType::journal;
+    // Copy records, journal and archive entries: a round trip makes the copies/, journal/
+    // or archive/ folder that repositories made before them lack.
+    bool newer_folder = handle.type == FileType::copy_record || handle.type == FileType::journal ||
+                        handle.type == FileType::archive;
     if (newer_folder && !remote.stat(parent_of(target))) remote.make_directories(parent_of(target));
     try {
       remote.write_file(temporary, target, data);
