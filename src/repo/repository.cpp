@@ -29,8 +29,9 @@ uint8_t associated_of(FileType type) {
 // The associated data is the type byte and the name: an entry moved under another name
 // (another WAL file's) fails to open.
 Bytes named_object_associated(FileType type, const Id& name) {
-  Bytes associated{associated_of(type)};
-  associated.insert(associated.end(), name.bytes.begin(), name.bytes.end());
+  Bytes associated(1 + name.bytes.size());
+  associated[0] = associated_of(type);
+  std::copy(name.bytes.begin(), name.bytes.end(), associated.begin() + 1);
   return associated;
 }
 
