@@ -89,8 +89,14 @@ void add_check_command(CLI::App& app, Context& context) {
       if (options->read_data) check.read_fraction = 1;
       if (!options->subset.empty() && !parse_part(options->subset, check)) check.read_fraction = parse_subset(options->subset);
       repo::CheckResult result = ops::verify(*repository, check);
-      // A gap in a binlog archive is no damage to the repository, but recovery cannot cross it.
-      for (std::string& gap : ops::binlog_gap_warnings(repo::list_snapshots(*repository))) result.warnings.push_back(std::move(gap));
+      // A gap in a binlog archive is no damage to the repository, but recovery cannot cross
+      // it. A snapshot that cannot be read is damage, which the checks above report.
+      try {
+        for (std::string& gap : ops::binlog_gap_warnings(repo::list_snapshots(*repository)))
+          result.warnings.push_back(std::move(gap));
+      } catch (const Error& e) {
+        if (e.code() == ExitCode::interrupted) throw;
+      }
       std::optional<ops::SiteAudit> audit;
       if (!global.site.empty()) {
         audit = audit_site_against_primary(global, *repository);
