@@ -156,7 +156,8 @@ proxy_ctl "$proxy" rate 0 >/dev/null
 expect_clean_failure "the store killed"
 failed_in=$RUN_SECONDS
 bash "$servers/s3.sh" restart "$s3"
-"$OBKEEP_BIN" -r "$repo" unlock -q >/dev/null 2>&1  # the lock it could not remove: stale now
+# The lock it could not remove: stale now.
+"$OBKEEP_BIN" -r "$repo" unlock -q >"$TEST_DIR/unlock.out" 2>&1 || fail "unlock after the restart: $(cat "$TEST_DIR/unlock.out")"
 [ "$(count_locks)" = 0 ] || fail "locks left after unlock: $("$OBKEEP_BIN" -r "$repo" unlock 2>&1)"
 expect_clean_check "the store killed"
 expect_backup "after the store restarted"
