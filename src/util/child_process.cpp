@@ -1,5 +1,6 @@
 #include "util/child_process.hpp"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <thread>
@@ -18,6 +19,15 @@ bool wait_for_child(pid_t pid, std::chrono::milliseconds limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
+}
+
+void stop_child(pid_t pid, std::initializer_list<StopStep> steps) {
+  for (const StopStep& step : steps) {
+    ::kill(pid, step.signal);
+    if (wait_for_child(pid, step.wait)) return;
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 }  // namespace obkeep

@@ -111,11 +111,7 @@ ConnectionInfo MariadbScratchServer::connection(const std::string& database) con
 
 void MariadbScratchServer::stop() {
   if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (!wait_for_child(pid_, std::chrono::seconds(30))) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    stop_child(pid_, {{SIGTERM, std::chrono::seconds(30)}});  // a clean shutdown
     pid_ = -1;
   }
   emergency_kill_.reset();

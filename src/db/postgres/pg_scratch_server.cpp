@@ -169,14 +169,7 @@ ConnectionInfo PgScratchServer::connection(const std::string& database, const st
 void PgScratchServer::stop() {
   if (pid_ > 0) {
     // Fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL.
-    ::kill(pid_, SIGINT);
-    if (!wait_for_child(pid_, std::chrono::seconds(20))) {
-      ::kill(pid_, SIGQUIT);
-      if (!wait_for_child(pid_, std::chrono::seconds(5))) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-      }
-    }
+    stop_child(pid_, {{SIGINT, std::chrono::seconds(20)}, {SIGQUIT, std::chrono::seconds(5)}});
     pid_ = -1;
   }
   emergency_kill_.reset();
