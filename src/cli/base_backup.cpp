@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "repo/tree.hpp"
 #include "ops/database_backup.hpp"
 #include "cli/deployment_context.hpp"
 #include "repo/lock.hpp"
@@ -15,9 +16,13 @@ void add_base_backup_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("base-backup", "physical backup of a PostgreSQL cluster (pg_basebackup) or a MariaDB server (mariadb-backup)");
   struct Options {
     std::string database;
+    std::string stanza = "main";
   };
   auto options = std::make_shared<Options>();
   command->add_option("--database", options->database, "datasource name or database as discover lists it")->required();
+  command->add_option("--stanza", options->stanza,
+                      "PostgreSQL: the WAL archive this cluster pushes to (wal-push --stanza), whose older files "
+                      "retention removes once no kept base backup needs them (default main)");
   command->callback([&context, options] {
     context.action = [&context, options] {
       DeploymentContext deployment = load_deployment(context.global, "base-backup");
@@ -28,11 +33,13 @@ void add_base_backup_command(CLI::App& app, Context& context) {
       if (engine.empty())
         throw Error("base-backup is for PostgreSQL and MariaDB; " + database.display_name() + " is " +
                     deploy::to_string(database.engine));
+      if (!repo::is_safe_name(options->stanza)) throw Error("not a stanza name: " + options->stanza, ExitCode::usage);
+      std::vector<std::string> tags = {"set=databases", "database=" + database.id};
+      if (database.engine == deploy::Engine::postgresql) tags.push_back("stanza=" + options->stanza);
       auto repository = open_repository(deployment.global);
       repo::RepositoryLock lock(*repository, false);
       repository->load_index();
-      ops::DatabaseBackupOutcome outcome = ops::backup_database(*repository, database, {"set=databases", "database=" + database.id},
-                                                      1, engine);
+      ops::DatabaseBackupOutcome outcome = ops::backup_database(*repository, database, tags, 1, engine);
       for (const auto& warning : outcome.report.warnings) std::cerr << "warning: " << warning << "\n";
       if (context.global.json) {
         std::cout << nlohmann::json{{"message_type", "base_backup"}, {"snapshot_id", outcome.snapshot.hex()},

@@ -98,12 +98,18 @@ void add_forget_command(CLI::App& app, Context& context) {
                     << format_rfc3339(decision.snapshot.time_ns).substr(0, 19) << "  "
                     << (decision.keep ? decision.reasons.empty() ? "" : decision.reasons.front() : "") << "\n";
       }
+      json archived = json::array();
+      for (const repo::ArchiveKey& key : result.archive_removed)
+        archived.push_back({{"kind", key.kind}, {"stanza", key.stanza}, {"file", key.file}});
       if (global.json)
         std::cout << json{{"message_type", "forget"}, {"snapshots", report}, {"removed", result.removed},
-                          {"retained", result.retained}}.dump()
+                          {"retained", result.retained}, {"archive_removed", archived}}.dump()
                   << "\n";
       else if (!global.quiet)
         std::cout << (forget.dry_run ? "would remove " : "removed ") << result.removed << " snapshots"
+                  << (result.archive_removed.empty() ? ""
+                                                     : " and " + std::to_string(result.archive_removed.size()) +
+                                                           " archived WAL files no kept base backup needs")
                   << (result.retained ? ", kept " + std::to_string(result.retained) + " under S3 Object Lock retention" : "")
                   << "\n";
       if (options->prune) {

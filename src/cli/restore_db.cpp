@@ -12,7 +12,10 @@
 #include "cli/common.hpp"
 #include "ops/database_backup.hpp"
 #include "db/mariadb/mariadb_scratch_server.hpp"
+#include "db/mariadb/gtid.hpp"
+#include "db/postgres/wal_file.hpp"
 #include "ops/binlog_replay.hpp"
+#include "ops/wal_reach.hpp"
 #include "ops/database_restore.hpp"
 #include "cli/deployment_context.hpp"
 #include "db/repository_dump_store.hpp"
@@ -27,7 +30,7 @@ namespace obkeep::cli {
 namespace {
 
 struct Options {
-  std::string snapshot = "latest", database, to, user, password_file, until, datadir, stanza = "main";
+  std::string snapshot = "latest", database, to, user, password_file, until, until_gtid, datadir, stanza = "main";
   int jobs = 2;
   bool drop_existing = false;
 };
@@ -46,8 +49,28 @@ int64_t parse_until(const std::string& text) {
   }
 }
 
-// A base backup into a new data directory, set up so that the server, when started,
-// replays the archived WAL through `obkeep wal-fetch` up to --until and promotes.
+// --until or --until-gtid, as where a binlog replay stops; nullopt with neither.
+std::optional<ops::BinlogTarget> binlog_target(const Options& options) {
+  if (!options.until_gtid.empty()) {
+    std::optional<db::Gtid> gtid = db::parse_gtid(options.until_gtid);
+    if (!gtid) throw Error("--until-gtid: not a GTID: " + options.until_gtid + " (e.g. 0-1-105)", ExitCode::usage);
+    return ops::BinlogTarget{0, gtid};
+  }
+  if (!options.until.empty()) return ops::BinlogTarget{parse_until(options.until), std::nullopt};
+  return std::nullopt;
+}
+
+// Whether a backup lies before a GTID: its recorded GTID position holds an earlier
+// transaction of that domain, or none.
+bool before_gtid(const repo::Snapshot& backup, const db::Gtid& gtid) {
+  const nlohmann::json& binlog = backup.summary.value("binlog", nlohmann::json());
+  if (!binlog.is_object() || !binlog.contains("gtid") || !binlog["gtid"].is_string()) return false;
+  std::optional<db::GtidPosition> position = db::parse_gtid_position(binlog["gtid"].get<std::string>());
+  if (!position) return false;
+  auto found = position->find(gtid.domain);
+  return found == position->end() || found->second.sequence < gtid.sequence;
+}
+
 // The newest backup with `tags` taken before `until_ns`.
 repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags, int64_t until_ns,
                              const deploy::Database& database) {
@@ -64,19 +87,34 @@ repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std
   return *newest;
 }
 
+// The newest backup with `tags` before the target.
+repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags,
+                             const ops::BinlogTarget& target, const deploy::Database& database) {
+  if (!target.gtid) return newest_before(repository, tags, target.until_ns, database);
+  std::optional<repo::Snapshot> newest;
+  for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+    bool all = true;
+    for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
+    if (all && before_gtid(snapshot, *target.gtid)) newest = std::move(snapshot);
+  }
+  if (!newest)
+    throw Error("no backup of " + database.display_name() + " records a GTID position before " + target.describe() +
+                " (backups record one when the server's binary log is on)");
+  return *newest;
+}
+
 // A mariadb-backup copy into a new data directory, prepared: mariadbd starts on it. With
 // --until, the newest such copy before it, then the archived binlog replayed into it on a
 // private server: physical + log replay, the fast path to a point in time.
 int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                              const Options& options) {
   std::vector<std::string> tags = {"database=" + database.id, "engine=mariadb-physical"};
-  std::optional<int64_t> until;
-  if (!options.until.empty()) until = parse_until(options.until);
+  std::optional<ops::BinlogTarget> until = binlog_target(options);
   repo::Snapshot backup = until && options.snapshot == "latest" ? newest_before(repository, tags, *until, database)
                                                                 : repo::find_snapshot(repository, options.snapshot, tags);
   if (!backup.has_tag("engine=mariadb-physical"))
     throw Error("snapshot " + backup.id.short_hex() + " is not a physical backup (obkeep base-backup takes one)");
-  if (until) ops::backup_binlog_position(repository, backup);  // before anything is written
+  if (until) ops::plan_binlog_replay(repository, database, backup, *until);  // refused before anything is written
   db::RestoreOptions restore;
   restore.data_directory = std::filesystem::absolute(options.datadir).string();
   db::RepositoryDumpSource dump(repository, backup.tree);
@@ -100,21 +138,47 @@ int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database
   return 0;
 }
 
+// Before anything is written: a target past the WAL archive's end would leave PostgreSQL
+// failing at that end, after the whole base backup was extracted.
+void refuse_past_the_archive(repo::Repository& repository, const repo::Snapshot& base, const std::string& stanza,
+                             int64_t until) {
+  std::optional<ops::WalBase> wal = ops::wal_base_of(base);
+  if (!wal) return;  // taken by an older obkeep: where its replay starts is not recorded
+  wal->stanza = stanza;
+  std::string start = db::wal_segment_name(wal->timeline, wal->start_segment, wal->segment_bytes);
+  std::optional<ops::WalReach> reach = ops::wal_reach(repository, *wal);
+  if (!reach)
+    throw Error("the WAL archive (stanza " + stanza + ") lacks " + start + ", where a recovery from base backup " +
+                base.id.short_hex() + " starts: it reaches only the base backup's end, " + format_rfc3339(base.time_ns));
+  if (!reach->later_timeline && reach->archived_ns && until > reach->archived_ns)
+    throw Error("--until " + format_rfc3339(until) + " is past the end of the WAL archive (stanza " + stanza +
+                "): from base backup " + base.id.short_hex() + " the reachable points are " + format_rfc3339(base.time_ns) +
+                " to " + format_rfc3339(reach->archived_ns) + " (" + reach->last_file + ", the newest archived segment)");
+}
+
 int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                           const Options& options) {
   if (database.engine == deploy::Engine::mysql) return restore_physical_mariadb(global, database, repository, options);
   if (database.engine != deploy::Engine::postgresql)
     throw Error("--to-datadir is for PostgreSQL and MariaDB; " + database.display_name() + " is " +
                 deploy::to_string(database.engine));
+  if (!options.until_gtid.empty())
+    throw Error("--until-gtid is for MariaDB/MySQL; for PostgreSQL use --until TIME", ExitCode::usage);
   int64_t until = options.until.empty() ? INT64_MAX : parse_until(options.until);
   std::vector<std::string> tags = {"database=" + database.id, "engine=postgresql-base"};
   std::optional<repo::Snapshot> base;
   if (options.snapshot == "latest") {
-    for (repo::Snapshot& snapshot : repo::list_snapshots(repository))  // oldest first
-      if (snapshot.has_tag(tags[0]) && snapshot.has_tag(tags[1]) && snapshot.time_ns <= until) base = std::move(snapshot);
+    std::optional<int64_t> oldest;
+    for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+      if (!snapshot.has_tag(tags[0]) || !snapshot.has_tag(tags[1])) continue;
+      if (!oldest) oldest = snapshot.time_ns;
+      if (snapshot.time_ns <= until) base = std::move(snapshot);
+    }
     if (!base)
       throw Error("no base backup of " + database.display_name() +
-                  (options.until.empty() ? "" : " taken before " + options.until) + " (obkeep base-backup takes one)");
+                  (options.until.empty() ? "" : " taken before " + options.until) +
+                  (oldest ? ": the oldest point reachable is " + format_rfc3339(*oldest) + ", the oldest base backup's time"
+                          : " (obkeep base-backup takes one)"));
   } else {
     base = repo::find_snapshot(repository, options.snapshot, tags);
     if (!base->has_tag(tags[1])) throw Error("snapshot " + base->id.short_hex() + " is not a base backup");
@@ -128,6 +192,7 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
                         shell_quote(repository_url) + " --password-file " +
                         shell_quote(std::filesystem::absolute(global.password_file).string()) + " -q wal-fetch --stanza " +
                         shell_quote(options.stanza) + " %f %p";
+  if (!options.until.empty()) refuse_past_the_archive(repository, *base, options.stanza, until);
   db::RestoreOptions restore;
   restore.data_directory = std::filesystem::absolute(options.datadir).string();
   restore.restore_command = command;
@@ -168,6 +233,10 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   command->add_option("--until", options->until,
                       "point in time (RFC 3339) to recover to: PostgreSQL with --to-datadir (WAL), MariaDB/MySQL with --to "
                       "(the newest backup before it, then the archived binlog)");
+  command->add_option("--until-gtid", options->until_gtid,
+                      "MariaDB/MySQL: recover through this transaction (a GTID, 0-1-105): the newest backup before it, "
+                      "then the archived binlog")
+      ->excludes("--until");
   command->callback([&context, options] {
     context.action = [&context, options] {
       if (options->to.empty() == options->datadir.empty())
@@ -182,12 +251,11 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       repository->load_index();
       if (!options->datadir.empty())
         return restore_point_in_time(deployment.global, database, *repository, *options);
-      std::optional<int64_t> until;
-      if (!options->until.empty()) {
-        if (database.engine != deploy::Engine::mysql)
-          throw Error("--until with --to is for MariaDB/MySQL (binlog replay); for PostgreSQL use --to-datadir", ExitCode::usage);
-        until = parse_until(options->until);
-      }
+      std::optional<ops::BinlogTarget> until = binlog_target(*options);
+      if (until && database.engine != deploy::Engine::mysql)
+        throw Error(std::string(until->gtid ? "--until-gtid" : "--until") +
+                        " with --to is for MariaDB/MySQL (binlog replay); for PostgreSQL use --to-datadir",
+                    ExitCode::usage);
       std::vector<std::string> wanted = {"set=databases", "database=" + database.id};
       if (database.engine == deploy::Engine::postgresql) wanted.push_back("engine=postgresql");  // not a base backup
       if (database.engine == deploy::Engine::mysql) wanted.push_back("engine=mysql");  // not a mariadb-backup copy
@@ -204,7 +272,7 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       restore.jobs = options->jobs;
       restore.drop_existing = options->drop_existing;
       auto start = std::chrono::steady_clock::now();
-      if (until) ops::backup_binlog_position(*repository, snapshot);  // before anything is written
+      if (until) ops::plan_binlog_replay(*repository, database, snapshot, *until);  // refused before anything is written
       ops::DatabaseRestoreOutcome outcome = ops::restore_database(*repository, database, snapshot, target, restore);
       std::optional<ops::BinlogReplay> replay;
       if (until) replay = ops::replay_binlog(*repository, database, snapshot, outcome.source, outcome.connection, *until);

@@ -281,7 +281,8 @@ JobOutcome DeploymentKeeper::prune(const std::string& place) {
     repository->load_index();
     repo::PruneResult pruned = ops::prune_repository(*repository, false);
     outcome.ok = true;
-    outcome.details = {{"forgotten", forgotten.removed}, {"packs_deleted", pruned.packs_deleted},
+    outcome.details = {{"forgotten", forgotten.removed}, {"archive_forgotten", forgotten.archive_removed.size()},
+                       {"packs_deleted", pruned.packs_deleted},
                        {"bytes_freed", pruned.bytes_freed}, {"repository_bytes", pruned.bytes_before - pruned.bytes_freed}};
   }
   record("prune", place, outcome.details);

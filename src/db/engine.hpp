@@ -45,6 +45,11 @@ struct BackupReport {
   // binlog replay starts.
   std::string binlog_file;
   uint64_t binlog_position = 0;
+  std::string binlog_gtid;  // the same point as a GTID position ("0-1-105"), when known
+  // PostgreSQL base backups: the first WAL file a recovery from it replays (empty: not
+  // known), and the cluster's WAL segment size, which its file names depend on.
+  std::string wal_start_file;
+  uint64_t wal_segment_bytes = 0;
 };
 
 struct RestoreOptions {

@@ -28,6 +28,7 @@ nlohmann::json binlog_piece_summary(const BinlogPiece& piece) {
   if (!piece.next_file.empty()) binlog["next_file"] = piece.next_file;
   if (!piece.gap.empty()) binlog["gap"] = piece.gap;
   if (!piece.database_name.empty()) binlog["database_name"] = piece.database_name;
+  if (!piece.gtids.empty()) binlog["gtids"] = db::to_string(piece.gtids);
   return {{"binlog", binlog}, {"bytes_processed", piece.end - piece.start}};
 }
 
@@ -45,6 +46,9 @@ std::optional<BinlogPiece> binlog_piece_of(const repo::Snapshot& snapshot) {
     piece.next_file = binlog.value("next_file", "");
     piece.gap = binlog.value("gap", "");
     piece.database_name = binlog.value("database_name", snapshot.tag_value("binlog-database"));
+    std::optional<db::GtidPosition> gtids = db::parse_gtid_position(binlog.value("gtids", ""));
+    if (!gtids) throw IntegrityError("binlog piece " + snapshot.id.short_hex() + " has malformed gtids");
+    piece.gtids = std::move(*gtids);
   } catch (const nlohmann::json::exception& e) {
     throw IntegrityError("binlog piece " + snapshot.id.short_hex() + ": " + e.what());
   }
@@ -105,7 +109,14 @@ std::optional<int64_t> BinlogArchive::reachable_from(const std::string& file, ui
   return pieces_[i].recovery_point_ns;
 }
 
+std::string BinlogTarget::describe() const { return gtid ? "GTID " + gtid->to_string() : format_rfc3339(until_ns); }
+
 std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint64_t position, int64_t until_ns,
+                                                   const std::string& database_name) const {
+  return pieces_for(file, position, BinlogTarget{until_ns, std::nullopt}, database_name);
+}
+
+std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint64_t position, const BinlogTarget& target,
                                                    const std::string& database_name) const {
   std::string what = "the binlog archive of " + database_name;
   size_t holding = piece_holding(pieces_, file, position);
@@ -119,14 +130,31 @@ std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint
                   "; a replay needs the file from its beginning");
     --first;
   }
+  // Past the target: a later transaction of the GTID's domain begins in the piece (or, by
+  // time, the piece's recovery point reaches it).
+  std::optional<db::Gtid> seen;  // the newest GTID of the target's domain met so far
+  auto past = [&](const BinlogPiece& piece) {
+    if (!target.gtid) return piece.recovery_point_ns >= target.until_ns;
+    auto found = piece.gtids.find(target.gtid->domain);
+    if (found == piece.gtids.end()) return false;
+    if (!seen || seen->sequence < found->second.sequence) seen = found->second;
+    return found->second.sequence > target.gtid->sequence;
+  };
+  auto reached = [&] { return target.gtid && seen && seen->sequence >= target.gtid->sequence; };
+  auto newest = [&](size_t last) {
+    return target.gtid ? (seen ? "GTID " + seen->to_string() : "no transaction of domain " + std::to_string(target.gtid->domain))
+                       : format_rfc3339(pieces_[last].recovery_point_ns);
+  };
   size_t last = holding;
-  while (pieces_[last].recovery_point_ns < until_ns) {
+  while (!past(pieces_[last])) {
+    bool joins = last + 1 < pieces_.size() && binlog_pieces_join(pieces_[last], pieces_[last + 1]);
+    if (!joins && reached()) break;  // the target began; its commit is in what is archived, or not yet
     if (last + 1 == pieces_.size())
-      throw Error(what + " reaches only " + format_rfc3339(pieces_[last].recovery_point_ns) + ", before the time asked for");
-    if (!binlog_pieces_join(pieces_[last], pieces_[last + 1]))
+      throw Error(what + " reaches only " + newest(last) + ", before the " + (target.gtid ? "GTID" : "time") + " asked for");
+    if (!joins)
       throw Error(what + " has a gap after " + format_rfc3339(pieces_[last].recovery_point_ns) + " (" +
                   (pieces_[last + 1].gap.empty() ? "the pieces do not join" : pieces_[last + 1].gap) +
-                  "): the newest reachable time from this backup is " + format_rfc3339(pieces_[last].recovery_point_ns));
+                  "): the newest reachable point from this backup is " + newest(last));
     ++last;
   }
   return {pieces_.begin() + static_cast<std::ptrdiff_t>(first), pieces_.begin() + static_cast<std::ptrdiff_t>(last) + 1};
@@ -139,17 +167,27 @@ bool is_rollable_backup(const repo::Snapshot& snapshot) {
          snapshot.summary["binlog"].contains("file") && snapshot.summary["binlog"].contains("position");
 }
 
+// A PostgreSQL base backup that says where its WAL replay starts (ops/wal_retention.hpp).
+bool is_wal_base(const repo::Snapshot& snapshot) {
+  return snapshot.has_tag("set=databases") && snapshot.has_tag("engine=postgresql-base") && snapshot.summary.contains("wal");
+}
+
 }  // namespace
 
 std::vector<Id> backups_for_window(const std::vector<repo::Snapshot>& snapshots, int64_t window_start_ns) {
-  std::map<std::string, const repo::Snapshot*> newest;  // per database id
+  // Per database id: the newest backup at or before the window's start, else (the window
+  // reaches back past every backup) the oldest, from which the most of it is reachable.
+  std::map<std::string, const repo::Snapshot*> base;
   for (const repo::Snapshot& snapshot : snapshots) {
-    if (!is_rollable_backup(snapshot) || snapshot.time_ns > window_start_ns) continue;
-    const repo::Snapshot*& slot = newest[snapshot.tag_value("database")];
-    if (!slot || slot->time_ns < snapshot.time_ns) slot = &snapshot;
+    if (!(is_rollable_backup(snapshot) || is_wal_base(snapshot))) continue;
+    const repo::Snapshot*& slot = base[snapshot.tag_value("database")];
+    bool before = snapshot.time_ns <= window_start_ns;
+    if (!slot) slot = &snapshot;
+    else if (before && (slot->time_ns > window_start_ns || slot->time_ns < snapshot.time_ns)) slot = &snapshot;
+    else if (!before && slot->time_ns > window_start_ns && snapshot.time_ns < slot->time_ns) slot = &snapshot;
   }
   std::vector<Id> ids;
-  for (const auto& [database, snapshot] : newest) ids.push_back(snapshot->id);
+  for (const auto& [database, snapshot] : base) ids.push_back(snapshot->id);
   return ids;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "db/mariadb/gtid.hpp"
 #include "repo/snapshot.hpp"
 
 namespace obkeep::ops {
@@ -23,6 +24,15 @@ struct BinlogPiece {
   int64_t recovery_point_ns = 0;  // every transaction committed up to then is archived
   std::string gap;          // why the archive could not go on from the piece before, or empty
   std::string database_name;  // the datasource name, for messages
+  db::GtidPosition gtids;     // per domain, the last transaction that begins in the piece
+};
+
+// Where a replay stops: every transaction whose binlog time is in the second of `until_ns`
+// or before, or, with `gtid`, that transaction and every one before it in its domain.
+struct BinlogTarget {
+  int64_t until_ns = 0;
+  std::optional<db::Gtid> gtid;
+  std::string describe() const;  // "2026-11-25T14:03:00Z" or "GTID 0-1-105"
 };
 
 struct BinlogGap {
@@ -51,6 +61,11 @@ class BinlogArchive {
   // (with the newest time it reaches).
   std::vector<BinlogPiece> pieces_for(const std::string& file, uint64_t position, int64_t until_ns,
                                       const std::string& database_name) const;
+  // The same, up to a GTID: through the first piece where a later transaction of its domain
+  // begins (the target's commit lies before it), or the end of what joins. Error when the
+  // archive never reaches the GTID.
+  std::vector<BinlogPiece> pieces_for(const std::string& file, uint64_t position, const BinlogTarget& target,
+                                      const std::string& database_name) const;
 
   // The newest recovery point reachable from (file, position) without a gap, if any.
   std::optional<int64_t> reachable_from(const std::string& file, uint64_t position) const;
@@ -70,7 +85,8 @@ std::vector<std::string> binlog_tags(const std::string& database_id, const std::
 
 // Retention with a point-in-time window: every point from `window_start_ns` on stays
 // recoverable. The backups to protect from keep rules: per database, the newest backup
-// with a binlog position taken at or before the window's start.
+// with a binlog position (or PostgreSQL base backup with its WAL start) taken at or before
+// the window's start; when every one is younger than the window, the oldest.
 std::vector<Id> backups_for_window(const std::vector<repo::Snapshot>& snapshots, int64_t window_start_ns);
 // The binlog pieces no kept backup and no point of the window needs: per database, those
 // before the file that holds the oldest kept backup's position, saved before the window.

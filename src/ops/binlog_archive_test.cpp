@@ -61,6 +61,34 @@ TEST(BinlogArchive, ATimePastTheArchiveIsRefusedWithTheNewestReachableTime) {
   }
 }
 
+TEST(BinlogArchive, AReplayToAGtidGoesThroughThePieceWhereALaterTransactionBegins) {
+  auto snapshots = joined();
+  auto with_gtids = [&](size_t i, const std::string& gtids) {
+    snapshots[i].summary["binlog"]["gtids"] = gtids;
+  };
+  with_gtids(0, "0-1-10");
+  with_gtids(1, "0-1-12,1-1-3");
+  with_gtids(3, "0-1-20");  // piece 3 holds no transaction's beginning
+  BinlogArchive archive(snapshots, "mysql://db/am");
+  EXPECT_EQ(archive.pieces()[1].gtids.at(1).sequence, 3u);
+  auto through = [&](const std::string& gtid) {
+    return archive.pieces_for("binlog.000001", 700, BinlogTarget{0, db::parse_gtid(gtid)}, "WSO2AM_DB");
+  };
+  // 0-1-11 begins in piece 2; 0-1-12 too, but its commit may lie further: up to where 0-1-13+ begins.
+  EXPECT_EQ(through("0-1-11").size(), 2u);
+  EXPECT_EQ(through("0-1-12").size(), 4u);
+  EXPECT_EQ(through("0-1-19").size(), 4u);
+  // The newest archived transaction: everything reachable.
+  EXPECT_EQ(through("0-1-20").size(), 4u);
+  try {
+    through("0-1-21");
+    FAIL() << "a GTID past the archive was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("reaches only GTID 0-1-20, before the GTID asked for"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(through("5-1-1"), Error);  // a domain the archive never saw
+}
+
 TEST(BinlogArchive, AGapStopsAReplayAndIsReported) {
   auto snapshots = joined();
   snapshots.push_back(piece(5, "binlog.000004", 0, 200, 130, "", "binlog binlog.000002 was purged"));
@@ -106,6 +134,13 @@ TEST(BinlogArchive, RetentionKeepsTheWindowsBaseAndForgetsPiecesBeforeTheOldestK
   snapshots.push_back(backup(2, 111, "binlog.000002", 400));
   // The window starts at 108: the backup of 101 is its base; the one of 111 is not.
   auto protect = backups_for_window(snapshots, 108 * second);
+  ASSERT_EQ(protect.size(), 1u);
+  EXPECT_EQ(protect[0], snapshots[4].id);
+  // A window longer than the history: the oldest backup is where the most of it is reachable.
+  protect = backups_for_window(snapshots, 90 * second);
+  ASSERT_EQ(protect.size(), 1u);
+  EXPECT_EQ(protect[0], snapshots[4].id);
+  protect = backups_for_window({snapshots[5], snapshots[4]}, 90 * second);
   ASSERT_EQ(protect.size(), 1u);
   EXPECT_EQ(protect[0], snapshots[4].id);
   // Only the backup of 111 kept: the pieces of binlog.000001 go, if saved before the window.

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "db/mariadb/binlog_stream.hpp"
+#include "db/mariadb/gtid.hpp"
 #include "db/mariadb/mariadb_connection.hpp"
 #include "db/repository_dump_store.hpp"
 #include "ops/binlog_archive.hpp"
@@ -29,6 +30,7 @@ struct Pending {
   std::string next_file;
   std::string gap;
   uint32_t last_event_s = 0;
+  db::GtidPosition gtids;  // the transactions that begin in it, the last per domain
   std::optional<Clock::time_point> first_event_at;
   uint64_t end() const { return start + bytes.size(); }
 };
@@ -111,7 +113,7 @@ void check_resume_point(const db::ConnectionInfo& server, Pending& pending) {
     gap = "the server's " + pending.file + " is shorter (" + std::to_string(found->second) + " bytes) than the archive (" +
           std::to_string(pending.end()) + "): the server was reset or replaced";
   if (gap.empty()) return;
-  pending = Pending{files.front().first, 0, {}, "", gap, 0, std::nullopt};
+  pending = Pending{files.front().first, 0, {}, "", gap, 0, {}, std::nullopt};
 }
 
 uint32_t server_id_for(const std::string& database_id) {
@@ -161,6 +163,7 @@ BinlogArchiverResult run_binlog_archiver(const std::function<std::unique_ptr<rep
     piece.next_file = pending.next_file;
     piece.gap = pending.gap;
     piece.database_name = database.display_name();
+    piece.gtids = pending.gtids;
     // Everything up to the last event is archived; a heartbeat since then says nothing
     // newer existed when it came.
     int64_t event_ns = int64_t{pending.last_event_s} * 1000000000;
@@ -202,6 +205,8 @@ BinlogArchiverResult run_binlog_archiver(const std::function<std::unique_ptr<rep
                         std::to_string(pending.end()) + " to " + event.file + ":" + std::to_string(event.position));
           pending.bytes.insert(pending.bytes.end(), event.bytes.begin(), event.bytes.end());
           pending.last_event_s = std::max(pending.last_event_s, event.timestamp);
+          if (event.type == db::gtid_event_type)
+            if (std::optional<db::Gtid> gtid = db::gtid_of_event(event.bytes)) pending.gtids[gtid->domain] = *gtid;
           if (!pending.first_event_at) pending.first_event_at = Clock::now();
           caught_up_at.reset();
           if (!event.next_file.empty()) {

@@ -39,7 +39,17 @@ BinlogPosition backup_binlog_position(repo::Repository& repository, const repo::
   position.file = binlog["file"].get<std::string>();
   const nlohmann::json& offset = binlog["position"];
   position.position = offset.is_string() ? std::stoull(offset.get<std::string>()) : offset.get<uint64_t>();
+  position.gtid = binlog.value("gtid", "");
   return position;
+}
+
+std::vector<BinlogPiece> plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
+                                            const repo::Snapshot& backup, const BinlogTarget& until) {
+  BinlogPosition start = backup_binlog_position(repository, backup);
+  if (until.gtid && start.gtid.empty())
+    throw Error("backup " + backup.id.short_hex() + " records no GTID position: replay it to a time (--until) instead");
+  BinlogArchive archive(repo::list_snapshots(repository), database.id);
+  return archive.pieces_for(start.file, start.position, until, database.display_name());
 }
 
 namespace {
@@ -91,16 +101,15 @@ void write_all(int fd, ByteView data, const std::string& path) {
 }  // namespace
 
 BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& backup,
-                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, int64_t until_ns) {
+                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, const BinlogTarget& until) {
   BinlogPosition start = backup_binlog_position(repository, backup);
-  BinlogArchive archive(repo::list_snapshots(repository), database.id);
-  std::vector<BinlogPiece> pieces = archive.pieces_for(start.file, start.position, until_ns, database.display_name());
+  std::vector<BinlogPiece> pieces = plan_binlog_replay(repository, database, backup, until);
 
   ScratchDirectory scratch;
   std::vector<std::string> files;
   BinlogReplay replay;
   replay.from = start.file + ":" + std::to_string(start.position);
-  replay.until = format_rfc3339(until_ns);
+  replay.until = until.describe();
   replay.pieces = pieces.size();
   int fd = -1;
   for (const BinlogPiece& piece : pieces) {
@@ -125,8 +134,13 @@ BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database&
   if (fd >= 0) ::close(fd);
 
   // The events of the backed-up database only, renamed when restored under another name.
-  std::vector<std::string> argv = {"mariadb-binlog", "--no-defaults", "--start-position=" + std::to_string(start.position),
-                                   "--stop-datetime=" + stop_datetime(until_ns), "--database=" + source.database};
+  // By GTID both ends are GTID positions (mariadb-binlog takes no byte offset with a GTID):
+  // the backup's, exclusive, and the target, inclusive.
+  std::vector<std::string> argv = {"mariadb-binlog", "--no-defaults", "--database=" + source.database};
+  if (until.gtid)
+    argv.insert(argv.end(), {"--start-position=" + start.gtid, "--stop-position=" + until.gtid->to_string()});
+  else
+    argv.insert(argv.end(), {"--start-position=" + std::to_string(start.position), "--stop-datetime=" + stop_datetime(until.until_ns)});
   if (target.database != source.database) argv.push_back("--rewrite-db=" + source.database + "->" + target.database);
   argv.insert(argv.end(), files.begin(), files.end());
   std::string sql_path = scratch.path() + "/replay.sql";

@@ -8,6 +8,7 @@
 
 #include "db/engine.hpp"
 #include "deploy/deployment.hpp"
+#include "ops/binlog_archive.hpp"
 #include "repo/repository.hpp"
 #include "repo/snapshot.hpp"
 
@@ -18,8 +19,15 @@ namespace obkeep::ops {
 struct BinlogPosition {
   std::string file;
   uint64_t position = 0;
+  std::string gtid;  // the same point as a GTID position, when the backup recorded it
 };
 BinlogPosition backup_binlog_position(repo::Repository& repository, const repo::Snapshot& backup);
+
+// The archived pieces a replay from `backup` to `until` reads; throws Error naming what is
+// missing (no position or GTID in the backup, a gap, an archive that ends before `until`),
+// so that a restore can refuse before it writes anything.
+std::vector<BinlogPiece> plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
+                                            const repo::Snapshot& backup, const BinlogTarget& until);
 
 struct BinlogReplay {
   size_t pieces = 0;
@@ -27,11 +35,11 @@ struct BinlogReplay {
   std::string from, until;   // "binlog.000002:1234", RFC 3339
 };
 
-// Replays the archived binlog of `database` from `backup`'s position up to `until_ns`
-// (every transaction whose binlog time is in that second or before) into `target`, a
-// database `backup` was just restored into. Throws Error naming what is missing or what
-// mariadb-binlog or the server said.
+// Replays the archived binlog of `database` from `backup`'s position up to `until` (by
+// time: every transaction whose binlog time is in that second or before; by GTID: that
+// transaction and those before it) into `target`, a database `backup` was just restored
+// into. Throws Error naming what is missing or what mariadb-binlog or the server said.
 BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& backup,
-                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, int64_t until_ns);
+                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, const BinlogTarget& until);
 
 }  // namespace obkeep::ops

@@ -57,6 +57,9 @@ json report_json(const db::BackupReport& report) {
   json out = {{"consistency", report.consistency}, {"crash_consistent_only", report.crash_consistent_only},
               {"warnings", report.warnings}, {"tables", tables}};
   if (!report.binlog_file.empty()) out["binlog"] = {{"file", report.binlog_file}, {"position", report.binlog_position}};
+  if (!report.binlog_gtid.empty()) out["binlog"]["gtid"] = report.binlog_gtid;
+  if (!report.wal_start_file.empty())
+    out["wal"] = {{"start_file", report.wal_start_file}, {"segment_bytes", report.wal_segment_bytes}};
   return out;
 }
 

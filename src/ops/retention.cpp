@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ops/binlog_archive.hpp"
+#include "ops/wal_retention.hpp"
 #include "repo/snapshot.hpp"
 #include "util/host.hpp"
 #include "storage/s3/object_lock.hpp"
@@ -50,6 +51,25 @@ ForgetResult forget_snapshots(repo::Repository& repository, const ForgetOptions&
   return result;
 }
 
+namespace {
+
+// Removes the archived WAL files no kept base backup needs (the window's base is kept).
+void forget_wal(repo::Repository& repository, const std::vector<repo::Snapshot>& kept, bool dry_run, ForgetResult& result) {
+  std::vector<Id> names = repo::list_archive_entries(repository);
+  if (names.empty()) return;
+  for (const repo::ArchiveEntry& entry : wal_entries_to_forget(repo::load_archive_entries(repository, names), kept)) {
+    storage::Handle handle{storage::FileType::archive, entry.name.hex()};
+    if (repository.backend().retained_until(handle)) {
+      ++result.retained;
+      continue;
+    }
+    result.archive_removed.push_back(entry.key);
+    if (!dry_run) repository.backend().remove(handle);
+  }
+}
+
+}  // namespace
+
 repo::KeepRules policy_keep_rules(const deploy::Config& config, const std::string& set) {
   repo::KeepRules rules;
   auto found = config.policies.find(set);
@@ -85,15 +105,15 @@ ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config
     if (window_start && std::string(set) == "databases") options.protect = backups_for_window(before, *window_start);
     add(forget_snapshots(repository, options));
   }
+  // The archives are judged against what the keep rules left.
+  std::vector<repo::Snapshot> kept;
+  for (const repo::Snapshot& snapshot : before) {
+    bool removed = std::any_of(total.decisions.begin(), total.decisions.end(), [&](const repo::ForgetDecision& d) {
+      return !d.keep && d.snapshot.id == snapshot.id;
+    });
+    if (!removed) kept.push_back(snapshot);
+  }
   if (window_start) {
-    // The archive pieces are judged against what the keep rules left.
-    std::vector<repo::Snapshot> kept;
-    for (const repo::Snapshot& snapshot : before) {
-      bool removed = std::any_of(total.decisions.begin(), total.decisions.end(), [&](const repo::ForgetDecision& d) {
-        return !d.keep && d.snapshot.id == snapshot.id;
-      });
-      if (!removed) kept.push_back(snapshot);
-    }
     ForgetOptions pieces;
     pieces.dry_run = dry_run;
     for (const Id& id : binlog_pieces_to_forget(kept, *window_start)) pieces.ids.push_back(id.hex());
@@ -104,6 +124,7 @@ ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config
       add(std::move(result));
     }
   }
+  if (any) forget_wal(repository, kept, dry_run, total);
   if (!any)
     throw Error(config.path + ": no [policy.<set>] has keep_last, keep_daily, keep_weekly or keep_monthly, so "
                               "forget has no rules (give --keep-* rules)",

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "deploy/config.hpp"
+#include "repo/archive_entry.hpp"
 #include "repo/forget_policy.hpp"
 #include "repo/prune.hpp"
 #include "repo/repository.hpp"
@@ -24,6 +25,7 @@ struct ForgetResult {
   std::vector<repo::ForgetDecision> decisions;  // every snapshot considered, newest first per group
   size_t removed = 0;
   size_t retained = 0;  // kept only because S3 Object Lock retention still holds them
+  std::vector<repo::ArchiveKey> archive_removed;  // archived files no kept backup needs
 };
 
 // Error (AppendOnlyRefusal) when the repository refuses deletions, before any is made.
@@ -38,7 +40,8 @@ repo::KeepRules policy_keep_rules(const deploy::Config& config, const std::strin
 // forget_snapshots for each set whose policy has keep rules, over that set's snapshots
 // (grouped per home or database); Error (usage) when no policy has any. With
 // [policy.databases] pitr_window: the backup each database's window starts from is kept,
-// and the binlog archive pieces nothing kept needs are forgotten.
+// and the binlog archive pieces nothing kept needs are forgotten. The archived WAL files
+// older than every kept base backup of their stanza are removed (ops/wal_retention.hpp).
 ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config& config, bool dry_run);
 
 // Frees what no snapshot uses (index loaded, exclusive lock held).

@@ -183,7 +183,7 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
       result.errors.push_back(failures[i]);
       continue;
     }
-    const ArchiveEntry& entry = *entries[i];
+    const ArchiveEntry& entry = result.archive.emplace_back(std::move(*entries[i]));
     result.archive_entries++;
     for (const ArchivedBlob& blob : entry.blobs) {
       if (!repository.index().has(blob.id) || damaged.count(blob.id)) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "repo/archive_entry.hpp"
 #include "repo/repository.hpp"
 
 namespace obkeep::repo {
@@ -20,6 +21,7 @@ struct CheckResult {
   std::vector<std::string> warnings;
   uint64_t snapshots = 0, trees = 0, packs = 0, packs_read = 0, blobs_read = 0, archive_entries = 0;
   std::vector<std::string> affected;  // "snapshot <id>: <path>" for files using damaged data
+  std::vector<ArchiveEntry> archive;  // the entries that could be read, for checks of the archive's continuity
 };
 
 CheckResult check_repository(Repository& repository, const CheckOptions& options);

@@ -59,7 +59,8 @@ obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
 # what a restore to T may hold); the archiver is killed and started again between them,
 # mid-load.
 sleep 1.2
-sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('first')"
+first_gtid=$(sql -N openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('first'); SELECT @@last_gtid")
+[[ "$first_gtid" =~ ^[0-9]+-[0-9]+-[0-9]+$ ]] || fail "no GTID for the first mark: '$first_gtid'"
 sleep 1.2
 until_time=$(now)
 sleep 1.1   # binlog times are whole seconds: the rest of T's second is replayed too
@@ -105,6 +106,33 @@ while read -r query; do
   [ "$(rsql -N openbank_openbankingdb -e "$query")" = 0 ] || fail "invariant broken after the physical replay: $query"
 done < <(python3 "$data" invariants mariadb)
 pass "restore --to-datadir --until: the physical copy + binlog holds what the logical path holds ($physical consents, 'first')"
+
+# 3c. Through a transaction by its GTID, while the load ran in the same domain: the first
+# mark is there, the second not, the invariants hold; a GTID the archive never reached, or
+# --until with --until-gtid, is refused.
+run_timed pitr_gtid 120 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_gtid" --until-gtid "$first_gtid"
+[ "$RUN_EXIT" = 0 ] || fail "restore --until-gtid failed: $(cat "$TEST_DIR/stderr")"
+grep -q "up to GTID $first_gtid" "$TEST_DIR/pitr_gtid.stdout" || fail "no GTID replay reported: $(cat "$TEST_DIR/pitr_gtid.stdout")"
+[ "$(sql -N restored_gtid -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")" = first ] || fail "--until-gtid: marks"
+by_gtid=$(sql -N restored_gtid -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
+[ "$backed_up" -lt "$by_gtid" ] && [ "$by_gtid" -le "$restored" ] ||
+  fail "restored --until-gtid holds $by_gtid consents; backup had $backed_up, --until (later) $restored"
+while read -r query; do
+  [ "$(sql -N restored_gtid -e "$query")" = 0 ] || fail "invariant broken after the GTID replay: $query"
+done < <(python3 "$data" invariants mariadb)
+domain=${first_gtid%%-*}
+expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_never" --until-gtid "$domain-1-999999999"
+expect_stderr_matches "reaches only GTID $domain-[0-9]+-[0-9]+, before the GTID asked for"
+expect_one_line_error
+expect_exit 2 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_never" --until-gtid "$first_gtid" --until "$until_time"
+expect_exit 2 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_never" --until-gtid "first"
+expect_stderr_matches "--until-gtid: not a GTID: first"
+[ -z "$(sql -N -e "SHOW DATABASES LIKE 'restored_never'")" ] || fail "a refused restore created its target"
+pass "restore --until-gtid $first_gtid: $by_gtid consents, 'first' without 'second', invariants hold; bad GTIDs refused"
 
 # 4. Restore to now: across the kill and restart, nothing is missing.
 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
@@ -152,7 +180,7 @@ obkeep status --config "$config" --json >"$TEST_DIR/status.json" 2>/dev/null || 
 grep -q "has a gap" "$TEST_DIR/status.json" || fail "status does not report the gap: $(cat "$TEST_DIR/status.json")"
 expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
   --to "jdbc:mysql://127.0.0.1:$port/restored_gap" --until "$(now)"
-expect_stderr_matches "has a gap after .*newest reachable time from this backup is"
+expect_stderr_matches "has a gap after .*newest reachable point from this backup is"
 expect_one_line_error
 pass "a purged binlog is a gap: reported by binlog-archive, check and status; --until across it refused"
 

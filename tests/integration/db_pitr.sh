@@ -3,58 +3,17 @@
 # backup, then restore-db --until a time between two committed writes into a new data
 # directory; the server started on it has the first write and not the second.
 source "$(dirname "$0")/../lib.sh"
-bin=/usr/lib/postgresql/15/bin
-[ -x "$bin/postgres" ] || fail "PostgreSQL 15 is not installed (scripts/setup.sh installs it)"
-id postgres >/dev/null 2>&1 || fail "no postgres user"
-OBKEEP_BIN=$(binary_for_other_users)  # the server's archive_command runs it as postgres
-
-# The server runs as postgres and its archive_command writes the repository: every obkeep
-# command here runs as postgres too, so the repository stays writable for both.
-echo "pitr-repository-password" >"$TEST_DIR/repo.password"
-chown postgres "$TEST_DIR/repo.password" && chmod 600 "$TEST_DIR/repo.password"
-mkdir "$TEST_DIR/repo" && chown postgres "$TEST_DIR/repo"
-as_postgres() { runuser -u postgres -- env -u OBKEEP_PASSWORD OBKEEP_PASSWORD_FILE="$TEST_DIR/repo.password" "$@"; }
-as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" init >/dev/null
-
-pg=$TEST_DIR/pg
-archive="'$OBKEEP_BIN' -r '$TEST_DIR/repo' --password-file '$TEST_DIR/repo.password' -q wal-push --stanza ob %p"
-bash "$OBKEEP_SOURCE_DIR/tests/servers/postgres.sh" start "$pg" "archive_mode = on" "archive_command = '${archive//\'/\'\'}'" "archive_timeout = 0"
-add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/postgres.sh' stop '$pg'"
-port=$(cat "$pg/port")
-export PGPASSWORD=$(cat "$pg/password")
-psql_() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres "$@"; }
-psql_ -p "$port" -c "CREATE DATABASE openbank_openbankingdb"
-psql_ -p "$port" -d openbank_openbankingdb -c "CREATE TABLE consent_events (id serial PRIMARY KEY, what text, at timestamptz DEFAULT clock_timestamp())" \
-  -c "INSERT INTO consent_events (what) SELECT 'before the base backup ' || g FROM generate_series(1, 1000) g"
-
-home=$TEST_DIR/wso2-obkm-1.5.0
-write_home "$home" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:postgresql://127.0.0.1:$port/openbank_openbankingdb" postgres "$PGPASSWORD")"
-chmod -R a+rX "$home"
-cat >"$TEST_DIR/obkeep.toml" <<TOML
-[repository]
-url = "$TEST_DIR/repo"
-password_file = "$TEST_DIR/repo.password"
-[deployment]
-homes = ["$home"]
-TOML
-chmod 644 "$TEST_DIR/obkeep.toml"
+source "$(dirname "$0")/../postgres_archiving.sh"
 
 as_postgres "$OBKEEP_BIN" base-backup --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB >"$TEST_DIR/base.out"
 grep -q "base backup of WSO2_OPEN_BANKING_DB: snapshot" "$TEST_DIR/base.out" || fail "no base backup: $(cat "$TEST_DIR/base.out")"
 
 psql_ -p "$port" -d openbank_openbankingdb -c "INSERT INTO consent_events (what) VALUES ('first write')"
 sleep 1
-target=$(psql_ -p "$port" -At -c "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+target=$(utc_now)
 sleep 1
 psql_ -p "$port" -d openbank_openbankingdb -c "INSERT INTO consent_events (what) VALUES ('second write')"
-# Close the WAL segment holding both writes and wait until it is archived.
-segment=$(psql_ -p "$port" -At -c "SELECT pg_walfile_name(pg_switch_wal())")
-for _ in $(seq 1 100); do
-  [ "$(psql_ -p "$port" -At -c "SELECT last_archived_wal >= '$segment' FROM pg_stat_archiver")" = t ] && break
-  sleep 0.2
-done
-[ "$(psql_ -p "$port" -At -c "SELECT last_archived_wal >= '$segment' FROM pg_stat_archiver")" = t ] ||
-  fail "WAL was not archived: $(psql_ -p "$port" -At -c "SELECT * FROM pg_stat_archiver")"
+segment=$(switch_wal)  # the segment holding both writes
 [ "$(as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" check --json | python3 -c "import json, sys; print(json.load(sys.stdin)['archive_entries'])")" -ge 2 ] ||
   fail "the archive holds too few WAL files"
 [ -z "$(as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" snapshots --tag set=wal --json | python3 -c "import json, sys; print(' '.join(s['id'] for s in json.load(sys.stdin)))")" ] ||
@@ -75,18 +34,11 @@ as_postgres "$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/obkeep.toml" --d
   --to-datadir "$restored" --until "$target" --stanza ob >"$TEST_DIR/restore.out"
 grep -q "replays archived WAL (stanza ob) up to $target" "$TEST_DIR/restore.out" || fail "restore-db said: $(cat "$TEST_DIR/restore.out")"
 port2=$((port + 1))
-runuser -u postgres -- "$bin/pg_ctl" -D "$restored" -l "$TEST_DIR/pg2/server.log" -o "-p $port2 -k '$TEST_DIR/pg2'" -w -t 60 start >/dev/null ||
-  fail "the restored server did not start: $(tail -n 20 "$TEST_DIR/pg2/server.log")"
-add_cleanup "runuser -u postgres -- '$bin/pg_ctl' -D '$restored' -m immediate stop >/dev/null 2>&1"
-for _ in $(seq 1 150); do
-  [ "$(psql_ -p "$port2" -At -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break
-  sleep 0.2
-done
-[ "$(psql_ -p "$port2" -At -c "SELECT pg_is_in_recovery()")" = f ] || fail "recovery did not finish: $(tail -n 20 "$TEST_DIR/pg2/server.log")"
+start_restored "$restored" "$port2"
 rows=$(psql_ -p "$port2" -d openbank_openbankingdb -At -c "SELECT string_agg(what, ',' ORDER BY id) FROM consent_events WHERE what LIKE '%write'")
 [ "$rows" = "first write" ] || fail "recovered to $target, want only the first write, got: '$rows'"
 [ "$(psql_ -p "$port2" -d openbank_openbankingdb -At -c "SELECT count(*) FROM consent_events")" = 1001 ] || fail "rows before the base backup are missing"
-grep -q "recovery stopping before commit" "$TEST_DIR/pg2/server.log" || fail "the server did not stop at the target: $(grep -i recovery "$TEST_DIR/pg2/server.log")"
+grep -q "recovery stopping before commit" "$restored.log" || fail "the server did not stop at the target: $(grep -i recovery "$restored.log")"
 pass "restore-db --until $target recovered the first write and not the second"
 
 # Bad input.

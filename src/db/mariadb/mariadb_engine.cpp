@@ -305,6 +305,12 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
     if (!file.empty() && !position.empty()) binlog = {{"file", file}, {"position", position}};
     consistency = "consistent snapshot of one worker (no RELOAD privilege for a global read lock)";
   }
+  if (binlog.is_object()) {
+    // The same point as a GTID position, for a replay --until-gtid (NULL: not known).
+    auto gtid = coordinator.query("SELECT BINLOG_GTID_POS('" + coordinator.escape(binlog["file"].get<std::string>()) + "', " +
+                                  std::to_string(std::stoull(binlog["position"].get<std::string>())) + ")");
+    if (!gtid.empty() && !gtid[0].empty() && gtid[0][0] != "NULL") binlog["gtid"] = gtid[0][0];
+  }
   std::string version = coordinator.query("SELECT VERSION()")[0][0];
   write_stream(sink, "schema.sql", schema);
 
@@ -345,6 +351,7 @@ BackupReport MariadbEngine::backup(const ConnectionInfo& source, DumpSink& sink,
   if (binlog.is_object()) {
     report.binlog_file = binlog["file"].get<std::string>();
     report.binlog_position = std::stoull(binlog["position"].get<std::string>());
+    report.binlog_gtid = binlog.value("gtid", "");
   }
   json manifest = {{"engine", "mysql"},  {"server_version", version}, {"binlog", binlog},
                    {"time", format_rfc3339(now_unix_nanos())}, {"database", source.database}, {"tables", json::array()}};

@@ -91,6 +91,7 @@ BackupReport MariadbPhysicalEngine::backup(const ConnectionInfo& source, DumpSin
   if (binlog.is_object()) {
     report.binlog_file = binlog["file"].get<std::string>();
     report.binlog_position = std::stoull(binlog["position"].get<std::string>());
+    report.binlog_gtid = binlog.value("gtid", "");
   }
   return report;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/postgres/pg_connection.hpp"
+#include "db/postgres/wal_file.hpp"
 #include "db/data_directory.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
@@ -29,6 +30,22 @@ std::string conf_quote(const std::string& value) {
   return out + "'";
 }
 
+// The first WAL file the backup needs, from pg_basebackup -v's "write-ahead log start point:
+// 0/2000028 on timeline 1"; empty when it did not say.
+std::string wal_start_file(const std::string& report, uint64_t segment_bytes) {
+  const std::string marker = "write-ahead log start point: ";
+  size_t at = report.find(marker);
+  if (at == std::string::npos) return "";
+  at += marker.size();
+  size_t space = report.find(' ', at);
+  std::optional<uint64_t> lsn = parse_lsn(report.substr(at, space == std::string::npos ? std::string::npos : space - at));
+  const std::string on = " on timeline ";
+  if (!lsn || space == std::string::npos || report.compare(space, on.size(), on) != 0) return "";
+  unsigned long timeline = std::strtoul(report.c_str() + space + on.size(), nullptr, 10);
+  if (timeline == 0 || timeline > 0xFFFFFFFFul) return "";
+  return wal_segment_name(static_cast<uint32_t>(timeline), lsn_segment(*lsn, segment_bytes), segment_bytes);
+}
+
 }  // namespace
 
 BackupReport PostgresBaseEngine::backup(const ConnectionInfo& source, DumpSink& sink, const BackupOptions&) {
@@ -36,12 +53,14 @@ BackupReport PostgresBaseEngine::backup(const ConnectionInfo& source, DumpSink& 
   std::string version = connection.query("SHOW server_version")[0][0];
   std::string system = connection.query("SELECT system_identifier::text FROM pg_control_system()")[0][0];
   std::string archiving = connection.query("SHOW archive_mode")[0][0];
+  uint64_t segment_bytes =
+      std::stoull(connection.query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")[0][0]);
   int64_t start = now_unix_nanos();
   auto writer = sink.create("base.tar");
   uint64_t bytes = 0;
   SubprocessResult result = run_subprocess(
       {pg_bin(source, "pg_basebackup"), "-h", source.host, "-p", std::to_string(source.port), "-U", source.user,
-       "-D", "-", "-F", "t", "-X", "fetch", "--checkpoint=fast", "--no-password"},
+       "-D", "-", "-F", "t", "-X", "fetch", "--checkpoint=fast", "--no-password", "-v"},
       {{"PGPASSWORD", source.password}, {"PGCONNECT_TIMEOUT", "10"}}, [&](ByteView data) {
         writer->write(data);
         bytes += data.size();
@@ -56,6 +75,8 @@ BackupReport PostgresBaseEngine::backup(const ConnectionInfo& source, DumpSink& 
   BackupReport report;
   report.tables.push_back({"base.tar", 0, bytes});
   report.consistency = "pg_basebackup of cluster " + system + " with the WAL to make it consistent";
+  report.wal_start_file = wal_start_file(result.stderr_end, segment_bytes);
+  report.wal_segment_bytes = segment_bytes;
   if (archiving == "off")
     report.warnings.push_back("archive_mode is off on " + source.describe() +
                               ": without WAL archiving (archive_command = 'obkeep wal-push %p …') this base backup "

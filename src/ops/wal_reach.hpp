@@ -1,0 +1,25 @@
+// How far the WAL archive carries a recovery from a base backup, found in a few existence
+// checks however long the archive: a point-in-time recovery past its end is refused before
+// anything is written, instead of PostgreSQL failing at the end of the archive.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ops/wal_retention.hpp"
+#include "repo/repository.hpp"
+
+namespace obkeep::ops {
+
+struct WalReach {
+  std::string last_file;    // the newest segment archived on the base's timeline
+  int64_t archived_ns = 0;  // when it was archived: commits up to then can be replayed
+  bool later_timeline = false;  // the archive goes on on a later timeline: it reaches further
+};
+
+// Galloping then bisecting over the segment names from the base's start. It assumes the
+// archive has no hole (check reports holes); nullopt when even the start is not archived.
+std::optional<WalReach> wal_reach(repo::Repository& repository, const WalBase& base);
+
+}  // namespace obkeep::ops
