@@ -121,6 +121,13 @@ by_gtid=$(sql -N restored_gtid -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 while read -r query; do
   [ "$(sql -N restored_gtid -e "$query")" = 0 ] || fail "invariant broken after the GTID replay: $query"
 done < <(python3 "$data" invariants mariadb)
+run_timed pitr_gtid_physical 180 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to-datadir "$TEST_DIR/physical_gtid" --until-gtid "$first_gtid"
+[ "$RUN_EXIT" = 0 ] || fail "restore --to-datadir --until-gtid failed: $(cat "$TEST_DIR/stderr")"
+start_mariadb_on "$TEST_DIR/physical_gtid"
+[ "$(rsql -N openbank_openbankingdb -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")" = first ] || fail "physical --until-gtid: marks"
+[ "$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")" = "$by_gtid" ] ||
+  fail "physical --until-gtid holds $(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION") consents, logical $by_gtid"
 domain=${first_gtid%%-*}
 expect_exit 1 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
   --to "jdbc:mysql://127.0.0.1:$port/restored_never" --until-gtid "$domain-1-999999999"
@@ -132,7 +139,7 @@ expect_exit 2 obkeep restore-db latest --config "$config" --database WSO2_OPEN_B
   --to "jdbc:mysql://127.0.0.1:$port/restored_never" --until-gtid "first"
 expect_stderr_matches "--until-gtid: not a GTID: first"
 [ -z "$(sql -N -e "SHOW DATABASES LIKE 'restored_never'")" ] || fail "a refused restore created its target"
-pass "restore --until-gtid $first_gtid: $by_gtid consents, 'first' without 'second', invariants hold; bad GTIDs refused"
+pass "restore --until-gtid $first_gtid, logical and physical: $by_gtid consents, 'first' without 'second', invariants hold; bad GTIDs refused"
 
 # 4. Restore to now: across the kill and restart, nothing is missing.
 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
