@@ -32,6 +32,19 @@ binary_for_other_users() {
   echo "$copy"
 }
 
+# as_postgres_setup: for tests whose PostgreSQL runs an archive_command that is obkeep: bin
+# (PostgreSQL 15's), OBKEEP_BIN readable by postgres, $TEST_DIR/repo.password owned by it,
+# and as_postgres CMD..., which runs a command as postgres with that password.
+as_postgres_setup() {
+  bin=/usr/lib/postgresql/15/bin
+  [ -x "$bin/postgres" ] || fail "PostgreSQL 15 is not installed (scripts/setup.sh installs it)"
+  id postgres >/dev/null 2>&1 || fail "no postgres user"
+  OBKEEP_BIN=$(binary_for_other_users)
+  echo "archive-repository-password" >"$TEST_DIR/repo.password"
+  chown postgres "$TEST_DIR/repo.password" && chmod 600 "$TEST_DIR/repo.password"
+}
+as_postgres() { runuser -u postgres -- env -u OBKEEP_PASSWORD OBKEEP_PASSWORD_FILE="$TEST_DIR/repo.password" "$@"; }
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 

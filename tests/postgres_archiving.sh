@@ -3,15 +3,8 @@
 # database openbank_openbankingdb, and $TEST_DIR/obkeep.toml for both. The server runs as
 # postgres and its archive_command writes the repository, so every obkeep command runs as
 # postgres too (as_postgres), and the repository stays writable for both.
-bin=/usr/lib/postgresql/15/bin
-[ -x "$bin/postgres" ] || fail "PostgreSQL 15 is not installed (scripts/setup.sh installs it)"
-id postgres >/dev/null 2>&1 || fail "no postgres user"
-OBKEEP_BIN=$(binary_for_other_users)  # the server's archive_command runs it as postgres
-
-echo "pitr-repository-password" >"$TEST_DIR/repo.password"
-chown postgres "$TEST_DIR/repo.password" && chmod 600 "$TEST_DIR/repo.password"
+as_postgres_setup
 mkdir "$TEST_DIR/repo" && chown postgres "$TEST_DIR/repo"
-as_postgres() { runuser -u postgres -- env -u OBKEEP_PASSWORD OBKEEP_PASSWORD_FILE="$TEST_DIR/repo.password" "$@"; }
 as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" init >/dev/null
 
 pg=$TEST_DIR/pg

@@ -4,16 +4,9 @@
 # the repository; a push the drainer cannot make is reported by the next archive_command,
 # which fails (PostgreSQL keeps its WAL), and once the repository is back archiving goes on.
 source "$(dirname "$0")/../lib.sh"
-bin=/usr/lib/postgresql/15/bin
-[ -x "$bin/postgres" ] || fail "PostgreSQL 15 is not installed (scripts/setup.sh installs it)"
-id postgres >/dev/null 2>&1 || fail "no postgres user"
-OBKEEP_BIN=$(binary_for_other_users)  # the server's archive_command runs it as postgres
-
-echo "async-repository-password" >"$TEST_DIR/repo.password"
-chown postgres "$TEST_DIR/repo.password" && chmod 600 "$TEST_DIR/repo.password"
+as_postgres_setup
 mkdir "$TEST_DIR/work" && chown postgres "$TEST_DIR/work"
 repo=$TEST_DIR/work/repo spool=$TEST_DIR/work/spool
-as_postgres() { runuser -u postgres -- env -u OBKEEP_PASSWORD OBKEEP_PASSWORD_FILE="$TEST_DIR/repo.password" "$@"; }
 as_postgres "$OBKEEP_BIN" -r "$repo" init >/dev/null
 # archive_command's own key: a generated random password, cheap to derive.
 as_postgres "$OBKEEP_BIN" -r "$repo" -q key add --generate-password-file "$TEST_DIR/work/archive.password"
