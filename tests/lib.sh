@@ -124,6 +124,14 @@ start_mariadb_on() {
   fail "mariadbd did not start on $1: $(tail -3 "$1/err.log")"
 }
 rsql() { mariadb --no-defaults -h127.0.0.1 -P"$rport" -uobkeep -p"$password" "$@"; }
+# expect_invariants CLIENT DB: every invariant of tests/db/ob_data.py's load holds in DB
+# (CLIENT is sql or rsql).
+expect_invariants() {
+  local query
+  while read -r query; do
+    [ "$("$1" -N "$2" -e "$query")" = 0 ] || fail "invariant broken in $2: $query"
+  done < <(python3 "$OBKEEP_SOURCE_DIR/tests/db/ob_data.py" invariants mariadb)
+}
 # mariadb_fingerprint DB: an md5 of every table of tests/db/ob_data.py's schema, rows in a fixed order.
 mariadb_fingerprint() {
   local table cols

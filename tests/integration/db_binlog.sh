@@ -86,9 +86,7 @@ marks=$(sql -N restored_until -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM P
 restored=$(sql -N restored_until -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 [ "$backed_up" -lt "$restored" ] && [ "$restored" -le "$at_until" ] ||
   fail "restored --until holds $restored consents; backup had $backed_up, the source $at_until a second after $until_time"
-while read -r query; do
-  [ "$(sql -N restored_until -e "$query")" = 0 ] || fail "invariant broken after the replay: $query"
-done < <(python3 "$data" invariants mariadb)
+expect_invariants sql restored_until
 pass "restore --until $until_time: backup ($backed_up consents) + binlog = $restored consents, 'first' without 'second', invariants hold"
 
 # 3b. The same by the physical path: the mariadb-backup copy, prepared, the binlog replayed
@@ -102,9 +100,7 @@ start_mariadb_on "$TEST_DIR/physical"
 [ "$(rsql -N openbank_openbankingdb -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")" = first ] || fail "physical --until: marks"
 physical=$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 [ "$physical" = "$restored" ] || fail "physical --until holds $physical consents, logical --until $restored"
-while read -r query; do
-  [ "$(rsql -N openbank_openbankingdb -e "$query")" = 0 ] || fail "invariant broken after the physical replay: $query"
-done < <(python3 "$data" invariants mariadb)
+expect_invariants rsql openbank_openbankingdb
 pass "restore --to-datadir --until: the physical copy + binlog holds what the logical path holds ($physical consents, 'first')"
 
 # 3c. Through a transaction by its GTID, while the load ran in the same domain: the first
@@ -118,9 +114,7 @@ grep -q "up to GTID $first_gtid" "$TEST_DIR/pitr_gtid.stdout" || fail "no GTID r
 by_gtid=$(sql -N restored_gtid -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 [ "$backed_up" -lt "$by_gtid" ] && [ "$by_gtid" -le "$restored" ] ||
   fail "restored --until-gtid holds $by_gtid consents; backup had $backed_up, --until (later) $restored"
-while read -r query; do
-  [ "$(sql -N restored_gtid -e "$query")" = 0 ] || fail "invariant broken after the GTID replay: $query"
-done < <(python3 "$data" invariants mariadb)
+expect_invariants sql restored_gtid
 run_timed pitr_gtid_physical 180 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
   --to-datadir "$TEST_DIR/physical_gtid" --until-gtid "$first_gtid"
 [ "$RUN_EXIT" = 0 ] || fail "restore --to-datadir --until-gtid failed: $(cat "$TEST_DIR/stderr")"

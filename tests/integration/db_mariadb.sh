@@ -52,9 +52,7 @@ obkeep restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_B
 restored=$(sql -N restored_loaded -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 [ "$before" -lt "$restored" ] && [ "$restored" -lt "$after" ] ||
   fail "the load did not run across the backup: before $before, restored $restored, after $after"
-while read -r query; do
-  [ "$(sql -N restored_loaded -e "$query")" = 0 ] || fail "invariant broken in the restore: $query"
-done < <(python3 "$data" invariants mariadb)
+expect_invariants sql restored_loaded
 pass "backup under load ($before < $restored < $after consents) restores with every invariant intact"
 
 # 3. Restoring over a database that has tables needs --drop-existing.

@@ -36,9 +36,7 @@ start_mariadb_on "$TEST_DIR/physical1"
 restored=$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INITIATION")
 [ "$before" -lt "$restored" ] && [ "$restored" -lt "$after" ] ||
   fail "the load did not run across the physical backup: before $before, restored $restored, after $after"
-while read -r query; do
-  [ "$(rsql -N openbank_openbankingdb -e "$query")" = 0 ] || fail "invariant broken in the physical restore: $query"
-done < <(python3 "$data" invariants mariadb)
+expect_invariants rsql openbank_openbankingdb
 obkeep -r "$TEST_DIR/repo" snapshots --tag engine=mariadb-physical --json |
   python3 -c "import json,sys; b=json.load(sys.stdin)[-1]['summary']['binlog']; assert b['file'].startswith('binlog.') and b['position'] > 4, b" ||
   fail "the physical backup records no binlog position"
