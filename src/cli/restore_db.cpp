@@ -32,6 +32,7 @@ namespace {
 struct Options {
   std::string snapshot = "latest", database, to, user, password_file, until, until_gtid, datadir, stanza = "main";
   int jobs = 2;
+  size_t wal_prefetch = 8;
   bool drop_existing = false;
 };
 
@@ -191,10 +192,17 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
   std::string command = shell_quote(std::filesystem::read_symlink("/proc/self/exe").string()) + " -r " +
                         shell_quote(repository_url) + " --password-file " +
                         shell_quote(std::filesystem::absolute(global.password_file).string()) + " -q wal-fetch --stanza " +
-                        shell_quote(options.stanza) + " %f %p";
+                        shell_quote(options.stanza);
+  // The segments ahead are fetched while the server replays one: a remote repository's
+  // round trips stop adding up. The spool lives in the data directory, the server's own.
+  std::string data_directory = std::filesystem::absolute(options.datadir).string();
+  if (options.wal_prefetch > 0)
+    command += " --prefetch " + std::to_string(options.wal_prefetch) + " --spool " +
+               shell_quote(data_directory + "/obkeep-wal-prefetch");
+  command += " %f %p";
   if (!options.until.empty()) refuse_past_the_archive(repository, *base, options.stanza, until);
   db::RestoreOptions restore;
-  restore.data_directory = std::filesystem::absolute(options.datadir).string();
+  restore.data_directory = data_directory;
   restore.restore_command = command;
   if (!options.until.empty()) {
     // PostgreSQL's own form, in UTC: "2026-11-25 14:03:00.123456+00".
@@ -226,6 +234,9 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   command->add_option("--to-datadir", options->datadir,
                       "a new data directory for a physical backup: PostgreSQL (then WAL replay), MariaDB (prepared)");
   command->add_option("--stanza", options->stanza, "with --to-datadir: the WAL archive's stanza (default main)");
+  command->add_option("--wal-prefetch", options->wal_prefetch,
+                      "with --to-datadir: WAL segments the server's restore_command keeps fetched ahead (default 8; 0: none)")
+      ->check(CLI::Range(0, 256));
   command->add_option("--user", options->user, "target user (default: the source datasource's)");
   command->add_option("--password-file", options->password_file, "target password (default: the source datasource's)");
   command->add_option("--jobs", options->jobs, "parallel workers")->check(CLI::Range(1, 64));

@@ -1,6 +1,7 @@
 #include "repo/archive_file.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include "repo/repository.hpp"
 #include "util/error.hpp"
@@ -99,12 +100,16 @@ Bytes read_archived_file(Repository& repository, const ArchiveEntry& entry) {
       // Only a pack that is gone means the blob moved; any other failure is the answer.
       if (repository.backend().stat({storage::FileType::pack, blob.stored.pack.hex()})) throw;
     }
-    // Moved by prune: the index knows where it is now.
-    if (!index_loaded) {
-      repository.load_index();
+    // Moved by prune: the index knows where it is now. One loader at a time: files may be
+    // read in parallel (a prefetch).
+    static std::mutex loading;
+    BlobLocation location;
+    {
+      std::lock_guard guard(loading);
+      if (!index_loaded && repository.loaded_index_files().empty()) repository.load_index();
       index_loaded = true;
+      location = repository.locate(blob.id);
     }
-    BlobLocation location = repository.locate(blob.id);
     if (location.raw_length != blob.stored.raw_length)
       throw IntegrityError(entry.key.describe() + ": blob " + blob.id.hex() + " has another length in the index");
     repository.load_blob_into(blob.id, location, out);

@@ -1,6 +1,7 @@
 #include "db/postgres/wal_archive.hpp"
 
 #include <filesystem>
+#include <mutex>
 #include <optional>
 
 #include "db/repository_dump_store.hpp"
@@ -17,6 +18,8 @@ namespace {
 // Before archive entries, each WAL file was a snapshot with these tags, found by reading
 // every snapshot: a cost that grew with the archive, paid now only for names without entry.
 std::optional<Bytes> find_legacy_wal(repo::Repository& repository, const std::string& stanza, const std::string& name) {
+  static std::mutex searching;  // files may be fetched in parallel (a prefetch); the index loads once
+  std::lock_guard guard(searching);
   const std::vector<std::string> tags = {"set=wal", "stanza=" + stanza, "wal=" + name};
   for (const repo::Snapshot& snapshot : repo::list_snapshots(repository)) {
     bool all = true;

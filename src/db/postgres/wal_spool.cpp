@@ -20,6 +20,7 @@
 #include "repo/lock.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/process_lock.hpp"
 #include "util/whole_file.hpp"
 
 namespace obkeep::db {
@@ -29,28 +30,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view temporary_suffix = ".obkeep-tmp";
-
-// The drainer's lock: flock'ed for the holder's life, released by the kernel if it dies.
-class DrainLock {
- public:
-  explicit DrainLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw_system_error("cannot open " + path, errno);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~DrainLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  DrainLock(const DrainLock&) = delete;
-  DrainLock& operator=(const DrainLock&) = delete;
-  bool held() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 void make_folder(const std::string& path) {
   std::error_code error;
@@ -127,7 +106,7 @@ std::optional<std::string> WalSpool::failure() const {
   return line.empty() ? "the last asynchronous WAL push failed (see " + log_path() + ")" : line;
 }
 
-bool WalSpool::drainer_missing() const { return DrainLock(folder_ + "/drain.lock").held(); }
+bool WalSpool::drainer_missing() const { return ProcessLock(folder_ + "/drain.lock").held(); }
 
 bool WalSpool::has_queued_files() const { return !queued_files(queue_).empty(); }
 
@@ -136,7 +115,7 @@ bool drain_wal_spool(WalSpool& spool, const std::function<std::unique_ptr<repo::
   std::unique_ptr<repo::Repository> repository;
   for (;;) {
     {
-      DrainLock lock(spool.folder() + "/drain.lock");
+      ProcessLock lock(spool.folder() + "/drain.lock");
       if (!lock.held()) return true;  // another drainer has the queue
       auto idle_since = std::chrono::steady_clock::now();
       for (;;) {
