@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Remote-site benchmark: obkeep against restic (backup, full restore) and `obkeep copy` against
 # `rclone sync` of a restic repository, over SFTP and S3 at several round-trip times, in one run.
-# usage: bench/remote.sh [--scale S] [--rtts 0,20,80] [--backends sftp,s3] [--tools obkeep,restic,rclone]
+# usage: bench/remote.sh [--scale S] [--rtts 0,20,80] [--backends sftp,s3] [--tools obkeep,restic,rclone,wal]
 #                        [--work DIR] [--obkeep PATH] [--json PATH] [--restore-fs fresh|work] [--step-timeout S]
+#                        [--wal-segments N]
+# The wal tool: N synthetic 16 MiB WAL segments pushed one after another (archive_command),
+# then fetched one after another as a recovery asks for them (restore_command), without and
+# with --prefetch 8.
 # Latency: each server (a private sshd, a private Swift with its S3 API over https) sits behind
 # tests/servers/faultproxy.py, which holds every chunk RTT/2 in each direction. Prints a Markdown
 # table per backend with ratios and writes it (and raw JSON) to bench/out/remote-<time>.{md,json}.
@@ -10,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_line="bench/remote.sh $*"
 # Scale 0.09 is ~221 MB in ~2,100 files; scale 0.5 is the ~1 GB tree (1.10 GB, ~11,800 files).
-scale=0.09 rtts=0,20,80 backends=sftp,s3 tools=obkeep,restic,rclone work=/tmp/obkeep-bench-remote
+scale=0.09 rtts=0,20,80 backends=sftp,s3 tools=obkeep,restic,rclone,wal work=/tmp/obkeep-bench-remote wal_segments=16
 obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600
 while [ $# -gt 0 ]; do
   case $1 in
@@ -23,6 +27,7 @@ while [ $# -gt 0 ]; do
     --json) json_copy=$2; shift ;;
     --restore-fs) restore_fs=$2; shift ;;
     --step-timeout) step_timeout=$2; shift ;;
+    --wal-segments) wal_segments=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -59,6 +64,19 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# WAL-like segments: each 8 KiB page a quarter random, the rest zeros (WAL compresses too).
+if has_tool wal; then
+  python3 - "$work/wal" "$wal_segments" <<'PY'
+import os, sys
+folder, count = sys.argv[1], int(sys.argv[2])
+os.makedirs(folder)
+for i in range(1, count + 1):
+    with open(os.path.join(folder, "00000001%08X%08X" % (i // 256, i % 256)), "wb") as f:
+        for _ in range(2048):
+            f.write(os.urandom(2048) + bytes(6144))
+PY
+fi
 
 # Local repositories, the source of the copy steps (not timed).
 echo "local repositories for the copy steps..." >&2
@@ -225,6 +243,20 @@ round() { # BACKEND RTT
     fresh_target
     CHECK=$verify_restore measure "$backend" "$rtt" restic restore "restic $ropts -r $(q "$url") restore latest --target $(q "$restore_mnt/target")"
   fi
+  if has_tool wal; then
+    # A key for programs (key add --generate-password-file), as archive_command should use.
+    url=$(site_url "$backend" obkeep "obkeep-wal-rtt$rtt")
+    local key=$work/wal-key-$backend-$rtt wal_ob
+    "$obkeep_bin" -r "$url" init >/dev/null && "$obkeep_bin" -r "$url" -q key add --generate-password-file "$key"
+    wal_ob="env -u OBKEEP_PASSWORD $ob -r $(q "$url") --password-file $(q "$key") -q"
+    local names; names=$(ls "$work/wal" | tr "\n" " ")
+    measure "$backend" "$rtt" obkeep wal-push "set -e; for f in $(q "$work/wal")/*; do $wal_ob wal-push --stanza b \$f; done"
+    mkdir -p "$work/wal-restore"
+    measure "$backend" "$rtt" obkeep wal-fetch "set -e; for n in $names; do $wal_ob wal-fetch --stanza b \$n $(q "$work/wal-restore")/RECOVERYXLOG; done"
+    rm -rf "$work/wal-spool"
+    measure "$backend" "$rtt" obkeep wal-fetch-prefetch "set -e; for n in $names; do $wal_ob wal-fetch --stanza b --prefetch 8 --spool $(q "$work/wal-spool") \$n $(q "$work/wal-restore")/RECOVERYXLOG; done"
+    sleep 4  # the prefetcher's linger, before the next step's byte counts
+  fi
   if has_tool rclone && [ "$backend" != ssh ]; then
     url=$(site_url "$backend" rclone "rclone-sync-rtt$rtt")
     measure "$backend" "$rtt" rclone sync "$rclone_command sync $(q "$work/local-restic") $(q "$url")"
@@ -295,6 +327,17 @@ for backend in dict.fromkeys(x["backend"] for x in rows):
             if rtt >= 20 and field == "seconds" and o and p is not None:
                 checks.append(("%s: %s at RTT %d at least 2x faster than %s (%.2f)" % (backend, ostep, rtt, peer, p / o),
                                p >= 2 * o))
+    segments = len(os.listdir(os.path.join(os.path.dirname(data), "wal"))) if os.path.isdir(os.path.join(os.path.dirname(data), "wal")) else 0
+    for rtt in rtts:
+        o, otext = cell((backend, rtt, "obkeep", "wal-push"))
+        if otext != "-":
+            lines.append("| WAL push, %d segments one by one (s) | %d | %s | - | - |" % (segments, rtt, otext))
+    for rtt in rtts:
+        o, otext = cell((backend, rtt, "obkeep", "wal-fetch-prefetch"))
+        p, ptext = cell((backend, rtt, "obkeep", "wal-fetch"))
+        if otext != "-" or ptext != "-":
+            lines.append("| WAL fetch, %d segments one by one, --prefetch 8 (s) | %d | %s | without prefetch %s | %s |" % (
+                segments, rtt, otext, ptext, ratio(o, p)))
     if 0 in rtts and len(rtts) > 1:
         far = max(rtts)
         o0, _ = cell((backend, 0, "obkeep", "restore")); o1, _ = cell((backend, far, "obkeep", "restore"))

@@ -13,6 +13,7 @@
 #include "repo/tree.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
+#include "util/whole_file.hpp"
 
 namespace obkeep::cli {
 
@@ -80,6 +81,14 @@ int fetch(const GlobalOptions& global, const FetchOptions& options) {
   if (spool)
     if (std::optional<uint64_t> bytes = spool->prefetched_size(name)) spool->want(name, *bytes);
   bool found = spool && spool->take(name, options.destination);
+  if (!found && !options.spool.empty()) {
+    // Pushed asynchronously on this machine and not drained yet: the spool has the only copy.
+    std::string queued = db::WalSpool(options.spool, options.stanza).queue() + "/" + name;
+    if (std::filesystem::exists(queued)) {
+      write_file_durably(options.destination, read_whole_file(queued, "spooled WAL file"), "WAL file");
+      found = true;
+    }
+  }
   if (!found) {
     auto repository = open_repository(global);
     repo::RepositoryLock lock(*repository, false);
@@ -146,7 +155,10 @@ void add_wal_commands(CLI::App& app, Context& context) {
   fetch_command->add_option("--prefetch", fetch_options->prefetch,
                             "keep the next N segments fetched in the background into the spool (--spool)")
       ->check(CLI::Range(0, 256));
-  fetch_command->add_option("--spool", fetch_options->spool, "the local folder for --prefetch")->envname("OBKEEP_WAL_SPOOL");
+  fetch_command->add_option("--spool", fetch_options->spool,
+                            "the local folder for --prefetch; a file wal-push --async spooled there and not pushed yet "
+                            "is fetched from it")
+      ->envname("OBKEEP_WAL_SPOOL");
   fetch_command->add_flag("--prefetcher", fetch_options->prefetcher,
                           "run as the spool's prefetcher (wal-fetch --prefetch starts it)");
   fetch_command->callback([&context, fetch_options] {

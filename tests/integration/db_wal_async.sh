@@ -78,6 +78,13 @@ expect_stderr_matches "asynchronous WAL push of stanza ob failed"
 expect_one_line_error
 pass "a failed asynchronous push makes the next wal-push fail, naming the cause"
 
+# Meanwhile the spool holds the only copy of $failing: a fetch given the spool finds it there.
+[ -f "$spool/ob/queue/$failing" ] || fail "$failing is not queued in the spool"
+as_postgres "$OBKEEP_BIN" -r "$repo" -q wal-fetch --stanza ob --spool "$spool" "$failing" "$TEST_DIR/work/from-queue" ||
+  fail "wal-fetch of $failing from the spool, with the repository away, failed"
+cmp -s "$TEST_DIR/work/from-queue" "$spool/ob/queue/$failing" || fail "the segment fetched from the spool differs"
+pass "a segment not pushed yet is fetched from the spool (the repository away)"
+
 mv "$repo.away" "$repo"
 latest=$(switch_segments 1)
 wait_until_fetchable "$failing"
