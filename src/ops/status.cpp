@@ -1,6 +1,8 @@
 // Judging the objectives against the newest snapshots of each place.
 #include "ops/status.hpp"
 
+#include "ops/wal_reach.hpp"
+
 #include "ops/binlog_archive.hpp"
 
 #include "repo/copy_record.hpp"
@@ -33,6 +35,7 @@ Place list_place(const deploy::Config& config, const RepositoryAccess& access, r
   if (!site) {
     place.snapshots = repo::list_snapshots(*primary);
     place.protection = protection_of(*primary);
+    place.wal_points = wal_recovery_points(*primary, place.snapshots);
     return place;
   }
   try {
@@ -41,6 +44,7 @@ Place list_place(const deploy::Config& config, const RepositoryAccess& access, r
     if (records) place.audit = audit_site(config, *site, repository->config().id.hex(), *records, survey);
     place.snapshots = std::move(survey.readable);
     place.protection = protection_of(*repository);
+    place.wal_points = wal_recovery_points(*repository, place.snapshots);
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;
     place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
@@ -57,6 +61,9 @@ void evaluate_at(Objective& objective, const Place& place, int64_t now_ns) {
   if (const repo::Snapshot* newest = repo::newest_with_tags(place.snapshots, objective.tags())) {
     int64_t point = objective.set == "databases" ? newest_recovery_point(*newest, place.snapshots, objective.database)
                                                  : newest->time_ns;
+    // PostgreSQL: the newest base backup goes on through the WAL archive.
+    if (auto wal = place.wal_points.find(objective.database); objective.set == "databases" && wal != place.wal_points.end())
+      point = std::max(point, wal->second);
     return evaluate(objective, point, newest->id.hex(), now_ns);
   }
   evaluate(objective, std::nullopt, "", now_ns);

@@ -28,6 +28,7 @@ struct Place {
   std::string error;
   std::string protection = "unknown";
   std::optional<SiteAudit> audit;  // a DR site: does it hold what the primary recorded sending?
+  std::map<std::string, int64_t> wal_points;  // per database id: how far its WAL archive recovers
 };
 
 struct StatusOptions {

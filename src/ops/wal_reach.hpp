@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -21,5 +23,10 @@ struct WalReach {
 // Galloping then bisecting over the segment names from the base's start. It assumes the
 // archive has no hole (check reports holes); nullopt when even the start is not archived.
 std::optional<WalReach> wal_reach(repo::Repository& repository, const WalBase& base);
+
+// Per database id: the newest point its newest PostgreSQL base backup (among `snapshots`,
+// the repository's) recovers to through the WAL archive, when that is later than the
+// backup itself. A database whose archive cannot be read is left out.
+std::map<std::string, int64_t> wal_recovery_points(repo::Repository& repository, const std::vector<repo::Snapshot>& snapshots);
 
 }  // namespace obkeep::ops

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../postgres_archiving.sh"
 
-as_postgres "$OBKEEP_BIN" base-backup --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB >"$TEST_DIR/base.out"
+as_postgres "$OBKEEP_BIN" base-backup --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB --stanza ob >"$TEST_DIR/base.out"
 grep -q "base backup of WSO2_OPEN_BANKING_DB: snapshot" "$TEST_DIR/base.out" || fail "no base backup: $(cat "$TEST_DIR/base.out")"
 
 psql_ -p "$port" -d openbank_openbankingdb -c "INSERT INTO consent_events (what) VALUES ('first write')"
@@ -19,6 +19,23 @@ segment=$(switch_wal)  # the segment holding both writes
 [ -z "$(as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" snapshots --tag set=wal --json | python3 -c "import json, sys; print(' '.join(s['id'] for s in json.load(sys.stdin)))")" ] ||
   fail "WAL files became snapshots, not archive entries"
 pass "archive_command = obkeep wal-push archives WAL as archive entries; base-backup stores a base backup"
+
+# status counts the archive: the recovery point is the newest archived segment's, past the
+# base backup's own time.
+sed 's/^homes = .*$/&\n[policy.databases]\nrpo = "1h"/' "$TEST_DIR/obkeep.toml" >"$TEST_DIR/status.toml"
+chmod 644 "$TEST_DIR/status.toml"
+as_postgres "$OBKEEP_BIN" status --config "$TEST_DIR/status.toml" --json >"$TEST_DIR/status.json" ||
+  fail "status: $(cat "$TEST_DIR/status.json")"
+python3 - "$TEST_DIR/status.json" "$target" <<'PY' || fail "status does not count the WAL archive: $(cat "$TEST_DIR/status.json")"
+import json, sys, datetime
+when = lambda text: datetime.datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00").timestamp()
+status, target = json.load(open(sys.argv[1])), when(sys.argv[2])
+[o] = [o for o in status["objectives"] if o["set"] == "databases"]
+point = when(o["newest_recovery_point"])
+assert point > target, (o, target)
+assert o["verdict"] == "met", o
+PY
+pass "status: the database's recovery point is the archive's newest segment, after $target"
 
 # Prune keeps what the archive entries use: only the base backup is a snapshot.
 as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/repo" -q prune >"$TEST_DIR/prune.out" 2>&1 || fail "prune: $(cat "$TEST_DIR/prune.out")"
