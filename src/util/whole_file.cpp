@@ -1,5 +1,6 @@
 #include "util/whole_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +64,19 @@ void write_file_durably(const std::string& path, ByteView data, const std::strin
   std::string folder = std::filesystem::path(path).parent_path().string();
   FileDescriptor directory{::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (directory.fd < 0 || ::fsync(directory.fd) != 0) throw_system_error("cannot fsync " + (folder.empty() ? "." : folder), errno);
+}
+
+std::vector<std::string> whole_files_in(const std::string& folder, const std::string& what) {
+  std::vector<std::string> names;
+  DIR* directory = ::opendir(folder.c_str());
+  if (!directory) throw_system_error("cannot read " + what + " " + folder, errno);
+  while (dirent* entry = ::readdir(directory)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != ".." && !name.ends_with(".obkeep-tmp")) names.push_back(name);
+  }
+  ::closedir(directory);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace obkeep

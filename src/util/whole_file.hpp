@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "util/bytes.hpp"
 
@@ -12,5 +13,7 @@ namespace obkeep {
 Bytes read_whole_file(const std::string& path, const std::string& what);
 // The temporary is `path` + ".obkeep-tmp": a rerun after a crash overwrites it.
 void write_file_durably(const std::string& path, ByteView data, const std::string& what);
+// The files in `folder` that are whole (not write_file_durably's temporaries), sorted.
+std::vector<std::string> whole_files_in(const std::string& folder, const std::string& what);
 
 }  // namespace obkeep

@@ -1,6 +1,5 @@
 #include "db/postgres/wal_prefetch.hpp"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,21 +25,6 @@ namespace obkeep::db {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view temporary_suffix = ".obkeep-tmp";
-
-// Complete files in `folder` (no temporaries).
-std::vector<std::string> complete_files(const std::string& folder) {
-  std::vector<std::string> names;
-  DIR* directory = ::opendir(folder.c_str());
-  if (!directory) throw_system_error("cannot read WAL prefetch folder " + folder, errno);
-  while (dirent* entry = ::readdir(directory)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != ".." && !name.ends_with(temporary_suffix)) names.push_back(name);
-  }
-  ::closedir(directory);
-  return names;
-}
 
 // The request "<name> <segment bytes>" as a parsed segment, when it is one.
 struct Request {
@@ -80,7 +64,7 @@ bool WalPrefetch::take(const std::string& name, const std::string& destination) 
 
 void WalPrefetch::want(const std::string& name, uint64_t segment_bytes) {
   std::string text = name + " " + std::to_string(segment_bytes) + "\n";
-  std::string path = folder_ + "/prefetch.want", temporary = path + std::string(temporary_suffix);
+  std::string path = folder_ + "/prefetch.want", temporary = path + ".obkeep-tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << text;
@@ -88,7 +72,7 @@ void WalPrefetch::want(const std::string& name, uint64_t segment_bytes) {
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) throw_system_error("cannot write " + path, errno);
   // Segment names of one size sort by position: what precedes the request is done with.
-  for (const std::string& file : complete_files(files_))
+  for (const std::string& file : whole_files_in(files_, "WAL prefetch folder"))
     if (file.size() == name.size() && file.compare(8, 16, name, 8, 16) < 0) ::unlink(file_path(file).c_str());
 }
 
@@ -106,7 +90,7 @@ bool WalPrefetch::ahead_of_request(const std::string& name) const {
 }
 
 void WalPrefetch::discard_all() {
-  for (const std::string& file : complete_files(files_)) ::unlink(file_path(file).c_str());
+  for (const std::string& file : whole_files_in(files_, "WAL prefetch folder")) ::unlink(file_path(file).c_str());
 }
 
 std::string WalPrefetch::request() const {

@@ -1,6 +1,5 @@
 #include "db/postgres/wal_spool.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -29,27 +28,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view temporary_suffix = ".obkeep-tmp";
-
 void make_folder(const std::string& path) {
   std::error_code error;
   fs::create_directories(path, error);
   if (error) throw Error("cannot create WAL spool folder " + path + ": " + error.message());
-}
-
-// Spooled WAL file names, oldest (lowest) first: WAL names sort in the order written.
-std::vector<std::string> queued_files(const std::string& queue) {
-  std::vector<std::string> names;
-  DIR* directory = ::opendir(queue.c_str());
-  if (!directory) throw_system_error("cannot read WAL spool " + queue, errno);
-  while (dirent* entry = ::readdir(directory)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == ".." || name.ends_with(temporary_suffix)) continue;
-    names.push_back(name);
-  }
-  ::closedir(directory);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 void record_failure(const WalSpool& spool, const std::string& message) {
@@ -108,7 +90,7 @@ std::optional<std::string> WalSpool::failure() const {
 
 bool WalSpool::drainer_missing() const { return ProcessLock(folder_ + "/drain.lock").held(); }
 
-bool WalSpool::has_queued_files() const { return !queued_files(queue_).empty(); }
+bool WalSpool::has_queued_files() const { return !whole_files_in(queue_, "WAL spool").empty(); }
 
 bool drain_wal_spool(WalSpool& spool, const std::function<std::unique_ptr<repo::Repository>()>& open,
                      const DrainOptions& options) {
@@ -120,7 +102,7 @@ bool drain_wal_spool(WalSpool& spool, const std::function<std::unique_ptr<repo::
       auto idle_since = std::chrono::steady_clock::now();
       for (;;) {
         throw_if_interrupted();
-        std::vector<std::string> names = queued_files(spool.queue());
+        std::vector<std::string> names = whole_files_in(spool.queue(), "WAL spool");
         if (names.empty()) {
           if (std::chrono::steady_clock::now() - idle_since > std::chrono::milliseconds(options.linger_ms)) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
