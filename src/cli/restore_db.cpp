@@ -73,14 +73,14 @@ bool before_gtid(const repo::Snapshot& backup, const db::Gtid& gtid) {
 }
 
 // The newest backup with `tags` taken before `until_ns`.
-repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags, int64_t until_ns,
-                             const deploy::Database& database) {
+repo::Snapshot newest_before(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
+                             int64_t until_ns, const deploy::Database& database) {
   std::optional<repo::Snapshot> newest, oldest;
-  for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+  for (const repo::Snapshot& snapshot : snapshots) {  // oldest first
     bool all = true;
     for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
     if (all && !oldest) oldest = snapshot;
-    if (all && snapshot.time_ns <= until_ns) newest = std::move(snapshot);
+    if (all && snapshot.time_ns <= until_ns) newest = snapshot;
   }
   if (!newest)
     throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns) +
@@ -89,14 +89,14 @@ repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std
 }
 
 // The newest backup with `tags` before the target.
-repo::Snapshot newest_before(repo::Repository& repository, const std::vector<std::string>& tags,
+repo::Snapshot newest_before(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
                              const ops::BinlogTarget& target, const deploy::Database& database) {
-  if (!target.gtid) return newest_before(repository, tags, target.until_ns, database);
+  if (!target.gtid) return newest_before(snapshots, tags, target.until_ns, database);
   std::optional<repo::Snapshot> newest;
-  for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+  for (const repo::Snapshot& snapshot : snapshots) {  // oldest first
     bool all = true;
     for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
-    if (all && before_gtid(snapshot, *target.gtid)) newest = std::move(snapshot);
+    if (all && before_gtid(snapshot, *target.gtid)) newest = snapshot;
   }
   if (!newest)
     throw Error("no backup of " + database.display_name() + " records a GTID position before " + target.describe() +
@@ -111,11 +111,13 @@ int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database
                              const Options& options) {
   std::vector<std::string> tags = {"database=" + database.id, "engine=mariadb-physical"};
   std::optional<ops::BinlogTarget> until = binlog_target(options);
-  repo::Snapshot backup = until && options.snapshot == "latest" ? newest_before(repository, tags, *until, database)
+  std::vector<repo::Snapshot> snapshots = until ? repo::list_snapshots(repository) : std::vector<repo::Snapshot>{};
+  repo::Snapshot backup = until && options.snapshot == "latest" ? newest_before(snapshots, tags, *until, database)
                                                                 : repo::find_snapshot(repository, options.snapshot, tags);
   if (!backup.has_tag("engine=mariadb-physical"))
     throw Error("snapshot " + backup.id.short_hex() + " is not a physical backup (obkeep base-backup takes one)");
-  if (until) ops::plan_binlog_replay(repository, database, backup, *until);  // refused before anything is written
+  std::optional<ops::BinlogReplayPlan> plan;  // refused before anything is written
+  if (until) plan = ops::plan_binlog_replay(repository, database, backup, *until, snapshots);
   db::RestoreOptions restore;
   restore.data_directory = std::filesystem::absolute(options.datadir).string();
   db::RepositoryDumpSource dump(repository, backup.tree);
@@ -126,7 +128,7 @@ int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database
     server.start(300);
     std::string engine;
     db::ConnectionInfo source = ops::connection_for(database, engine);
-    replay = ops::replay_binlog(repository, database, backup, source, server.connection(source.database), *until);
+    replay = ops::replay_binlog(repository, database, *plan, source, server.connection(source.database));
     server.stop();
   }
   if (!global.quiet) {
@@ -270,8 +272,9 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       std::vector<std::string> wanted = {"set=databases", "database=" + database.id};
       if (database.engine == deploy::Engine::postgresql) wanted.push_back("engine=postgresql");  // not a base backup
       if (database.engine == deploy::Engine::mysql) wanted.push_back("engine=mysql");  // not a mariadb-backup copy
+      std::vector<repo::Snapshot> snapshots = until ? repo::list_snapshots(*repository) : std::vector<repo::Snapshot>{};
       repo::Snapshot snapshot = until && options->snapshot == "latest"
-                                    ? newest_before(*repository, wanted, *until, database)
+                                    ? newest_before(snapshots, wanted, *until, database)
                                     : repo::find_snapshot(*repository, options->snapshot, wanted);
       if (!snapshot.has_tag("database=" + database.id))
         throw Error("snapshot " + snapshot.id.short_hex() + " is not a backup of " + database.display_name());
@@ -283,10 +286,11 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       restore.jobs = options->jobs;
       restore.drop_existing = options->drop_existing;
       auto start = std::chrono::steady_clock::now();
-      if (until) ops::plan_binlog_replay(*repository, database, snapshot, *until);  // refused before anything is written
+      std::optional<ops::BinlogReplayPlan> plan;  // refused before anything is written
+      if (until) plan = ops::plan_binlog_replay(*repository, database, snapshot, *until, snapshots);
       ops::DatabaseRestoreOutcome outcome = ops::restore_database(*repository, database, snapshot, target, restore);
       std::optional<ops::BinlogReplay> replay;
-      if (until) replay = ops::replay_binlog(*repository, database, snapshot, outcome.source, outcome.connection, *until);
+      if (plan) replay = ops::replay_binlog(*repository, database, *plan, outcome.source, outcome.connection);
       const db::RestoreReport& report = outcome.report;
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       uint64_t rows = 0;

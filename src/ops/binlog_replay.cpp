@@ -43,13 +43,16 @@ BinlogPosition backup_binlog_position(repo::Repository& repository, const repo::
   return position;
 }
 
-std::vector<BinlogPiece> plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
-                                            const repo::Snapshot& backup, const BinlogTarget& until) {
-  BinlogPosition start = backup_binlog_position(repository, backup);
-  if (until.gtid && start.gtid.empty())
+BinlogReplayPlan plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
+                                    const repo::Snapshot& backup, const BinlogTarget& until,
+                                    const std::vector<repo::Snapshot>& snapshots) {
+  BinlogReplayPlan plan;
+  plan.start = backup_binlog_position(repository, backup);
+  plan.until = until;
+  if (until.gtid && plan.start.gtid.empty())
     throw Error("backup " + backup.id.short_hex() + " records no GTID position: replay it to a time (--until) instead");
-  BinlogArchive archive(repo::list_snapshots(repository), database.id);
-  return archive.pieces_for(start.file, start.position, until, database.display_name());
+  plan.pieces = BinlogArchive(snapshots, database.id).pieces_for(plan.start.file, plan.start.position, until, database.display_name());
+  return plan;
 }
 
 namespace {
@@ -100,10 +103,11 @@ void write_all(int fd, ByteView data, const std::string& path) {
 
 }  // namespace
 
-BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& backup,
-                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, const BinlogTarget& until) {
-  BinlogPosition start = backup_binlog_position(repository, backup);
-  std::vector<BinlogPiece> pieces = plan_binlog_replay(repository, database, backup, until);
+BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const BinlogReplayPlan& plan,
+                           const db::ConnectionInfo& source, const db::ConnectionInfo& target) {
+  const BinlogPosition& start = plan.start;
+  const BinlogTarget& until = plan.until;
+  const std::vector<BinlogPiece>& pieces = plan.pieces;
 
   ScratchDirectory scratch;
   std::vector<std::string> files;

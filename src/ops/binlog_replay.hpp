@@ -23,11 +23,20 @@ struct BinlogPosition {
 };
 BinlogPosition backup_binlog_position(repo::Repository& repository, const repo::Snapshot& backup);
 
-// The archived pieces a replay from `backup` to `until` reads; throws Error naming what is
-// missing (no position or GTID in the backup, a gap, an archive that ends before `until`),
-// so that a restore can refuse before it writes anything.
-std::vector<BinlogPiece> plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
-                                            const repo::Snapshot& backup, const BinlogTarget& until);
+// A replay, decided before anything is written: from the backup's position, the archived
+// pieces, up to the target.
+struct BinlogReplayPlan {
+  BinlogPosition start;
+  std::vector<BinlogPiece> pieces;
+  BinlogTarget until;
+};
+
+// Throws Error naming what is missing (no position or GTID in the backup, a gap, an archive
+// that ends before `until`), so that a restore can refuse before it writes anything.
+// `snapshots`: the repository's, where the archive's pieces are.
+BinlogReplayPlan plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
+                                    const repo::Snapshot& backup, const BinlogTarget& until,
+                                    const std::vector<repo::Snapshot>& snapshots);
 
 struct BinlogReplay {
   size_t pieces = 0;
@@ -35,11 +44,11 @@ struct BinlogReplay {
   std::string from, until;   // "binlog.000002:1234", RFC 3339
 };
 
-// Replays the archived binlog of `database` from `backup`'s position up to `until` (by
-// time: every transaction whose binlog time is in that second or before; by GTID: that
-// transaction and those before it) into `target`, a database `backup` was just restored
-// into. Throws Error naming what is missing or what mariadb-binlog or the server said.
-BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const repo::Snapshot& backup,
-                           const db::ConnectionInfo& source, const db::ConnectionInfo& target, const BinlogTarget& until);
+// Replays the planned pieces of `database`'s archived binlog from the backup's position up
+// to the target (by time: every transaction whose binlog time is in that second or before;
+// by GTID: that transaction and those before it) into `target`, a database the backup was
+// just restored into. Throws Error naming what is missing or what mariadb-binlog or the server said.
+BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database& database, const BinlogReplayPlan& plan,
+                           const db::ConnectionInfo& source, const db::ConnectionInfo& target);
 
 }  // namespace obkeep::ops
