@@ -342,8 +342,9 @@ for backend in dict.fromkeys(x["backend"] for x in rows):
         far = max(rtts)
         o0, _ = cell((backend, 0, "obkeep", "restore")); o1, _ = cell((backend, far, "obkeep", "restore"))
         p0, _ = cell((backend, 0, "restic", "restore")); p1, _ = cell((backend, far, "restic", "restore"))
-        lines.append("| restore RTT %d / restore RTT 0 | | %s | %s | - |" % (
-            far, ratio(o0, o1), "restic " + ratio(p0, p1) if p0 else "-"))
+        if o0 or o1 or p0 or p1:
+            lines.append("| restore RTT %d / restore RTT 0 | | %s | %s | - |" % (
+                far, ratio(o0, o1), "restic " + ratio(p0, p1) if p0 else "-"))
         if o0 and o1:
             checks.append(("%s: restore at RTT %d within 1.5x of the restore at RTT 0 (%.2f)" % (backend, far, o1 / o0),
                            o1 <= 1.5 * o0))
