@@ -4,8 +4,6 @@
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "ops/binlog_archive.hpp"
-#include "ops/wal_retention.hpp"
 #include "ops/repository_access.hpp"
 #include "ops/site_audit.hpp"
 #include "ops/verify.hpp"
@@ -90,15 +88,6 @@ void add_check_command(CLI::App& app, Context& context) {
       if (options->read_data) check.read_fraction = 1;
       if (!options->subset.empty() && !parse_part(options->subset, check)) check.read_fraction = parse_subset(options->subset);
       repo::CheckResult result = ops::verify(*repository, check);
-      // A gap in a binlog or WAL archive is no damage to the repository, but recovery cannot cross
-      // it. A snapshot that cannot be read is damage, which the checks above report.
-      try {
-        std::vector<repo::Snapshot> snapshots = repo::list_snapshots(*repository);
-        for (std::string& gap : ops::binlog_gap_warnings(snapshots)) result.warnings.push_back(std::move(gap));
-        for (std::string& gap : ops::wal_gap_warnings(result.archive, snapshots)) result.warnings.push_back(std::move(gap));
-      } catch (const Error& e) {
-        if (e.code() == ExitCode::interrupted) throw;
-      }
       std::optional<ops::SiteAudit> audit;
       if (!global.site.empty()) {
         audit = audit_site_against_primary(global, *repository);

@@ -301,6 +301,11 @@ JobOutcome DeploymentKeeper::verify(const std::string& place) {
   outcome.ok = checked.errors.empty();
   if (!outcome.ok) outcome.error = checked.errors.front() + (checked.errors.size() > 1 ? " (and " + std::to_string(checked.errors.size() - 1) + " more)" : "");
   outcome.details = {{"part", part}, {"parts", parts}, {"packs_read", checked.packs_read}, {"errors", checked.errors.size()}};
+  // Holes in an archive: recovery stops there. Not a failed verification, but said.
+  if (!checked.warnings.empty()) {
+    outcome.details["warnings"] = checked.warnings.size();
+    outcome.details["warning"] = checked.warnings.front();
+  }
   if (outcome.ok) record("verify", place, outcome.details);  // a failed one is read again next time
   next_verify_part_[place] = part % parts + 1;
   return outcome;

@@ -1,7 +1,11 @@
 // Checking a repository under a shared lock.
 #include "ops/verify.hpp"
 
+#include "ops/binlog_archive.hpp"
+#include "ops/wal_retention.hpp"
 #include "repo/lock.hpp"
+#include "repo/snapshot.hpp"
+#include "util/error.hpp"
 
 namespace obkeep::ops {
 
@@ -11,7 +15,17 @@ repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& opti
   check.read_fraction = options.read_fraction;
   check.read_part = options.read_part;
   check.read_parts = options.read_parts;
-  return repo::check_repository(repository, check);
+  repo::CheckResult result = repo::check_repository(repository, check);
+  // A hole in a binlog or WAL archive is no damage to the repository, but recovery cannot
+  // cross it: a warning. A snapshot that cannot be read is damage, which the check reports.
+  try {
+    std::vector<repo::Snapshot> snapshots = repo::list_snapshots(repository);
+    for (std::string& gap : binlog_gap_warnings(snapshots)) result.warnings.push_back(std::move(gap));
+    for (std::string& gap : wal_gap_warnings(result.archive, snapshots)) result.warnings.push_back(std::move(gap));
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
+  }
+  return result;
 }
 
 }  // namespace obkeep::ops

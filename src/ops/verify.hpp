@@ -11,7 +11,8 @@ struct VerifyOptions {
   uint32_t read_part = 0, read_parts = 0;  // instead: part k of n (repo::CheckOptions)
 };
 
-// Takes a shared lock for the check; the errors found are in the result, not thrown.
+// Takes a shared lock for the check; the errors found are in the result, not thrown. Holes
+// in the binlog and WAL archives are among its warnings.
 repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& options);
 
 }  // namespace obkeep::ops
