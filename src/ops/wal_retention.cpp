@@ -21,13 +21,6 @@ bool is_base_backup(const repo::Snapshot& snapshot) {
   return snapshot.has_tag("set=databases") && snapshot.has_tag("engine=postgresql-base");
 }
 
-// Per stanza: the segment size its base backups record (the default when none does).
-uint64_t segment_bytes_of(const std::vector<repo::Snapshot>& snapshots, const std::string& stanza) {
-  for (const repo::Snapshot& snapshot : snapshots)
-    if (auto base = wal_base_of(snapshot); base && base->stanza == stanza) return base->segment_bytes;
-  return db::default_wal_segment_bytes;
-}
-
 }  // namespace
 
 std::optional<WalBase> wal_base_of(const repo::Snapshot& snapshot) {
@@ -48,22 +41,30 @@ std::optional<WalBase> wal_base_of(const repo::Snapshot& snapshot) {
   return base;
 }
 
+namespace {
+
+// Per stanza: the base backup whose replay starts earliest (its segment size also says how
+// the stanza's files are named).
+std::map<std::string, WalBase> oldest_bases(const std::vector<repo::Snapshot>& snapshots) {
+  std::map<std::string, WalBase> oldest;
+  for (const repo::Snapshot& snapshot : snapshots)
+    if (std::optional<WalBase> base = wal_base_of(snapshot)) {
+      auto [slot, fresh] = oldest.try_emplace(base->stanza, *base);
+      if (!fresh && base->start_segment < slot->second.start_segment) slot->second = *base;
+    }
+  return oldest;
+}
+
+}  // namespace
+
 std::vector<repo::ArchiveEntry> wal_entries_to_forget(const std::vector<repo::ArchiveEntry>& entries,
                                                        const std::vector<repo::Snapshot>& kept) {
   // Per stanza: the oldest start among its kept base backups. A base that cannot say where
   // it starts (taken by an older obkeep) makes its stanza's needs unknown.
-  std::map<std::string, WalBase> oldest;
+  std::map<std::string, WalBase> oldest = oldest_bases(kept);
   std::set<std::string> unknown;
-  for (const repo::Snapshot& snapshot : kept) {
-    if (!is_base_backup(snapshot)) continue;
-    std::optional<WalBase> base = wal_base_of(snapshot);
-    if (!base) {
-      unknown.insert(stanza_of(snapshot));
-      continue;
-    }
-    auto [slot, fresh] = oldest.try_emplace(base->stanza, *base);
-    if (!fresh && base->start_segment < slot->second.start_segment) slot->second = *base;
-  }
+  for (const repo::Snapshot& snapshot : kept)
+    if (is_base_backup(snapshot) && !wal_base_of(snapshot)) unknown.insert(stanza_of(snapshot));
   std::vector<repo::ArchiveEntry> out;
   for (const repo::ArchiveEntry& entry : entries) {
     if (entry.key.kind != "wal" || unknown.count(entry.key.stanza)) continue;
@@ -78,10 +79,16 @@ std::vector<repo::ArchiveEntry> wal_entries_to_forget(const std::vector<repo::Ar
 
 std::vector<std::string> wal_gap_warnings(const std::vector<repo::ArchiveEntry>& entries,
                                           const std::vector<repo::Snapshot>& snapshots) {
+  // From the oldest base backup's start (older WAL is not needed), or the oldest segment.
+  std::map<std::string, WalBase> bases = oldest_bases(snapshots);
+  auto segment_bytes = [&](const std::string& stanza) {
+    auto base = bases.find(stanza);
+    return base == bases.end() ? db::default_wal_segment_bytes : base->second.segment_bytes;
+  };
   std::map<std::string, std::map<uint64_t, std::string>> segments;  // stanza → segment → a file holding it
   for (const repo::ArchiveEntry& entry : entries) {
     if (entry.key.kind != "wal") continue;
-    std::optional<WalFile> file = db::parse_wal_file(entry.key.file, segment_bytes_of(snapshots, entry.key.stanza));
+    std::optional<WalFile> file = db::parse_wal_file(entry.key.file, segment_bytes(entry.key.stanza));
     if (file && (file->kind == WalFile::Kind::segment || file->kind == WalFile::Kind::partial))
       segments[entry.key.stanza].emplace(file->segment, entry.key.file);
   }
@@ -89,12 +96,9 @@ std::vector<std::string> wal_gap_warnings(const std::vector<repo::ArchiveEntry>&
   for (const auto& stanza_segments : segments) {
     const std::string& stanza = stanza_segments.first;
     const std::map<uint64_t, std::string>& present = stanza_segments.second;
-    uint64_t bytes = segment_bytes_of(snapshots, stanza);
-    // From the oldest base backup's start (older WAL is not needed), or the oldest segment.
-    std::optional<WalBase> oldest;
-    for (const repo::Snapshot& snapshot : snapshots)
-      if (auto base = wal_base_of(snapshot); base && base->stanza == stanza && (!oldest || base->start_segment < oldest->start_segment))
-        oldest = base;
+    uint64_t bytes = segment_bytes(stanza);
+    auto found = bases.find(stanza);
+    std::optional<WalBase> oldest = found == bases.end() ? std::nullopt : std::optional<WalBase>(found->second);
     uint64_t from = oldest ? oldest->start_segment : present.begin()->first;
     uint32_t timeline = oldest ? oldest->timeline : db::parse_wal_file(present.begin()->second, bytes)->timeline;
     auto name = [&](uint64_t segment) {
