@@ -1,24 +1,21 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang and runs each for a while.
+# Builds the libFuzzer targets (the sanitizer build, with clang) and runs each for a while.
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  per target (default 30, what CI runs); e.g. `scripts/fuzz.sh 3600` for an hour each
 #   TARGET   only these targets (names of src/**/*_fuzz.cpp without .cpp); default all
-# The corpus grows in build-fuzz/corpus-TARGET and is kept between runs; valid encodings
-# in tests/fuzz-seeds/TARGET/ (if present) seed it. A crash leaves its input in build-fuzz/.
+# The corpus grows in build-sanitize/corpus-TARGET and is kept between runs; valid encodings
+# in tests/fuzz-seeds/TARGET/ (if present) seed it. A crash leaves its input in build-sanitize/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 shift || true
-"$root/scripts/setup.sh" --no-build
-build_dir="$root/build-fuzz"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBKEEP_FUZZ=ON >/dev/null
+build_dir="$root/build-sanitize"
+"$root/scripts/setup.sh" --build-dir "$build_dir" --sanitize
 if [ $# -gt 0 ]; then
   targets="$*"
 else
   targets=$(cd "$root/src" && find . -name '*_fuzz.cpp' -exec basename {} .cpp \; | sort)
 fi
-# shellcheck disable=SC2086
-cmake --build "$build_dir" -j"$(nproc)" --target $targets
 for target in $targets; do
   corpus="$build_dir/corpus-$target"
   mkdir -p "$corpus"

@@ -50,6 +50,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$build" = 1 ]; then
+  # The sanitizer build uses clang, so that it also builds the libFuzzer targets.
+  if [ "$sanitize" = ON ]; then export CC=clang CXX=clang++; fi
   cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBKEEP_SANITIZE=$sanitize -DOBKEEP_SCALE_TESTS=OFF >/dev/null
   cmake --build "$build_dir" -j"$(nproc)"
 fi

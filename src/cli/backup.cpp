@@ -16,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Options {
+struct BackupCommandOptions {
   std::vector<std::string> paths;
   std::vector<std::string> tags;
   std::vector<std::string> excludes;
@@ -45,7 +45,7 @@ ops::ProgressDisplay progress_display(const GlobalOptions& global) {
   };
 }
 
-int backup_deployment(const GlobalOptions& given, const Options& options) {
+int backup_deployment(const GlobalOptions& given, const BackupCommandOptions& options) {
   if (!given.site.empty())
     throw Error("backup --config takes no --site: backups go to the primary repository; copy --config --site " +
                     given.site + " sends them to the site",
@@ -124,7 +124,7 @@ int backup_deployment(const GlobalOptions& given, const Options& options) {
   return result.exit_code();
 }
 
-int backup_paths(const GlobalOptions& global, const Options& options) {
+int backup_paths(const GlobalOptions& global, const BackupCommandOptions& options) {
   auto repository = open_repository(global);
   repo::RepositoryLock lock(*repository, false);
   repository->load_index();
@@ -159,7 +159,7 @@ int backup_paths(const GlobalOptions& global, const Options& options) {
 
 void add_backup_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("backup", "back up paths (or a deployment with --config) as a snapshot");
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<BackupCommandOptions>();
   command->add_option("paths", options->paths, "files and directories to back up (with --config: into its repository)");
   command->add_option("--tag", options->tags, "tag the snapshot (repeatable)");
   command->add_option("--exclude", options->excludes, "exclude a glob pattern (repeatable)");

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Options {
+struct CopyCommandOptions {
   std::string from_repo;
   std::string from_password_file;
   std::vector<std::string> snapshots;
@@ -27,7 +27,7 @@ struct Options {
 };
 
 // Named snapshots (ids, prefixes, "latest"), else every snapshot; --tag filters both.
-std::vector<repo::Snapshot> select_snapshots(repo::Repository& source, const Options& options) {
+std::vector<repo::Snapshot> select_snapshots(repo::Repository& source, const CopyCommandOptions& options) {
   auto tagged = [&](const repo::Snapshot& snapshot) {
     for (const std::string& tag : options.tags)
       if (!snapshot.has_tag(tag)) return false;
@@ -87,7 +87,7 @@ int copy_to_sites(const GlobalOptions& given) {
 
 void add_copy_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("copy", "copy snapshots from another repository into this one (a DR site)");
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<CopyCommandOptions>();
   command->add_option("--from-repo", options->from_repo, "repository to copy from")->envname("OBKEEP_FROM_REPOSITORY");
   command->add_option("--from-password-file", options->from_password_file,
                       "password file of --from-repo (default: OBKEEP_FROM_PASSWORD, else this repository's password)")

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Options {
+struct DrillCommandOptions {
   std::string report, prometheus;
   ops::DrillOptions drill;
 };
@@ -31,7 +31,7 @@ std::string timestamp_for_names(int64_t ns) {
 
 void add_drill_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("drill", "recovery drill: restore everything into a sandbox, verify, measure RTO and RPO");
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<DrillCommandOptions>();
   command->add_option("--sandbox", options->drill.sandbox, "an empty or new directory to restore into (default: a new one in /var/tmp)");
   command->add_flag("--keep", options->drill.keep, "keep the sandbox afterwards (default: removed)");
   command->add_option("--report", options->report, "the HTML report's path (default: obkeep-drill-TIME.html here)");

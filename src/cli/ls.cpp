@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "archiver/backup.hpp"
 #include "archiver/live_diff.hpp"
@@ -111,10 +112,10 @@ void add_diff_command(CLI::App& app, Context& context) {
         b = repo::find_snapshot(*repository, options->second);
         changes = repo::diff_trees(*repository, a.tree, b.tree);
       }
-      size_t counts[256] = {};
+      std::map<char, size_t> counts;  // by change kind
       nlohmann::json list = nlohmann::json::array();
       for (const auto& change : changes) {
-        counts[static_cast<unsigned char>(change.kind)]++;
+        counts[change.kind]++;
         if (context.global.json)
           list.push_back({{"change", std::string(1, change.kind)}, {"path", change.path}});
         else

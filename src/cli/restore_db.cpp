@@ -29,7 +29,7 @@ namespace obkeep::cli {
 
 namespace {
 
-struct Options {
+struct RestoreDbCommandOptions {
   std::string snapshot = "latest", database, to, user, password_file, until, until_gtid, datadir, stanza = "main";
   int jobs = 2;
   size_t wal_prefetch = 8;
@@ -51,7 +51,7 @@ int64_t parse_until(const std::string& text) {
 }
 
 // --until or --until-gtid, as where a binlog replay stops; nullopt with neither.
-std::optional<ops::BinlogTarget> binlog_target(const Options& options) {
+std::optional<ops::BinlogTarget> binlog_target(const RestoreDbCommandOptions& options) {
   if (!options.until_gtid.empty()) {
     std::optional<db::Gtid> gtid = db::parse_gtid(options.until_gtid);
     if (!gtid) throw Error("--until-gtid: not a GTID: " + options.until_gtid + " (e.g. 0-1-105)", ExitCode::usage);
@@ -108,7 +108,7 @@ repo::Snapshot newest_before(const std::vector<repo::Snapshot>& snapshots, const
 // --until, the newest such copy before it, then the archived binlog replayed into it on a
 // private server: physical + log replay, the fast path to a point in time.
 int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
-                             const Options& options) {
+                             const RestoreDbCommandOptions& options) {
   std::vector<std::string> tags = {"database=" + database.id, "engine=mariadb-physical"};
   std::optional<ops::BinlogTarget> until = binlog_target(options);
   std::vector<repo::Snapshot> snapshots = until ? repo::list_snapshots(repository) : std::vector<repo::Snapshot>{};
@@ -160,7 +160,7 @@ void refuse_past_the_archive(repo::Repository& repository, const repo::Snapshot&
 }
 
 int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
-                          const Options& options) {
+                          const RestoreDbCommandOptions& options) {
   if (database.engine == deploy::Engine::mysql) return restore_physical_mariadb(global, database, repository, options);
   if (database.engine != deploy::Engine::postgresql)
     throw Error("--to-datadir is for PostgreSQL and MariaDB; " + database.display_name() + " is " +
@@ -229,7 +229,7 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
 
 void add_restore_db_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand("restore-db", "restore a database backup into a database");
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<RestoreDbCommandOptions>();
   command->add_option("snapshot", options->snapshot, "snapshot id, prefix, or latest (the newest of that database)");
   command->add_option("--database", options->database, "datasource name (WSO2AM_DB) or database as discover lists it")->required();
   command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)");

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Options {
+struct StatusCommandOptions {
   std::string now;
   std::string prometheus;
 };
@@ -72,7 +72,7 @@ void print_table(const ops::StatusResult& status) {
 void add_status_command(CLI::App& app, Context& context) {
   auto* command = app.add_subcommand(
       "status", "are the recovery point objectives met right now, here and at DR sites, and do the sites hold what was sent?");
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<StatusCommandOptions>();
   command->add_option("--now", options->now, "judge as of this RFC 3339 time instead of now (audits, tests)");
   command->add_option("--prometheus", options->prometheus, "also write the objectives as Prometheus metrics to FILE");
   command->callback([&context, options] {

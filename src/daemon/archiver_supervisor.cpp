@@ -15,8 +15,6 @@ namespace obkeep::daemon {
 
 namespace {
 
-constexpr int64_t second = 1000000000;
-
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
@@ -67,7 +65,7 @@ void ArchiverSupervisor::start(Child& child) {
   child.started_ns = now_unix_nanos();
   if (pid < 0) {
     child.failures++;
-    child.restart_at_ns = child.started_ns + second;
+    child.restart_at_ns = child.started_ns + second_ns;
     log_(false, logfmt("archiver", child.command.name) + logfmt("error", std::string("cannot fork: ") + std::strerror(errno)));
     return;
   }
@@ -84,10 +82,10 @@ void ArchiverSupervisor::supervise() {
       if (child.pid > 0 && waitpid(child.pid, &status, WNOHANG) == child.pid) {
         child.pid = -1;
         // One that ran a while was fine until now: it starts again after a second.
-        if (now - child.started_ns > 60 * second) child.failures = 0;
+        if (now - child.started_ns > 60 * second_ns) child.failures = 0;
         int64_t pause = std::min<int64_t>(60, int64_t{1} << std::min(child.failures, 6));
         child.failures++;
-        child.restart_at_ns = now + pause * second;
+        child.restart_at_ns = now + pause * second_ns;
         log_(false, logfmt("archiver", child.command.name) + logfmt("ended", describe_status(status)) +
                         logfmt("restart_in_s", std::to_string(pause)));
       }

@@ -18,7 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t second = 1000000000;
 constexpr size_t failures_kept = 100;
 
 std::string field(const std::string& key, const std::string& value) { return logfmt(key, value); }
@@ -162,8 +161,8 @@ int Daemon::run() {
       continue;  // look again, now alerting on what is still not met
     }
     if (options_.once) break;
-    int64_t wake = now + options_.observe_every_s * second;
-    if (auto next = schedule_.next_due(observed); next && *next < wake) wake = std::max(*next, now + second / 10);
+    int64_t wake = now + options_.observe_every_s * second_ns;
+    if (auto next = schedule_.next_due(observed); next && *next < wake) wake = std::max(*next, now + second_ns / 10);
     sleep_until(wake);
   }
   log(true, field("stopped", "daemon"));
@@ -177,7 +176,7 @@ std::string Daemon::metrics() const {
   out << "# HELP obkeep_job_last_success_timestamp_seconds When the job last succeeded.\n"
       << "# TYPE obkeep_job_last_success_timestamp_seconds gauge\n";
   for (const auto& [job, stats] : stats_)
-    if (stats.last_success_ns) out << "obkeep_job_last_success_timestamp_seconds" << labels(job) << " " << stats.last_success_ns / second << "\n";
+    if (stats.last_success_ns) out << "obkeep_job_last_success_timestamp_seconds" << labels(job) << " " << stats.last_success_ns / second_ns << "\n";
   out << "# HELP obkeep_job_duration_seconds How long the job's last run took.\n# TYPE obkeep_job_duration_seconds gauge\n";
   for (const auto& [job, stats] : stats_)
     out << "obkeep_job_duration_seconds" << labels(job) << " " << seconds_text(stats.last_duration_s) << "\n";
@@ -204,7 +203,7 @@ std::string Daemon::metrics() const {
   out << "# HELP obkeep_last_verification_timestamp_seconds When the repository's packs were last read and checked.\n"
       << "# TYPE obkeep_last_verification_timestamp_seconds gauge\n";
   for (const auto& [place, time] : last_.last_verified_ns)
-    out << "obkeep_last_verification_timestamp_seconds{site=\"" << place << "\"} " << time / second << "\n";
+    out << "obkeep_last_verification_timestamp_seconds{site=\"" << place << "\"} " << time / second_ns << "\n";
   std::map<std::string, const ops::DrillRecord*> last_drill;
   for (const ops::DrillRecord& drill : last_.status.drills) last_drill[drill.site.value_or("primary")] = &drill;
   out << "# HELP obkeep_drill_measured_rto_seconds The last drill's measured recovery time.\n"
@@ -215,7 +214,7 @@ std::string Daemon::metrics() const {
   for (const auto& [place, drill] : last_drill) out << "obkeep_drill_passed{site=\"" << place << "\"} " << (drill->passed ? 1 : 0) << "\n";
   out << "# HELP obkeep_drill_timestamp_seconds When the last drill ran.\n# TYPE obkeep_drill_timestamp_seconds gauge\n";
   for (const auto& [place, drill] : last_drill)
-    out << "obkeep_drill_timestamp_seconds{site=\"" << place << "\"} " << drill->time_ns / second << "\n";
+    out << "obkeep_drill_timestamp_seconds{site=\"" << place << "\"} " << drill->time_ns / second_ns << "\n";
   out << "# HELP obkeep_repository_readable 1 when the primary repository could be read at the last look.\n"
       << "# TYPE obkeep_repository_readable gauge\nobkeep_repository_readable " << (last_.error.empty() ? 1 : 0) << "\n";
   return out.str();

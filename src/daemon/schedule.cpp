@@ -4,14 +4,9 @@
 #include <limits>
 
 #include "util/error.hpp"
+#include "util/host.hpp"
 
 namespace obkeep::daemon {
-
-namespace {
-
-constexpr int64_t second = 1000000000;
-
-}  // namespace
 
 Schedule::Schedule(std::vector<JobPlan> plans) : plans_(std::move(plans)) {}
 
@@ -30,14 +25,14 @@ std::optional<int64_t> Schedule::due_at(const JobPlan& plan, const Observed& obs
     // that leaves the site behind (a set it does not hold) must not run in a loop.
     if (!observed.pending_since_ns) return std::nullopt;
     due = *observed.pending_since_ns;
-    if (last_success) due = std::max(due, last_success + plan.interval_s * second);
+    if (last_success) due = std::max(due, last_success + plan.interval_s * second_ns);
   } else {
     // The repositories may lag what this process just did (a listing cached elsewhere).
     int64_t last_done = std::max(observed.last_done_ns.value_or(0), last_success);
-    due = last_done ? last_done + plan.interval_s * second : 0;
+    due = last_done ? last_done + plan.interval_s * second_ns : 0;
   }
   if (state != states_.end() && state->second.failures > 0)
-    due = std::max(due, state->second.last_failure_ns + retry_delay_s(plan.job) * second);
+    due = std::max(due, state->second.last_failure_ns + retry_delay_s(plan.job) * second_ns);
   return due;
 }
 

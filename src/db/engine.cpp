@@ -16,6 +16,17 @@ std::string ConnectionInfo::describe() const {
   return engine + "://" + host + ":" + std::to_string(port) + "/" + database;
 }
 
+std::string ConnectionInfo::option(const std::string& key, const std::string& fallback) const {
+  auto it = options.find(key);
+  return it == options.end() || it->second.empty() ? fallback : it->second;
+}
+
+std::string ConnectionInfo::required_option(const std::string& key) const {
+  std::string value = option(key);
+  if (value.empty()) throw Error("database " + describe() + " needs " + key + " in its [[database]] entry of the config");
+  return value;
+}
+
 std::unique_ptr<Engine> make_engine(const std::string& engine) {
   if (engine == "h2") return std::make_unique<H2Engine>();
   if (engine == "hook") return std::make_unique<HookEngine>();

@@ -24,6 +24,10 @@ struct ConnectionInfo {
 
   // "postgresql://host:port/db" style description for messages (no password).
   std::string describe() const;
+  // The option named `key`, or `fallback` when it is absent or empty.
+  std::string option(const std::string& key, const std::string& fallback = "") const;
+  // The option named `key`; throws an Error naming the database when it is absent or empty.
+  std::string required_option(const std::string& key) const;
 };
 
 struct BackupOptions {

@@ -10,17 +10,13 @@
 #include "deploy/datasource_xml.hpp"
 #include "deploy/deployment_toml.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace obkeep::deploy {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 // Two datasources name the same database when engine, host, port and name agree (names
 // compared case-insensitively for servers), or when they point at the same H2 file.
@@ -30,10 +26,10 @@ std::string identity(const JdbcUrl& url) {
     fs::path canonical = fs::weakly_canonical(url.database, error);
     return "h2:" + (error ? url.database : canonical.string());
   }
-  std::string host = lower(url.host);
+  std::string host = ascii_lower(url.host);
   if (host == "127.0.0.1" || host == "::1") host = "localhost";
   return std::string(to_string(url.engine)) + ":" + host + ":" + (url.port ? std::to_string(*url.port) : "") + ":" +
-         (url.engine == Engine::h2 ? url.database : lower(url.database));
+         (url.engine == Engine::h2 ? url.database : ascii_lower(url.database));
 }
 
 std::string method_of(const JdbcUrl& url) {
@@ -42,7 +38,7 @@ std::string method_of(const JdbcUrl& url) {
     case Engine::mysql: return "mysql logical backup (consistent snapshot, parallel)";
     case Engine::h2:
       if (url.h2_mode != "file") return "none: " + url.reason;
-      return url.options.count("AUTO_SERVER") && lower(url.options.at("AUTO_SERVER")) == "true"
+      return url.options.count("AUTO_SERVER") && ascii_lower(url.options.at("AUTO_SERVER")) == "true"
                  ? "h2 file copy when stopped; online SCRIPT through AUTO_SERVER when running"
                  : "h2 file copy when stopped; quiesce hook or crash-consistent copy when running";
     case Engine::oracle:
@@ -138,7 +134,7 @@ Discovery discover(const std::vector<std::string>& homes, const Config* config) 
       else if (database.engine == Engine::h2 && database.h2_mode == "file")
         database.id = database.database;
       else
-        database.id = std::string(to_string(database.engine)) + "://" + lower(database.host) + ":" +
+        database.id = std::string(to_string(database.engine)) + "://" + ascii_lower(database.host) + ":" +
                       (database.port ? std::to_string(*database.port) : "") + "/" + database.database;
       discovery.databases.push_back(database);
     }

@@ -9,14 +9,11 @@
 #include <filesystem>
 #include <regex>
 
+#include "util/text.hpp"
+
 namespace obkeep::deploy {
 
 namespace {
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
@@ -75,7 +72,7 @@ JdbcUrl parse_h2(const std::string& rest, const std::string& home) {
   size_t semicolon = rest.find(';');
   std::string location = rest.substr(0, semicolon);
   if (semicolon != std::string::npos) parse_query(rest.substr(semicolon + 1), ';', url.options);
-  std::string lowered = lower(location);
+  std::string lowered = ascii_lower(location);
   if (starts_with(lowered, "mem:") || location.empty()) {
     url.h2_mode = "mem";
     url.database = location.empty() ? "" : location.substr(4);
@@ -197,7 +194,7 @@ JdbcUrl parse_sqlserver(const std::string& rest, const std::string& original) {
   }
   if (!split_host_port(authority, url.host, url.port, 1433)) return unknown("bad host or port in " + original);
   for (const auto& [key, value] : url.options)
-    if (lower(key) == "databasename" || lower(key) == "database") url.database = value;
+    if (ascii_lower(key) == "databasename" || ascii_lower(key) == "database") url.database = value;
   if (url.database.empty()) return unknown("no databaseName in " + original);
   return url;
 }
@@ -258,7 +255,7 @@ JdbcUrl parse_jdbc_url(const std::string& raw, const std::string& home) {
   std::string text = raw;
   text.erase(0, text.find_first_not_of(" \t\r\n"));
   text.erase(text.find_last_not_of(" \t\r\n") + 1);
-  std::string lowered = lower(text);
+  std::string lowered = ascii_lower(text);
   if (text.empty()) return unknown("empty JDBC URL");
   if (!starts_with(lowered, "jdbc:")) return unknown("not a JDBC URL: " + text);
   if (starts_with(lowered, "jdbc:h2:")) return parse_h2(text.substr(8), home);

@@ -11,8 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t second = 1000000000;
-
 json optional_json(const std::optional<int64_t>& value) { return value ? json(*value) : json(nullptr); }
 
 constexpr const char* script = R"JS(
@@ -82,15 +80,15 @@ std::vector<std::pair<int64_t, int64_t>> recovery_point_ages(const std::vector<i
   std::optional<int64_t> newest;  // the newest point at or before the current time
   for (int64_t point : points_ns)
     if (point <= from_ns) newest = point;
-  auto age_at = [&](int64_t t) { return (t - *newest) / second; };
-  if (newest) ages.emplace_back(from_ns / second, age_at(from_ns));
+  auto age_at = [&](int64_t t) { return (t - *newest) / second_ns; };
+  if (newest) ages.emplace_back(from_ns / second_ns, age_at(from_ns));
   for (int64_t point : points_ns) {
     if (point <= from_ns || point > to_ns) continue;
-    if (newest) ages.emplace_back(point / second, age_at(point));  // the top of the tooth
+    if (newest) ages.emplace_back(point / second_ns, age_at(point));  // the top of the tooth
     newest = point;
-    ages.emplace_back(point / second, 0);
+    ages.emplace_back(point / second_ns, 0);
   }
-  if (newest) ages.emplace_back(to_ns / second, age_at(to_ns));
+  if (newest) ages.emplace_back(to_ns / second_ns, age_at(to_ns));
   return ages;
 }
 
@@ -104,7 +102,7 @@ json StatusPage::data() const {
     for (const DrillRecord& drill : drills)
       if (drill.site == o.site) last_drill_rto = drill.measured_rto_s;
     json ages = json::array();
-    for (auto [t, age] : recovery_point_ages(history.recovery_points_ns, now_ns - window_s * second, now_ns))
+    for (auto [t, age] : recovery_point_ages(history.recovery_points_ns, now_ns - window_s * second_ns, now_ns))
       ages.push_back({t, age});
     std::string what = o.set == "databases" ? o.database_name + " " + o.database : o.home;
     std::string key = o.set + "/" + (o.set == "databases" ? o.database : o.home) + (o.site ? "@" + *o.site : "");
@@ -123,7 +121,7 @@ json StatusPage::data() const {
   json drills_json = json::array();
   for (const DrillRecord& drill : drills)
     drills_json.push_back({{"time", format_rfc3339(drill.time_ns)},
-                           {"time_s", drill.time_ns / second},
+                           {"time_s", drill.time_ns / second_ns},
                            {"site", drill.site ? json(*drill.site) : json(nullptr)},
                            {"verdict", drill.passed ? "passed" : "failed"},
                            {"measured_rto_s", drill.measured_rto_s},
@@ -132,7 +130,7 @@ json StatusPage::data() const {
   json failures_json = json::array();
   for (const JobFailure& failure : failures)
     failures_json.push_back({{"time", format_rfc3339(failure.time_ns)}, {"job", failure.job}, {"error", failure.error}});
-  return {{"checked_at", format_rfc3339(now_ns)}, {"now_s", now_ns / second}, {"window_s", window_s},
+  return {{"checked_at", format_rfc3339(now_ns)}, {"now_s", now_ns / second_ns}, {"window_s", window_s},
           {"verdict", to_string(worst)},          {"objectives", objectives_json}, {"drills", drills_json},
           {"failures", failures_json},           {"jobs", jobs}};
 }

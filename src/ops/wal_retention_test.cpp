@@ -15,7 +15,8 @@ constexpr uint64_t mib16 = db::default_wal_segment_bytes;
 
 repo::Snapshot base(int n, const std::string& start_file, const std::string& stanza = "") {
   repo::Snapshot snapshot;
-  snapshot.id = Id::from_hex(std::string(62, '0') + (n < 10 ? "0" : "") + std::to_string(n));
+  std::string number = std::to_string(n);
+  snapshot.id = Id::from_hex(std::string(64 - number.size(), '0') + number);
   snapshot.time_ns = n;
   snapshot.tags = {"set=databases", "database=postgresql://db/ob", "engine=postgresql-base"};
   if (!stanza.empty()) snapshot.tags.push_back("stanza=" + stanza);

@@ -115,7 +115,7 @@ TEST(Repository, IndexFilesRoundTripAndRejectGarbage) {
 TEST(Repository, WrongPasswordAndSeveralKeys) {
   auto [backend, repository] = make_repository("first");
   add_key_file(*backend, repository->key(), "second", {1 << 10, 8, 1});
-  auto copy = [&] { return std::make_unique<storage::MemoryBackend>(*backend); };
+  auto copy = [source = backend] { return std::make_unique<storage::MemoryBackend>(*source); };
   EXPECT_NO_THROW(Repository::open(copy(), "first"));
   EXPECT_NO_THROW(Repository::open(copy(), "second"));
   try {

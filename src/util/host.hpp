@@ -6,6 +6,8 @@
 
 namespace obkeep {
 
+inline constexpr int64_t second_ns = 1'000'000'000;
+
 std::string hostname();
 std::string username();
 int64_t now_unix_nanos();

@@ -79,10 +79,12 @@ pass "backup under load ($before < $restored < $after consents) restores with ev
 # chunks. Scattered inserts into pages freed by earlier deletes would cost more, so the table is
 # compacted first: the load above left dead rows, and whether autovacuum had freed their space by
 # now depended on timing (an UPDATE landing in freed pages all over the heap made this flaky).
+# Two places change, each costing the chunk or two around it; dump chunks average 256 KiB of
+# a dump of a few MiB, so where the boundaries fall moves the cost between 10% and 30%.
 psql_ -d openbank_openbankingdb -c "VACUUM FULL" >/dev/null
 obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases >/dev/null 2>&1 || true
 psql_ -d openbank_openbankingdb -c "UPDATE UK_ACCOUNT_INITIATION SET STATUS = 'Revoked' WHERE ctid IN (SELECT ctid FROM UK_ACCOUNT_INITIATION ORDER BY ctid DESC LIMIT 30)"
 python3 "$data" tokens postgres 30 99 | psql_ -d openbank_openbankingdb
 obkeep backup --config "$TEST_DIR/obkeep.toml" --set databases >/dev/null 2>&1 || true
-obkeep -r "$TEST_DIR/repo" snapshots --tag set=databases --json | python3 "$OBKEEP_SOURCE_DIR/tests/db/dedup_ratio.py" openbank_openbankingdb 0.25
+obkeep -r "$TEST_DIR/repo" snapshots --tag set=databases --json | python3 "$OBKEEP_SOURCE_DIR/tests/db/dedup_ratio.py" openbank_openbankingdb 0.35
 pass "a backup after a small change deduplicates against the previous one"

@@ -27,22 +27,17 @@ namespace {
 
 const char* const suffixes[] = {".h2.db", ".mv.db"};
 
-std::string option(const ConnectionInfo& info, const char* key, const std::string& fallback = "") {
-  auto it = info.options.find(key);
-  return it == info.options.end() || it->second.empty() ? fallback : it->second;
-}
-
 bool flag(const ConnectionInfo& info, const char* key) {
-  std::string value = option(info, key);
+  std::string value = info.option(key);
   for (auto& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return value == "TRUE";
 }
 
 std::string h2_jar(const ConnectionInfo& info) {
-  std::string jar = option(info, "h2_jar");
+  std::string jar = info.option("h2_jar");
   if (!jar.empty()) return jar;
   // A WSO2 node carries the H2 build matching its files among its OSGi bundles.
-  std::string home = option(info, "home");
+  std::string home = info.option("home");
   std::error_code error;
   if (!home.empty())
     for (const auto& entry : fs::directory_iterator(fs::path(home) / "repository/components/plugins", error))
@@ -143,7 +138,7 @@ class H2ToolRun {
     }
     SubprocessResult result;
     std::thread tool_thread([&] {
-      result = run_subprocess({option(info, "java", "java"), "@" + argfile}, {}, [](ByteView) {});
+      result = run_subprocess({info.option("java", "java"), "@" + argfile}, {}, [](ByteView) {});
       // A tool that failed before opening the FIFO would leave our open() blocked: open
       // the other end once so it returns (and then sees end of file or a broken pipe).
       int fd = ::open(fifo_.c_str(), (for_reading ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
@@ -236,17 +231,17 @@ BackupReport H2Engine::backup(const ConnectionInfo& source, DumpSink& sink, cons
     report.consistency = "H2 SCRIPT through AUTO_SERVER (transactionally consistent)";
     report.tables.push_back({"script.sql", 0, bytes});
     manifest["format"] = "script";
-  } else if (!option(source, "quiesce_command").empty()) {
-    run_shell(option(source, "quiesce_command"), "quiesce_command for " + source.database);
+  } else if (!source.option("quiesce_command").empty()) {
+    run_shell(source.option("quiesce_command"), "quiesce_command for " + source.database);
     Copied copied;
     try {
       copied = copy_database_files(source.database, sink);
     } catch (...) {
-      if (!option(source, "resume_command").empty()) run_shell(option(source, "resume_command"), "resume_command");
+      if (!source.option("resume_command").empty()) run_shell(source.option("resume_command"), "resume_command");
       throw;
     }
-    if (!option(source, "resume_command").empty())
-      run_shell(option(source, "resume_command"), "resume_command for " + source.database);
+    if (!source.option("resume_command").empty())
+      run_shell(source.option("resume_command"), "resume_command for " + source.database);
     report.consistency = "file copy while quiesced by quiesce_command";
     report.tables.push_back({"files", 0, copied.bytes});
     manifest["format"] = "files";

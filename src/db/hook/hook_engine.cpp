@@ -17,17 +17,10 @@ std::map<std::string, std::string> environment_of(const ConnectionInfo& info) {
           {"OBKEEP_DB_PASSWORD", info.password}};
 }
 
-std::string option(const ConnectionInfo& info, const char* key) {
-  auto it = info.options.find(key);
-  if (it == info.options.end() || it->second.empty())
-    throw Error("database " + info.describe() + " needs " + key + " in its [[database]] entry of the config");
-  return it->second;
-}
-
 }  // namespace
 
 BackupReport HookEngine::backup(const ConnectionInfo& source, DumpSink& sink, const BackupOptions&) {
-  std::string command = option(source, "backup_command");
+  std::string command = source.required_option("backup_command");
   auto writer = sink.create("dump");
   uint64_t bytes = 0;
   SubprocessResult result = run_subprocess({"/bin/sh", "-c", command}, environment_of(source), [&](ByteView data) {
@@ -45,7 +38,7 @@ BackupReport HookEngine::backup(const ConnectionInfo& source, DumpSink& sink, co
 }
 
 RestoreReport HookEngine::restore(DumpSource& source, const ConnectionInfo& target, const RestoreOptions&) {
-  std::string command = option(target, "restore_command");
+  std::string command = target.required_option("restore_command");
   auto reader = source.open("dump");
   uint64_t bytes = 0;
   SubprocessResult result = run_subprocess(

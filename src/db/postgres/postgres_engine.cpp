@@ -110,7 +110,7 @@ void copy_in(PgConnection& connection, const std::string& qualified, ByteReader&
 
 // Runs `work(connection, item)` for every item on `jobs` connections; the first error wins.
 template <typename Item, typename Work>
-void run_parallel(const ConnectionInfo& info, const std::string& database, int jobs, std::vector<Item>& items,
+void run_on_connections(const ConnectionInfo& info, const std::string& database, int jobs, std::vector<Item>& items,
                   const std::string& setup, Work work) {
   std::atomic<size_t> next{0};
   std::mutex mutex;
@@ -168,7 +168,7 @@ BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink
     writer->write(as_bytes(sequences));
     writer->close();
   }
-  run_parallel(source, source.database, options.jobs, tables,
+  run_on_connections(source, source.database, options.jobs, tables,
                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '" + snapshot + "'",
                [&](PgConnection& connection, Table& table) { copy_out(connection, table, sink); });
   coordinator.execute("COMMIT");
@@ -226,9 +226,9 @@ void restore_post_data(const ConnectionInfo& target, int jobs, const std::string
   }
   if (!statement.empty()) ordered.push_back(statement);
   auto execute = [](PgConnection& connection, std::string& text) { connection.execute(text); };
-  run_parallel(target, target.database, jobs, independent, settings, execute);
-  run_parallel(target, target.database, 1, ordered, settings, execute);
-  run_parallel(target, target.database, jobs, foreign_keys, settings, execute);
+  run_on_connections(target, target.database, jobs, independent, settings, execute);
+  run_on_connections(target, target.database, 1, ordered, settings, execute);
+  run_on_connections(target, target.database, jobs, foreign_keys, settings, execute);
 }
 
 }  // namespace
@@ -264,7 +264,7 @@ RestoreReport PostgresEngine::restore(DumpSource& source, const ConnectionInfo& 
     for (const std::string& stream : table.streams)
       loads.push_back({quote_identifier(table.schema) + "." + quote_identifier(table.name), stream,
                        table.schema + "." + table.name});
-  run_parallel(target, target.database, options.jobs, loads, "", [&](PgConnection& worker, Load& load) {
+  run_on_connections(target, target.database, options.jobs, loads, "", [&](PgConnection& worker, Load& load) {
     auto reader = source.open(load.stream);
     copy_in(worker, load.qualified, *reader, load.rows);
   });

@@ -10,6 +10,7 @@
 #include "storage/s3/s3_xml.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
+#include "util/text.hpp"
 
 namespace obkeep::storage {
 
@@ -18,8 +19,7 @@ std::string ObjectLock::describe() const {
 }
 
 ObjectLockMode parse_object_lock_mode(const std::string& text, const std::string& where) {
-  std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string lower = ascii_lower(text);
   if (lower == "compliance") return ObjectLockMode::compliance;
   if (lower == "governance") return ObjectLockMode::governance;
   throw Error(where + ": object lock mode '" + text + "' is neither compliance nor governance", ExitCode::usage);

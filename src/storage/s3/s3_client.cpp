@@ -13,6 +13,7 @@
 #include "crypto/hash.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/text.hpp"
 
 namespace obkeep::storage {
 
@@ -85,8 +86,7 @@ size_t write_header(char* data, size_t size, size_t count, void* user) {
   std::string line(data, size * count);
   size_t colon = line.find(':');
   if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string name = ascii_lower(line.substr(0, colon));
     size_t start = line.find_first_not_of(" \t", colon + 1);
     size_t end = line.find_last_not_of(" \t\r\n");
     (*headers)[name] = start == std::string::npos || end < start ? "" : line.substr(start, end - start + 1);

@@ -49,7 +49,7 @@ Bytes handle_field(uint8_t type, const std::string& name) {
 
 TEST(ServeProtocol, RefusesNamesThatAreNotObjectIds) {
   for (const std::string& name : {std::string("../../etc/passwd"), std::string("config"), std::string(63, 'a'),
-                                  std::string(64, 'A'), std::string(63, 'a') + "/", std::string(65, 'a'), std::string()}) {
+                                  std::string(64, 'A'), std::string(63, 'a').append("/"), std::string(65, 'a'), std::string()}) {
     Bytes field = handle_field(static_cast<uint8_t>(FileType::pack), name);
     FrameReader reader(field);
     EXPECT_THROW(reader.handle(), ProtocolError) << name;

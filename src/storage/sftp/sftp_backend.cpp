@@ -18,7 +18,6 @@ namespace obkeep::storage {
 
 using sftp::Message;
 using sftp::MessageWriter;
-using sftp::Status;
 
 namespace {
 
@@ -58,7 +57,7 @@ struct SftpBackend::Remote {
 
   std::string describe(const std::string& path) const { return describe_path(endpoint, path); }
 
-  [[noreturn]] void fail(const std::string& what, const std::string& path, Status status) const {
+  [[noreturn]] void fail(const std::string& what, const std::string& path, sftp::Status status) const {
     throw Error("cannot " + what + " " + describe(path) + ": " + sftp::to_string(status));
   }
 
@@ -87,7 +86,7 @@ struct SftpBackend::Remote {
 
   std::optional<sftp::Attributes> take_attributes(const SftpReply& reply, const std::string& path) const {
     if (reply.type == Message::attrs) return sftp::MessageReader(reply.body).attributes();
-    if (reply.status() == Status::no_such_file) return std::nullopt;
+    if (reply.status() == sftp::Status::no_such_file) return std::nullopt;
     fail("stat", path, reply.status());
   }
 
@@ -101,7 +100,7 @@ struct SftpBackend::Remote {
       std::string prefix = path.substr(0, end);
       if (!prefix.empty() && prefix != "." && !make_directory(prefix)) {
         auto existing = stat(prefix);
-        if (!existing || !existing->is_directory()) fail("create", prefix, Status::failure);
+        if (!existing || !existing->is_directory()) fail("create", prefix, sftp::Status::failure);
       }
       if (end == std::string::npos) return;
     }
@@ -109,7 +108,7 @@ struct SftpBackend::Remote {
 
   bool make_directory(const std::string& path) const {
     SftpReply reply = connection.wait(connection.send(Message::mkdir, [&](MessageWriter& m) { m.string(path).permissions(0700); }));
-    return reply.status() == Status::ok;
+    return reply.status() == sftp::Status::ok;
   }
 
   // Writes and fsyncs with up to `window` requests in flight, then closes and renames in
@@ -119,11 +118,11 @@ struct SftpBackend::Remote {
     std::string handle = take_handle(connection.wait(send_open(temporary, sftp::open_write | sftp::open_create | sftp::open_exclusive)),
                                      "create", temporary);
     std::deque<uint32_t> writes;
-    Status failed = Status::ok;
+    sftp::Status failed = sftp::Status::ok;
     auto collect = [&] {
-      Status status = connection.wait(writes.front()).status();
+      sftp::Status status = connection.wait(writes.front()).status();
       writes.pop_front();
-      if (failed == Status::ok) failed = status;
+      if (failed == sftp::Status::ok) failed = status;
     };
     size_t chunk = connection.max_write();
     for (size_t offset = 0; offset < data.size(); offset += chunk) {
@@ -140,20 +139,20 @@ struct SftpBackend::Remote {
     if (connection.has_extension("fsync@openssh.com"))
       fsync = connection.send(Message::extended, [&](MessageWriter& m) { m.string("fsync@openssh.com").string(handle); });
     while (!writes.empty()) collect();
-    if (failed != Status::ok) {
+    if (failed != sftp::Status::ok) {
       close(handle);
       fail("write", temporary, failed);
     }
-    if (fsync && (failed = connection.wait(*fsync).status()) != Status::ok) {
+    if (fsync && (failed = connection.wait(*fsync).status()) != sftp::Status::ok) {
       close(handle);
       fail("fsync", temporary, failed);
     }
     uint32_t closing = connection.send(Message::close, [&](MessageWriter& m) { m.string(handle); });
     uint32_t renaming = connection.send(Message::rename, [&](MessageWriter& m) { m.string(temporary).string(target); });
-    Status closed = connection.wait(closing).status();
-    Status renamed = connection.wait(renaming).status();
-    if (closed != Status::ok) fail("close", temporary, closed);
-    if (renamed != Status::ok) {
+    sftp::Status closed = connection.wait(closing).status();
+    sftp::Status renamed = connection.wait(renaming).status();
+    if (closed != sftp::Status::ok) fail("close", temporary, closed);
+    if (renamed != sftp::Status::ok) {
       // SFTP v3's rename refuses an existing target. Names are content ids (locks are
       // unique), so an object already there holds these bytes: keep it and drop ours.
       if (!stat(target)) fail("rename " + describe(temporary) + " to", target, renamed);
@@ -199,8 +198,8 @@ struct SftpBackend::Remote {
           todo.emplace_front(piece.offset + reply.data_length, piece.length - reply.data_length);
         continue;
       }
-      Status status = reply.status();
-      if (status == Status::eof)
+      sftp::Status status = reply.status();
+      if (status == sftp::Status::eof)
         throw Error("short object " + describe(path) + ": wanted " + std::to_string(offset + length) + " bytes, has " +
                     std::to_string(piece.offset));
       fail("read", path, status);
@@ -218,7 +217,7 @@ struct SftpBackend::Remote {
       SftpReply reply = connection.wait(opening[i]);
       if (reply.type == Message::handle) {
         open.emplace_back(i, sftp::MessageReader(reply.body).string());
-      } else if (reply.status() != Status::no_such_file) {
+      } else if (reply.status() != sftp::Status::no_such_file) {
         for (auto& [index, handle] : open) close(handle);
         fail("list", folders[i], reply.status());
       }
@@ -232,7 +231,7 @@ struct SftpBackend::Remote {
         reading.emplace_back(first, send_path(Message::readdir, handle));
       }
       std::vector<std::pair<size_t, std::string>> still_open;
-      std::optional<std::pair<size_t, Status>> failure;
+      std::optional<std::pair<size_t, sftp::Status>> failure;
       for (size_t i = 0; i < open.size(); ++i) {
         auto& [index, handle] = open[i];
         bool ended = false;
@@ -251,8 +250,8 @@ struct SftpBackend::Remote {
             continue;
           }
           ended = true;
-          Status status = reply.status();
-          if (status != Status::eof && !failure) failure = {index, status};
+          sftp::Status status = reply.status();
+          if (status != sftp::Status::eof && !failure) failure = {index, status};
         }
         if (ended)
           close(handle);
@@ -323,7 +322,7 @@ void SftpBackend::create(const Remote& remote) {
     made.push_back(remote.connection.send(Message::mkdir, [&](MessageWriter& m) { m.string(paths.back()).permissions(0700); }));
   }
   for (size_t i = 0; i < made.size(); ++i)
-    if (Status status = remote.connection.wait(made[i]).status(); status != Status::ok) remote.fail("create", paths[i], status);
+    if (sftp::Status status = remote.connection.wait(made[i]).status(); status != sftp::Status::ok) remote.fail("create", paths[i], status);
 }
 
 void SftpBackend::save(const Handle& handle, ByteView data) {
@@ -358,7 +357,7 @@ Bytes SftpBackend::load(const Handle& handle, uint64_t offset, uint64_t length) 
     std::optional<sftp::Attributes> attributes;
     try {
       attributes = remote.take_attributes(stated, path);
-      if (!attributes) remote.fail("open", path, Status::no_such_file);  // removed in between
+      if (!attributes) remote.fail("open", path, sftp::Status::no_such_file);  // removed in between
     } catch (...) {
       remote.close(file);
       throw;
@@ -422,8 +421,8 @@ std::optional<uint64_t> SftpBackend::stat(const Handle& handle) {
 void SftpBackend::remove(const Handle& handle) {
   std::string path = path_of(handle);
   with_connection([&](const Remote& remote) {
-    Status status = remote.connection.wait(remote.send_path(Message::remove, path)).status();
-    if (status != Status::ok && status != Status::no_such_file) remote.fail("remove", path, status);
+    sftp::Status status = remote.connection.wait(remote.send_path(Message::remove, path)).status();
+    if (status != sftp::Status::ok && status != sftp::Status::no_such_file) remote.fail("remove", path, status);
   });
 }
 
@@ -463,7 +462,7 @@ size_t SftpBackend::remove_temporaries() {
             removing.push_back(remote.send_path(Message::remove, path));
         }
       for (uint32_t id : removing)
-        if (remote.connection.wait(id).status() == Status::ok) ++removed;
+        if (remote.connection.wait(id).status() == sftp::Status::ok) ++removed;
       level = std::move(next);
     }
     return removed;
