@@ -6,7 +6,6 @@
 source "$(dirname "$0")/../lib.sh"
 
 limit=4096 # KiB/s: 40 MiB of incompressible data in about ten seconds
-allowance=2 # seconds for what is not transfer: start, key derivation, chunking, fsync
 
 # timed_step NAME LIMIT_KIB WATCH BYTES_CMD CMD...: runs CMD, requires exit 0, and requires
 # that the bytes it moved (BYTES_CMD prints them, evaluated after the run) took between 0.9
@@ -81,6 +80,17 @@ for i in 1 2 3 4; do head -c $((10 * 1024 * 1024)) /dev/urandom >"$src/part$i.bi
 repo=$TEST_DIR/repo
 obkeep -r "$repo" init >/dev/null
 before=$(size_of "$repo")
+
+# The time that is not transfer (start, key derivation, chunking, compression, fsync) is
+# measured, not assumed: the same backup without a limit, on this machine under its load of
+# the moment (the suite runs two tests at once; a loaded disk makes fsync take seconds),
+# plus a second, and at least 2 s, is the allowance. A limit that is held but slows the run
+# more than 10% beyond that still fails.
+obkeep -r "$TEST_DIR/unlimited" init >/dev/null
+started=$(date +%s%N)
+obkeep -r "$TEST_DIR/unlimited" backup -q "$src"
+allowance=$(python3 -c "print('%.2f' % max(2, 1 + ($(date +%s%N) - $started) / 1e9))")
+echo "  allowance for what is not transfer: $allowance s (the unlimited backup plus 1 s, at least 2 s)"
 
 # 1. A backup: what the repository grows by is uploaded at the limit. Tagged set=artifacts so
 #    that the DR sites below hold it.
