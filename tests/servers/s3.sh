@@ -20,9 +20,15 @@ if [ "$cmd" = stop ]; then
   exit 0
 fi
 
-healthy() { # PORT: the proxy answers its health check
-  local scheme; scheme=$(cat "$D/scheme")
-  curl -fs --cacert "$D/cert.pem" "$scheme://127.0.0.1:$1/healthcheck" >/dev/null 2>&1
+healthy() { # PORT: the proxy answers its health check and the servers behind it listen
+  local scheme name port; scheme=$(cat "$D/scheme")
+  curl -fs --cacert "$D/cert.pem" "$scheme://127.0.0.1:$1/healthcheck" >/dev/null 2>&1 || return 1
+  # A proxy up before the account and container servers answers a listing with 404
+  # NoSuchBucket (fault_s3 failed on it after a restart).
+  for name in account container object; do
+    port=$(awk '$1 == "bind_port" {print $3; exit}' "$D/$name.conf")
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 1
+  done
 }
 launch() { # PORT: starts the four servers from their configs; fails unless healthy in 30 s
   local name
