@@ -2,14 +2,13 @@
 #include "ops/objectives.hpp"
 
 #include "ops/status.hpp"
+#include "util/host.hpp"
 
 #include <gtest/gtest.h>
 
 namespace obkeep::ops {
 
 namespace {
-
-constexpr int64_t second = 1000000000;
 
 deploy::Discovery two_homes_one_database() {
   deploy::Discovery discovery;
@@ -56,25 +55,25 @@ TEST(Objectives, VerdictsAtTheirEdges) {
   Objective objective;
   objective.rpo_s = 3600;
   objective.frequency_s = 900;
-  int64_t now = 1'000'000 * second;
+  int64_t now = 1'000'000 * second_ns;
   evaluate(objective, std::nullopt, "", now);
   EXPECT_EQ(objective.verdict, Verdict::violated);
   EXPECT_FALSE(objective.age_s);
-  evaluate(objective, now - 2700 * second, "a", now);  // exactly RPO − frequency: met
+  evaluate(objective, now - 2700 * second_ns, "a", now);  // exactly RPO − frequency: met
   EXPECT_EQ(objective.verdict, Verdict::met);
   EXPECT_EQ(*objective.age_s, 2700);
-  evaluate(objective, now - 2701 * second, "a", now);
+  evaluate(objective, now - 2701 * second_ns, "a", now);
   EXPECT_EQ(objective.verdict, Verdict::at_risk);
-  evaluate(objective, now - 3600 * second, "a", now);  // exactly the RPO: still at risk
+  evaluate(objective, now - 3600 * second_ns, "a", now);  // exactly the RPO: still at risk
   EXPECT_EQ(objective.verdict, Verdict::at_risk);
-  evaluate(objective, now - 3601 * second, "a", now);
+  evaluate(objective, now - 3601 * second_ns, "a", now);
   EXPECT_EQ(objective.verdict, Verdict::violated);
-  evaluate(objective, now + 60 * second, "a", now);  // a clock ahead of ours: age 0, not negative
+  evaluate(objective, now + 60 * second_ns, "a", now);  // a clock ahead of ours: age 0, not negative
   EXPECT_EQ(*objective.age_s, 0);
   objective.frequency_s.reset();  // without a frequency the margin is a quarter of the RPO
-  evaluate(objective, now - 2701 * second, "a", now);
+  evaluate(objective, now - 2701 * second_ns, "a", now);
   EXPECT_EQ(objective.verdict, Verdict::at_risk);
-  evaluate(objective, now - 2699 * second, "a", now);
+  evaluate(objective, now - 2699 * second_ns, "a", now);
   EXPECT_EQ(objective.verdict, Verdict::met);
 }
 
@@ -88,7 +87,7 @@ TEST(Objectives, AnRtoTheLastDrillMissedIsNamedWithItsLine) {
   config.policies["artifacts"].rpo_s = 3600;  // no rto: nothing to say
   auto drill = [](std::optional<std::string> site, double seconds) {
     DrillRecord record;
-    record.time_ns = 1764633600 * second;  // 2025-12-02T00:00:00Z
+    record.time_ns = 1764633600 * second_ns;  // 2025-12-02T00:00:00Z
     record.site = std::move(site);
     record.measured_rto_s = seconds;
     return record;
