@@ -1,7 +1,8 @@
 // `obkeep restore-db SNAPSHOT --config FILE --database NAME --to JDBC_URL`: restore one
 // database's backup into the database the URL names (created when absent).
 // `--to-datadir DIR [--until TIME]`: restore a PostgreSQL base backup into a new data
-// directory that replays archived WAL up to TIME when the server starts.
+// directory that replays archived WAL up to TIME when the server starts; for MariaDB, the
+// newest of its mariadb-backup copy and its logical backup, then the archived binlog.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -72,68 +73,119 @@ bool before_gtid(const repo::Snapshot& backup, const db::Gtid& gtid) {
   return found == position->end() || found->second.sequence < gtid.sequence;
 }
 
-// The newest backup with `tags` taken before `until_ns`.
-repo::Snapshot newest_before(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
-                             int64_t until_ns, const deploy::Database& database) {
-  std::optional<repo::Snapshot> newest, oldest;
-  for (const repo::Snapshot& snapshot : snapshots) {  // oldest first
-    bool all = true;
-    for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
-    if (all && !oldest) oldest = snapshot;
-    if (all && snapshot.time_ns <= until_ns) newest = snapshot;
-  }
-  if (!newest)
-    throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(until_ns) +
-                (oldest ? ": the oldest kept is of " + format_rfc3339(oldest->time_ns) : ""));
-  return *newest;
+bool has_tags(const repo::Snapshot& snapshot, const std::vector<std::string>& tags) {
+  for (const std::string& tag : tags)
+    if (!snapshot.has_tag(tag)) return false;
+  return true;
 }
 
-// The newest backup with `tags` before the target.
+// The newest backup with `tags` before the target (any, without one); nullopt when none is.
+std::optional<repo::Snapshot> newest_matching(const std::vector<repo::Snapshot>& snapshots,
+                                              const std::vector<std::string>& tags,
+                                              const std::optional<ops::BinlogTarget>& target) {
+  std::optional<repo::Snapshot> newest;
+  for (const repo::Snapshot& snapshot : snapshots)  // oldest first
+    if (has_tags(snapshot, tags) &&
+        (!target || (target->gtid ? before_gtid(snapshot, *target->gtid) : snapshot.time_ns <= target->until_ns)))
+      newest = snapshot;
+  return newest;
+}
+
+// The same, or an Error saying why there is none.
 repo::Snapshot newest_before(const std::vector<repo::Snapshot>& snapshots, const std::vector<std::string>& tags,
                              const ops::BinlogTarget& target, const deploy::Database& database) {
-  if (!target.gtid) return newest_before(snapshots, tags, target.until_ns, database);
-  std::optional<repo::Snapshot> newest;
-  for (const repo::Snapshot& snapshot : snapshots) {  // oldest first
-    bool all = true;
-    for (const std::string& tag : tags) all = all && snapshot.has_tag(tag);
-    if (all && before_gtid(snapshot, *target.gtid)) newest = snapshot;
-  }
-  if (!newest)
+  if (std::optional<repo::Snapshot> newest = newest_matching(snapshots, tags, target)) return *newest;
+  if (target.gtid)
     throw Error("no backup of " + database.display_name() + " records a GTID position before " + target.describe() +
                 " (backups record one when the server's binary log is on)");
-  return *newest;
+  std::optional<repo::Snapshot> oldest;
+  for (const repo::Snapshot& snapshot : snapshots)
+    if (!oldest && has_tags(snapshot, tags)) oldest = snapshot;
+  throw Error("no backup of " + database.display_name() + " taken before " + format_rfc3339(target.until_ns) +
+              (oldest ? ": the oldest kept is of " + format_rfc3339(oldest->time_ns) : ""));
 }
 
-// A mariadb-backup copy into a new data directory, prepared: mariadbd starts on it. With
-// --until, the newest such copy before it, then the archived binlog replayed into it on a
-// private server: physical + log replay, the fast path to a point in time.
-int restore_physical_mariadb(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
-                             const RestoreDbCommandOptions& options) {
-  std::vector<std::string> tags = {"database=" + database.id, "engine=mariadb-physical"};
+// A MariaDB physical backup newer than `logical`, which --to cannot use (it loads into a
+// running server): the operator may prefer --to-datadir. nullopt when there is none.
+std::optional<repo::Snapshot> newer_physical(repo::Repository& repository, const deploy::Database& database,
+                                             const repo::Snapshot& logical) {
+  if (database.engine != deploy::Engine::mysql) return std::nullopt;
+  std::optional<repo::Snapshot> physical =
+      newest_matching(repo::list_snapshots(repository), {"database=" + database.id, "engine=mariadb-physical"}, std::nullopt);
+  if (!physical || physical->time_ns <= logical.time_ns) return std::nullopt;
+  return physical;
+}
+
+// MariaDB into a new data directory, by the faster path to the requested point: the newest
+// mariadb-backup copy before it, extracted and prepared (a copy, where a logical load
+// rebuilds every index), unless a logical backup is newer (less binlog to replay, or the
+// only point there is): then a new server's files with that backup loaded. With --until,
+// the archived binlog is replayed on top, on a private server. Says which path it took.
+int restore_mariadb_datadir(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
+                            const RestoreDbCommandOptions& options) {
+  const std::vector<std::string> physical_tags = {"database=" + database.id, "engine=mariadb-physical"};
+  const std::vector<std::string> logical_tags = {"set=databases", "database=" + database.id, "engine=mysql"};
   std::optional<ops::BinlogTarget> until = binlog_target(options);
-  std::vector<repo::Snapshot> snapshots = until ? repo::list_snapshots(repository) : std::vector<repo::Snapshot>{};
-  repo::Snapshot backup = until && options.snapshot == "latest" ? newest_before(snapshots, tags, *until, database)
-                                                                : repo::find_snapshot(repository, options.snapshot, tags);
-  if (!backup.has_tag("engine=mariadb-physical"))
-    throw Error("snapshot " + backup.id.short_hex() + " is not a physical backup (obkeep base-backup takes one)");
+  std::vector<repo::Snapshot> snapshots = repo::list_snapshots(repository);
+  repo::Snapshot backup;
+  if (options.snapshot != "latest") {
+    backup = repo::find_snapshot(repository, options.snapshot, {"database=" + database.id});
+    if (!has_tags(backup, physical_tags) && !has_tags(backup, logical_tags))
+      throw Error("snapshot " + backup.id.short_hex() + " is neither a physical nor a logical backup of " +
+                  database.display_name());
+  } else {
+    std::optional<repo::Snapshot> physical = newest_matching(snapshots, physical_tags, until);
+    std::optional<repo::Snapshot> logical = newest_matching(snapshots, logical_tags, until);
+    if (!physical && !logical) {
+      if (until) newest_before(snapshots, physical_tags, *until, database);  // throws, naming the oldest
+      throw Error("no backup of " + database.display_name() + " (obkeep base-backup or backup --set databases takes one)");
+    }
+    backup = physical && (!logical || physical->time_ns >= logical->time_ns) ? *physical : *logical;
+  }
+  bool is_physical = has_tags(backup, physical_tags);
   std::optional<ops::BinlogReplayPlan> plan;  // refused before anything is written
   if (until) plan = ops::plan_binlog_replay(repository, database, backup, *until, snapshots);
-  db::RestoreOptions restore;
-  restore.data_directory = std::filesystem::absolute(options.datadir).string();
-  db::RepositoryDumpSource dump(repository, backup.tree);
-  db::make_engine("mariadb-physical")->restore(dump, db::ConnectionInfo{}, restore);
+  std::string data_directory = std::filesystem::absolute(options.datadir).string();
+  std::string engine;
+  db::ConnectionInfo source = ops::connection_for(database, engine);
   std::optional<ops::BinlogReplay> replay;
-  if (until) {
-    db::MariadbScratchServer server(restore.data_directory);
+  std::string loaded;
+  if (is_physical) {
+    db::RestoreOptions restore;
+    restore.data_directory = data_directory;
+    db::RepositoryDumpSource dump(repository, backup.tree);
+    db::make_engine("mariadb-physical")->restore(dump, db::ConnectionInfo{}, restore);
+  }
+  if (!is_physical || until) {
+    if (!is_physical) db::MariadbScratchServer::initialize(data_directory);
+    db::MariadbScratchServer server(data_directory);
     server.start(300);
-    std::string engine;
-    db::ConnectionInfo source = ops::connection_for(database, engine);
-    replay = ops::replay_binlog(repository, database, *plan, source, server.connection(source.database));
+    if (!is_physical) {
+      db::RestoreOptions restore;
+      restore.jobs = options.jobs;
+      ops::DatabaseRestoreOutcome outcome =
+          ops::restore_database_into(repository, database, backup, server.connection(source.database), restore);
+      uint64_t rows = 0;
+      for (const auto& table : outcome.report.tables) rows += table.rows;
+      loaded = std::to_string(outcome.report.tables.size()) + " tables, " + std::to_string(rows) + " rows";
+    }
+    if (until) replay = ops::replay_binlog(repository, database, *plan, source, server.connection(source.database));
     server.stop();
   }
   if (!global.quiet) {
-    std::cout << "restored physical backup " << backup.id.short_hex() << " of " << database.display_name() << " into "
-              << restore.data_directory << ", prepared: start mariadbd --datadir=" << restore.data_directory << "\n";
+    std::string when = format_rfc3339(backup.time_ns).substr(0, 19);
+    if (is_physical)
+      std::cout << "path: physical: mariadb-backup " << backup.id.short_hex() << " of " << when
+                << ", the newest recovery point" << (until ? " before the target" : "") << "\n"
+                << "restored physical backup " << backup.id.short_hex() << " of " << database.display_name() << " into "
+                << data_directory << ", prepared: start mariadbd --datadir=" << data_directory << "\n";
+    else
+      std::cout << "path: logical: snapshot " << backup.id.short_hex() << " of " << when
+                << (options.snapshot != "latest" ? ", as asked" : ", newer than any physical backup")
+                << (until ? " before the target" : "") << "\n"
+                << "restored " << database.display_name() << " from snapshot " << backup.id.short_hex()
+                << " into a new data directory " << data_directory << " (" << loaded
+                << "; users and grants are not in a logical backup): start mariadbd --datadir=" << data_directory << "\n";
     if (replay)
       std::cout << "replayed the archived binlog from " << replay->from << " up to " << replay->until << " ("
                 << replay->pieces << " pieces, " << format_bytes(replay->bytes) << ")\n";
@@ -161,7 +213,7 @@ void refuse_past_the_archive(repo::Repository& repository, const repo::Snapshot&
 
 int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                           const RestoreDbCommandOptions& options) {
-  if (database.engine == deploy::Engine::mysql) return restore_physical_mariadb(global, database, repository, options);
+  if (database.engine == deploy::Engine::mysql) return restore_mariadb_datadir(global, database, repository, options);
   if (database.engine != deploy::Engine::postgresql)
     throw Error("--to-datadir is for PostgreSQL and MariaDB; " + database.display_name() + " is " +
                 deploy::to_string(database.engine));
@@ -234,7 +286,8 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   command->add_option("--database", options->database, "datasource name (WSO2AM_DB) or database as discover lists it")->required();
   command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)");
   command->add_option("--to-datadir", options->datadir,
-                      "a new data directory for a physical backup: PostgreSQL (then WAL replay), MariaDB (prepared)");
+                      "a new data directory: PostgreSQL from a base backup (then WAL replay); MariaDB from the newest of "
+                      "its physical and logical backups (then the binlog)");
   command->add_option("--stanza", options->stanza, "with --to-datadir: the WAL archive's stanza (default main)");
   command->add_option("--wal-prefetch", options->wal_prefetch,
                       "with --to-datadir: WAL segments the server's restore_command keeps fetched ahead (default 8; 0: none)")
@@ -311,6 +364,10 @@ void add_restore_db_command(CLI::App& app, Context& context) {
                   << "\n";
       } else if (!context.global.quiet) {
         for (const auto& table : report.tables) std::cout << "  " << table.name << ": " << table.rows << " rows\n";
+        if (std::optional<repo::Snapshot> physical = newer_physical(*repository, database, snapshot))
+          std::cout << "path: logical (physical backup " << physical->id.short_hex() << " of "
+                    << format_rfc3339(physical->time_ns).substr(0, 19)
+                    << " is newer: restore-db --to-datadir recovers it, then the binlog, as a new server's files)\n";
         std::cout << "restored " << database.display_name() << " from snapshot " << snapshot.id.short_hex() << " into "
                   << outcome.target << ": " << report.tables.size() << " tables, " << rows << " rows in "
                   << format_duration(seconds) << "\n";

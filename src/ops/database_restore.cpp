@@ -29,6 +29,14 @@ DatabaseRestoreOutcome restore_database(repo::Repository& repository, const depl
   // target itself (H2: its lock file and file locks).
   target.options.erase("server_running");
   for (const auto& [key, value] : url.options) target.options[key] = value;
+  return restore_database_into(repository, database, snapshot, target, options);
+}
+
+DatabaseRestoreOutcome restore_database_into(repo::Repository& repository, const deploy::Database& database,
+                                             const repo::Snapshot& snapshot, const db::ConnectionInfo& target,
+                                             const db::RestoreOptions& options) {
+  std::string engine_name;
+  db::ConnectionInfo source = connection_for(database, engine_name);
   auto engine = db::make_engine(engine_name);
   db::RepositoryDumpSource dump(repository, snapshot.tree);
   return {engine->restore(dump, target, options), target.describe(), source, target};

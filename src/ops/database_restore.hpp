@@ -27,4 +27,9 @@ DatabaseRestoreOutcome restore_database(repo::Repository& repository, const depl
                                         const repo::Snapshot& snapshot, const DatabaseTarget& target,
                                         const db::RestoreOptions& options);
 
+// The same into a connection already made up (a private server obkeep started itself).
+DatabaseRestoreOutcome restore_database_into(repo::Repository& repository, const deploy::Database& database,
+                                             const repo::Snapshot& snapshot, const db::ConnectionInfo& target,
+                                             const db::RestoreOptions& options);
+
 }  // namespace obkeep::ops

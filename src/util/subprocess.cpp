@@ -207,4 +207,13 @@ void start_detached(const std::vector<std::string>& argv, const std::string& log
   }
 }
 
+std::string last_lines(const std::string& text, size_t lines) {
+  size_t position = text.size();
+  for (size_t i = 0; i < lines && position != std::string::npos && position > 0; ++i) position = text.rfind('\n', position - 1);
+  std::string tail = position == std::string::npos ? text : text.substr(position + 1);
+  for (char& c : tail)
+    if (c == '\n') c = ' ';
+  return tail;
+}
+
 }  // namespace obkeep

@@ -17,6 +17,9 @@ struct SubprocessResult {
   bool timed_out = false;   // ended (SIGTERM, then SIGKILL) after `timeout_ms`
 };
 
+// The last `lines` lines of a tool's report, joined on one line, for an error message.
+std::string last_lines(const std::string& text, size_t lines);
+
 // Runs argv (argv[0] looked up in PATH) with `environment` added to ours. `on_stdout`
 // receives stdout as it arrives; `fill_stdin`, when set, is called until it returns 0
 // bytes and its data is written to the child's stdin. Secrets go in `environment`, never

@@ -95,6 +95,8 @@ run_timed pitr_physical 180 "$OBKEEP_BIN" restore-db latest --config "$config" -
   --to-datadir "$TEST_DIR/physical" --until "$until_time"
 [ "$RUN_EXIT" = 0 ] || fail "restore --to-datadir --until failed: $(cat "$TEST_DIR/stderr")"
 grep -q "replayed the archived binlog from binlog" "$TEST_DIR/pitr_physical.stdout" || fail "$(cat "$TEST_DIR/pitr_physical.stdout")"
+grep -q "^path: physical: mariadb-backup .* before the target" "$TEST_DIR/pitr_physical.stdout" ||
+  fail "restore-db does not say it took the physical path: $(cat "$TEST_DIR/pitr_physical.stdout")"
 ls /tmp | grep -q "^obkeep-mariadb-" && fail "the private server's directory was left in /tmp"
 start_mariadb_on "$TEST_DIR/physical"
 [ "$(rsql -N openbank_openbankingdb -e "SELECT GROUP_CONCAT(NAME ORDER BY NAME) FROM PITR_MARK")" = first ] || fail "physical --until: marks"

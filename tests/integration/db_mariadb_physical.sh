@@ -43,8 +43,8 @@ obkeep -r "$TEST_DIR/repo" snapshots --tag engine=mariadb-physical --json |
 pass "physical backup under load ($before < $restored < $after consents) starts as a server with every invariant intact"
 
 # 2. Quiet: the physical and the logical path give identical rows.
-obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
 obkeep backup --config "$config" --set databases >/dev/null
+obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null  # the newest: --to-datadir takes it
 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/physical2" >/dev/null
 obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
   --to "jdbc:mysql://127.0.0.1:$port/restored_logical" >/dev/null
@@ -91,3 +91,32 @@ PY
 [ ! -f "$TEST_DIR/sandbox/.mariadb/WSO2_OPEN_BANKING_DB/pid" ] || fail "the drill's server was left running"
 ls /tmp | grep -q "^obkeep-mariadb-" && fail "the drill's socket directory was left in /tmp"
 pass "a drill recovers the newest mariadb-backup copy physically: started, all $rows rows counted, nothing left running"
+
+# 5. restore-db chooses the path by the newest recovery point. The physical copy is newest:
+# --to (a logical load into a running server) says a newer physical backup exists.
+obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_hint" >"$TEST_DIR/stdout" || fail "restore-db --to failed"
+grep -q "^path: logical (physical backup .* is newer: restore-db --to-datadir" "$TEST_DIR/stdout" ||
+  fail "restore-db --to does not name the newer physical backup: $(cat "$TEST_DIR/stdout")"
+# A logical backup newer than it: --to-datadir builds a new server's files from the dump.
+sql openbank_openbankingdb -e "INSERT INTO AUDIT_LOG VALUES ('after the physical backup', NOW(), 1)"
+obkeep backup --config "$config" --set databases >/dev/null
+run_timed logical_datadir 120 "$OBKEEP_BIN" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to-datadir "$TEST_DIR/logical3"
+[ "$RUN_EXIT" = 0 ] || fail "restore-db --to-datadir from the logical backup failed: $(cat "$TEST_DIR/stderr")"
+grep -q "^path: logical: snapshot .*, newer than any physical backup" "$TEST_DIR/logical_datadir.stdout" ||
+  fail "restore-db --to-datadir does not say it took the logical path: $(cat "$TEST_DIR/logical_datadir.stdout")"
+start_mariadb_on "$TEST_DIR/logical3"
+# A logical backup holds no users: the new server has its own root only.
+mariadb --no-defaults -S "$TEST_DIR/logical3/sock" -uroot \
+  -e "CREATE USER obkeep@'%' IDENTIFIED BY '$password'; GRANT ALL ON *.* TO obkeep@'%'" ||
+  fail "the new data directory's root cannot log in"
+mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/source3"
+port_source=$port
+port=$rport
+mariadb_fingerprint openbank_openbankingdb >"$TEST_DIR/logical3.rows"
+port=$port_source
+diff "$TEST_DIR/source3" "$TEST_DIR/logical3.rows" >/dev/null || fail "the data directory built from the logical backup differs from the source"
+[ "$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM AUDIT_LOG WHERE MESSAGE = 'after the physical backup'")" = 1 ] ||
+  fail "the row written after the physical backup is missing"
+pass "restore-db --to-datadir takes the logical path when the dump is newer (says so, identical rows); --to names a newer physical backup"

@@ -40,16 +40,6 @@ class ScratchDirectory {
   std::string path_;
 };
 
-// The last lines of a tool's report, on one line, for an error message.
-std::string last_lines(const std::string& text, size_t lines) {
-  size_t position = text.size();
-  for (size_t i = 0; i < lines && position != std::string::npos && position > 0; ++i) position = text.rfind('\n', position - 1);
-  std::string tail = position == std::string::npos ? text : text.substr(position + 1);
-  for (char& c : tail)
-    if (c == '\n') c = ' ';
-  return tail;
-}
-
 }  // namespace
 
 BackupReport MariadbPhysicalEngine::backup(const ConnectionInfo& source, DumpSink& sink, const BackupOptions&) {

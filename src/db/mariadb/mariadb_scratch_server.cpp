@@ -14,9 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "db/data_directory.hpp"
 #include "db/mariadb/mariadb_connection.hpp"
 #include "util/child_process.hpp"
 #include "util/error.hpp"
+#include "util/subprocess.hpp"
 
 namespace obkeep::db {
 
@@ -26,6 +28,27 @@ std::string MariadbScratchServer::binary() {
   for (const char* path : {"/usr/sbin/mariadbd", "/usr/bin/mariadbd", "/usr/sbin/mysqld"})
     if (::access(path, X_OK) == 0) return path;
   return "";
+}
+
+void MariadbScratchServer::initialize(const std::string& data_directory) {
+  make_new_data_directory(data_directory);
+  std::vector<std::string> command = {"mariadb-install-db", "--no-defaults", "--datadir=" + data_directory,
+                                      "--auth-root-authentication-method=normal", "--skip-test-db"};
+  if (::geteuid() == 0) {
+    const passwd* mysql = ::getpwnam("mysql");
+    if (!mysql) throw Error("cannot make a MariaDB data directory as root: there is no mysql user to own it");
+    if (::chown(data_directory.c_str(), mysql->pw_uid, mysql->pw_gid) != 0)
+      throw_system_error("cannot give " + data_directory + " to user mysql", errno);
+    command.push_back("--user=mysql");
+  }
+  std::string report;  // it reports errors on stdout as often as on stderr
+  SubprocessResult installed = run_subprocess(command, {}, [&](ByteView data) {
+    report.append(reinterpret_cast<const char*>(data.data()), data.size());
+    if (report.size() > 65536) report.erase(0, report.size() - 16384);
+  });
+  if (installed.exit_code != 0)
+    throw Error("mariadb-install-db into " + data_directory + " failed: " +
+                last_lines(installed.stderr_end.empty() ? report : installed.stderr_end, 2));
 }
 
 MariadbScratchServer::MariadbScratchServer(std::string data_directory) : data_directory_(std::move(data_directory)) {}

@@ -1,7 +1,8 @@
 // A throwaway mariadbd on a restored (prepared) data directory: for a drill to prove that a
 // physical backup starts and answers, and for a point-in-time restore to replay the binlog
 // into. Private: no TCP (a unix socket in its own /tmp directory), no grant checks, no
-// binary log of its own; stopped when the object goes, or by the interrupt watchdog.
+// binary log of its own; stopped when the object goes, or by the interrupt watchdog. Or on
+// a new data directory it made itself, for a logical backup to be loaded into.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +19,9 @@ class MariadbScratchServer {
  public:
   // mariadbd's path, or "" when this machine has none.
   static std::string binary();
+  // Makes `data_directory` (new, or empty) a new server's files with mariadb-install-db:
+  // the system tables only, for a logical backup to be loaded into.
+  static void initialize(const std::string& data_directory);
 
   explicit MariadbScratchServer(std::string data_directory);
   ~MariadbScratchServer();
