@@ -11,8 +11,12 @@
 
 namespace obkeep::archiver {
 
-ChunkedWriter::ChunkedWriter(repo::Repository& repository, const Chunker& chunker, Bytes* reusable_buffer)
-    : repository_(repository), chunker_(chunker), buffer_(reusable_buffer ? *reusable_buffer : own_buffer_) {}
+ChunkedWriter::ChunkedWriter(repo::Repository& repository, const Chunker& chunker, Bytes* reusable_buffer,
+                             repo::CompressionEffort effort)
+    : repository_(repository),
+      chunker_(chunker),
+      effort_(effort),
+      buffer_(reusable_buffer ? *reusable_buffer : own_buffer_) {}
 
 void ChunkedWriter::cut(bool at_end) {
   const Chunker& chunker = chunker_;
@@ -20,7 +24,7 @@ void ChunkedWriter::cut(bool at_end) {
     size_t length = chunker.next_chunk_length(buffer_.data() + begin_, end_ - begin_);
     ByteView chunk(buffer_.data() + begin_, length);
     Id id = repository_.blob_id(chunk);
-    if (repository_.save_blob(repo::BlobType::data, id, chunk)) new_bytes_ += length;
+    if (repository_.save_blob(repo::BlobType::data, id, chunk, effort_)) new_bytes_ += length;
     content_.push_back(id);
     begin_ += length;
   }

@@ -22,8 +22,10 @@ class ChunkedWriter : public ByteWriter {
  public:
   // `chunker` is the repository's file chunker or its dump chunker. `reusable_buffer`, when
   // given, is used instead of a buffer of our own, so a worker thread that backs up many
-  // files allocates (and page-faults) its buffer once.
-  ChunkedWriter(repo::Repository& repository, const Chunker& chunker, Bytes* reusable_buffer = nullptr);
+  // files allocates (and page-faults) its buffer once. `effort`: how hard each chunk is
+  // compressed (database dumps take the fast level: see RepositoryDumpSink).
+  ChunkedWriter(repo::Repository& repository, const Chunker& chunker, Bytes* reusable_buffer = nullptr,
+                repo::CompressionEffort effort = repo::CompressionEffort::standard);
   void write(ByteView data) override;
   void close() override;
   // Reads a file descriptor to its end straight into the buffer (no extra copy).
@@ -38,6 +40,7 @@ class ChunkedWriter : public ByteWriter {
 
   repo::Repository& repository_;
   const Chunker& chunker_;
+  repo::CompressionEffort effort_;
   Bytes own_buffer_;
   Bytes& buffer_;
   size_t begin_ = 0, end_ = 0;

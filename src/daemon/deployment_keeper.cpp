@@ -39,10 +39,19 @@ std::optional<int64_t> backup_interval(const deploy::Config& config, const std::
   return std::nullopt;
 }
 
-// How often a PostgreSQL database's WAL archive is looked at: wal_every, else as often as
-// the databases set is backed up; nullopt: never.
+// The longest a PostgreSQL database's archived WAL may lag: wal_every, else as often as the
+// databases set is backed up; nullopt: never looked at.
 std::optional<int64_t> wal_interval(const deploy::Config& config) {
   return config.daemon.wal_every_s ? config.daemon.wal_every_s : backup_interval(config, "databases");
+}
+
+// The WAL job runs twice an interval and closes the current segment when nothing was
+// archived for half of one, so the recovery point lags by about the interval at most. (Once
+// an interval against the whole interval let it lag by two: measured 9.2 s at 5 s.)
+std::optional<int64_t> wal_check_interval(const deploy::Config& config) {
+  std::optional<int64_t> every = wal_interval(config);
+  if (!every) return std::nullopt;
+  return std::max<int64_t>(1, *every / 2);
 }
 
 bool has_keep_rules(const deploy::Config& config) {
@@ -99,7 +108,7 @@ std::vector<JobPlan> DeploymentKeeper::plan() {
       plans.push_back({{JobKind::backup, set}, *interval});
   const deploy::DaemonSettings& daemon = config_.daemon;
   // Each PostgreSQL database's WAL archive, at least as often as its set is backed up.
-  if (auto every = wal_interval(config_))
+  if (auto every = wal_check_interval(config_))
     for (const deploy::Database& database : discovery_.databases)
       if (database.engine == deploy::Engine::postgresql && database.method.rfind("none", 0) != 0)
         plans.push_back({{JobKind::wal, database.id}, *every});
@@ -242,7 +251,7 @@ JobOutcome DeploymentKeeper::wal(const std::string& database_id) {
   for (const deploy::Database& candidate : discovery_.databases)
     if (candidate.id == database_id) database = &candidate;
   if (!database) throw Error("no database " + database_id + " in the deployment");
-  ops::WalFreshness freshness = ops::keep_wal_fresh(*database, wal_interval(config_).value_or(0));
+  ops::WalFreshness freshness = ops::keep_wal_fresh(*database, wal_check_interval(config_).value_or(0));
   JobOutcome outcome;
   outcome.ok = true;
   outcome.details["archiving"] = freshness.archiving ? "on" : "off";
