@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Database benchmark: obkeep's consistent PostgreSQL and MariaDB backups and restores against
 # pg_dump -Fd -j2 / pg_restore -j2, mariadb-dump --single-transaction / mariadb, and
-# mydumper / myloader, on the same Open-Banking-like database in one run; then what a
+# mydumper / myloader (and mydumper -c, compressed), on the same Open-Banking-like database in one run; then what a
 # second backup stores after ~1% of the rows change. Each engine also: the RPO achieved under
 # a steady write load (PostgreSQL: WAL through `obkeep wal-push`; MariaDB: `obkeep
 # binlog-archive`). Engine "wal": PostgreSQL's
@@ -102,6 +102,9 @@ postgres() {
     [ "$(psql -X -At -d $db -c "SELECT count(*) FROM UK_ACCOUNT_INITIATION")" = "$rows" ] || { echo "$db is incomplete" >&2; exit 1; }
   done
   # The physical path: a base backup, and back into a data directory (starting it is not timed).
+  # It copies the whole cluster: the restored copies go first, so that it holds what the
+  # logical backup holds (and the template databases).
+  psql -X -q -c "DROP DATABASE restored_obkeep" -c "DROP DATABASE restored_pg" -c "CHECKPOINT"
   measure postgres obkeep backup-physical "$obkeep_bin" base-backup --config "$work/postgres.toml" --database WSO2_OPEN_BANKING_DB
   measure postgres obkeep restore-physical env -u OBKEEP_PASSWORD "$obkeep_bin" restore-db latest --config "$work/postgres.toml" \
     --database WSO2_OPEN_BANKING_DB --to-datadir "$work/pg-physical"
@@ -124,7 +127,7 @@ SQL
   psql -X -q -d ob -c "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE random() < 0.01"
   measure postgres obkeep backup-scattered "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
   record postgres obkeep stored-scattered "$(added postgres)"
-  [ "$rpo_seconds" -gt 0 ] && postgres_rpo
+  if [ "$rpo_seconds" -gt 0 ]; then postgres_rpo; fi
 }
 
 mariadb() {
@@ -165,6 +168,9 @@ SQL
     measure mariadb mariadb-dump backup sh -c "mariadb-dump --no-defaults -h127.0.0.1 -P$port -uobkeep -p'$password' --single-transaction ob >'$work/ob.sql'"
     rm -rf "$work/mydumper"
     measure mariadb mydumper backup mydumper -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B ob -t 2 --trx-consistency-only -o "$work/mydumper"
+    # Compressed too (gzip), as obkeep's output is: what it costs mydumper to store a quarter.
+    rm -rf "$work/mydumper-c"
+    measure mariadb "mydumper -c" backup mydumper -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B ob -t 2 -c --trx-consistency-only -o "$work/mydumper-c"
     sql -e "DROP DATABASE IF EXISTS restored_obkeep; DROP DATABASE IF EXISTS restored_dump; DROP DATABASE IF EXISTS restored_myloader; CREATE DATABASE restored_dump"
     measure mariadb obkeep restore "$obkeep_bin" restore-db latest --config "$work/mariadb.toml" \
       --database WSO2_OPEN_BANKING_DB --to "jdbc:mysql://127.0.0.1:$port/restored_obkeep" --jobs 2
@@ -174,9 +180,13 @@ SQL
   record mariadb obkeep stored "$(added mariadb)"
   record mariadb mariadb-dump stored "$(du -sb "$work/ob.sql" | cut -f1)"
   record mariadb mydumper stored "$(du -sb "$work/mydumper" | cut -f1)"
+  record mariadb "mydumper -c" stored "$(du -sb "$work/mydumper-c" | cut -f1)"
   for db in restored_obkeep restored_dump restored_myloader; do
     [ "$(sql -N -e "SELECT COUNT(*) FROM $db.UK_ACCOUNT_INITIATION")" = "$rows" ] || { echo "$db is incomplete" >&2; exit 1; }
   done
+  # Physical backups copy the whole server: the restored copies go first, so that it holds
+  # what the logical backup holds (and the system tables).
+  sql -e "DROP DATABASE restored_obkeep; DROP DATABASE restored_dump; DROP DATABASE restored_myloader"
   # The physical path: mariadb-backup into the repository, and back into a data directory
   # (extract and prepare; starting mariadbd on it is not timed).
   measure mariadb obkeep backup-physical "$obkeep_bin" base-backup --config "$work/mariadb.toml" --database WSO2_OPEN_BANKING_DB
@@ -194,7 +204,7 @@ SQL
   sql ob -e "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE RAND() < 0.01"
   measure mariadb obkeep backup-scattered "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
   record mariadb obkeep stored-scattered "$(added mariadb)"
-  [ "$rpo_seconds" -gt 0 ] && mariadb_rpo "$port" "$password"
+  if [ "$rpo_seconds" -gt 0 ]; then mariadb_rpo "$port" "$password"; fi
 }
 
 # archived_lag_ms: now minus the binlog archive's newest recovery point, in ms.
