@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli/common.hpp"
+#include "db/data_directory.hpp"
 #include "ops/database_backup.hpp"
 #include "db/mariadb/mariadb_scratch_server.hpp"
 #include "db/mariadb/gtid.hpp"
@@ -150,6 +151,7 @@ int restore_mariadb_datadir(const GlobalOptions& global, const deploy::Database&
   db::ConnectionInfo source = ops::connection_for(database, engine);
   std::optional<ops::BinlogReplay> replay;
   std::string loaded;
+  db::NewDataDirectory target(data_directory);  // emptied again if anything below fails
   if (is_physical) {
     db::RestoreOptions restore;
     restore.data_directory = data_directory;
@@ -172,6 +174,7 @@ int restore_mariadb_datadir(const GlobalOptions& global, const deploy::Database&
     if (until) replay = ops::replay_binlog(repository, database, *plan, source, server.connection(source.database));
     server.stop();
   }
+  target.keep();
   if (!global.quiet) {
     std::string when = format_rfc3339(backup.time_ns).substr(0, 19);
     if (is_physical)
@@ -255,6 +258,7 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
                shell_quote(data_directory + "/obkeep-wal-prefetch");
   command += " %f %p";
   if (!options.until.empty()) refuse_past_the_archive(repository, *base, options.stanza, until);
+  db::NewDataDirectory target(data_directory);  // emptied again if the extraction fails
   db::RestoreOptions restore;
   restore.data_directory = data_directory;
   restore.restore_command = command;
@@ -270,6 +274,7 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
   }
   db::RepositoryDumpSource dump(repository, base->tree);
   db::make_engine("postgresql-base")->restore(dump, db::ConnectionInfo{}, restore);
+  target.keep();
   if (!global.quiet)
     std::cout << "restored base backup " << base->id.short_hex() << " of " << database.display_name() << " into "
               << restore.data_directory << "; when started, PostgreSQL replays archived WAL (stanza " << options.stanza

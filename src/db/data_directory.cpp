@@ -19,4 +19,12 @@ void make_new_data_directory(const std::string& path) {
   ::chmod(path.c_str(), 0700);
 }
 
+NewDataDirectory::NewDataDirectory(std::string path) : path_(std::move(path)) { make_new_data_directory(path_); }
+
+NewDataDirectory::~NewDataDirectory() {
+  if (kept_) return;
+  std::error_code error;  // best effort: a destructor reports nothing; the error already on its way says what failed
+  for (const fs::directory_entry& entry : fs::directory_iterator(path_, error)) fs::remove_all(entry.path(), error);
+}
+
 }  // namespace obkeep::db

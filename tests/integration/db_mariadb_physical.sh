@@ -120,3 +120,30 @@ diff "$TEST_DIR/source3" "$TEST_DIR/logical3.rows" >/dev/null || fail "the data 
 [ "$(rsql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM AUDIT_LOG WHERE MESSAGE = 'after the physical backup'")" = 1 ] ||
   fail "the row written after the physical backup is missing"
 pass "restore-db --to-datadir takes the logical path when the dump is newer (says so, identical rows); --to names a newer physical backup"
+
+# 6. A restore into a new data directory that fails half way (every data pack of a copy of
+# the repository damaged: the newest backup is the dump, so the new server's system tables
+# are written before the first damaged blob is read) says what failed in one line and
+# leaves the directory empty, so the next attempt, from the intact repository, uses it.
+cp -a "$TEST_DIR/repo" "$TEST_DIR/damaged"
+for pack in $(find "$TEST_DIR/damaged/data" -type f); do
+  python3 - "$pack" <<'PY'
+import os, sys
+path = sys.argv[1]
+os.chmod(path, 0o644)
+with open(path, 'r+b') as f:
+    f.seek(os.path.getsize(path) // 2)
+    b = f.read(1)
+    f.seek(os.path.getsize(path) // 2)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+done
+expect_exit 1 obkeep -r "$TEST_DIR/damaged" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
+  --to-datadir "$TEST_DIR/retry"
+expect_stderr_matches "damaged|integrity|authenticat"
+expect_one_line_error
+[ -d "$TEST_DIR/retry" ] && [ -z "$(ls -A "$TEST_DIR/retry")" ] || fail "the failed restore left files in the data directory: $(ls -A "$TEST_DIR/retry" | head -3)"
+ls /tmp | grep -q "^obkeep-mariadb-" && fail "the failed restore left its private server's directory in /tmp"
+obkeep restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/retry" >/dev/null ||
+  fail "the retry into the emptied data directory failed"
+pass "a restore into a data directory that fails half way says so in one line and leaves it empty; the retry works"

@@ -70,6 +70,30 @@ expect_stderr_matches "WAL file 000000010000000000000099 is not in the archive \
 expect_one_line_error
 pass "PITR bad input: one-line errors"
 
+# A base backup's extraction that fails half way (the largest pack of a copy of the
+# repository damaged) says so in one line and leaves the data directory empty for the retry.
+cp -a "$TEST_DIR/repo" "$TEST_DIR/damaged"
+pack=$(find "$TEST_DIR/damaged/data" -type f -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2)
+python3 - "$pack" <<'PY'
+import os, sys
+path = sys.argv[1]
+os.chmod(path, 0o644)
+with open(path, 'r+b') as f:
+    f.seek(os.path.getsize(path) // 2)
+    b = f.read(1)
+    f.seek(os.path.getsize(path) // 2)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+mkdir "$TEST_DIR/pg3" && chown postgres "$TEST_DIR/pg3"
+expect_exit 1 as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/damaged" restore-db latest --config "$TEST_DIR/obkeep.toml" \
+  --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/pg3/data" --stanza ob
+expect_stderr_matches "is damaged"
+expect_one_line_error
+[ -z "$(ls -A "$TEST_DIR/pg3/data")" ] || fail "the failed extraction left files: $(ls -A "$TEST_DIR/pg3/data" | head -3)"
+as_postgres "$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB \
+  --to-datadir "$TEST_DIR/pg3/data" --stanza ob >/dev/null || fail "the retry into the emptied data directory failed"
+pass "a base backup extraction that fails half way says so in one line and leaves the data directory empty; the retry works"
+
 # The daemon's wal job: a quiet server's written WAL is switched out and archived within the
 # interval (the PITR recovery point stays within the RPO), and an archive_command that
 # fails is a failed job with its alert, naming the segment.
