@@ -72,6 +72,20 @@ expect_exit() {
 expect_stderr_matches() {
   grep -Eq -- "$1" "$TEST_DIR/stderr" || fail "stderr does not match /$1/: $(cat "$TEST_DIR/stderr")"
 }
+# damage_pack FILE: flips one bit in the middle of a stored pack (a damaged disk or site).
+damage_pack() {
+  python3 - "$1" <<'PY'
+import os, sys
+path = sys.argv[1]
+os.chmod(path, 0o644)
+middle = os.path.getsize(path) // 2
+with open(path, 'r+b') as f:
+    f.seek(middle)
+    b = f.read(1)
+    f.seek(middle)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+}
 # A one-line error: stderr has exactly one line.
 expect_one_line_error() {
   local n; n=$(wc -l <"$TEST_DIR/stderr")

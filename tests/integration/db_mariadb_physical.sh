@@ -126,18 +126,7 @@ pass "restore-db --to-datadir takes the logical path when the dump is newer (say
 # are written before the first damaged blob is read) says what failed in one line and
 # leaves the directory empty, so the next attempt, from the intact repository, uses it.
 cp -a "$TEST_DIR/repo" "$TEST_DIR/damaged"
-for pack in $(find "$TEST_DIR/damaged/data" -type f); do
-  python3 - "$pack" <<'PY'
-import os, sys
-path = sys.argv[1]
-os.chmod(path, 0o644)
-with open(path, 'r+b') as f:
-    f.seek(os.path.getsize(path) // 2)
-    b = f.read(1)
-    f.seek(os.path.getsize(path) // 2)
-    f.write(bytes([b[0] ^ 0x10]))
-PY
-done
+for pack in $(find "$TEST_DIR/damaged/data" -type f); do damage_pack "$pack"; done
 expect_exit 1 obkeep -r "$TEST_DIR/damaged" restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB \
   --to-datadir "$TEST_DIR/retry"
 expect_stderr_matches "damaged|integrity|authenticat"

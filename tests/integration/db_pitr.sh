@@ -74,16 +74,7 @@ pass "PITR bad input: one-line errors"
 # repository damaged) says so in one line and leaves the data directory empty for the retry.
 cp -a "$TEST_DIR/repo" "$TEST_DIR/damaged"
 pack=$(find "$TEST_DIR/damaged/data" -type f -printf '%s %p\n' | sort -n | tail -n 1 | cut -d' ' -f2)
-python3 - "$pack" <<'PY'
-import os, sys
-path = sys.argv[1]
-os.chmod(path, 0o644)
-with open(path, 'r+b') as f:
-    f.seek(os.path.getsize(path) // 2)
-    b = f.read(1)
-    f.seek(os.path.getsize(path) // 2)
-    f.write(bytes([b[0] ^ 0x10]))
-PY
+damage_pack "$pack"
 mkdir "$TEST_DIR/pg3" && chown postgres "$TEST_DIR/pg3"
 expect_exit 1 as_postgres "$OBKEEP_BIN" -r "$TEST_DIR/damaged" restore-db latest --config "$TEST_DIR/obkeep.toml" \
   --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/pg3/data" --stanza ob
