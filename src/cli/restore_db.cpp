@@ -106,13 +106,13 @@ repo::Snapshot newest_before(const std::vector<repo::Snapshot>& snapshots, const
               (oldest ? ": the oldest kept is of " + format_rfc3339(oldest->time_ns) : ""));
 }
 
-// A MariaDB physical backup newer than `logical`, which --to cannot use (it loads into a
-// running server): the operator may prefer --to-datadir. nullopt when there is none.
-std::optional<repo::Snapshot> newer_physical(repo::Repository& repository, const deploy::Database& database,
+// A MariaDB physical backup among `snapshots` newer than `logical`, which --to cannot use
+// (it loads into a running server): the operator may prefer --to-datadir. nullopt when none is.
+std::optional<repo::Snapshot> newer_physical(const std::vector<repo::Snapshot>& snapshots, const deploy::Database& database,
                                              const repo::Snapshot& logical) {
   if (database.engine != deploy::Engine::mysql) return std::nullopt;
   std::optional<repo::Snapshot> physical =
-      newest_matching(repo::list_snapshots(repository), {"database=" + database.id, "engine=mariadb-physical"}, std::nullopt);
+      newest_matching(snapshots, {"database=" + database.id, "engine=mariadb-physical"}, std::nullopt);
   if (!physical || physical->time_ns <= logical.time_ns) return std::nullopt;
   return physical;
 }
@@ -127,9 +127,11 @@ int restore_mariadb_datadir(const GlobalOptions& global, const deploy::Database&
   const std::vector<std::string> physical_tags = {"database=" + database.id, "engine=mariadb-physical"};
   const std::vector<std::string> logical_tags = {"set=databases", "database=" + database.id, "engine=mysql"};
   std::optional<ops::BinlogTarget> until = binlog_target(options);
-  std::vector<repo::Snapshot> snapshots = repo::list_snapshots(repository);
+  bool latest = options.snapshot == "latest";
+  std::vector<repo::Snapshot> snapshots =
+      latest || until ? repo::list_snapshots(repository) : std::vector<repo::Snapshot>{};
   repo::Snapshot backup;
-  if (options.snapshot != "latest") {
+  if (!latest) {
     backup = repo::find_snapshot(repository, options.snapshot, {"database=" + database.id});
     if (!has_tags(backup, physical_tags) && !has_tags(backup, logical_tags))
       throw Error("snapshot " + backup.id.short_hex() + " is neither a physical nor a logical backup of " +
@@ -184,7 +186,7 @@ int restore_mariadb_datadir(const GlobalOptions& global, const deploy::Database&
                 << data_directory << ", prepared: start mariadbd --datadir=" << data_directory << "\n";
     else
       std::cout << "path: logical: snapshot " << backup.id.short_hex() << " of " << when
-                << (options.snapshot != "latest" ? ", as asked" : ", newer than any physical backup")
+                << (latest ? ", newer than any physical backup" : ", as asked")
                 << (until ? " before the target" : "") << "\n"
                 << "restored " << database.display_name() << " from snapshot " << backup.id.short_hex()
                 << " into a new data directory " << data_directory << " (" << loaded
@@ -330,7 +332,10 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       std::vector<std::string> wanted = {"set=databases", "database=" + database.id};
       if (database.engine == deploy::Engine::postgresql) wanted.push_back("engine=postgresql");  // not a base backup
       if (database.engine == deploy::Engine::mysql) wanted.push_back("engine=mysql");  // not a mariadb-backup copy
-      std::vector<repo::Snapshot> snapshots = until ? repo::list_snapshots(*repository) : std::vector<repo::Snapshot>{};
+      // Listed once: for the binlog replay, and for MariaDB to name a newer physical backup.
+      std::vector<repo::Snapshot> snapshots = until || database.engine == deploy::Engine::mysql
+                                                  ? repo::list_snapshots(*repository)
+                                                  : std::vector<repo::Snapshot>{};
       repo::Snapshot snapshot = until && options->snapshot == "latest"
                                     ? newest_before(snapshots, wanted, *until, database)
                                     : repo::find_snapshot(*repository, options->snapshot, wanted);
@@ -369,7 +374,7 @@ void add_restore_db_command(CLI::App& app, Context& context) {
                   << "\n";
       } else if (!context.global.quiet) {
         for (const auto& table : report.tables) std::cout << "  " << table.name << ": " << table.rows << " rows\n";
-        if (std::optional<repo::Snapshot> physical = newer_physical(*repository, database, snapshot))
+        if (std::optional<repo::Snapshot> physical = newer_physical(snapshots, database, snapshot))
           std::cout << "path: logical (physical backup " << physical->id.short_hex() << " of "
                     << format_rfc3339(physical->time_ns).substr(0, 19)
                     << " is newer: restore-db --to-datadir recovers it, then the binlog, as a new server's files)\n";

@@ -29,7 +29,9 @@ using repo::NodeType;
 class StoredStreamWriter : public ByteWriter {
  public:
   StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
-      : sink_(sink), name_(std::move(name)), writer_(sink.repository_, sink.repository_.dump_chunker(), nullptr, repo::CompressionEffort::fast) {}
+      : sink_(sink),
+        name_(std::move(name)),
+        writer_(sink.repository_, sink.repository_.dump_chunker(), nullptr, repo::CompressionEffort::fast) {}
   ~StoredStreamWriter() override {
     {
       std::lock_guard lock(mutex_);

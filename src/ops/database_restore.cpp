@@ -9,6 +9,17 @@
 
 namespace obkeep::ops {
 
+namespace {
+
+DatabaseRestoreOutcome restore_with(repo::Repository& repository, const std::string& engine_name,
+                                    const db::ConnectionInfo& source, const repo::Snapshot& snapshot,
+                                    const db::ConnectionInfo& target, const db::RestoreOptions& options) {
+  db::RepositoryDumpSource dump(repository, snapshot.tree);
+  return {db::make_engine(engine_name)->restore(dump, target, options), target.describe(), source, target};
+}
+
+}  // namespace
+
 DatabaseRestoreOutcome restore_database(repo::Repository& repository, const deploy::Database& database,
                                         const repo::Snapshot& snapshot, const DatabaseTarget& target_url,
                                         const db::RestoreOptions& options) {
@@ -29,7 +40,7 @@ DatabaseRestoreOutcome restore_database(repo::Repository& repository, const depl
   // target itself (H2: its lock file and file locks).
   target.options.erase("server_running");
   for (const auto& [key, value] : url.options) target.options[key] = value;
-  return restore_database_into(repository, database, snapshot, target, options);
+  return restore_with(repository, engine_name, source, snapshot, target, options);
 }
 
 DatabaseRestoreOutcome restore_database_into(repo::Repository& repository, const deploy::Database& database,
@@ -37,9 +48,7 @@ DatabaseRestoreOutcome restore_database_into(repo::Repository& repository, const
                                              const db::RestoreOptions& options) {
   std::string engine_name;
   db::ConnectionInfo source = connection_for(database, engine_name);
-  auto engine = db::make_engine(engine_name);
-  db::RepositoryDumpSource dump(repository, snapshot.tree);
-  return {engine->restore(dump, target, options), target.describe(), source, target};
+  return restore_with(repository, engine_name, source, snapshot, target, options);
 }
 
 }  // namespace obkeep::ops
