@@ -209,9 +209,9 @@ SQL
 
 # archived_lag_ms: now minus the binlog archive's newest recovery point, in ms.
 archived_lag_ms() {
-  "$obkeep_bin" -r "$work/mariadb-repo" snapshots --tag set=binlog --json | python3 -c "
+  "$obkeep_bin" -r "$work/mariadb-repo" archive-ls --kind binlog --json | python3 -c "
 import json, sys, time
-points = [s['summary']['binlog']['recovery_point_ns'] for s in json.load(sys.stdin)]
+points = [e['meta']['binlog']['recovery_point_ns'] for e in json.load(sys.stdin)]
 print(int((time.time_ns() - max(points)) / 1e6) if points else 10**9)"
 }
 

@@ -23,7 +23,7 @@ const Registrar registrars[] = {
     add_ls_command,      add_diff_command,  add_check_command,  add_forget_command,    add_prune_command,
     add_key_command,     add_unlock_command, add_with_lock_command, add_discover_command,
     add_sample_deployment_command, add_restore_db_command, add_base_backup_command, add_wal_commands, add_binlog_archive_command,
-    add_copy_command, add_status_command, add_drill_command, add_serve_command, add_daemon_command,
+    add_copy_command, add_status_command, add_drill_command, add_serve_command, add_daemon_command, add_archive_ls_command,
 };
 
 // A bandwidth limit in KiB/s: absent when not given, else a whole number (0: unlimited).

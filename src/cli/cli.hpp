@@ -35,6 +35,7 @@ void add_version_command(CLI::App& app, Context& context);
 void add_init_command(CLI::App& app, Context& context);
 void add_backup_command(CLI::App& app, Context& context);
 void add_snapshots_command(CLI::App& app, Context& context);
+void add_archive_ls_command(CLI::App& app, Context& context);
 void add_restore_command(CLI::App& app, Context& context);
 void add_ls_command(CLI::App& app, Context& context);
 void add_diff_command(CLI::App& app, Context& context);

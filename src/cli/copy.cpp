@@ -138,8 +138,8 @@ void add_copy_command(CLI::App& app, Context& context) {
                     << "\n";
         }
       }
-      // A whole copy takes the WAL archive too (archive entries are not snapshots).
-      if (options->snapshots.empty() && options->tags.empty()) copier.copy_archive_entries("wal");
+      // A whole copy takes the WAL and binlog archives too (archive entries are not snapshots).
+      if (options->snapshots.empty() && options->tags.empty()) copier.copy_archive_entries();
       // The source may be a read-only mirror: the copy stands without its record.
       size_t recorded = 0;
       try {

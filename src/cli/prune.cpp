@@ -109,7 +109,7 @@ void add_forget_command(CLI::App& app, Context& context) {
         std::cout << (forget.dry_run ? "would remove " : "removed ") << result.removed << " snapshots"
                   << (result.archive_removed.empty() ? ""
                                                      : " and " + std::to_string(result.archive_removed.size()) +
-                                                           " archived WAL files no kept base backup needs")
+                                                           " archived WAL files and binlog pieces no kept backup needs")
                   << (result.retained ? ", kept " + std::to_string(result.retained) + " under S3 Object Lock retention" : "")
                   << "\n";
       if (options->prune) {

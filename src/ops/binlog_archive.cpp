@@ -32,28 +32,34 @@ nlohmann::json binlog_piece_summary(const BinlogPiece& piece) {
   return {{"binlog", binlog}, {"bytes_processed", piece.end - piece.start}};
 }
 
-std::optional<BinlogPiece> binlog_piece_of(const repo::Snapshot& snapshot) {
-  if (!snapshot.has_tag("set=binlog") || !snapshot.summary.contains("binlog")) return std::nullopt;
-  const nlohmann::json& binlog = snapshot.summary["binlog"];
+BinlogPiece binlog_piece_from_summary(const nlohmann::json& summary, const std::string& what) {
   BinlogPiece piece;
   try {
-    piece.snapshot = snapshot.id;
-    piece.saved_ns = snapshot.time_ns;
+    const nlohmann::json& binlog = summary.at("binlog");
     piece.file = binlog.at("file").get<std::string>();
     piece.start = binlog.at("start").get<uint64_t>();
     piece.end = binlog.at("end").get<uint64_t>();
     piece.recovery_point_ns = binlog.at("recovery_point_ns").get<int64_t>();
     piece.next_file = binlog.value("next_file", "");
     piece.gap = binlog.value("gap", "");
-    piece.database_name = binlog.value("database_name", snapshot.tag_value("binlog-database"));
+    piece.database_name = binlog.value("database_name", "");
     std::optional<db::GtidPosition> gtids = db::parse_gtid_position(binlog.value("gtids", ""));
-    if (!gtids) throw IntegrityError("binlog piece " + snapshot.id.short_hex() + " has malformed gtids");
+    if (!gtids) throw IntegrityError(what + " has malformed gtids");
     piece.gtids = std::move(*gtids);
   } catch (const nlohmann::json::exception& e) {
-    throw IntegrityError("binlog piece " + snapshot.id.short_hex() + ": " + e.what());
+    throw IntegrityError(what + ": " + e.what());
   }
-  if (piece.end < piece.start || !repo::is_safe_name(piece.file))
-    throw IntegrityError("binlog piece " + snapshot.id.short_hex() + " is malformed");
+  if (piece.end < piece.start || !repo::is_safe_name(piece.file) || (!piece.next_file.empty() && !repo::is_safe_name(piece.next_file)))
+    throw IntegrityError(what + " is malformed");
+  return piece;
+}
+
+std::optional<BinlogPiece> binlog_piece_of(const repo::Snapshot& snapshot) {
+  if (!snapshot.has_tag("set=binlog") || !snapshot.summary.contains("binlog")) return std::nullopt;
+  BinlogPiece piece = binlog_piece_from_summary(snapshot.summary, "binlog piece " + snapshot.id.short_hex());
+  piece.snapshot = snapshot.id;
+  piece.saved_ns = snapshot.time_ns;
+  if (piece.database_name.empty()) piece.database_name = snapshot.tag_value("binlog-database");
   return piece;
 }
 
@@ -109,6 +115,12 @@ std::optional<int64_t> BinlogArchive::reachable_from(const std::string& file, ui
   return pieces_[i].recovery_point_ns;
 }
 
+bool piece_passes(const BinlogPiece& piece, const BinlogTarget& target) {
+  if (!target.gtid) return piece.recovery_point_ns >= target.until_ns;
+  auto found = piece.gtids.find(target.gtid->domain);
+  return found != piece.gtids.end() && found->second.sequence > target.gtid->sequence;
+}
+
 std::string BinlogTarget::describe() const { return gtid ? "GTID " + gtid->to_string() : format_rfc3339(until_ns); }
 
 std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint64_t position, int64_t until_ns,
@@ -134,11 +146,10 @@ std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint
   // time, the piece's recovery point reaches it).
   std::optional<db::Gtid> seen;  // the newest GTID of the target's domain met so far
   auto past = [&](const BinlogPiece& piece) {
-    if (!target.gtid) return piece.recovery_point_ns >= target.until_ns;
-    auto found = piece.gtids.find(target.gtid->domain);
-    if (found == piece.gtids.end()) return false;
-    if (!seen || seen->sequence < found->second.sequence) seen = found->second;
-    return found->second.sequence > target.gtid->sequence;
+    if (target.gtid)
+      if (auto found = piece.gtids.find(target.gtid->domain); found != piece.gtids.end())
+        if (!seen || seen->sequence < found->second.sequence) seen = found->second;
+    return piece_passes(piece, target);
   };
   auto reached = [&] { return target.gtid && seen && seen->sequence >= target.gtid->sequence; };
   auto newest = [&](size_t last) {
@@ -160,12 +171,14 @@ std::vector<BinlogPiece> BinlogArchive::pieces_for(const std::string& file, uint
   return {pieces_.begin() + static_cast<std::ptrdiff_t>(first), pieces_.begin() + static_cast<std::ptrdiff_t>(last) + 1};
 }
 
-namespace {
-
 bool is_rollable_backup(const repo::Snapshot& snapshot) {
-  return snapshot.has_tag("set=databases") && snapshot.summary.contains("binlog") && snapshot.summary["binlog"].is_object() &&
-         snapshot.summary["binlog"].contains("file") && snapshot.summary["binlog"].contains("position");
+  if (!snapshot.has_tag("set=databases") || !snapshot.summary.contains("binlog")) return false;
+  const nlohmann::json& binlog = snapshot.summary["binlog"];
+  return binlog.is_object() && binlog.contains("file") && binlog["file"].is_string() && binlog.contains("position") &&
+         binlog["position"].is_number_unsigned();
 }
+
+namespace {
 
 // A PostgreSQL base backup that says where its WAL replay starts (ops/wal_retention.hpp).
 bool is_wal_base(const repo::Snapshot& snapshot) {
@@ -191,26 +204,35 @@ std::vector<Id> backups_for_window(const std::vector<repo::Snapshot>& snapshots,
   return ids;
 }
 
-std::vector<Id> binlog_pieces_to_forget(const std::vector<repo::Snapshot>& kept, int64_t window_start_ns) {
+std::vector<BinlogPiece> binlog_pieces_to_forget(const std::vector<repo::Snapshot>& kept, int64_t window_start_ns,
+                                                 const std::map<std::string, BinlogArchive>* archives) {
   std::map<std::string, const repo::Snapshot*> oldest;  // per database id: the oldest kept backup with a position
   for (const repo::Snapshot& snapshot : kept) {
     if (!is_rollable_backup(snapshot)) continue;
     const repo::Snapshot*& slot = oldest[snapshot.tag_value("database")];
     if (!slot || slot->time_ns > snapshot.time_ns) slot = &snapshot;
   }
-  std::vector<Id> ids;
+  std::vector<BinlogPiece> forget;
   for (const auto& [database, backup] : oldest) {
-    BinlogArchive archive(kept, database);
+    std::optional<BinlogArchive> own;
+    const BinlogArchive* archive = nullptr;
+    if (archives) {
+      auto found = archives->find(database);
+      if (found == archives->end()) continue;
+      archive = &found->second;
+    } else {
+      archive = &own.emplace(kept, database);
+    }
     const nlohmann::json& position = backup->summary["binlog"];
     std::string file = position["file"].get<std::string>();
-    const auto& pieces = archive.pieces();
+    const auto& pieces = archive->pieces();
     // The archive order's first piece of that file: a replay reads the file from its start.
     auto first = std::find_if(pieces.begin(), pieces.end(), [&](const BinlogPiece& piece) { return piece.file == file; });
     if (first == pieces.end()) continue;  // the archive never held it: nothing is known to be unneeded
     for (auto piece = pieces.begin(); piece != first; ++piece)
-      if (piece->saved_ns < window_start_ns) ids.push_back(piece->snapshot);
+      if (piece->saved_ns < window_start_ns) forget.push_back(*piece);
   }
-  return ids;
+  return forget;
 }
 
 std::vector<std::string> binlog_gap_warnings(const std::vector<repo::Snapshot>& snapshots) {
@@ -222,11 +244,14 @@ std::vector<std::string> binlog_gap_warnings(const std::vector<repo::Snapshot>& 
   std::vector<std::string> warnings;
   for (const std::string& id : databases) {
     BinlogArchive archive(snapshots, id);
-    for (const BinlogGap& gap : archive.gaps())
-      warnings.push_back("binlog archive of " + archive.pieces().front().database_name + " has a gap after " + gap.after +
-                         " (it goes on at " + gap.before + ", " + format_rfc3339(gap.found_ns) + "): " + gap.reason);
+    for (const BinlogGap& gap : archive.gaps()) warnings.push_back(binlog_gap_warning(archive.pieces().front().database_name, gap));
   }
   return warnings;
+}
+
+std::string binlog_gap_warning(const std::string& database_name, const BinlogGap& gap) {
+  return "binlog archive of " + database_name + " has a gap" + (gap.after.empty() ? "" : " after " + gap.after) +
+         " (it goes on at " + gap.before + ", " + format_rfc3339(gap.found_ns) + "): " + gap.reason;
 }
 
 int64_t newest_recovery_point(const repo::Snapshot& backup, const std::vector<repo::Snapshot>& snapshots,

@@ -147,8 +147,8 @@ TEST(BinlogArchive, RetentionKeepsTheWindowsBaseAndForgetsPiecesBeforeTheOldestK
   std::vector<repo::Snapshot> kept = {snapshots[0], snapshots[1], snapshots[2], snapshots[3], snapshots[5]};
   auto forget = binlog_pieces_to_forget(kept, 108 * second);
   ASSERT_EQ(forget.size(), 2u);
-  EXPECT_EQ(forget[0], snapshots[0].id);
-  EXPECT_EQ(forget[1], snapshots[1].id);
+  EXPECT_EQ(forget[0].snapshot, snapshots[0].id);
+  EXPECT_EQ(forget[1].snapshot, snapshots[1].id);
   EXPECT_TRUE(binlog_pieces_to_forget(kept, 103 * second).size() == 1u);  // the piece of 105 is inside the window
   kept.pop_back();  // no backup with a position kept: nothing is known to be unneeded
   EXPECT_TRUE(binlog_pieces_to_forget(kept, 108 * second).empty());

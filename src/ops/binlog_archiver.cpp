@@ -8,8 +8,8 @@
 #include "db/mariadb/binlog_stream.hpp"
 #include "db/mariadb/gtid.hpp"
 #include "db/mariadb/mariadb_connection.hpp"
-#include "db/repository_dump_store.hpp"
 #include "ops/binlog_archive.hpp"
+#include "ops/binlog_entries.hpp"
 #include "ops/database_backup.hpp"
 #include "repo/lock.hpp"
 #include "util/error.hpp"
@@ -29,6 +29,8 @@ struct Pending {
   Bytes bytes;  // from `start`; the magic first when start is 0
   std::string next_file;
   std::string gap;
+  std::string gap_after;      // where the archive ended before the gap
+  bool begins_epoch = false;  // the archive cannot go on from its last piece: a new epoch
   uint32_t last_event_s = 0;
   db::GtidPosition gtids;  // the transactions that begin in it, the last per domain
   std::optional<Clock::time_point> first_event_at;
@@ -36,53 +38,37 @@ struct Pending {
 };
 
 // Saves pieces under a shared lock taken for each. The repository stays open between
-// pieces, but a prune in between may have moved blobs its index knows: then it is opened
-// again before anything is deduplicated against that index.
+// pieces (without its index: a binlog rarely repeats); when a prune in between removed an
+// index file this process wrote (a save that failed half way left blobs no entry names), it
+// is opened again rather than reuse what that index knew.
 class PieceSaver {
  public:
   PieceSaver(const std::function<std::unique_ptr<repo::Repository>()>& open, std::string database_id)
       : open_(open), database_id_(std::move(database_id)) {}
 
-  void save(const BinlogPiece& piece, ByteView data) {
-    if (!repository_) repository_ = opened();
-    auto lock = std::make_unique<repo::RepositoryLock>(*repository_, false);
+  void save(const BinlogPiece& piece, ByteView data, const std::optional<BinlogEpoch>& begins) {
+    repo::Repository& opened = repository();
+    auto lock = std::make_unique<repo::RepositoryLock>(opened, false);
     std::unique_ptr<repo::Repository> retired;
     if (index_went_away()) {
       retired = std::move(repository_);
-      repository_ = opened();
+      repository_ = open_();
     }
-    db::RepositoryDumpSink sink(*repository_);
-    db::write_stream(sink, piece.file, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
-    repo::Snapshot snapshot;
-    snapshot.time_ns = now_unix_nanos();
-    snapshot.tree = sink.finish();
-    repository_->flush();
-    snapshot.paths = {"binlog:" + database_id_ + "/" + piece.file + "@" + std::to_string(piece.start)};
-    snapshot.tags = binlog_tags(database_id_, piece.file);
-    snapshot.hostname = hostname();
-    snapshot.username = username();
-    snapshot.program_version = std::string("obkeep ") + OBKEEP_VERSION;
-    snapshot.summary = binlog_piece_summary(piece);
-    repo::save_snapshot(*repository_, snapshot);
+    BinlogEntries archive(*repository_, database_id_);
+    if (begins) archive.start_epoch(*begins);
+    archive.save_piece(piece, data);
   }
 
-  std::vector<repo::Snapshot> snapshots() {
-    if (!repository_) repository_ = opened();
-    return repo::list_snapshots(*repository_);
+  repo::Repository& repository() {
+    if (!repository_) repository_ = open_();
+    return *repository_;
   }
 
  private:
-  std::unique_ptr<repo::Repository> opened() {
-    auto repository = open_();
-    repository->load_index();
-    return repository;
-  }
-
   bool index_went_away() {
     std::set<std::string> present;
     repository_->backend().list(storage::FileType::index, [&](const std::string& name, uint64_t) { present.insert(name); });
-    std::vector<Id> known = repository_->loaded_index_files();
-    for (const Id& id : repository_->written_index_files()) known.push_back(id);
+    std::vector<Id> known = repository_->written_index_files();
     return std::any_of(known.begin(), known.end(), [&](const Id& id) { return !present.count(id.hex()); });
   }
 
@@ -113,7 +99,61 @@ void check_resume_point(const db::ConnectionInfo& server, Pending& pending) {
     gap = "the server's " + pending.file + " is shorter (" + std::to_string(found->second) + " bytes) than the archive (" +
           std::to_string(pending.end()) + "): the server was reset or replaced";
   if (gap.empty()) return;
-  pending = Pending{files.front().first, 0, {}, "", gap, 0, {}, std::nullopt};
+  Pending fresh;
+  fresh.file = files.front().first;
+  fresh.gap = gap;
+  fresh.gap_after = pending.file + ":" + std::to_string(pending.end());
+  fresh.begins_epoch = true;
+  pending = std::move(fresh);
+}
+
+// Where the archive goes on: after the newest piece of the last epoch that is in one of the
+// server's files (a few existence checks), else after the epoch's end, which the server
+// then no longer has (a gap: check_resume_point says so). `epoch` is set when the pieces go
+// on in an epoch that exists.
+struct ResumePoint {
+  Pending pending;
+  std::optional<uint64_t> epoch;
+  uint64_t next_epoch = 0;
+  uint64_t index = 0;
+};
+
+ResumePoint resume_point(repo::Repository& repository, const std::string& database_id, const db::ConnectionInfo& server) {
+  ResumePoint resume;
+  BinlogEntries archive(repository, database_id);
+  std::vector<BinlogEpoch> epochs = archive.epochs();
+  auto files = server_binlogs(server);
+  auto after = [&](const BinlogPiece& last) {
+    resume.epoch = last.epoch;
+    resume.pending.file = last.next_file.empty() ? last.file : last.next_file;
+    resume.pending.start = last.next_file.empty() ? last.end : 0;
+    resume.index = last.next_file.empty() ? last.index + 1 : 0;
+    return resume;
+  };
+  if (epochs.empty()) {
+    // Pieces an obkeep before entries saved as snapshots: the archive goes on where they end.
+    BinlogArchive older(repo::list_snapshots(repository), database_id);
+    resume.pending.file = older.empty() ? files.front().first : older.resume_file();
+    resume.pending.start = older.resume_position();
+    return resume;
+  }
+  const BinlogEpoch& current = epochs.back();
+  resume.next_epoch = current.number + 1;
+  for (auto file = files.rbegin(); file != files.rend(); ++file)
+    if (std::optional<BinlogPiece> last = archive.last_piece(current.number, file->first)) return after(*last);
+  std::optional<BinlogPiece> last = archive.last_piece(current.number, current.first_file);
+  for (std::set<std::string> seen{current.first_file}; last && !last->next_file.empty() && seen.insert(last->next_file).second;) {
+    std::optional<BinlogPiece> next = archive.last_piece(current.number, last->next_file);
+    if (!next) break;
+    last = std::move(next);
+  }
+  if (last) return after(*last);
+  // The epoch has no piece yet (its marker was saved, its first piece not): it begins again.
+  resume.epoch = current.number;
+  resume.pending.file = current.first_file;
+  resume.pending.start = current.first_start;
+  resume.pending.gap = current.gap;
+  return resume;
 }
 
 uint32_t server_id_for(const std::string& database_id) {
@@ -142,16 +182,10 @@ BinlogArchiverResult run_binlog_archiver(const std::function<std::unique_ptr<rep
 
   PieceSaver saver(open_repository, database.id);
   BinlogArchiverResult result;
-  Pending pending;
-  {
-    BinlogArchive archive(saver.snapshots(), database.id);
-    if (archive.empty()) {
-      pending.file = server_binlogs(server).front().first;  // the oldest the server keeps
-    } else {
-      pending.file = archive.resume_file();
-      pending.start = archive.resume_position();
-    }
-  }
+  ResumePoint resume = resume_point(saver.repository(), database.id, server);
+  Pending pending = std::move(resume.pending);
+  std::optional<uint64_t> epoch = resume.epoch;  // where pieces go; unset: one begins with the next
+  uint64_t next_epoch = resume.next_epoch, index = resume.index;
   Clock::time_point last_saved = Clock::now();
   std::optional<Clock::time_point> caught_up_at;  // a heartbeat after the last event
 
@@ -171,7 +205,20 @@ BinlogArchiverResult run_binlog_archiver(const std::function<std::unique_ptr<rep
                                                                  Clock::now() - *caught_up_at).count()
                                         : 0;
     piece.recovery_point_ns = std::max(event_ns, caught_up_ns);
-    saver.save(piece, pending.bytes);
+    std::optional<BinlogEpoch> begins;
+    if (!epoch || pending.begins_epoch) {
+      begins = BinlogEpoch{next_epoch, pending.file, pending.start, pending.gap, pending.gap_after, now_unix_nanos(),
+                           database.display_name(), false};
+      index = 0;
+    }
+    piece.epoch = begins ? begins->number : *epoch;
+    piece.index = index;
+    saver.save(piece, pending.bytes, begins);
+    if (begins) {
+      epoch = begins->number;
+      next_epoch = begins->number + 1;
+    }
+    index = rotated_to_next ? 0 : index + 1;
     result.pieces++;
     result.bytes += pending.bytes.size();
     last_saved = Clock::now();

@@ -13,6 +13,7 @@
 
 #include "db/repository_dump_store.hpp"
 #include "ops/binlog_archive.hpp"
+#include "ops/binlog_entries.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/interrupt.hpp"
@@ -51,7 +52,19 @@ BinlogReplayPlan plan_binlog_replay(repo::Repository& repository, const deploy::
   plan.until = until;
   if (until.gtid && plan.start.gtid.empty())
     throw Error("backup " + backup.id.short_hex() + " records no GTID position: replay it to a time (--until) instead");
-  plan.pieces = BinlogArchive(snapshots, database.id).pieces_for(plan.start.file, plan.start.position, until, database.display_name());
+  BinlogEntries archive(repository, database.id);
+  std::vector<BinlogEpoch> epochs = archive.epochs();
+  std::optional<uint64_t> epoch = archive.epoch_holding(epochs, plan.start.file, backup.time_ns);
+  if (!epoch) {
+    // Not in the archive's entries: pieces an obkeep before them saved as snapshots, if any.
+    plan.pieces = BinlogArchive(snapshots, database.id).pieces_for(plan.start.file, plan.start.position, until, database.display_name());
+    return plan;
+  }
+  std::vector<BinlogPiece> pieces = archive.chain(*epoch, plan.start.file, [&](const BinlogPiece& piece) { return piece_passes(piece, until); });
+  // The next epoch's first piece records why the archive breaks there, for the refusal.
+  if (*epoch + 1 < epochs.size() && !pieces.empty() && !piece_passes(pieces.back(), until))
+    if (std::optional<BinlogPiece> next = archive.piece(*epoch + 1, epochs[*epoch + 1].first_file, 0)) pieces.push_back(std::move(*next));
+  plan.pieces = BinlogArchive(std::move(pieces)).pieces_for(plan.start.file, plan.start.position, until, database.display_name());
   return plan;
 }
 
@@ -124,11 +137,9 @@ BinlogReplay replay_binlog(repo::Repository& repository, const deploy::Database&
       fd = ::open(files.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd < 0) throw_system_error("cannot write " + files.back(), errno);
     }
-    auto snapshot = repo::load_snapshot(repository, piece.snapshot);
-    db::RepositoryDumpSource stream(repository, snapshot.tree);
-    std::string data = db::read_stream(stream, piece.file);
+    Bytes data = read_binlog_piece(repository, piece);
     try {
-      write_all(fd, as_bytes(data), files.back());
+      write_all(fd, data, files.back());
     } catch (...) {
       ::close(fd);
       throw;

@@ -33,7 +33,7 @@ struct BinlogReplayPlan {
 
 // Throws Error naming what is missing (no position or GTID in the backup, a gap, an archive
 // that ends before `until`), so that a restore can refuse before it writes anything.
-// `snapshots`: the repository's, where the archive's pieces are.
+// `snapshots`: the repository's (pieces an older obkeep saved as snapshots are among them).
 BinlogReplayPlan plan_binlog_replay(repo::Repository& repository, const deploy::Database& database,
                                     const repo::Snapshot& backup, const BinlogTarget& until,
                                     const std::vector<repo::Snapshot>& snapshots);

@@ -2,8 +2,11 @@
 #include "ops/retention.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "ops/binlog_archive.hpp"
+#include "ops/binlog_entries.hpp"
 #include "ops/wal_retention.hpp"
 #include "repo/snapshot.hpp"
 #include "util/host.hpp"
@@ -53,21 +56,48 @@ ForgetResult forget_snapshots(repo::Repository& repository, const ForgetOptions&
 
 namespace {
 
-// Removes the archived WAL files no kept base backup needs (the window's base is kept).
-void forget_wal(repo::Repository& repository, const std::vector<repo::Snapshot>& kept, bool dry_run, ForgetResult& result) {
+// Removes the archive entries no kept backup needs: WAL files before the oldest kept base
+// backup (the window's base is kept), and, with a point-in-time window, binlog pieces before
+// the file of the oldest kept backup's position; an epoch of a binlog archive left without
+// pieces is marked forgotten, so that its gap is no longer reported.
+void forget_archive(repo::Repository& repository, const std::vector<repo::Snapshot>& kept, std::optional<int64_t> window_start,
+                    bool dry_run, ForgetResult& result) {
   std::vector<Id> names = repo::list_archive_entries(repository);
   if (names.empty()) return;
-  for (const repo::ArchiveEntry& entry : wal_entries_to_forget(repo::load_archive_entries(repository, names), kept)) {
+  std::vector<repo::ArchiveEntry> entries = repo::load_archive_entries(repository, names);
+  std::vector<repo::ArchiveEntry> forget = wal_entries_to_forget(entries, kept);
+  if (window_start) {
+    std::map<std::string, BinlogArchive> archives = binlog_archives(entries);
+    for (BinlogPiece& piece : binlog_pieces_to_forget(kept, *window_start, &archives)) forget.push_back(std::move(*piece.stored));
+  }
+  std::set<Id> removed;
+  for (const repo::ArchiveEntry& entry : forget) {
     storage::Handle handle{storage::FileType::archive, entry.name.hex()};
     if (repository.backend().retained_until(handle)) {
       ++result.retained;
       continue;
     }
+    removed.insert(entry.name);
     result.archive_removed.push_back(entry.key);
     if (!dry_run) repository.backend().remove(handle);
   }
+  if (dry_run || !window_start) return;
+  std::map<std::string, std::set<uint64_t>> epochs_with_pieces;
+  std::map<std::string, std::vector<BinlogEpoch>> epochs;
+  for (const repo::ArchiveEntry& entry : entries) {
+    if (entry.key.kind == "binlog" && !removed.count(entry.name)) epochs_with_pieces[entry.key.stanza].insert(binlog_piece_of(entry).epoch);
+    if (entry.key.kind == "binlog-epoch") epochs[entry.key.stanza].push_back(binlog_epoch_of(entry));
+  }
+  for (auto& [database, list] : epochs) {
+    uint64_t newest = 0;
+    for (const BinlogEpoch& epoch : list) newest = std::max(newest, epoch.number);
+    for (const BinlogEpoch& epoch : list) {
+      // The newest goes on receiving pieces; the others are done.
+      if (epoch.forgotten || epoch.number == newest || epochs_with_pieces[database].count(epoch.number)) continue;
+      BinlogEntries(repository, database).mark_forgotten(epoch);
+    }
+  }
 }
-
 }  // namespace
 
 repo::KeepRules policy_keep_rules(const deploy::Config& config, const std::string& set) {
@@ -113,10 +143,10 @@ ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config
     });
     if (!removed) kept.push_back(snapshot);
   }
-  if (window_start) {
+  if (window_start) {  // pieces an obkeep before archive entries saved as snapshots
     ForgetOptions pieces;
     pieces.dry_run = dry_run;
-    for (const Id& id : binlog_pieces_to_forget(kept, *window_start)) pieces.ids.push_back(id.hex());
+    for (const BinlogPiece& piece : binlog_pieces_to_forget(kept, *window_start)) pieces.ids.push_back(piece.snapshot.hex());
     if (!pieces.ids.empty()) {
       any = true;
       ForgetResult result = forget_snapshots(repository, pieces);
@@ -124,7 +154,7 @@ ForgetResult forget_by_policy(repo::Repository& repository, const deploy::Config
       add(std::move(result));
     }
   }
-  if (any) forget_wal(repository, kept, dry_run, total);
+  if (any) forget_archive(repository, kept, window_start, dry_run, total);
   if (!any)
     throw Error(config.path + ": no [policy.<set>] has keep_last, keep_daily, keep_weekly or keep_monthly, so "
                               "forget has no rules (give --keep-* rules)",

@@ -4,6 +4,7 @@
 #include "ops/wal_reach.hpp"
 
 #include "ops/binlog_archive.hpp"
+#include "ops/binlog_entries.hpp"
 
 #include "repo/copy_record.hpp"
 #include "repo/snapshot_survey.hpp"
@@ -29,13 +30,23 @@ std::string protection_of(repo::Repository& repository) {
 // be read fails only its own objectives, with the reason. A site's damaged snapshots do not
 // hide the others: they are its audit's findings (against `records`, when the primary's
 // copy records could be read).
+// Per database id: how far its WAL (PostgreSQL) or binlog (MariaDB) archive carries its
+// newest backup.
+std::map<std::string, int64_t> archive_recovery_points(repo::Repository& repository, const std::vector<repo::Snapshot>& snapshots) {
+  std::map<std::string, int64_t> points = wal_recovery_points(repository, snapshots);
+  for (const auto& [database, point] : binlog_recovery_points(repository, snapshots)) points[database] = std::max(points[database], point);
+  return points;
+}
+
 Place list_place(const deploy::Config& config, const RepositoryAccess& access, repo::Repository* primary,
                  const std::optional<std::vector<repo::CopyRecord>>& records, const std::optional<std::string>& site) {
   Place place;
   if (!site) {
     place.snapshots = repo::list_snapshots(*primary);
     place.protection = protection_of(*primary);
-    place.wal_points = wal_recovery_points(*primary, place.snapshots);
+    place.archive_points = archive_recovery_points(*primary, place.snapshots);
+    place.archive_gaps = binlog_gap_warnings(place.snapshots);  // pieces an older obkeep saved as snapshots
+    for (std::string& gap : binlog_epoch_gap_warnings(*primary, place.snapshots)) place.archive_gaps.push_back(std::move(gap));
     return place;
   }
   try {
@@ -44,7 +55,7 @@ Place list_place(const deploy::Config& config, const RepositoryAccess& access, r
     if (records) place.audit = audit_site(config, *site, repository->config().id.hex(), *records, survey);
     place.snapshots = std::move(survey.readable);
     place.protection = protection_of(*repository);
-    place.wal_points = wal_recovery_points(*repository, place.snapshots);
+    place.archive_points = archive_recovery_points(*repository, place.snapshots);
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;
     place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"
@@ -61,9 +72,11 @@ void evaluate_at(Objective& objective, const Place& place, int64_t now_ns) {
   if (const repo::Snapshot* newest = repo::newest_with_tags(place.snapshots, objective.tags())) {
     int64_t point = objective.set == "databases" ? newest_recovery_point(*newest, place.snapshots, objective.database)
                                                  : newest->time_ns;
-    // PostgreSQL: the newest base backup goes on through the WAL archive.
-    if (auto wal = place.wal_points.find(objective.database); objective.set == "databases" && wal != place.wal_points.end())
-      point = std::max(point, wal->second);
+    // The newest base backup goes on through the WAL archive, the newest MariaDB backup
+    // through the binlog archive.
+    if (auto archived = place.archive_points.find(objective.database);
+        objective.set == "databases" && archived != place.archive_points.end())
+      point = std::max(point, archived->second);
     return evaluate(objective, point, newest->id.hex(), now_ns);
   }
   evaluate(objective, std::nullopt, "", now_ns);
@@ -110,7 +123,7 @@ StatusResult evaluate_status(const deploy::Config& config, const deploy::Discove
   judge_objectives(result);
   result.warnings = rto_warnings(config, result.drills);
   if (auto primary_place = result.places.find(std::nullopt); primary_place != result.places.end())
-    for (std::string& warning : binlog_gap_warnings(primary_place->second.snapshots)) result.warnings.push_back(std::move(warning));
+    for (const std::string& warning : primary_place->second.archive_gaps) result.warnings.push_back(warning);
   return result;
 }
 

@@ -28,7 +28,8 @@ struct Place {
   std::string error;
   std::string protection = "unknown";
   std::optional<SiteAudit> audit;  // a DR site: does it hold what the primary recorded sending?
-  std::map<std::string, int64_t> wal_points;  // per database id: how far its WAL archive recovers
+  std::map<std::string, int64_t> archive_points;  // per database id: how far its WAL or binlog archive recovers
+  std::vector<std::string> archive_gaps;          // the primary's: one line per gap in a binlog archive
 };
 
 struct StatusOptions {

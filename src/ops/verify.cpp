@@ -2,6 +2,7 @@
 #include "ops/verify.hpp"
 
 #include "ops/binlog_archive.hpp"
+#include "ops/binlog_entries.hpp"
 #include "ops/wal_retention.hpp"
 #include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
@@ -21,6 +22,9 @@ repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& opti
   try {
     std::vector<repo::Snapshot> snapshots = repo::list_snapshots(repository);
     for (std::string& gap : binlog_gap_warnings(snapshots)) result.warnings.push_back(std::move(gap));
+    for (const auto& [database, archive] : binlog_archives(result.archive))
+      for (const BinlogGap& gap : archive.gaps())
+        result.warnings.push_back(binlog_gap_warning(archive.pieces().front().database_name, gap));
     for (std::string& gap : wal_gap_warnings(result.archive, snapshots)) result.warnings.push_back(std::move(gap));
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;

@@ -5,6 +5,7 @@
 #include "db/postgres/wal_archive.hpp"
 #include "db/postgres/wal_file.hpp"
 #include "util/error.hpp"
+#include "util/gallop.hpp"
 
 namespace obkeep::ops {
 
@@ -14,19 +15,7 @@ std::optional<WalReach> wal_reach(repo::Repository& repository, const WalBase& b
         repository, db::wal_key(base.stanza, db::wal_segment_name(base.timeline, segment, base.segment_bytes)));
   };
   if (!archived(base.start_segment)) return std::nullopt;
-  uint64_t present = base.start_segment, step = 1, absent = 0;
-  for (;;) {  // present is archived; find an absent one beyond it
-    if (!archived(present + step)) {
-      absent = present + step;
-      break;
-    }
-    present += step;
-    step *= 2;
-  }
-  while (absent - present > 1) {
-    uint64_t middle = present + (absent - present) / 2;
-    (archived(middle) ? present : absent) = middle;
-  }
+  uint64_t present = last_present(base.start_segment, archived);
   WalReach reach;
   reach.last_file = db::wal_segment_name(base.timeline, present, base.segment_bytes);
   if (auto entry = repo::load_archive_entry(repository, db::wal_key(base.stanza, reach.last_file)))

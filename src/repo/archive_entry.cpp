@@ -44,13 +44,15 @@ nlohmann::json ArchiveEntry::to_json() const {
                       {"offset", blob.stored.offset},
                       {"stored_length", blob.stored.stored_length},
                       {"raw_length", blob.stored.raw_length}});
-  return {{"version", archive_entry_version},
-          {"kind", key.kind},
-          {"stanza", key.stanza},
-          {"name", key.file},
-          {"size", size},
-          {"time", format_rfc3339(time_ns)},
-          {"blobs", pieces}};
+  nlohmann::json json = {{"version", archive_entry_version},
+                         {"kind", key.kind},
+                         {"stanza", key.stanza},
+                         {"name", key.file},
+                         {"size", size},
+                         {"time", format_rfc3339(time_ns)},
+                         {"blobs", pieces}};
+  if (!meta.is_null()) json["meta"] = meta;
+  return json;
 }
 
 ArchiveEntry ArchiveEntry::from_json(const nlohmann::json& json, const Id& name) {
@@ -82,6 +84,10 @@ ArchiveEntry ArchiveEntry::from_json(const nlohmann::json& json, const Id& name)
       entry.blobs.push_back(blob);
     }
     if (total != entry.size) throw IntegrityError(what + ": its blobs do not add up to its size");
+    if (json.contains("meta")) {
+      if (!json["meta"].is_object()) throw IntegrityError(what + " meta is not an object");
+      entry.meta = json["meta"];
+    }
   } catch (const IntegrityError&) {
     throw;
   } catch (const std::exception& error) {

@@ -43,6 +43,7 @@ struct ArchiveEntry {
   uint64_t size = 0;    // bytes of the file
   int64_t time_ns = 0;  // when it was archived
   std::vector<ArchivedBlob> blobs;  // in order: their plaintexts concatenated are the file
+  nlohmann::json meta;  // what the kind records about the file (a binlog piece's range), or null
 
   nlohmann::json to_json() const;
   // Throws IntegrityError naming the entry when the JSON is not an entry of a known version.

@@ -41,7 +41,7 @@ bool same_content(const ArchiveEntry& entry, const std::vector<std::pair<Id, Byt
 
 }  // namespace
 
-ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data) {
+ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data, nlohmann::json meta) {
   std::vector<std::pair<Id, ByteView>> pieces = pieces_of(repository_, data);
   const ArchiveEntry* existing = nullptr;
   std::optional<ArchiveEntry> stored;
@@ -59,6 +59,7 @@ ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data) {
   ArchiveEntry entry;
   entry.key = key;
   entry.size = data.size();
+  entry.meta = std::move(meta);
   run_parallel(pieces.size(), encoding_threads(),
                [&](size_t i) {
                  repository_.save_blob(BlobType::data, pieces[i].first, pieces[i].second, CompressionEffort::fast);

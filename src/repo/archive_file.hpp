@@ -27,7 +27,8 @@ class ArchiveWriter {
   // with the same content already (PostgreSQL pushes a file again after a crash). Throws
   // Error when it is archived with other content: the server must keep its file and an
   // operator look.
-  Added add(const ArchiveKey& key, ByteView data);
+  // `meta` is recorded in the entry (ArchiveEntry::meta).
+  Added add(const ArchiveKey& key, ByteView data, nlohmann::json meta = nullptr);
   // Flushes, then writes the entries of every file added since the last commit.
   void commit();
 

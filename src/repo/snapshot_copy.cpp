@@ -68,20 +68,19 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
   return id;
 }
 
-size_t SnapshotCopier::copy_archive_entries(const std::string& kind) {
+size_t SnapshotCopier::copy_archive_entries() {
   std::vector<Id> present = list_archive_entries(destination_);  // sorted
   std::vector<Id> wanted;
   for (const Id& name : list_archive_entries(source_))
     // Related repositories name a file alike: only what the destination lacks is read.
     if (!related_ || !std::binary_search(present.begin(), present.end(), name)) wanted.push_back(name);
-  // In batches: one flush (a pack or a few, one index file) for many small WAL files.
+  // In batches: one flush (a pack or a few, one index file) for many small files.
   constexpr size_t batch_entries = 1000;
   size_t copied = 0;
   for (size_t start = 0; start < wanted.size(); start += batch_entries) {
     std::vector<Id> names(wanted.begin() + start, wanted.begin() + std::min(wanted.size(), start + batch_entries));
     std::vector<ArchiveEntry> batch;
     for (ArchiveEntry& entry : load_archive_entries(source_, names)) {
-      if (entry.key.kind != kind) continue;
       Id name = archive_entry_name(destination_, entry.key);
       if (!related_ && std::binary_search(present.begin(), present.end(), name)) continue;
       batch.push_back(std::move(entry));

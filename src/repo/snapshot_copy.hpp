@@ -39,10 +39,10 @@ class SnapshotCopier {
   // point leaves at most unreferenced packs.
   Id copy(const Snapshot& snapshot);
 
-  // Copies the archive entries (WAL files, repo/archive_entry.hpp) of `kind` that the
+  // Copies the archive entries (WAL files, binlog pieces: repo/archive_entry.hpp) that the
   // destination lacks: their data blobs, a flush, then each entry under the destination's
   // name with the blobs' places there. Returns how many were copied.
-  size_t copy_archive_entries(const std::string& kind);
+  size_t copy_archive_entries();
 
   const CopyStatistics& statistics() const { return statistics_; }
 

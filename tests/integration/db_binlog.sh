@@ -25,7 +25,7 @@ start_archiver() {
   archiver=$!
   add_cleanup "kill -9 $archiver 2>/dev/null"
 }
-pieces() { obkeep -r "$TEST_DIR/repo" snapshots --tag set=binlog --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"; }
+pieces() { obkeep -r "$TEST_DIR/repo" archive-ls --kind binlog --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"; }
 wait_pieces() { # N: until the archive holds more than N pieces
   for _ in $(seq 1 100); do [ "$(pieces)" -gt "$1" ] && return 0; sleep 0.2; done
   fail "the archive stayed at $1 pieces; archiver: $(cat "$TEST_DIR/archiver.err")"
@@ -35,8 +35,8 @@ wait_archived_through() { # TIME: until a piece's recovery point reaches TIME
   local want
   want=$(date -d "$1" +%s%N)
   for _ in $(seq 1 100); do
-    obkeep -r "$TEST_DIR/repo" snapshots --tag set=binlog --json |
-      python3 -c "import json,sys; sys.exit(max(s['summary']['binlog']['recovery_point_ns'] for s in json.load(sys.stdin)) < $want)" &&
+    obkeep -r "$TEST_DIR/repo" archive-ls --kind binlog --json |
+      python3 -c "import json,sys; sys.exit(max(e['meta']['binlog']['recovery_point_ns'] for e in json.load(sys.stdin)) < $want)" &&
       return 0
     sleep 0.2
   done
