@@ -3,8 +3,11 @@
 # an invariant-keeping load runs; a restore --until a time between two commits has the
 # first and not the second, with every invariant intact; the archiver killed and restarted
 # mid-load leaves no gap (a restore to the end equals the source); SIGTERM stops it at once
-# with nothing left locked; a binlog purged before it was archived is a gap that status
-# and check report, and a --until across it is refused naming the newest reachable time.
+# with nothing left locked; copy takes the archive to a DR site, where a restore --until
+# works too; a binlog purged before it was archived is a gap that status and check report,
+# and a --until across it is refused naming the newest reachable time; retention removes
+# pieces (and the gap with them) outside the window. The pieces are archive entries
+# (archive-ls), found by name.
 source "$(dirname "$0")/../lib.sh"
 start_mariadb
 data=$OBKEEP_SOURCE_DIR/tests/db/ob_data.py
@@ -153,6 +156,23 @@ sys.exit(seconds < int(sys.argv[2]))
 PY
 pass "restore --until the end equals the source: no gap across the archiver's kill and restart; status's recovery point is the archive's"
 
+# 4b. A DR site: copy takes the binlog archive with the backups; restored from the site
+# --until the end, the database equals the source.
+printf 'dr-password\n' >"$TEST_DIR/dr1.pw"
+OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD OBKEEP_PASSWORD=dr-password \
+  obkeep -r "$TEST_DIR/dr1" init --copy-params-from "$TEST_DIR/repo" >/dev/null
+printf '[[dr_site]]\nname = "dr1"\nurl = "%s"\npassword_file = "%s"\nsets = ["databases"]\n' "$TEST_DIR/dr1" "$TEST_DIR/dr1.pw" >>"$config"
+primary_pieces=$(pieces)
+obkeep copy --config "$config" >/dev/null || fail "copy to the DR site failed"
+site_pieces=$(OBKEEP_PASSWORD=dr-password obkeep -r "$TEST_DIR/dr1" archive-ls --kind binlog --json |
+  python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+[ "$site_pieces" -ge "$primary_pieces" ] || fail "the DR site holds $site_pieces binlog pieces, the primary had $primary_pieces"
+obkeep restore-db latest --config "$config" --site dr1 --database WSO2_OPEN_BANKING_DB \
+  --to "jdbc:mysql://127.0.0.1:$port/restored_site" --until "$end_time" >/dev/null || fail "restore --until from the DR site failed"
+mariadb_fingerprint restored_site >"$TEST_DIR/got_site"
+diff "$TEST_DIR/want" "$TEST_DIR/got_site" >/dev/null || fail "restored from the DR site to the end differs from the source"
+pass "copy takes the binlog archive to a DR site ($site_pieces pieces); restored from it --until the end equals the source"
+
 # 5. SIGTERM: exits 0 within seconds, its lock gone (an exclusive lock can be taken).
 start_timed stop 30 bash -c "kill -TERM $archiver; while kill -0 $archiver 2>/dev/null; do sleep 0.1; done"
 wait_timed stop
@@ -209,8 +229,9 @@ grep -q "archiver=WSO2_OPEN_BANKING_DB stopped=\"exit 0\"" "$TEST_DIR/daemon.log
 pass "the daemon runs binlog-archive for pitr = true, restarts it when killed, stops it with itself (${RUN_SECONDS}s)"
 
 # 8. Retention with a point-in-time window: keep_last = 1 and pitr_window forget the old
-# backups and the archive pieces before the kept backup's binlog file; a point after the
-# kept backup still restores, one before it is refused naming the oldest kept.
+# backups and the archive pieces before the kept backup's binlog file (the gap of step 6
+# with them); a point after the kept backup still restores, one before it is refused naming
+# the oldest kept.
 obkeep backup --config "$config" --set databases >/dev/null
 sleep 2
 sed -i 's/^pitr = true$/pitr = true\nkeep_last = 1\npitr_window = "1s"/' "$config"
@@ -222,6 +243,9 @@ pieces_after=$(pieces)
 [ "$(obkeep -r "$TEST_DIR/repo" snapshots --tag set=databases --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 1 ] ||
   fail "keep_last = 1 kept more than one backup"
 obkeep check --config "$config" >/dev/null 2>&1 || fail "check after forget and prune: $(obkeep check --config "$config" 2>&1 | tail -2)"
+# Every piece before the gap is gone: neither check nor status reports the gap any more.
+obkeep check --config "$config" 2>&1 | grep -q "has a gap" && fail "check still reports a gap no kept backup meets"
+obkeep status --config "$config" --json 2>/dev/null | grep -q "has a gap" && fail "status still reports a gap no kept backup meets"
 sql openbank_openbankingdb -e "INSERT INTO PITR_MARK VALUES ('kept')"
 kept_time=$(now)
 start_archiver
