@@ -1,8 +1,9 @@
 // `obkeep restore-db SNAPSHOT --config FILE --database NAME --to JDBC_URL`: restore one
 // database's backup into the database the URL names (created when absent).
 // `--to-datadir DIR [--until TIME]`: restore a PostgreSQL base backup into a new data
-// directory that replays archived WAL up to TIME when the server starts; for MariaDB, the
-// newest of its mariadb-backup copy and its logical backup, then the archived binlog.
+// directory that replays archived WAL up to TIME when the server starts (or, when newer, a
+// logical backup loaded into a new cluster there); for MariaDB, the newest of its
+// mariadb-backup copy and its logical backup, then the archived binlog.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -19,6 +20,7 @@
 #include "ops/binlog_replay.hpp"
 #include "ops/wal_reach.hpp"
 #include "ops/database_restore.hpp"
+#include "ops/postgres_new_cluster.hpp"
 #include "cli/deployment_context.hpp"
 #include "db/repository_dump_store.hpp"
 #include "deploy/jdbc_url.hpp"
@@ -216,6 +218,31 @@ void refuse_past_the_archive(repo::Repository& repository, const repo::Snapshot&
                 " to " + format_rfc3339(reach->archived_ns) + " (" + reach->last_file + ", the newest archived segment)");
 }
 
+// How far a base backup recovers: through the WAL archive of `stanza` when it holds the
+// base's start, else the backup's own time.
+int64_t base_recovery_point(repo::Repository& repository, const repo::Snapshot& base, const std::string& stanza) {
+  std::optional<ops::WalBase> wal = ops::wal_base_of(base);
+  if (!wal) return base.time_ns;
+  wal->stanza = stanza;
+  std::optional<ops::WalReach> reach = ops::wal_reach(repository, *wal);
+  return reach ? std::max(base.time_ns, reach->archived_ns) : base.time_ns;
+}
+
+// A PostgreSQL logical backup as a new cluster's files (ops/postgres_new_cluster.hpp).
+int restore_postgres_new_cluster(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
+                                 const repo::Snapshot& backup, const RestoreDbCommandOptions& options, const std::string& why) {
+  std::string data_directory = std::filesystem::absolute(options.datadir).string();
+  ops::NewClusterRestore restored = ops::restore_as_new_cluster(repository, database, backup, data_directory, options.jobs);
+  if (!global.quiet)
+    std::cout << "path: logical: snapshot " << backup.id.short_hex() << " of " << format_rfc3339(backup.time_ns).substr(0, 19)
+              << ", " << why << "\n"
+              << "restored " << database.display_name() << " from snapshot " << backup.id.short_hex()
+              << " into a new cluster's data directory " << data_directory << " (PostgreSQL " << restored.server_version << ", "
+              << restored.tables << " tables, " << restored.rows << " rows, owned by role " << restored.owner
+              << "; passwords and other roles are not in a logical backup): start it with pg_ctl -D " << data_directory << "\n";
+  return 0;
+}
+
 int restore_point_in_time(const GlobalOptions& global, const deploy::Database& database, repo::Repository& repository,
                           const RestoreDbCommandOptions& options) {
   if (database.engine == deploy::Engine::mysql) return restore_mariadb_datadir(global, database, repository, options);
@@ -226,13 +253,25 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
     throw Error("--until-gtid is for MariaDB/MySQL; for PostgreSQL use --until TIME", ExitCode::usage);
   int64_t until = options.until.empty() ? INT64_MAX : parse_until(options.until);
   std::vector<std::string> tags = {"database=" + database.id, "engine=postgresql-base"};
-  std::optional<repo::Snapshot> base;
+  const std::vector<std::string> logical_tags = {"set=databases", "database=" + database.id, "engine=postgresql"};
+  std::optional<repo::Snapshot> base, logical;
   if (options.snapshot == "latest") {
     std::optional<int64_t> oldest;
     for (repo::Snapshot& snapshot : repo::list_snapshots(repository)) {  // oldest first
+      if (has_tags(snapshot, logical_tags)) logical = snapshot;
       if (!snapshot.has_tag(tags[0]) || !snapshot.has_tag(tags[1])) continue;
       if (!oldest) oldest = snapshot.time_ns;
       if (snapshot.time_ns <= until) base = std::move(snapshot);
+    }
+    // Without --until, the newest recovery point: a logical backup newer than where the
+    // newest base backup's WAL reaches is loaded into a new cluster instead.
+    if (options.until.empty() && logical) {
+      std::optional<int64_t> reach = base ? std::optional(base_recovery_point(repository, *base, options.stanza)) : std::nullopt;
+      if (!reach || logical->time_ns > *reach)
+        return restore_postgres_new_cluster(global, database, repository, *logical, options,
+                                            reach ? "newer than base backup " + base->id.short_hex() + "'s newest point, " +
+                                                        format_rfc3339(*reach).substr(0, 19)
+                                                  : "no base backup");
     }
     if (!base)
       throw Error("no base backup of " + database.display_name() +
@@ -240,7 +279,9 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
                   (oldest ? ": the oldest point reachable is " + format_rfc3339(*oldest) + ", the oldest base backup's time"
                           : " (obkeep base-backup takes one)"));
   } else {
-    base = repo::find_snapshot(repository, options.snapshot, tags);
+    base = repo::find_snapshot(repository, options.snapshot, {"database=" + database.id});
+    if (has_tags(*base, logical_tags) && options.until.empty())
+      return restore_postgres_new_cluster(global, database, repository, *base, options, "as asked");
     if (!base->has_tag(tags[1])) throw Error("snapshot " + base->id.short_hex() + " is not a base backup");
   }
   if (global.password_file.empty())
@@ -278,7 +319,9 @@ int restore_point_in_time(const GlobalOptions& global, const deploy::Database& d
   db::make_engine("postgresql-base")->restore(dump, db::ConnectionInfo{}, restore);
   target.keep();
   if (!global.quiet)
-    std::cout << "restored base backup " << base->id.short_hex() << " of " << database.display_name() << " into "
+    std::cout << "path: physical: base backup " << base->id.short_hex() << " of " << format_rfc3339(base->time_ns).substr(0, 19)
+              << (options.snapshot == "latest" ? ", the newest recovery point" : ", as asked") << "\n"
+              << "restored base backup " << base->id.short_hex() << " of " << database.display_name() << " into "
               << restore.data_directory << "; when started, PostgreSQL replays archived WAL (stanza " << options.stanza
               << ") " << (options.until.empty() ? "to its end" : "up to " + options.until + " and promotes") << "\n";
   return 0;
@@ -293,8 +336,8 @@ void add_restore_db_command(CLI::App& app, Context& context) {
   command->add_option("--database", options->database, "datasource name (WSO2AM_DB) or database as discover lists it")->required();
   command->add_option("--to", options->to, "JDBC URL of the target database (created when absent)");
   command->add_option("--to-datadir", options->datadir,
-                      "a new data directory: PostgreSQL from a base backup (then WAL replay); MariaDB from the newest of "
-                      "its physical and logical backups (then the binlog)");
+                      "a new data directory: from the newest of the database's physical and logical backups (PostgreSQL: a "
+                      "base backup then WAL replay, or a dump loaded into a new cluster; MariaDB: then the binlog)");
   command->add_option("--stanza", options->stanza, "with --to-datadir: the WAL archive's stanza (default main)");
   command->add_option("--wal-prefetch", options->wal_prefetch,
                       "with --to-datadir: WAL segments the server's restore_command keeps fetched ahead (default 8; 0: none)")

@@ -216,4 +216,14 @@ std::string last_lines(const std::string& text, size_t lines) {
   return tail;
 }
 
+void run_setup_tool(const std::vector<std::string>& command, const std::string& what) {
+  std::string report;
+  SubprocessResult result = run_subprocess(command, {}, [&](ByteView data) {
+    report.append(reinterpret_cast<const char*>(data.data()), data.size());
+    if (report.size() > 65536) report.erase(0, report.size() - 16384);
+  });
+  if (result.exit_code != 0)
+    throw Error(what + " failed: " + last_lines(result.stderr_end.empty() ? report : result.stderr_end, 2));
+}
+
 }  // namespace obkeep

@@ -20,6 +20,11 @@ struct SubprocessResult {
 // The last `lines` lines of a tool's report, joined on one line, for an error message.
 std::string last_lines(const std::string& text, size_t lines);
 
+// Runs a setup tool (initdb, mariadb-install-db) to its end; when it fails, throws Error
+// "<what> failed: " and the last two lines of its report (stderr, else stdout: such tools
+// print errors on either).
+void run_setup_tool(const std::vector<std::string>& command, const std::string& what);
+
 // Runs argv (argv[0] looked up in PATH) with `environment` added to ours. `on_stdout`
 // receives stdout as it arrives; `fill_stdin`, when set, is called until it returns 0
 // bytes and its data is written to the child's stdin. Secrets go in `environment`, never

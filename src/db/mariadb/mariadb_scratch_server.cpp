@@ -41,14 +41,7 @@ void MariadbScratchServer::initialize(const std::string& data_directory) {
       throw_system_error("cannot give " + data_directory + " to user mysql", errno);
     command.push_back("--user=mysql");
   }
-  std::string report;  // it reports errors on stdout as often as on stderr
-  SubprocessResult installed = run_subprocess(command, {}, [&](ByteView data) {
-    report.append(reinterpret_cast<const char*>(data.data()), data.size());
-    if (report.size() > 65536) report.erase(0, report.size() - 16384);
-  });
-  if (installed.exit_code != 0)
-    throw Error("mariadb-install-db into " + data_directory + " failed: " +
-                last_lines(installed.stderr_end.empty() ? report : installed.stderr_end, 2));
+  run_setup_tool(command, "mariadb-install-db into " + data_directory);
 }
 
 MariadbScratchServer::MariadbScratchServer(std::string data_directory) : data_directory_(std::move(data_directory)) {}

@@ -21,8 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "db/data_directory.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/subprocess.hpp"
 
 namespace obkeep::db {
 
@@ -52,6 +54,20 @@ std::string PgScratchServer::binaries_for(const std::string& server_version) {
   if (major.empty()) return "";
   std::string directory = "/usr/lib/postgresql/" + major + "/bin";
   return ::access((directory + "/postgres").c_str(), X_OK) == 0 ? directory : "";
+}
+
+void PgScratchServer::initialize(const std::string& data_directory, const std::string& bin_directory) {
+  make_new_data_directory(data_directory);
+  std::vector<std::string> command = {bin_directory + "/initdb", "-D", data_directory, "-U", "postgres",
+                                      "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale"};
+  if (::geteuid() == 0) {
+    const passwd* postgres = ::getpwnam("postgres");
+    if (!postgres) throw Error("cannot make a PostgreSQL data directory as root: there is no postgres user to own it");
+    if (::chown(data_directory.c_str(), postgres->pw_uid, postgres->pw_gid) != 0)
+      throw_system_error("cannot give " + data_directory + " to user postgres", errno);
+    command.insert(command.begin(), {"runuser", "-u", "postgres", "--"});
+  }
+  run_setup_tool(command, "initdb into " + data_directory);
 }
 
 PgScratchServer::PgScratchServer(std::string data_directory, std::string bin_directory)

@@ -1,5 +1,6 @@
 // A throwaway PostgreSQL server on a restored data directory: what a drill starts to prove
-// that a physical (base backup) recovery gives a cluster that runs and answers. It runs
+// that a physical (base backup) recovery gives a cluster that runs and answers, and what a
+// logical backup is loaded into when it is restored as a new cluster's files. It runs
 // with a configuration of its own (the source's postgresql.conf may live in /etc, or load
 // libraries this machine lacks), listens only on a unix socket in a private directory,
 // trusts local connections, and is stopped when the object goes.
@@ -20,6 +21,11 @@ class PgScratchServer {
   // The server binaries of a "15.4"-style version's major release, or "" when this machine
   // has none (/usr/lib/postgresql/<major>/bin/postgres).
   static std::string binaries_for(const std::string& server_version);
+
+  // Makes `data_directory` (new, or empty) a new cluster with initdb from `bin_directory`:
+  // superuser postgres, UTF8 without a locale, peer authentication on the socket and
+  // scram-sha-256 over TCP. As root it runs as (and gives the directory to) `postgres`.
+  static void initialize(const std::string& data_directory, const std::string& bin_directory);
 
   // Does not start it. As root the server runs as the `postgres` user, who is given the
   // data directory; otherwise as the caller.

@@ -9,7 +9,7 @@ namespace obkeep::storage {
 
 namespace {
 
-[[noreturn]] void reject(const std::string& url, const std::string& reason) {
+[[noreturn]] void reject_sftp_url(const std::string& url, const std::string& reason) {
   std::string scheme = url.substr(0, url.find(':'));
   if (scheme != "ssh") scheme = "sftp";
   throw Error("invalid " + scheme + " URL " + url + ": " + reason + " (want " + scheme + "://[user@]host[:port]/path)",
@@ -20,7 +20,7 @@ int parse_port(const std::string& url, const std::string& text) {
   int port = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
   if (text.empty() || error != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535)
-    reject(url, "bad port '" + text + "'");
+    reject_sftp_url(url, "bad port '" + text + "'");
   return port;
 }
 
@@ -30,10 +30,10 @@ void parse_host_port(const std::string& url, const std::string& authority, SftpU
   bool has_port = false;
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string::npos) reject(url, "unclosed '['");
+    if (close == std::string::npos) reject_sftp_url(url, "unclosed '['");
     parsed.host = authority.substr(1, close - 1);
     std::string rest = authority.substr(close + 1);
-    if (!rest.empty() && rest[0] != ':') reject(url, "unexpected text after ']'");
+    if (!rest.empty() && rest[0] != ':') reject_sftp_url(url, "unexpected text after ']'");
     has_port = !rest.empty();
     if (has_port) port_text = rest.substr(1);
   } else {
@@ -42,7 +42,7 @@ void parse_host_port(const std::string& url, const std::string& authority, SftpU
     has_port = colon != std::string::npos;
     if (has_port) port_text = authority.substr(colon + 1);
   }
-  if (parsed.host.empty()) reject(url, "no host");
+  if (parsed.host.empty()) reject_sftp_url(url, "no host");
   if (has_port) parsed.port = parse_port(url, port_text);
 }
 
@@ -56,17 +56,17 @@ std::string server_path(const std::string& url_path) {
 }  // namespace
 
 SftpUrl parse_sftp_url(const std::string& url, const std::string& scheme) {
-  if (url.rfind(scheme, 0) != 0) reject(url, "not an " + scheme + " URL");
+  if (url.rfind(scheme, 0) != 0) reject_sftp_url(url, "not an " + scheme + " URL");
   std::string rest = url.substr(scheme.size());
   size_t slash = rest.find('/');
-  if (slash == std::string::npos) reject(url, "no path");
+  if (slash == std::string::npos) reject_sftp_url(url, "no path");
   std::string authority = rest.substr(0, slash);
   std::string path = rest.substr(slash);
   SftpUrl parsed;
   size_t at = authority.rfind('@');
   if (at != std::string::npos) {
     parsed.user = authority.substr(0, at);
-    if (parsed.user.empty()) reject(url, "empty user");
+    if (parsed.user.empty()) reject_sftp_url(url, "empty user");
     authority = authority.substr(at + 1);
   }
   parse_host_port(url, authority, parsed);
