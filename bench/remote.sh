@@ -3,19 +3,22 @@
 # `rclone sync` of a restic repository, over SFTP and S3 at several round-trip times, in one run.
 # usage: bench/remote.sh [--scale S] [--rtts 0,20,80] [--backends sftp,s3] [--tools obkeep,restic,rclone,wal]
 #                        [--work DIR] [--obkeep PATH] [--json PATH] [--restore-fs fresh|work] [--step-timeout S]
-#                        [--wal-segments N]
+#                        [--wal-segments N] [--proxy c|python]
 # The wal tool: N synthetic 16 MiB WAL segments pushed one after another (archive_command),
 # then fetched one after another as a recovery asks for them (restore_command), without and
 # with --prefetch 8.
 # Latency: each server (a private sshd, a private Swift with its S3 API over https) sits behind
-# tests/servers/faultproxy.py, which holds every chunk RTT/2 in each direction. Prints a Markdown
-# table per backend with ratios and writes it (and raw JSON) to bench/out/remote-<time>.{md,json}.
+# a proxy that holds every chunk RTT/2 in each direction: --proxy c is bench/latency_proxy.cpp
+# (build/latency_proxy; the default when built), --proxy python is tests/servers/faultproxy.py
+# (slower: it queues at most 4 MiB a direction, 100 MB/s a connection at RTT 80, and takes CPU
+# the tools need). Prints a Markdown table per backend with ratios and writes it (and raw JSON,
+# which names the proxy) to bench/out/remote-<time>.{md,json}.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_line="bench/remote.sh $*"
 # Scale 0.09 is ~221 MB in ~2,100 files; scale 0.5 is the ~1 GB tree (1.10 GB, ~11,800 files).
 scale=0.09 rtts=0,20,80 backends=sftp,s3 tools=obkeep,restic,rclone,wal work=/tmp/obkeep-bench-remote wal_segments=16
-obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600
+obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600 proxy=
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift ;;
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --restore-fs) restore_fs=$2; shift ;;
     --step-timeout) step_timeout=$2; shift ;;
     --wal-segments) wal_segments=$2; shift ;;
+    --proxy) proxy=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -37,6 +41,17 @@ command -v restic >/dev/null && command -v rclone >/dev/null && [ -x /usr/bin/ti
 obkeep_bin=$(realpath "$obkeep_bin")
 [ -x "$obkeep_bin" ] || { echo "no obkeep at $obkeep_bin (build it, or give --obkeep)" >&2; exit 2; }
 has_tool() { [[ ",$tools," == *",$1,"* ]]; }
+# The latency proxy: tests/servers/faultproxy.sh runs the one FAULTPROXY_IMPL names.
+latency_proxy=$root/build/latency_proxy
+[ -n "$proxy" ] || { [ -x "$latency_proxy" ] && proxy=c || proxy=python; }
+case $proxy in
+  c) [ -x "$latency_proxy" ] || { echo "no latency proxy at $latency_proxy (cmake --build build --target latency_proxy)" >&2; exit 2; }
+     export FAULTPROXY_IMPL=c FAULTPROXY_BIN=$latency_proxy
+     echo "latency proxy: $latency_proxy" >&2 ;;
+  python) export FAULTPROXY_IMPL=python
+     echo "latency proxy: tests/servers/faultproxy.py$([ -x "$latency_proxy" ] || echo " (cmake --build build --target latency_proxy for the faster C++ one)")" >&2 ;;
+  *) echo "--proxy is c or python, not $proxy" >&2; exit 2 ;;
+esac
 IFS=, read -r -a rtt_list <<<"$rtts"
 IFS=, read -r -a backend_list <<<"$backends"
 
@@ -278,9 +293,10 @@ done
 mkdir -p "$root/bench/out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
-python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" <<'PY'
+python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" "$proxy" <<'PY'
 import json, os, subprocess, sys
-results, data, out, scale, obkeep_bin, commit, restore_fs, command_line = sys.argv[1:9]
+results, data, out, scale, obkeep_bin, commit, restore_fs, command_line, proxy = sys.argv[1:10]
+proxy_name = {"c": "bench/latency_proxy.cpp (C++, epoll)", "python": "tests/servers/faultproxy.py"}[proxy]
 rows = [json.loads(line) for line in open(results)]
 r = {(x["backend"], x["rtt_ms"], x["tool"], x["step"]): x for x in rows}
 files = sum(len(f) for _, _, f in os.walk(data))
@@ -294,7 +310,7 @@ lines = ["# Remote-site benchmark", "", "`%s`" % command_line.strip(), "",
          "Data: %d files, %.2f GB (generated, scale %s). Machine: %d cores, %s." % (files, size / 1e9, scale, os.cpu_count(), cpu),
          "Versions: %s (%s, commit %s); %s; %s; %s." % (version([obkeep_bin, "version"]), obkeep_bin, commit,
                                                     version(["restic", "version"]), version(["rclone", "version"]), ssh_version),
-         "Latency: tests/servers/faultproxy.py holds each direction RTT/2; SFTP to a private sshd, S3 (https) to a private Swift.",
+         "Latency: %s holds each direction RTT/2; SFTP to a private sshd, S3 (https) to a private Swift." % proxy_name,
          "Restores into: %s." % ("a new ext4 file system on a loop device, made before each restore" if restore_fs == "fresh"
                                  else "the working file system")]
 def cell(key, field="seconds"):
@@ -361,7 +377,7 @@ lines += [""] + ["- %s: %s" % ("PASS" if ok else "FAIL", text) for text, ok in c
 text = "\n".join(lines) + "\n"
 print(text)
 open(out + ".md", "w").write(text)
-json.dump({"scale": float(scale), "files": files, "bytes": size, "commit": commit, "steps": rows},
+json.dump({"scale": float(scale), "files": files, "bytes": size, "commit": commit, "proxy": proxy, "steps": rows},
           open(out + ".json", "w"), indent=1)
 PY
 [ -n "$json_copy" ] && cp "$root/bench/out/remote-$stamp.json" "$json_copy"

@@ -6,9 +6,21 @@
 # Writes DIR/port (where clients connect), DIR/control_port and DIR/faultproxy.log. The
 # proxy exits by itself when the process that ran "start" (the test) is gone, or after
 # --max-seconds (600 unless given).
+# FAULTPROXY_IMPL=c runs the C++ latency proxy ($FAULTPROXY_BIN, default build/latency_proxy;
+# bench/latency_proxy.cpp) for start and ctl instead: latency only (--delay-ms, the commands
+# stats, delay, cut, pass, quit), for benchmarks that need more throughput than Python gives.
 set -euo pipefail
 cmd=$1 D=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+proxy=(python3 "$here/faultproxy.py")
+if [ "${FAULTPROXY_IMPL:-python}" = c ]; then
+  bin=${FAULTPROXY_BIN:-$here/../../build/latency_proxy}
+  [ -x "$bin" ] || [ "$cmd" = stop ] || { echo "faultproxy.sh: no latency proxy at $bin (cmake --build build --target latency_proxy)" >&2; exit 2; }
+  proxy=("$bin")
+elif [ "${FAULTPROXY_IMPL:-python}" != python ]; then
+  echo "faultproxy.sh: FAULTPROXY_IMPL is c or python, not $FAULTPROXY_IMPL" >&2
+  exit 2
+fi
 case $cmd in
   stop)
     [ -f "$D/faultproxy.pid" ] || exit 0
@@ -19,7 +31,7 @@ case $cmd in
     ;;
   ctl)
     shift 2
-    python3 "$here/faultproxy.py" ctl "$(cat "$D/control_port")" "$@"
+    "${proxy[@]}" ctl "$(cat "$D/control_port")" "$@"
     ;;
   start)
     target=$3
@@ -27,7 +39,7 @@ case $cmd in
     mkdir -p "$D"
     rm -f "$D/port" "$D/control_port"
     # $PPID is the test that ran us: the proxy outlives this script but not the test.
-    python3 "$here/faultproxy.py" serve --target-port "$target" --port-file "$D/port" \
+    "${proxy[@]}" serve --target-port "$target" --port-file "$D/port" \
       --control-port-file "$D/control_port" --parent-pid "$PPID" --log "$D/faultproxy.log" "$@" \
       </dev/null >>"$D/faultproxy.log" 2>&1 &
     echo $! >"$D/faultproxy.pid"
