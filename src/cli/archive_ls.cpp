@@ -33,7 +33,7 @@ void add_archive_ls_command(CLI::App& app, Context& context) {
       if (context.global.json) {
         json list = json::array();
         for (const repo::ArchiveEntry& entry : entries)
-          list.push_back({{"kind", entry.key.kind}, {"stanza", entry.key.stanza}, {"file", entry.key.file},
+          list.push_back({{"name", entry.name.hex()}, {"kind", entry.key.kind}, {"stanza", entry.key.stanza}, {"file", entry.key.file},
                           {"size", entry.size}, {"time", format_rfc3339(entry.time_ns)}, {"meta", entry.meta}});
         std::cout << list.dump() << "\n";
         return 0;

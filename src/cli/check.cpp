@@ -20,7 +20,7 @@ ops::SiteAudit audit_site_against_primary(const GlobalOptions& global, repo::Rep
   const deploy::Config& config = config_of(global, "check --site");
   auto primary = ops::open_primary(repository_access(global));
   std::vector<repo::CopyRecord> records = repo::load_copy_records(*primary);
-  return ops::audit_site(config, global.site, site.config().id.hex(), records, repo::survey_snapshots(site));
+  return ops::audit_site(config, global.site, site, records, repo::survey_snapshots(site));
 }
 
 // The structural check names an altered snapshot too; the audit's line says more (its time,
@@ -120,6 +120,9 @@ void add_check_command(CLI::App& app, Context& context) {
       if (audit && !audit->intact())
         throw Error(checked + " does not hold what the primary sent: " + std::to_string(audit->integrity.missing.size()) +
                     " missing, " + std::to_string(audit->integrity.altered.size()) + " altered" +
+                    (audit->integrity.archive_missing.empty()
+                         ? ""
+                         : ", " + std::to_string(audit->integrity.archive_missing.size()) + " archives cut short") +
                     (audit->replaced.empty() ? "" : ", replaced") + " (listed above)");
       return 0;
     };

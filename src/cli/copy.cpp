@@ -139,7 +139,8 @@ void add_copy_command(CLI::App& app, Context& context) {
         }
       }
       // A whole copy takes the WAL and binlog archives too (archive entries are not snapshots).
-      if (options->snapshots.empty() && options->tags.empty()) copier.copy_archive_entries();
+      if (options->snapshots.empty() && options->tags.empty())
+        copier.copy_archive_entries([&](const repo::ArchiveEntry& entry) { log.note_archive_entry(entry); });
       // The source may be a read-only mirror: the copy stands without its record.
       size_t recorded = 0;
       try {
@@ -156,7 +157,8 @@ void add_copy_command(CLI::App& app, Context& context) {
         std::cout << json{{"message_type", "summary"},
                           {"snapshots_copied", statistics.snapshots_copied},
                           {"snapshots_present", statistics.snapshots_present},
-                          {"wal_files_copied", statistics.archive_entries_copied},
+                          {"wal_files_copied", statistics.archive_entries_copied},  // the name before binlog pieces
+                          {"archive_entries_copied", statistics.archive_entries_copied},
                           {"blobs_copied", statistics.blobs_copied},
                           {"bytes_copied", statistics.bytes_copied},
                           {"bytes_sent", bytes_sent},
@@ -166,7 +168,7 @@ void add_copy_command(CLI::App& app, Context& context) {
                   << "\n";
       } else if (!global.quiet) {
         std::cout << statistics.snapshots_copied << " snapshots copied, " << statistics.snapshots_present
-                  << " already there; " << statistics.archive_entries_copied << " WAL files; " << statistics.blobs_copied
+                  << " already there; " << statistics.archive_entries_copied << " archived WAL files and binlog pieces; " << statistics.blobs_copied
                   << " blobs, " << format_bytes(bytes_sent)
                   << " sent in " << format_duration(duration) << "\n";
       }

@@ -25,9 +25,14 @@ std::string SiteAudit::summary() const {
   if (!replaced.empty()) return replaced;
   if (!has_record())
     return "no record of copies to this site (copies made before obkeep kept records): nothing to compare";
-  return std::to_string(integrity.recorded) + " recorded as sent, " + std::to_string(integrity.present) + " present, " +
-         std::to_string(integrity.gone_by_keep_rules) + " gone by keep rules, " + std::to_string(integrity.missing.size()) +
-         " missing, " + std::to_string(integrity.altered.size()) + " altered";
+  std::string line = std::to_string(integrity.recorded) + " recorded as sent, " + std::to_string(integrity.present) +
+                     " present, " + std::to_string(integrity.gone_by_keep_rules) + " gone by keep rules, " +
+                     std::to_string(integrity.missing.size()) + " missing, " + std::to_string(integrity.altered.size()) +
+                     " altered";
+  if (integrity.archive_ends)
+    line += "; " + std::to_string(integrity.archive_ends) + " archives, " + std::to_string(integrity.archive_missing.size()) +
+            " cut short";
+  return line;
 }
 
 std::vector<std::string> SiteAudit::finding_lines() const {
@@ -38,13 +43,19 @@ std::vector<std::string> SiteAudit::finding_lines() const {
                     repo::describe_time(finding.snapshot.copied_ns) + ", no longer at the site");
   for (const repo::SentFinding& finding : integrity.altered)
     lines.push_back("altered: " + repo::describe_sent(finding.snapshot) + ": its object " + finding.detail);
+  for (const repo::SentArchiveEnd& end : integrity.archive_missing)
+    lines.push_back("missing: " + end.describe() + ": the newest of its archive copied " + repo::describe_time(end.copied_ns) +
+                    ", no longer at the site (the archive was cut short)");
   return lines;
 }
 
 json SiteAudit::to_json() const {
-  json missing = json::array(), altered = json::array();
+  json missing = json::array(), altered = json::array(), cut = json::array();
   for (const repo::SentFinding& finding : integrity.missing) missing.push_back(sent_json(finding));
   for (const repo::SentFinding& finding : integrity.altered) altered.push_back(sent_json(finding));
+  for (const repo::SentArchiveEnd& end : integrity.archive_missing)
+    cut.push_back({{"kind", end.key.kind}, {"stanza", end.key.stanza}, {"file", end.key.file},
+                   {"archived", format_rfc3339(end.archived_ns)}, {"copied", format_rfc3339(end.copied_ns)}});
   return {{"site", site},
           {"records", records},
           {"recorded", integrity.recorded},
@@ -54,6 +65,8 @@ json SiteAudit::to_json() const {
           {"altered", integrity.altered.size()},
           {"missing_snapshots", missing},
           {"altered_snapshots", altered},
+          {"archive_ends", integrity.archive_ends},
+          {"missing_archive_entries", cut},
           {"replaced", replaced.empty() ? json(nullptr) : json(replaced)},
           {"intact", intact()}};
 }
@@ -65,8 +78,9 @@ std::map<std::string, repo::KeepRules> keep_rules_of(const deploy::Config& confi
   return rules;
 }
 
-SiteAudit audit_site(const deploy::Config& config, const std::string& site, const std::string& site_repository,
+SiteAudit audit_site(const deploy::Config& config, const std::string& site, repo::Repository& site_repository_handle,
                      const std::vector<repo::CopyRecord>& records, const repo::SnapshotSurvey& survey) {
+  std::string site_repository = site_repository_handle.config().id.hex();
   SiteAudit audit;
   audit.site = site;
   std::string other_repository;
@@ -83,6 +97,7 @@ SiteAudit audit_site(const deploy::Config& config, const std::string& site, cons
     audit.replaced = "the site's repository " + site_repository.substr(0, 8) + " is not the one the primary copied " +
                      std::to_string(other_snapshots) + " snapshots to (" + other_repository.substr(0, 8) + ")";
   audit.integrity = repo::compare_with_record(repo::sent_to(records, site_repository), survey, keep_rules_of(config));
+  repo::compare_archive_ends(repo::archive_ends_sent_to(records, site_repository), site_repository_handle, audit.integrity);
   return audit;
 }
 

@@ -37,9 +37,10 @@ SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& si
     bool wanted = std::any_of(sets.begin(), sets.end(), [&](const std::string& set) { return snapshot.has_tag("set=" + set); });
     if (wanted) log_of_copies.note(snapshot, copier.copy(snapshot));
   }
-  // WAL files and binlog pieces are archive entries, not snapshots: the copy record does not
-  // name them.
-  if (std::find(sets.begin(), sets.end(), "wal") != sets.end()) copier.copy_archive_entries();
+  // WAL files and binlog pieces are archive entries, not snapshots: the copy record names
+  // the newest of each archive, which the site must keep.
+  if (std::find(sets.begin(), sets.end(), "wal") != sets.end())
+    copier.copy_archive_entries([&](const repo::ArchiveEntry& entry) { log_of_copies.note_archive_entry(entry); });
   // After every snapshot is at the site: a record never names what the site was not given.
   size_t recorded = log_of_copies.save();
   return {copier.statistics(), destination->statistics().bytes_stored - stored_before, recorded};

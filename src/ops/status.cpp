@@ -52,7 +52,7 @@ Place list_place(const deploy::Config& config, const RepositoryAccess& access, r
   try {
     auto repository = open_site(find_site(config, *site), access);
     repo::SnapshotSurvey survey = repo::survey_snapshots(*repository);
-    if (records) place.audit = audit_site(config, *site, repository->config().id.hex(), *records, survey);
+    if (records) place.audit = audit_site(config, *site, *repository, *records, survey);
     place.snapshots = std::move(survey.readable);
     place.protection = protection_of(*repository);
     place.archive_points = archive_recovery_points(*repository, place.snapshots);

@@ -2,6 +2,7 @@
 #include "repo/copy_record.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "repo/repository.hpp"
 #include "util/error.hpp"
@@ -24,6 +25,12 @@ Snapshot SentSnapshot::as_snapshot() const {
   return snapshot;
 }
 
+std::string SentArchiveEnd::describe() const {
+  std::string time = format_rfc3339(archived_ns).substr(0, 19);
+  time[10] = ' ';
+  return key.describe() + ", archived " + time + " UTC";
+}
+
 json CopyRecord::to_json() const {
   json sent = json::array();
   for (const SentSnapshot& snapshot : snapshots)
@@ -33,12 +40,20 @@ json CopyRecord::to_json() const {
                     {"hostname", snapshot.hostname},
                     {"paths", snapshot.paths},
                     {"tags", snapshot.tags}});
-  return {{"version", 1},
-          {"site", site},
-          {"site_repository", site_repository},
-          {"time", format_rfc3339(copied_ns)},
-          {"hostname", hostname},
-          {"snapshots", sent}};
+  json out = {{"version", 1},
+              {"site", site},
+              {"site_repository", site_repository},
+              {"time", format_rfc3339(copied_ns)},
+              {"hostname", hostname},
+              {"snapshots", sent}};
+  if (!archive_ends.empty()) {
+    json ends = json::array();
+    for (const SentArchiveEnd& end : archive_ends)
+      ends.push_back({{"kind", end.key.kind}, {"stanza", end.key.stanza}, {"file", end.key.file},
+                      {"time", format_rfc3339(end.archived_ns)}});
+    out["archive_ends"] = ends;
+  }
+  return out;
 }
 
 CopyRecord CopyRecord::from_json(const json& in, const Id& id) {
@@ -62,6 +77,14 @@ CopyRecord CopyRecord::from_json(const json& in, const Id& id) {
       snapshot.copied_ns = record.copied_ns;
       record.snapshots.push_back(std::move(snapshot));
     }
+    if (in.contains("archive_ends"))
+      for (const json& entry : in.at("archive_ends")) {
+        SentArchiveEnd end;
+        end.key = {entry.at("kind").get<std::string>(), entry.at("stanza").get<std::string>(), entry.at("file").get<std::string>()};
+        end.archived_ns = parse_rfc3339(entry.at("time").get<std::string>());
+        end.copied_ns = record.copied_ns;
+        record.archive_ends.push_back(std::move(end));
+      }
   } catch (const json::exception& e) {
     throw IntegrityError("copy record " + id.hex() + " is malformed: " + e.what());
   } catch (const IntegrityError&) {
@@ -102,6 +125,20 @@ std::vector<SentSnapshot> sent_to(const std::vector<CopyRecord>& records, const 
   return sent;
 }
 
+std::vector<SentArchiveEnd> archive_ends_sent_to(const std::vector<CopyRecord>& records, const std::string& site_repository) {
+  std::map<std::pair<std::string, std::string>, SentArchiveEnd> newest;
+  for (const CopyRecord& record : records) {
+    if (record.site_repository != site_repository) continue;
+    for (const SentArchiveEnd& end : record.archive_ends) {
+      auto [slot, fresh] = newest.try_emplace({end.key.kind, end.key.stanza}, end);
+      if (!fresh && slot->second.archived_ns < end.archived_ns) slot->second = end;
+    }
+  }
+  std::vector<SentArchiveEnd> ends;
+  for (auto& [archive, end] : newest) ends.push_back(std::move(end));
+  return ends;
+}
+
 CopyLog::CopyLog(Repository& primary, Repository& site, std::string site_name) : primary_(primary) {
   record_.site = std::move(site_name);
   record_.site_repository = site.config().id.hex();
@@ -116,12 +153,23 @@ void CopyLog::note(const Snapshot& sent, const Id& site_snapshot) {
                                sent.tags, 0});
 }
 
+void CopyLog::note_archive_entry(const ArchiveEntry& entry) {
+  for (SentArchiveEnd& end : record_.archive_ends)
+    if (end.key.kind == entry.key.kind && end.key.stanza == entry.key.stanza) {
+      if (end.archived_ns < entry.time_ns) end = {entry.key, entry.time_ns, 0};
+      return;
+    }
+  record_.archive_ends.push_back({entry.key, entry.time_ns, 0});
+}
+
 size_t CopyLog::save() {
-  if (record_.snapshots.empty()) return 0;
+  if (record_.snapshots.empty() && record_.archive_ends.empty()) return 0;
   record_.copied_ns = now_unix_nanos();
   save_copy_record(primary_, record_);
   size_t saved = record_.snapshots.size();
-  record_.snapshots.clear();  // a second save records only what is noted after the first
+  // A second save records only what is noted after the first.
+  record_.snapshots.clear();
+  record_.archive_ends.clear();
   return saved;
 }
 

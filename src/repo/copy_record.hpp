@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repo/archive_entry.hpp"
 #include "repo/snapshot.hpp"
 #include "util/id.hpp"
 
@@ -31,6 +32,18 @@ struct SentSnapshot {
   Snapshot as_snapshot() const;
 };
 
+// The newest entry of one archive (a WAL stanza, a database's binlog) that a copy run put
+// at the site. Retention never removes an archive's newest entry, so an audit that finds it
+// gone has found the archive cut short; holes inside are what the site's own check finds.
+// One per archive, however many entries it holds.
+struct SentArchiveEnd {
+  ArchiveKey key;
+  int64_t archived_ns = 0;  // the entry's time
+  int64_t copied_ns = 0;    // the time of the record that names it
+
+  std::string describe() const;  // "WAL file 0000…05 (stanza main), archived 2026-11-25 05:04:36 UTC"
+};
+
 struct CopyRecord {
   Id id;                        // storage id; not part of the JSON
   std::string site;             // the [[dr_site]] name, or the destination's URL (copy --from-repo)
@@ -38,6 +51,7 @@ struct CopyRecord {
   int64_t copied_ns = 0;
   std::string hostname;
   std::vector<SentSnapshot> snapshots;
+  std::vector<SentArchiveEnd> archive_ends;  // absent from records made before them
 
   nlohmann::json to_json() const;  // without id
   static CopyRecord from_json(const nlohmann::json& json, const Id& id);
@@ -50,6 +64,8 @@ std::vector<CopyRecord> load_copy_records(Repository& primary);
 // The snapshots recorded as sent to the site repository of that id, each once, in the
 // order first recorded.
 std::vector<SentSnapshot> sent_to(const std::vector<CopyRecord>& records, const std::string& site_repository);
+// Per archive (kind and stanza), the newest end recorded as sent to that site repository.
+std::vector<SentArchiveEnd> archive_ends_sent_to(const std::vector<CopyRecord>& records, const std::string& site_repository);
 
 // What one copy run puts at a site, saved as one record at the end of the run. Snapshots
 // the site already held that no earlier record names (copied before records existed, or
@@ -60,6 +76,8 @@ class CopyLog {
   CopyLog(Repository& primary, Repository& site, std::string site_name);
 
   void note(const Snapshot& sent, const Id& site_snapshot);
+  // An archive entry the run put at the site; the record keeps the newest of each archive.
+  void note_archive_entry(const ArchiveEntry& entry);
   // Saves the record unless nothing new was noted. Returns the number of snapshots it names.
   size_t save();
 

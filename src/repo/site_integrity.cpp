@@ -3,6 +3,7 @@
 
 #include <unordered_set>
 
+#include "repo/archive_entry.hpp"
 #include "util/host.hpp"
 
 namespace obkeep::repo {
@@ -51,6 +52,13 @@ SiteIntegrity compare_with_record(const std::vector<SentSnapshot>& recorded, con
     }
   }
   return integrity;
+}
+
+void compare_archive_ends(const std::vector<SentArchiveEnd>& recorded, Repository& site, SiteIntegrity& integrity) {
+  for (const SentArchiveEnd& end : recorded) {
+    integrity.archive_ends++;
+    if (!archive_entry_exists(site, end.key)) integrity.archive_missing.push_back(end);
+  }
 }
 
 std::string describe_time(int64_t unix_ns) {

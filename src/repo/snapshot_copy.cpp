@@ -68,7 +68,7 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
   return id;
 }
 
-size_t SnapshotCopier::copy_archive_entries() {
+size_t SnapshotCopier::copy_archive_entries(const std::function<void(const ArchiveEntry&)>& copied_entry) {
   std::vector<Id> present = list_archive_entries(destination_);  // sorted
   std::vector<Id> wanted;
   for (const Id& name : list_archive_entries(source_))
@@ -98,6 +98,7 @@ size_t SnapshotCopier::copy_archive_entries() {
         blob.stored = destination_.locate(blob.id);
       }
       save_archive_entry(destination_, entry);
+      if (copied_entry) copied_entry(entry);
       statistics_.archive_entries_copied++;
       copied++;
     }

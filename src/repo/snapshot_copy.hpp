@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -41,8 +42,9 @@ class SnapshotCopier {
 
   // Copies the archive entries (WAL files, binlog pieces: repo/archive_entry.hpp) that the
   // destination lacks: their data blobs, a flush, then each entry under the destination's
-  // name with the blobs' places there. Returns how many were copied.
-  size_t copy_archive_entries();
+  // name with the blobs' places there, each then passed to `copied` (when given). Returns
+  // how many were copied.
+  size_t copy_archive_entries(const std::function<void(const ArchiveEntry&)>& copied = {});
 
   const CopyStatistics& statistics() const { return statistics_; }
 

@@ -4,7 +4,8 @@
 # with that record. Untouched, and after the admin's forget --keep-last 1 on the DR host
 # (what the policy's keep_last = 1 allows), the site checks clean; a snapshot deleted on the
 # DR host and another overwritten are each named on one line (missing, altered), and both
-# commands exit non-zero. status shows the ssh:// site as append-only.
+# commands exit non-zero; so is the WAL archive at the site cut short (its newest entry,
+# which the record names, deleted). status shows the ssh:// site as append-only.
 source "$(dirname "$0")/../lib.sh"
 
 start_sshd
@@ -108,3 +109,32 @@ expect_exit 5 obkeep status --config "$config"
 [ "$(grep -c "missing: snapshot ${deleted:0:8}" "$TEST_DIR/stdout")" = 1 ] && [ "$(grep -c "altered: snapshot ${altered:0:8}" "$TEST_DIR/stdout")" = 1 ] ||
   fail "status text: $(cat "$TEST_DIR/stdout")"
 pass "status: exit 5, the missing and the altered snapshot named in text and JSON"
+
+# 5. The archives go to the site with the databases, and the copy record names each one's
+# newest entry: deleting the newest WAL file on the DR host (an archive cut short, which no
+# gap check can see) is named on one line by check and by status.
+for segment in 000000010000000000000001 000000010000000000000002 000000010000000000000003; do
+  head -c 100000 /dev/urandom >"$TEST_DIR/$segment"
+  obkeep -r "$TEST_DIR/repo" wal-push "$TEST_DIR/$segment" || fail "wal-push $segment"
+done
+rm -f "$site/snapshots/$altered"  # a copy stops at a damaged snapshot: the DR admin removes it
+obkeep copy --config "$config" --site dr -q
+expect_exit 1 obkeep check --config "$config" --site dr  # step 4's findings stay in the record
+grep -q "; 1 archives, 0 cut short$" "$TEST_DIR/stdout" || fail "check does not count the WAL archive: $(cat "$TEST_DIR/stdout")"
+grep -q "^missing: WAL file" "$TEST_DIR/stderr" && fail "an intact archive was reported: $(cat "$TEST_DIR/stderr")"
+findings=$(grep -c "^missing: snapshot" "$TEST_DIR/stderr")
+newest=$(obkeep -r "$site" archive-ls --kind wal --json |
+  python3 -c "import json,sys; print([e['name'] for e in json.load(sys.stdin) if e['file'] == '000000010000000000000003'][0])")
+rm -f "$site/archive/$newest"
+expect_exit 1 obkeep check --config "$config" --site dr
+[ "$(grep -c "^missing: WAL file 000000010000000000000003 (stanza main), archived 20..-..-.. ..:..:.. UTC: the newest of its archive copied .*, no longer at the site (the archive was cut short)$" "$TEST_DIR/stderr")" = 1 ] ||
+  fail "want one line naming the cut archive: $(cat "$TEST_DIR/stderr")"
+expect_stderr_matches "$findings missing, 0 altered, 1 archives cut short \(listed above\)$"
+[ "$(wc -l <"$TEST_DIR/stderr")" = $((findings + 2)) ] || fail "check --site said more than the findings and its summary: $(cat "$TEST_DIR/stderr")"
+expect_exit 5 obkeep status --config "$config" --json
+python3 -c "
+import json
+i = [i for i in json.load(open('$TEST_DIR/stdout'))['integrity'] if i['site'] == 'dr'][0]
+assert [e['file'] for e in i['missing_archive_entries']] == ['000000010000000000000003'], i
+assert i['archive_ends'] == 1 and not i['intact'], i" || fail "status --json: $(cat "$TEST_DIR/stdout")"
+pass "the WAL archive at the site: its newest entry recorded; deleted on the DR host, named by check and status"
