@@ -128,7 +128,7 @@ void dump_chunk(MariadbConnection& connection, const DumpTask& task, DumpSink& s
 }
 
 template <typename Item, typename Work>
-void run_parallel(std::vector<std::unique_ptr<MariadbConnection>>& connections, std::vector<Item>& items, Work work) {
+void spread_over_connections(std::vector<std::unique_ptr<MariadbConnection>>& connections, std::vector<Item>& items, Work work) {
   std::atomic<size_t> next{0};
   std::mutex mutex;
   std::exception_ptr failure;
@@ -412,7 +412,7 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
     // load. The binary log stays on, so replicas of the target receive the rows.
     workers.back()->execute("SET FOREIGN_KEY_CHECKS=0, UNIQUE_CHECKS=0, SQL_MODE='NO_AUTO_VALUE_ON_ZERO'");
   }
-  run_parallel(workers, loads, [&](MariadbConnection& connection, Load& load) {
+  spread_over_connections(workers, loads, [&](MariadbConnection& connection, Load& load) {
     InfileContext context{&source, nullptr, ""};
     mysql_set_local_infile_handler(connection.raw(), infile_init, infile_read, infile_end, infile_error, &context);
     std::string sql = "LOAD DATA LOCAL INFILE '" + connection.escape(load.stream) + "' INTO TABLE " +
@@ -435,7 +435,7 @@ RestoreReport MariadbEngine::restore(DumpSource& source, const ConnectionInfo& t
     };
     return position(a.name) < position(b.name);
   });
-  run_parallel(workers, deferred.tables, [](MariadbConnection& connection, DeferredIndexes::Table& table) {
+  spread_over_connections(workers, deferred.tables, [](MariadbConnection& connection, DeferredIndexes::Table& table) {
     if (mysql_real_query(connection.raw(), table.add_keys.data(), table.add_keys.size()) != 0)
       connection.fail("adding the secondary indexes of " + table.name);
   });

@@ -28,7 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Table {
+struct PgTable {
   std::string schema, name;
   uint64_t rows = 0, bytes = 0;
   std::string stream() const { return "tables/" + schema + "." + name + ".copy"; }
@@ -61,7 +61,7 @@ void dump_schema(const ConnectionInfo& source, const std::string& snapshot, cons
   writer->close();
 }
 
-void copy_out(PgConnection& connection, Table& table, DumpSink& sink) {
+void copy_out(PgConnection& connection, PgTable& table, DumpSink& sink) {
   // Physical order: no sort on the server, and a table that only grows or updates in place
   // dumps to mostly the same chunks as last time (a primary-key order scatters UUID keys).
   std::string sql = "COPY " + table.qualified() + " TO STDOUT";
@@ -147,14 +147,14 @@ BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink
   coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   std::string snapshot = coordinator.query("SELECT pg_export_snapshot()")[0][0];
   std::string version = coordinator.query("SHOW server_version")[0][0];
-  std::vector<Table> tables;
+  std::vector<PgTable> tables;
   for (const auto& row : coordinator.query(
            // Partitions are plain tables here (relkind 'r'); their parents hold no rows.
            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
            "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
            "AND n.nspname NOT LIKE 'pg_toast%' "
            "ORDER BY pg_relation_size(c.oid) DESC, n.nspname, c.relname"))
-    tables.push_back(Table{row[0], row[1], 0, 0});
+    tables.push_back(PgTable{row[0], row[1], 0, 0});
   std::string sequences;
   for (const auto& row : coordinator.query(
            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences ORDER BY 1")) {
@@ -170,14 +170,14 @@ BackupReport PostgresEngine::backup(const ConnectionInfo& source, DumpSink& sink
   }
   run_on_connections(source, source.database, options.jobs, tables,
                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '" + snapshot + "'",
-               [&](PgConnection& connection, Table& table) { copy_out(connection, table, sink); });
+               [&](PgConnection& connection, PgTable& table) { copy_out(connection, table, sink); });
   coordinator.execute("COMMIT");
 
   BackupReport report;
   report.consistency = "exported snapshot " + snapshot;
   json manifest = {{"engine", "postgresql"}, {"server_version", version}, {"snapshot", snapshot},
                    {"time", format_rfc3339(now_unix_nanos())}, {"database", source.database}, {"tables", json::array()}};
-  for (const Table& table : tables) {
+  for (const PgTable& table : tables) {
     report.tables.push_back({table.schema + "." + table.name, table.rows, table.bytes});
     manifest["tables"].push_back({{"schema", table.schema}, {"name", table.name}, {"rows", table.rows},
                                   {"bytes", table.bytes}, {"stream", table.stream()}});
