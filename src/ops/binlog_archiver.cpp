@@ -46,7 +46,13 @@ class PieceSaver {
   PieceSaver(const std::function<std::unique_ptr<repo::Repository>()>& open, std::string database_id)
       : open_(open), database_id_(std::move(database_id)) {}
 
-  void save(const BinlogPiece& piece, ByteView data, const std::optional<BinlogEpoch>& begins) {
+  // A marker is saved once: an append-only store refuses to replace one.
+  void begin_epoch(const BinlogEpoch& epoch) {
+    auto lock = std::make_unique<repo::RepositoryLock>(repository(), false);
+    BinlogEntries(*repository_, database_id_).start_epoch(epoch);
+  }
+
+  void save(const BinlogPiece& piece, ByteView data) {
     repo::Repository& opened = repository();
     auto lock = std::make_unique<repo::RepositoryLock>(opened, false);
     std::unique_ptr<repo::Repository> retired;
@@ -54,9 +60,7 @@ class PieceSaver {
       retired = std::move(repository_);
       repository_ = open_();
     }
-    BinlogEntries archive(*repository_, database_id_);
-    if (begins) archive.start_epoch(*begins);
-    archive.save_piece(piece, data);
+    BinlogEntries(*repository_, database_id_).save_piece(piece, data);
   }
 
   repo::Repository& repository() {
@@ -205,19 +209,16 @@ BinlogArchiverResult run_binlog_archiver(const std::function<std::unique_ptr<rep
                                                                  Clock::now() - *caught_up_at).count()
                                         : 0;
     piece.recovery_point_ns = std::max(event_ns, caught_up_ns);
-    std::optional<BinlogEpoch> begins;
     if (!epoch || pending.begins_epoch) {
-      begins = BinlogEpoch{next_epoch, pending.file, pending.start, pending.gap, pending.gap_after, now_unix_nanos(),
-                           database.display_name(), false};
+      saver.begin_epoch({next_epoch, pending.file, pending.start, pending.gap, pending.gap_after, now_unix_nanos(),
+                         database.display_name(), false});
+      epoch = next_epoch++;
+      pending.begins_epoch = false;  // a retry of the piece goes into this epoch
       index = 0;
     }
-    piece.epoch = begins ? begins->number : *epoch;
+    piece.epoch = *epoch;
     piece.index = index;
-    saver.save(piece, pending.bytes, begins);
-    if (begins) {
-      epoch = begins->number;
-      next_epoch = begins->number + 1;
-    }
+    saver.save(piece, pending.bytes);
     index = rotated_to_next ? 0 : index + 1;
     result.pieces++;
     result.bytes += pending.bytes.size();
