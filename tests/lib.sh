@@ -19,6 +19,22 @@ export OBKEEP_PASSWORD=${OBKEEP_PASSWORD:-test-password}
 unset OBKEEP_PASSWORD_FILE OBKEEP_REPOSITORY
 
 obkeep() { "$OBKEEP_BIN" "$@"; }
+# unused_port: a TCP port no socket on 127.0.0.1 holds now, below the kernel's ephemeral
+# range (32768+), so no client connection of a test running beside this one can hold it.
+unused_port() {
+  python3 -c 'import random, socket
+for _ in range(200):
+    port = random.randrange(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break'
+}
 
 # binary_for_other_users: prints the path of a copy of the binary that any user can run.
 # Tests that run obkeep as nobody or postgres need it: the checkout may be under /root,
@@ -127,7 +143,7 @@ sql() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$po
 # source's), stopped at exit; sets rport, and rsql runs the client on it.
 start_mariadb_on() {
   chmod 755 "$TEST_DIR"
-  rport=$((20000 + RANDOM % 20000))
+  rport=$(unused_port)
   mariadbd --no-defaults --datadir="$1" --user=mysql --bind-address=127.0.0.1 --port="$rport" --socket="$1/sock" \
     --pid-file="$1/pid" --log-error="$1/err.log" --innodb-buffer-pool-size=64M >/dev/null 2>&1 &
   add_cleanup "kill $! 2>/dev/null; sleep 1"

@@ -44,12 +44,17 @@ switch_wal() {
 }
 # utc_now: the server's clock, as restore-db --until takes it.
 utc_now() { psql_ -p "$port" -At -c "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"; }
-# start_restored DATADIR PORT: starts a server on a restored data directory and waits until
-# its recovery has ended.
+# start_restored DATADIR: starts a server on a restored data directory (on an unused port,
+# set in restored_port; another if a test beside took it first) and waits until its
+# recovery has ended.
 start_restored() {
-  local data=$1 port2=$2
-  runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data.log" -o "-p $port2 -k '$(dirname "$data")'" -w -t 60 start >/dev/null ||
-    fail "the restored server did not start: $(tail -n 20 "$data.log")"
+  local data=$1 port2 attempt
+  for attempt in 1 2 3; do
+    port2=$(unused_port)
+    runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data.log" -o "-p $port2 -k '$(dirname "$data")'" -w -t 60 start >/dev/null && break
+    grep -q "Address already in use" "$data.log" && [ "$attempt" -lt 3 ] || fail "the restored server did not start: $(tail -n 20 "$data.log")"
+  done
+  restored_port=$port2
   add_cleanup "runuser -u postgres -- '$bin/pg_ctl' -D '$data' -m immediate stop >/dev/null 2>&1"
   for _ in $(seq 1 150); do
     [ "$(psql_ -p "$port2" -At -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break

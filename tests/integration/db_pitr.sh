@@ -50,8 +50,8 @@ restored=$TEST_DIR/pg2/data
 as_postgres "$OBKEEP_BIN" restore-db latest --config "$TEST_DIR/obkeep.toml" --database WSO2_OPEN_BANKING_DB \
   --to-datadir "$restored" --until "$target" --stanza ob >"$TEST_DIR/restore.out"
 grep -q "replays archived WAL (stanza ob) up to $target" "$TEST_DIR/restore.out" || fail "restore-db said: $(cat "$TEST_DIR/restore.out")"
-port2=$((port + 1))
-start_restored "$restored" "$port2"
+start_restored "$restored"
+port2=$restored_port
 rows=$(psql_ -p "$port2" -d openbank_openbankingdb -At -c "SELECT string_agg(what, ',' ORDER BY id) FROM consent_events WHERE what LIKE '%write'")
 [ "$rows" = "first write" ] || fail "recovered to $target, want only the first write, got: '$rows'"
 [ "$(psql_ -p "$port2" -d openbank_openbankingdb -At -c "SELECT count(*) FROM consent_events")" = 1001 ] || fail "rows before the base backup are missing"

@@ -60,7 +60,7 @@ grep -q "^path: logical: snapshot .*, newer than base backup .*'s newest point" 
   fail "restore-db does not say it took the logical path: $(cat "$TEST_DIR/logical.stdout")"
 grep -q "owned by role obapp" "$TEST_DIR/logical.stdout" || fail "$(cat "$TEST_DIR/logical.stdout")"
 ls /tmp | grep -q "^obkeep-pg-" && fail "the private server's socket directory was left in /tmp"
-port1=$((port + 1))
+port1=$(unused_port)
 start_on "$TEST_DIR/c1/data" "$port1"
 fingerprint openbank_openbankingdb rpsql >"$TEST_DIR/got"
 diff "$TEST_DIR/want" "$TEST_DIR/got" >/dev/null || fail "the new cluster differs from the source: $(diff "$TEST_DIR/want" "$TEST_DIR/got" | head -5)"

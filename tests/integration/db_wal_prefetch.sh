@@ -61,8 +61,8 @@ ob restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-dat
   fail "restore-db --to-datadir failed"
 grep -q "wal-fetch --stanza ''ob'' --prefetch 8 --spool ''$TEST_DIR/pg2/data/obkeep-wal-prefetch'' %f %p" "$TEST_DIR/pg2/data/postgresql.auto.conf" ||
   fail "restore_command does not prefetch: $(grep restore_command "$TEST_DIR/pg2/data/postgresql.auto.conf")"
-start_restored "$TEST_DIR/pg2/data" $((port + 1))
-[ "$(psql_ -p $((port + 1)) -d openbank_openbankingdb -At -c "SELECT count(*) FROM consent_events WHERE what LIKE 'segment %'")" = 10 ] ||
+start_restored "$TEST_DIR/pg2/data"
+[ "$(psql_ -p "$restored_port" -d openbank_openbankingdb -At -c "SELECT count(*) FROM consent_events WHERE what LIKE 'segment %'")" = 10 ] ||
   fail "the recovery lacks some of the 10 segments' rows"
 log=$TEST_DIR/pg2/data/obkeep-wal-prefetch/ob/prefetch.log
 [ -f "$log" ] || fail "no prefetcher ran during the recovery"

@@ -83,8 +83,8 @@ pass "forget removed the first base and the $removed WAL files before the kept b
 mkdir "$TEST_DIR/pg2" && chown postgres "$TEST_DIR/pg2"
 ob restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/pg2/data" \
   --until "$target" --stanza ob >/dev/null || fail "restore inside the kept window failed"
-start_restored "$TEST_DIR/pg2/data" $((port + 1))
-rows=$(psql_ -p $((port + 1)) -d openbank_openbankingdb -At -c "SELECT string_agg(what, ',' ORDER BY id) FROM consent_events WHERE what LIKE '%write'")
+start_restored "$TEST_DIR/pg2/data"
+rows=$(psql_ -p "$restored_port" -d openbank_openbankingdb -At -c "SELECT string_agg(what, ',' ORDER BY id) FROM consent_events WHERE what LIKE '%write'")
 [ "$rows" = "first write" ] || fail "recovered to $target, want only the first write, got: '$rows'"
 expect_exit 1 ob restore-db latest --config "$config" --database WSO2_OPEN_BANKING_DB --to-datadir "$TEST_DIR/pg2/old" \
   --until "$before_second" --stanza ob

@@ -20,7 +20,7 @@ mariadb-install-db --no-defaults --datadir="$D/maria/data" --user=mysql --auth-r
   >"$D/maria/install.log" 2>&1
 echo "maria-test-password" >"$D/password"
 for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
+  port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+)
   mariadbd --no-defaults --datadir="$D/maria/data" --user=mysql --bind-address=127.0.0.1 --port="$port" \
     --socket="$D/maria/run/sock" --pid-file="$D/maria/run/pid" --log-error="$D/maria/run/err.log" \
     --log-bin="$D/maria/data/binlog" --server-id=1 --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=64M \

@@ -17,7 +17,7 @@ echo "pg-test-password" >"$D/password"
 cp "$D/password" "$D/pg/pwfile" && chown postgres "$D/pg/pwfile"
 runuser -u postgres -- "$bin/initdb" -D "$D/pg/data" -U postgres -A scram-sha-256 --pwfile="$D/pg/pwfile" >"$D/pg/initdb.log" 2>&1
 for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
+  port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+)
   cat >"$D/pg/data/postgresql.auto.conf" <<C
 listen_addresses = '127.0.0.1'
 port = $port

@@ -134,7 +134,7 @@ C
 }
 
 for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
+  port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+)
   ports_free "$port" $((port + 1)) $((port + 2)) $((port + 3)) || continue
   write_configs "$port"
   if launch "$port"; then

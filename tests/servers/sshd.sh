@@ -31,7 +31,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$D/client_key"
 cp "$D/client_key.pub" "$D/authorized_keys"
 mkdir -p /run/sshd
 for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
+  port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+)
   cat >"$D/sshd_config" <<C
 ListenAddress 127.0.0.1
 Port $port
