@@ -145,13 +145,8 @@ ResumePoint resume_point(repo::Repository& repository, const std::string& databa
   resume.next_epoch = current.number + 1;
   for (auto file = files.rbegin(); file != files.rend(); ++file)
     if (std::optional<BinlogPiece> last = archive.last_piece(current.number, file->first)) return after(*last);
-  std::optional<BinlogPiece> last = archive.last_piece(current.number, current.first_file);
-  for (std::set<std::string> seen{current.first_file}; last && !last->next_file.empty() && seen.insert(last->next_file).second;) {
-    std::optional<BinlogPiece> next = archive.last_piece(current.number, last->next_file);
-    if (!next) break;
-    last = std::move(next);
-  }
-  if (last) return after(*last);
+  if (std::optional<BinlogPiece> first = archive.last_piece(current.number, current.first_file))
+    return after(archive.last_of_chain(std::move(*first)));
   // The epoch has no piece yet (its marker was saved, its first piece not): it begins again.
   resume.epoch = current.number;
   resume.pending.file = current.first_file;

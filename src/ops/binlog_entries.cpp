@@ -63,7 +63,7 @@ BinlogPiece binlog_piece_of(const repo::ArchiveEntry& entry) {
   piece.index = name->index;
   piece.saved_ns = entry.time_ns;
   if (piece.database_name.empty()) piece.database_name = entry.key.stanza;
-  piece.stored = entry;
+  piece.stored = entry.without_meta();
   return piece;
 }
 
@@ -145,16 +145,19 @@ std::vector<BinlogPiece> BinlogEntries::chain(uint64_t epoch, const std::string&
   return pieces;
 }
 
+BinlogPiece BinlogEntries::last_of_chain(BinlogPiece from) {
+  for (std::set<std::string> files{from.file}; !from.next_file.empty() && files.insert(from.next_file).second;) {
+    std::optional<BinlogPiece> next = last_piece(from.epoch, from.next_file);
+    if (!next) break;
+    from = std::move(*next);
+  }
+  return from;
+}
+
 std::optional<int64_t> BinlogEntries::reachable_from(uint64_t epoch, const std::string& file, uint64_t position) {
   std::optional<BinlogPiece> last = last_piece(epoch, file);
   if (!last || last->end < position) return std::nullopt;
-  std::set<std::string> files{file};
-  while (!last->next_file.empty() && files.insert(last->next_file).second) {
-    std::optional<BinlogPiece> next = last_piece(epoch, last->next_file);
-    if (!next) break;
-    last = std::move(next);
-  }
-  return last->recovery_point_ns;
+  return last_of_chain(std::move(*last)).recovery_point_ns;
 }
 
 std::optional<uint64_t> BinlogEntries::epoch_holding(const std::vector<BinlogEpoch>& epochs, const std::string& file,
@@ -190,6 +193,27 @@ void BinlogEntries::save_piece(const BinlogPiece& piece, ByteView data) {
 void BinlogEntries::mark_forgotten(BinlogEpoch epoch) {
   epoch.forgotten = true;
   start_epoch(epoch);
+}
+
+void mark_emptied_epochs_forgotten(repo::Repository& repository, const std::vector<repo::ArchiveEntry>& entries,
+                                   const std::set<Id>& removed) {
+  std::map<std::string, std::set<uint64_t>> epochs_with_pieces;
+  std::map<std::string, std::vector<BinlogEpoch>> epochs;
+  for (const repo::ArchiveEntry& entry : entries) {
+    if (entry.key.kind == binlog_piece_kind && !removed.count(entry.name))
+      if (std::optional<BinlogPieceName> name = parse_binlog_piece_name(entry.key.file))
+        epochs_with_pieces[entry.key.stanza].insert(name->epoch);
+    if (entry.key.kind == binlog_epoch_kind) epochs[entry.key.stanza].push_back(binlog_epoch_of(entry));
+  }
+  for (auto& [database, list] : epochs) {
+    uint64_t newest = 0;
+    for (const BinlogEpoch& epoch : list) newest = std::max(newest, epoch.number);
+    for (const BinlogEpoch& epoch : list) {
+      // The newest goes on receiving pieces; the others are done.
+      if (epoch.forgotten || epoch.number == newest || epochs_with_pieces[database].count(epoch.number)) continue;
+      BinlogEntries(repository, database).mark_forgotten(epoch);
+    }
+  }
 }
 
 Bytes read_binlog_piece(repo::Repository& repository, const BinlogPiece& piece) {
@@ -236,46 +260,37 @@ std::map<std::string, const repo::Snapshot*> newest_rollable_backups(const std::
 
 }  // namespace
 
-std::map<std::string, int64_t> binlog_recovery_points(repo::Repository& repository,
-                                                      const std::vector<repo::Snapshot>& snapshots) {
-  std::map<std::string, int64_t> points;
+BinlogArchiveReach binlog_archive_reach(repo::Repository& repository, const std::vector<repo::Snapshot>& snapshots) {
+  BinlogArchiveReach reach;
   for (const auto& [database, backup] : newest_rollable_backups(snapshots)) {
-    try {
-      BinlogEntries archive(repository, database);
-      std::vector<BinlogEpoch> epochs = archive.epochs();
-      if (epochs.empty()) continue;
-      const nlohmann::json& position = backup->summary["binlog"];
-      std::string file = position["file"].get<std::string>();
-      std::optional<uint64_t> epoch = archive.epoch_holding(epochs, file, backup->time_ns);
-      if (!epoch) continue;
-      std::optional<int64_t> reach = archive.reachable_from(*epoch, file, position["position"].get<uint64_t>());
-      if (reach && *reach > backup->time_ns) points[database] = *reach;
-    } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) throw;
-    }
-  }
-  return points;
-}
-
-std::vector<std::string> binlog_epoch_gap_warnings(repo::Repository& repository,
-                                                   const std::vector<repo::Snapshot>& snapshots) {
-  std::vector<std::string> warnings;
-  for (const auto& [database, backup] : newest_rollable_backups(snapshots)) {
+    BinlogEntries archive(repository, database);
     std::vector<BinlogEpoch> epochs;
     try {
-      epochs = BinlogEntries(repository, database).epochs();
+      epochs = archive.epochs();
     } catch (const Error& e) {
       if (e.code() == ExitCode::interrupted) throw;
-      warnings.push_back("binlog archive of " + database + " cannot be read: " + e.what());
+      reach.gaps.push_back("binlog archive of " + database + " cannot be read: " + e.what());
+      continue;
     }
     for (size_t i = 1; i < epochs.size(); ++i) {
       if (epochs[i - 1].forgotten) continue;  // nothing before the gap is kept: no replay meets it
       const BinlogEpoch& epoch = epochs[i];
-      warnings.push_back(binlog_gap_warning(epoch.database_name, {epoch.after, binlog_point(epoch.first_file, epoch.first_start),
-                                                                  epoch.gap, epoch.started_ns}));
+      reach.gaps.push_back(binlog_gap_warning(epoch.database_name, {epoch.after, binlog_point(epoch.first_file, epoch.first_start),
+                                                                    epoch.gap, epoch.started_ns}));
+    }
+    if (epochs.empty()) continue;
+    try {
+      const nlohmann::json& position = backup->summary["binlog"];
+      std::string file = position["file"].get<std::string>();
+      std::optional<uint64_t> epoch = archive.epoch_holding(epochs, file, backup->time_ns);
+      if (!epoch) continue;
+      std::optional<int64_t> point = archive.reachable_from(*epoch, file, position["position"].get<uint64_t>());
+      if (point && *point > backup->time_ns) reach.points[database] = *point;
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::interrupted) throw;  // an unreadable piece: no point beyond the backup
     }
   }
-  return warnings;
+  return reach;
 }
 
 }  // namespace obkeep::ops

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,8 @@ class BinlogEntries {
   // first for which `enough` holds, or to the end of the epoch: one load a piece.
   std::vector<BinlogPiece> chain(uint64_t epoch, const std::string& file,
                                  const std::function<bool(const BinlogPiece&)>& enough);
+  // The newest piece of `from`'s epoch reached from it following rotations, a gallop a file.
+  BinlogPiece last_of_chain(BinlogPiece from);
   // The newest recovery point the epoch reaches from (file, position), a gallop a file;
   // nullopt when it does not hold that position.
   std::optional<int64_t> reachable_from(uint64_t epoch, const std::string& file, uint64_t position);
@@ -77,19 +80,25 @@ Bytes read_binlog_piece(repo::Repository& repository, const BinlogPiece& piece);
 BinlogPiece binlog_piece_of(const repo::ArchiveEntry& entry);
 BinlogEpoch binlog_epoch_of(const repo::ArchiveEntry& entry);
 
+// Marks forgotten every epoch but the newest of each database whose pieces among `entries`
+// (all of a repository's) were all in `removed` (retention), so that its gap is no longer
+// reported.
+void mark_emptied_epochs_forgotten(repo::Repository& repository, const std::vector<repo::ArchiveEntry>& entries,
+                                   const std::set<Id>& removed);
+
 // Per database id, every piece among `entries` (all of a repository's), in archive order:
 // by epoch, each file's pieces by index, the files in the order they were begun.
 std::map<std::string, BinlogArchive> binlog_archives(const std::vector<repo::ArchiveEntry>& entries);
 
-// Per database id: the newest point its newest backup with a binlog position (among
-// `snapshots`) reaches through the archive, when later than the backup. A database whose
-// archive cannot be read is left out.
-std::map<std::string, int64_t> binlog_recovery_points(repo::Repository& repository,
-                                                      const std::vector<repo::Snapshot>& snapshots);
-
-// One line per gap in the archives of the databases that have backups among `snapshots`,
-// from the epoch markers alone (status); check reads every piece instead.
-std::vector<std::string> binlog_epoch_gap_warnings(repo::Repository& repository,
-                                                   const std::vector<repo::Snapshot>& snapshots);
+// For the databases with a backup holding a binlog position among `snapshots`, from each
+// one's epoch markers and a few existence checks (status; check reads every piece instead):
+struct BinlogArchiveReach {
+  // the newest point the newest such backup reaches through the archive, when later than
+  // the backup (a database whose archive cannot be read is left out);
+  std::map<std::string, int64_t> points;
+  // one line per gap in an archive, or per archive that cannot be read.
+  std::vector<std::string> gaps;
+};
+BinlogArchiveReach binlog_archive_reach(repo::Repository& repository, const std::vector<repo::Snapshot>& snapshots);
 
 }  // namespace obkeep::ops

@@ -81,22 +81,7 @@ void forget_archive(repo::Repository& repository, const std::vector<repo::Snapsh
     result.archive_removed.push_back(entry.key);
     if (!dry_run) repository.backend().remove(handle);
   }
-  if (dry_run || !window_start) return;
-  std::map<std::string, std::set<uint64_t>> epochs_with_pieces;
-  std::map<std::string, std::vector<BinlogEpoch>> epochs;
-  for (const repo::ArchiveEntry& entry : entries) {
-    if (entry.key.kind == "binlog" && !removed.count(entry.name)) epochs_with_pieces[entry.key.stanza].insert(binlog_piece_of(entry).epoch);
-    if (entry.key.kind == "binlog-epoch") epochs[entry.key.stanza].push_back(binlog_epoch_of(entry));
-  }
-  for (auto& [database, list] : epochs) {
-    uint64_t newest = 0;
-    for (const BinlogEpoch& epoch : list) newest = std::max(newest, epoch.number);
-    for (const BinlogEpoch& epoch : list) {
-      // The newest goes on receiving pieces; the others are done.
-      if (epoch.forgotten || epoch.number == newest || epochs_with_pieces[database].count(epoch.number)) continue;
-      BinlogEntries(repository, database).mark_forgotten(epoch);
-    }
-  }
+  if (!dry_run && window_start) mark_emptied_epochs_forgotten(repository, entries, removed);
 }
 }  // namespace
 

@@ -31,10 +31,13 @@ std::string protection_of(repo::Repository& repository) {
 // hide the others: they are its audit's findings (against `records`, when the primary's
 // copy records could be read).
 // Per database id: how far its WAL (PostgreSQL) or binlog (MariaDB) archive carries its
-// newest backup.
-std::map<std::string, int64_t> archive_recovery_points(repo::Repository& repository, const std::vector<repo::Snapshot>& snapshots) {
+// newest backup; the binlog archives' gaps into `gaps`.
+std::map<std::string, int64_t> archive_recovery_points(repo::Repository& repository, const std::vector<repo::Snapshot>& snapshots,
+                                                       std::vector<std::string>& gaps) {
   std::map<std::string, int64_t> points = wal_recovery_points(repository, snapshots);
-  for (const auto& [database, point] : binlog_recovery_points(repository, snapshots)) points[database] = std::max(points[database], point);
+  BinlogArchiveReach binlog = binlog_archive_reach(repository, snapshots);
+  for (const auto& [database, point] : binlog.points) points[database] = std::max(points[database], point);
+  for (std::string& gap : binlog.gaps) gaps.push_back(std::move(gap));
   return points;
 }
 
@@ -44,9 +47,8 @@ Place list_place(const deploy::Config& config, const RepositoryAccess& access, r
   if (!site) {
     place.snapshots = repo::list_snapshots(*primary);
     place.protection = protection_of(*primary);
-    place.archive_points = archive_recovery_points(*primary, place.snapshots);
     place.archive_gaps = binlog_gap_warnings(place.snapshots);  // pieces an older obkeep saved as snapshots
-    for (std::string& gap : binlog_epoch_gap_warnings(*primary, place.snapshots)) place.archive_gaps.push_back(std::move(gap));
+    place.archive_points = archive_recovery_points(*primary, place.snapshots, place.archive_gaps);
     return place;
   }
   try {
@@ -55,7 +57,8 @@ Place list_place(const deploy::Config& config, const RepositoryAccess& access, r
     if (records) place.audit = audit_site(config, *site, *repository, *records, survey);
     place.snapshots = std::move(survey.readable);
     place.protection = protection_of(*repository);
-    place.archive_points = archive_recovery_points(*repository, place.snapshots);
+    std::vector<std::string> site_gaps;  // the site's own check reports them
+    place.archive_points = archive_recovery_points(*repository, place.snapshots, site_gaps);
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) throw;
     place.error = std::string("cannot read ") + e.what();  // "DR site NAME: …"

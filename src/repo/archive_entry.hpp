@@ -46,6 +46,8 @@ struct ArchiveEntry {
   nlohmann::json meta;  // what the kind records about the file (a binlog piece's range), or null
 
   nlohmann::json to_json() const;
+  // The entry without `meta`: what reading the file needs, once the meta was read.
+  ArchiveEntry without_meta() const { return {name, key, size, time_ns, blobs, nullptr}; }
   // Throws IntegrityError naming the entry when the JSON is not an entry of a known version.
   static ArchiveEntry from_json(const nlohmann::json& json, const Id& name);
 };

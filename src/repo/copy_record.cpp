@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "repo/repository.hpp"
 #include "util/error.hpp"
@@ -116,11 +117,16 @@ std::vector<CopyRecord> load_copy_records(Repository& primary) {
 
 std::vector<SentSnapshot> sent_to(const std::vector<CopyRecord>& records, const std::string& site_repository) {
   std::vector<SentSnapshot> sent;
-  std::unordered_set<Id, IdHash> seen;
+  std::unordered_map<Id, size_t, IdHash> place;  // a snapshot's original id → its place in `sent`
   for (const CopyRecord& record : records) {
     if (record.site_repository != site_repository) continue;
-    for (const SentSnapshot& snapshot : record.snapshots)
-      if (seen.insert(snapshot.site_snapshot).second) sent.push_back(snapshot);
+    for (const SentSnapshot& snapshot : record.snapshots) {
+      auto [slot, fresh] = place.try_emplace(snapshot.original, sent.size());
+      if (fresh)
+        sent.push_back(snapshot);
+      else
+        sent[slot->second] = snapshot;  // sent again (copy found it gone): the new copy is what the site holds
+    }
   }
   return sent;
 }

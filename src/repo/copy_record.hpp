@@ -62,7 +62,8 @@ Id save_copy_record(Repository& primary, const CopyRecord& record);
 // Throws IntegrityError naming a record that cannot be read.
 std::vector<CopyRecord> load_copy_records(Repository& primary);
 // The snapshots recorded as sent to the site repository of that id, each once, in the
-// order first recorded.
+// order first recorded; one sent again (a copy found it gone from the site and sent it
+// anew, under a new id there: its object is sealed afresh) as last sent.
 std::vector<SentSnapshot> sent_to(const std::vector<CopyRecord>& records, const std::string& site_repository);
 // Per archive (kind and stanza), the newest end recorded as sent to that site repository.
 std::vector<SentArchiveEnd> archive_ends_sent_to(const std::vector<CopyRecord>& records, const std::string& site_repository);

@@ -140,6 +140,24 @@ TEST(SiteIntegrity, CopyRecordsFindDamageAtTheSite) {
   EXPECT_EQ(ids_of(integrity.missing), std::vector<Id>{at_site[0]});
   EXPECT_EQ(ids_of(integrity.altered), std::vector<Id>{at_site[1]});
   EXPECT_EQ(integrity.altered[0].detail, "does not match its name (damaged)");
+
+  // The copy sends the missing snapshot again: sealed afresh, it has a new id at the site,
+  // and the record's older sending of it is no longer a finding.
+  Snapshot again = originals[0];
+  again.original = originals[0].id;
+  Id resent = save_snapshot(*site.repository, again);
+  ASSERT_NE(resent, at_site[0]);
+  {
+    CopyLog log(*primary.repository, *site.repository, "dr");
+    log.note(originals[0], resent);
+    EXPECT_EQ(log.save(), 1u);
+  }
+  recorded = sent_to(load_copy_records(*primary.repository), site.repository->config().id.hex());
+  ASSERT_EQ(recorded.size(), 3u);
+  EXPECT_EQ(recorded[0].site_snapshot, resent);
+  integrity = compare_with_record(recorded, survey_snapshots(*site.repository), {});
+  EXPECT_TRUE(integrity.missing.empty());
+  EXPECT_EQ(ids_of(integrity.altered), std::vector<Id>{at_site[1]});
 }
 
 }  // namespace obkeep::repo

@@ -238,3 +238,22 @@ echo "  exited $((after_signal / 1000)).$((after_signal % 1000 / 100))s after SI
 "$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1
 expect_clean_check "a stalled, interrupted backup"
 pass "SIGTERM while the network is silent: exit 130 in $((after_signal / 1000)).$((after_signal % 1000 / 100))s, repository clean"
+
+# A far site gets more connections: each carries at most OpenSSH's 2 MB channel window a
+# round trip, so the count follows the round trip the first connection measured (four up to
+# RTT 20 ms, one more per 5 ms beyond). A restore runs long enough for all to open.
+restore_counting_connections() { # NAME: restores latest into out-NAME; prints the connections opened
+  local before; before=$(proxy_stat "$proxy" connections)
+  "$OBKEEP_BIN" -r "$repo" restore -q latest --target "$TEST_DIR/out-$1" >/dev/null 2>"$TEST_DIR/stderr" ||
+    fail "restore $1 failed: $(cat "$TEST_DIR/stderr")"
+  [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out-$1$src")" ] || fail "restore $1 differs"
+  echo $(( $(proxy_stat "$proxy" connections) - before ))
+}
+expect_backup "before the restores counting connections"
+near=$(restore_counting_connections near)
+proxy_ctl "$proxy" delay 20 >/dev/null  # each direction: RTT 40 ms
+far=$(restore_counting_connections far)
+proxy_ctl "$proxy" delay 1 >/dev/null
+[ "$near" = 4 ] || fail "at RTT 2 ms the restore opened $near connections, want 4"
+[ "$far" -ge 7 ] && [ "$far" -le 10 ] || fail "at RTT 40 ms the restore opened $far connections, want about 8"
+pass "connections follow the round trip: $near at RTT 2 ms, $far at RTT 40 ms"

@@ -273,9 +273,14 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
   // Five minutes without a byte moving while a request waits: a slow fsync of a large pack
   // on the server must not fail. OBKEEP_SFTP_STALL_SECONDS shortens it (for tests).
   stall_limit_ = std::chrono::seconds(ssh_setting("OBKEEP_SFTP_STALL_SECONDS", 300, 1, 86400));
-  max_connections_ = static_cast<size_t>(ssh_setting("OBKEEP_SFTP_CONNECTIONS", 4, 1, 32));
+  // OBKEEP_SFTP_CONNECTIONS, else as many as the first connection's round trip calls for.
+  long chosen = ssh_setting("OBKEEP_SFTP_CONNECTIONS", 0, 1, 32);
   pool_ = std::make_unique<SshPool<SftpConnection>>(
-      [this](const std::atomic<bool>* cancelled) { return connect(cancelled); }, max_connections_);
+      [this](const std::atomic<bool>* cancelled) { return connect(cancelled); },
+      [chosen](const SftpConnection& first) {
+        return chosen ? static_cast<size_t>(chosen) : connections_for_round_trip(first.round_trip());
+      });
+  max_connections_ = pool_->max_connections();
 }
 
 SftpBackend::~SftpBackend() { pool_.reset(); }

@@ -163,5 +163,17 @@ TEST_F(SftpBackendTest, UnreachableServerIsNoRepository) {
   }
 }
 
+// OpenSSH's 2 MB channel window a round trip bounds each connection: far sites get more.
+TEST(SshConnectionsForRoundTrip, FourNearbyOneMorePerFiveMillisecondsUpToSixteen) {
+  using std::chrono::microseconds, std::chrono::milliseconds;
+  EXPECT_EQ(connections_for_round_trip(microseconds(0)), 4u);
+  EXPECT_EQ(connections_for_round_trip(microseconds(300)), 4u);
+  EXPECT_EQ(connections_for_round_trip(milliseconds(20)), 4u);
+  EXPECT_EQ(connections_for_round_trip(milliseconds(30)), 6u);
+  EXPECT_EQ(connections_for_round_trip(microseconds(40'600)), 8u);
+  EXPECT_EQ(connections_for_round_trip(milliseconds(80)), 16u);
+  EXPECT_EQ(connections_for_round_trip(milliseconds(300)), 16u);
+}
+
 }  // namespace
 }  // namespace obkeep::storage

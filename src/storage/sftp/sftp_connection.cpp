@@ -63,8 +63,12 @@ SftpConnection::SftpConnection(const SshTarget& target, std::string endpoint, st
       std::lock_guard send_lock(send_mutex_);
       write_all(init.finish());
     }
+    auto sent = std::chrono::steady_clock::now();
     std::unique_lock lock(mutex_);
     wait_while(lock, [this] { return !version_received_; }, cancelled);
+    // The version's round trip includes the start of the server's sftp process; the
+    // limits request, when there is one, times the link alone.
+    round_trip_ = elapsed_since(sent);
     if (version_ != 3)
       throw Error("cannot use the SFTP server at " + endpoint_ + ": it speaks version " + std::to_string(version_) +
                   ", obkeep needs version 3");
@@ -111,7 +115,9 @@ void SftpConnection::send_and_forget(Message type, const std::function<void(Mess
 // and less per-message overhead. Servers that do not say get 64 KiB, which all accept.
 void SftpConnection::ask_limits() {
   if (!has_extension("limits@openssh.com")) return;
+  auto sent = std::chrono::steady_clock::now();
   SftpReply reply = wait(send(Message::extended, [](MessageWriter& m) { m.string("limits@openssh.com"); }));
+  round_trip_ = elapsed_since(sent);
   if (reply.type != Message::extended_reply) return;
   MessageReader limits(reply.body);
   limits.u64();  // the longest packet

@@ -37,6 +37,8 @@ class SshChannel {
   bool failed() const { return failed_.load(); }
   // Backend calls currently using this connection (a pool's measure of load).
   std::atomic<int> users{0};
+  // One request's round trip, timed during the handshake (zero when the protocol did not).
+  std::chrono::microseconds round_trip() const { return round_trip_; }
 
  protected:
   // `max_message_length`: a longer length prefix from the server is a protocol error.
@@ -110,6 +112,10 @@ class SshChannel {
   std::condition_variable replied_;
   std::exception_ptr failure_;
   std::mutex send_mutex_;  // one message at a time on the wire
+  std::chrono::microseconds round_trip_{0};
+  static std::chrono::microseconds elapsed_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  }
 
  private:
   void read_replies();

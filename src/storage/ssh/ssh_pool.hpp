@@ -23,6 +23,17 @@ namespace obkeep::storage {
 // How times a call is tried when its connection is lost.
 constexpr int ssh_call_attempts = 5;
 
+// One ssh connection moves at most its channel window a round trip (OpenSSH's client
+// advertises 2 MB: 25 MB/s at RTT 80 ms, whatever is in flight). Four connections carry
+// ~400 MB/s up to RTT 20 ms; farther sites get one more per 5 ms of round trip, so that
+// the window allows the same, up to 16 connections (each an ssh process at both ends).
+inline size_t connections_for_round_trip(std::chrono::microseconds round_trip) {
+  constexpr size_t fewest = 4, most = 16;
+  auto per_connection = std::chrono::milliseconds(5);
+  size_t wanted = static_cast<size_t>((round_trip + per_connection / 2) / per_connection);
+  return std::clamp(wanted, fewest, most);
+}
+
 // The repository was reachable when opened: losing it later is an ordinary failure, not
 // "no repository" (exit 10 tells scripts to run init).
 [[noreturn]] inline void rethrow_as_ordinary_failure(std::exception_ptr failure) {
@@ -41,11 +52,17 @@ class SshPool {
   // Opens a connection, given a flag that abandons the handshake when set.
   using Connect = std::function<std::shared_ptr<Connection>(const std::atomic<bool>* cancelled)>;
 
+  // How many connections to keep, given the first one (its round trip).
+  using Size = std::function<size_t(const Connection& first)>;
+
   // Connects once (so a bad host, key or path fails here), then opens the others in the
   // background while the first does the command's first round trips, so that transfers
   // find them ready (each costs a handshake of several round trips).
-  SshPool(Connect connect, size_t max_connections) : connect_(std::move(connect)), max_connections_(max_connections) {
+  SshPool(Connect connect, size_t max_connections)
+      : SshPool(std::move(connect), [max_connections](const Connection&) { return max_connections; }) {}
+  SshPool(Connect connect, const Size& size) : connect_(std::move(connect)) {
     connections_.push_back(connect_(nullptr));
+    max_connections_ = std::max<size_t>(1, size(*connections_.front()));
     if (max_connections_ <= 1) return;
     opening_ = max_connections_ - 1;
     warm_up_ = std::thread([this] {
