@@ -237,12 +237,16 @@ void Restorer::write_content(int fd, const Node& node, const std::string& relati
       throw_if_interrupted();
       repo::BlobLocation location = repository_.locate(id);
       if (reads_ahead) {
-        for (; announced_blobs < node.content.size() && (announced_blobs <= next || ahead_bytes < huge_file_read_ahead);
+        // Topped up by half the read-ahead at a time: neighbours in a pack become one range.
+        std::vector<repo::BlobLocation> soon;
+        bool top_up = announced_blobs <= next || ahead_bytes < huge_file_read_ahead / 2;
+        for (; top_up && announced_blobs < node.content.size() && (announced_blobs <= next || ahead_bytes < huge_file_read_ahead);
              ++announced_blobs)
           if (auto ahead = repository_.index().find(node.content[announced_blobs])) {
-            read_ahead_->announce(*ahead, true);
+            soon.push_back(*ahead);
             ahead_bytes += ahead->stored_length;
           }
+        if (!soon.empty()) read_ahead_->announce_soon(soon);
         ahead_bytes -= std::min<uint64_t>(ahead_bytes, location.stored_length);
       }
       // Stop at the first blob past the recorded size: a lying snapshot cannot fill the disk.

@@ -157,6 +157,13 @@ void PackReadAhead::announce(const BlobLocation& location, bool beyond_budget) {
   queue_stale();
 }
 
+void PackReadAhead::announce_soon(const std::vector<BlobLocation>& locations) {
+  for (const BlobLocation& location : locations) announce(location, true);
+  std::lock_guard lock(mutex_);
+  for (const BlobLocation& location : locations)
+    if (RangePointer range = covering(location); range && range->state == Range::State::growing) queue(range);
+}
+
 void PackReadAhead::load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) {
   RangePointer range;
   {

@@ -55,6 +55,10 @@ class PackReadAhead : public BlobSource {
   // spent, unless `beyond_budget` (a writer reading ahead in its own large file, which must
   // not wait for other writers' files); throws Error(interrupted) on a signal.
   void announce(const BlobLocation& location, bool beyond_budget = false);
+  // A writer's read-ahead in its own large file: the blobs announced beyond the budget, and
+  // their ranges (merged where adjacent) fetched at once. The writer will want them in turn,
+  // and no later announcement may come to make them stale (the walk may be over).
+  void announce_soon(const std::vector<BlobLocation>& locations);
   // Opens an announced blob from its range, waiting for the fetch; a blob not announced,
   // or whose range could not be fetched, is read directly (which names the blob at fault).
   void load_into(const Id& id, const BlobLocation& location, std::span<uint8_t> out) override;

@@ -23,6 +23,9 @@ namespace obkeep::storage {
 // How times a call is tried when its connection is lost.
 constexpr int ssh_call_attempts = 5;
 
+// Connections the pool opens at once when it starts.
+constexpr size_t handshakes_at_once = 4;
+
 // One ssh connection moves at most its channel window a round trip (OpenSSH's client
 // advertises 2 MB: 25 MB/s at RTT 80 ms, whatever is in flight). Four connections carry
 // ~400 MB/s up to RTT 20 ms; farther sites get one more per 5 ms of round trip, so that
@@ -65,20 +68,32 @@ class SshPool {
     max_connections_ = std::max<size_t>(1, size(*connections_.front()));
     if (max_connections_ <= 1) return;
     opening_ = max_connections_ - 1;
+    // A few handshakes at a time: many at once starve the first connection's requests of
+    // CPU (each is a key exchange at both ends), and sshd drops connections beyond its
+    // MaxStartups (10 unauthenticated by default).
     warm_up_ = std::thread([this] {
+      size_t left = max_connections_ - 1;  // under mutex_
+      auto take = [this, &left] {
+        std::lock_guard lock(mutex_);
+        if (left == 0 || closing_) return false;
+        --left;
+        return true;
+      };
       std::vector<std::thread> openers;
-      for (size_t i = 1; i < max_connections_; ++i)
-        openers.emplace_back([this] {
-          std::shared_ptr<Connection> fresh;
-          try {
-            fresh = connect_(&closing_);
-          } catch (...) {
-            // The pool opens one later when a call needs it, and reports what fails then.
+      for (size_t i = 0; i < std::min(handshakes_at_once, max_connections_ - 1); ++i)
+        openers.emplace_back([this, take] {
+          while (take()) {
+            std::shared_ptr<Connection> fresh;
+            try {
+              fresh = connect_(&closing_);
+            } catch (...) {
+              // The pool opens one later when a call needs it, and reports what fails then.
+            }
+            std::lock_guard lock(mutex_);
+            --opening_;
+            if (fresh) connections_.push_back(std::move(fresh));
+            changed_.notify_all();
           }
-          std::lock_guard lock(mutex_);
-          --opening_;
-          if (fresh) connections_.push_back(std::move(fresh));
-          changed_.notify_all();
         });
       for (std::thread& opener : openers) opener.join();
     });
