@@ -115,4 +115,19 @@ std::vector<IndexFile::Pack> Index::packs() const {
   return packs;
 }
 
+std::unordered_map<Id, Index::Span, IdHash> Index::tree_spans() const {
+  std::lock_guard lock(mutex_);
+  std::unordered_map<uint32_t, std::pair<uint64_t, uint64_t>> bounds;  // pack number → [begin, end)
+  for (const auto& [id, e] : blobs_) {
+    if (e.type != BlobType::tree) continue;
+    auto [slot, fresh] = bounds.try_emplace(e.pack, e.offset, uint64_t(e.offset) + e.stored_length);
+    if (fresh) continue;
+    slot->second.first = std::min<uint64_t>(slot->second.first, e.offset);
+    slot->second.second = std::max<uint64_t>(slot->second.second, uint64_t(e.offset) + e.stored_length);
+  }
+  std::unordered_map<Id, Span, IdHash> spans;
+  for (const auto& [pack, range] : bounds) spans[pack_ids_[pack]] = {range.first, range.second - range.first};
+  return spans;
+}
+
 }  // namespace obkeep::repo

@@ -45,6 +45,11 @@ class Index {
   size_t blob_count() const;
   // Every pack known to the index with its blobs.
   std::vector<IndexFile::Pack> packs() const;
+  // Per pack holding trees, the span from its first tree to the end of its last.
+  struct Span {
+    uint64_t offset = 0, length = 0;
+  };
+  std::unordered_map<Id, Span, IdHash> tree_spans() const;
 
  private:
   struct Entry {

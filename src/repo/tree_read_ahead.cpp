@@ -1,13 +1,61 @@
 // Subtrees read ahead of a walk by a pool of readers.
 #include "repo/tree_read_ahead.hpp"
 
+#include "repo/repository.hpp"
+#include "util/error.hpp"
 #include "util/interrupt.hpp"
 
 namespace obkeep::repo {
 
 TreeReadAhead::TreeReadAhead(Repository& repository, unsigned readers, size_t limit)
     : repository_(repository), limit_(limit) {
+  uint64_t budget = spans_budget;
+  for (const auto& [pack, span] : repository_.index().tree_spans())
+    if (span.length <= largest_span && span.length <= budget) {
+      budget -= span.length;
+      Span& mine = spans_[pack];
+      mine.offset = span.offset;
+      mine.length = span.length;
+    }
   for (unsigned i = 0; i < readers; ++i) readers_.emplace_back([this] { read(); });
+}
+
+Tree TreeReadAhead::read_tree(const Id& id) {
+  BlobLocation location = repository_.locate(id);
+  auto found = spans_.find(location.pack);
+  if (found == spans_.end()) return load_tree(repository_, id);
+  Span& span = found->second;
+  {
+    std::unique_lock lock(mutex_);
+    if (!span.reading) {
+      span.reading = true;
+      lock.unlock();
+      Bytes sealed;
+      try {
+        sealed = repository_.read_pack_range(location.pack, span.offset, span.length);
+      } catch (const Error& e) {
+        if (e.code() == ExitCode::interrupted) throw;
+        // Each tree is read on its own instead, which names the one at fault.
+      }
+      lock.lock();
+      span.sealed = std::move(sealed);
+      span.done = true;
+      changed_.notify_all();
+    }
+    while (!span.done) {
+      changed_.wait_for(lock, std::chrono::milliseconds(100));
+      throw_if_interrupted();
+    }
+  }
+  // Written once before `done`: read without the lock.
+  if (span.sealed.size() != span.length) return load_tree(repository_, id);
+  Bytes plain(location.raw_length);
+  repository_.open_blob_into(id, location, ByteView(span.sealed.data() + (location.offset - span.offset), location.stored_length), plain);
+  try {
+    return decode_tree(plain);
+  } catch (const IntegrityError& e) {
+    throw IntegrityError("tree " + id.hex() + ": " + e.what());
+  }
 }
 
 TreeReadAhead::~TreeReadAhead() {
@@ -34,7 +82,7 @@ Tree TreeReadAhead::load(const Id& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) {
     lock.unlock();
-    Tree tree = load_tree(repository_, id);
+    Tree tree = read_tree(id);
     lock.lock();
     read_ahead(tree);
     return tree;
@@ -59,7 +107,7 @@ void TreeReadAhead::read() {
     std::shared_ptr<Entry> entry = entries_.at(id);
     lock.unlock();
     try {
-      entry->tree = load_tree(repository_, id);
+      entry->tree = read_tree(id);
     } catch (...) {
       entry->error = std::current_exception();
     }
