@@ -1,12 +1,15 @@
 // TreeReadAhead: a walk down a snapshot's trees gets each tree as saved, and the trees of a
-// small tree pack come from one read of its span, not one read a level.
+// small tree pack come from one read of its span, not one read a level; a span that cannot
+// be read falls back to a read a tree; a damaged tree is named.
 #include "repo/tree_read_ahead.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 
 #include "repo/memory_repository_for_tests.hpp"
+#include "util/error.hpp"
 
 namespace obkeep::repo {
 namespace {
@@ -65,7 +68,37 @@ TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
   EXPECT_EQ(backend->pack_reads.load(), 1) << "one read for the pack's span of trees, not one a level";
 }
 
-TEST(TreeReadAhead, ADamagedSpanIsReadTreeByTreeAndNamesTheTreeAtFault) {
+// A store that refuses pack reads longer than `longest` (a range that cannot be fetched).
+class ShortReadsOnly : public storage::MemoryBackend {
+ public:
+  std::atomic<uint64_t> longest{UINT64_MAX};
+  Bytes load(const storage::Handle& handle, uint64_t offset, uint64_t length) override {
+    if (handle.type == storage::FileType::pack && length > longest) throw Error("read refused");
+    return MemoryBackend::load(handle, offset, length);
+  }
+};
+
+TEST(TreeReadAhead, ASpanThatCannotBeReadSendsItsTreesToOneReadEach) {
+  auto owned = std::make_unique<ShortReadsOnly>();
+  ShortReadsOnly* backend = owned.get();
+  Repository::init(*backend, "pw", cheap_init_options());
+  std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
+  Id root = save_chain(*repository, 6);
+  repository->flush();
+  auto spans = repository->index().tree_spans();
+  ASSERT_EQ(spans.size(), 1u);
+  backend->longest = spans.begin()->second.length - 1;  // every tree alone, never the span
+  TreeReadAhead trees(*repository, 2, 4096);
+  int levels = 0;
+  for (std::optional<Id> next = root; next; ++levels) {
+    Tree tree = trees.load(*next);
+    const Node* below = tree.find("level" + std::to_string(levels + 2));
+    next = below ? below->subtree : std::nullopt;
+  }
+  EXPECT_EQ(levels, 6);
+}
+
+TEST(TreeReadAhead, ADamagedTreeInASpanIsNamed) {
   MemoryRepository memory = make_memory_repository();
   Id root = save_chain(*memory.repository, 3);
   memory.repository->flush();
