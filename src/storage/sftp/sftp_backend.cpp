@@ -280,7 +280,6 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
       [chosen](const SftpConnection& first) {
         return chosen ? static_cast<size_t>(chosen) : connections_for_round_trip(first.round_trip());
       });
-  max_connections_ = pool_->max_connections();
 }
 
 SftpBackend::~SftpBackend() { pool_.reset(); }

@@ -41,7 +41,7 @@ class SftpBackend : public Backend {
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override;
-  size_t background_saves() const override { return max_connections_; }
+  size_t background_saves() const override { return pool_->max_connections(); }
 
   // The server path of an object (for tests and messages).
   std::string path_of(const Handle& handle) const;
@@ -61,7 +61,6 @@ class SftpBackend : public Backend {
   SftpUrl parsed_;
   std::string endpoint_;  // user@host:port, for messages
   std::chrono::seconds stall_limit_;
-  size_t max_connections_;
 
   std::unique_ptr<SshPool<SftpConnection>> pool_;
 };
