@@ -85,6 +85,8 @@ expect_exit() {
   [ "$got" = "$want" ] || fail "'$*' exited $got, want $want; stderr: $(cat "$TEST_DIR/stderr")"
 }
 # expect_stderr_matches REGEX: the last expect_exit's stderr matches.
+# json_field NAME <FILE: the field of the last JSON line (a command's --json summary).
+json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])['$1'])"; }
 expect_stderr_matches() {
   grep -Eq -- "$1" "$TEST_DIR/stderr" || fail "stderr does not match /$1/: $(cat "$TEST_DIR/stderr")"
 }

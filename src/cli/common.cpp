@@ -79,17 +79,38 @@ ops::RepositoryAccess repository_access(const GlobalOptions& global) {
           resolved.limit_download_kib};
 }
 
-std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {
-  if (!global.site.empty()) {
-    if (global.config.empty())
-      throw Error("--site " + global.site + " needs --config FILE (or OBKEEP_CONFIG): the DR sites are in the config",
-                  ExitCode::usage);
-    const deploy::Config& config = config_of(global, "--site");
-    return ops::open_site(ops::find_site(config, global.site), repository_access(global));
-  }
+namespace {
+
+// The DR site --site names (nullptr without --site).
+const deploy::DrSite* chosen_site(const GlobalOptions& global) {
+  if (global.site.empty()) return nullptr;
+  if (global.config.empty())
+    throw Error("--site " + global.site + " needs --config FILE (or OBKEEP_CONFIG): the DR sites are in the config",
+                ExitCode::usage);
+  return &ops::find_site(config_of(global, "--site"), global.site);
+}
+
+GlobalOptions with_repository(const GlobalOptions& global) {
   GlobalOptions resolved = with_config(global);
   if (resolved.repository.empty())
     throw Error("no repository given (use -r/--repo, OBKEEP_REPOSITORY or --config)", ExitCode::usage);
+  return resolved;
+}
+
+}  // namespace
+
+std::unique_ptr<repo::Repository> open_or_create_repository(const GlobalOptions& global, const repo::Repository& source,
+                                                            bool* created) {
+  if (const deploy::DrSite* site = chosen_site(global))
+    return ops::open_or_create_site(*site, repository_access(global), source, created);
+  GlobalOptions resolved = with_repository(global);
+  return repo::Repository::open_or_create(storage::open_backend(resolved.repository, transfer_limits(resolved)),
+                                          read_password(resolved), repo::copy_params_of(source), created);
+}
+
+std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {
+  if (const deploy::DrSite* site = chosen_site(global)) return ops::open_site(*site, repository_access(global));
+  GlobalOptions resolved = with_repository(global);
   auto backend = storage::open_backend(resolved.repository, transfer_limits(resolved));
   // A password that must be asked for is asked only of a repository that exists; one given
   // up front lets the open read the config and the keys at once (one round trip less).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "cli/common.hpp"
 #include "cli/deployment_context.hpp"
@@ -12,6 +13,7 @@
 #include "repo/lock.hpp"
 #include "repo/snapshot_copy.hpp"
 #include "util/error.hpp"
+#include "util/parallel_tasks.hpp"
 
 namespace obkeep::cli {
 
@@ -24,6 +26,7 @@ struct CopyCommandOptions {
   std::string from_password_file;
   std::vector<std::string> snapshots;
   std::vector<std::string> tags;
+  bool init = false;
 };
 
 // Named snapshots (ids, prefixes, "latest"), else every snapshot; --tag filters both.
@@ -49,16 +52,18 @@ std::vector<repo::Snapshot> select_snapshots(repo::Repository& source, const Cop
 
 // copy --config: the config's repository to each of its DR sites (or the one --site names).
 // A site that fails is reported and the others are still copied; exit 1 if any failed.
-int copy_to_sites(const GlobalOptions& given) {
+int copy_to_sites(const GlobalOptions& given, bool create_missing) {
   DeploymentContext deployment = load_deployment(given, "copy");
   const GlobalOptions& global = deployment.global;
   ops::CopyToSitesOptions options;
   options.site = global.site;
+  options.create_missing = create_missing;
   options.on_site_done = [&global](const ops::SiteCopyResult& result) {
     json line = {{"message_type", "site"}, {"site", result.site}};
     if (result.ok) {
       const ops::SiteCopyOutcome& outcome = result.outcome;
       line.update({{"ok", true},
+                   {"site_created", outcome.site_created},
                    {"snapshots_copied", outcome.statistics.snapshots_copied},
                    {"snapshots_present", outcome.statistics.snapshots_present},
                    {"wal_files_copied", outcome.statistics.archive_entries_copied},
@@ -67,7 +72,8 @@ int copy_to_sites(const GlobalOptions& given) {
                    {"snapshots_recorded", outcome.snapshots_recorded},
                    {"duration_s", result.duration_s}});
       if (!global.json && !global.quiet)
-        std::cout << "DR site " << result.site << ": " << outcome.statistics.snapshots_copied << " snapshots copied, "
+        std::cout << "DR site " << result.site << ": " << (outcome.site_created ? "repository created, " : "")
+                  << outcome.statistics.snapshots_copied << " snapshots copied, "
                   << outcome.statistics.snapshots_present << " already there, "
                   << outcome.statistics.archive_entries_copied << " WAL files copied, " << format_bytes(outcome.bytes_sent)
                   << " sent in " << format_duration(result.duration_s) << "\n";
@@ -94,6 +100,9 @@ void add_copy_command(CLI::App& app, Context& context) {
       ->envname("OBKEEP_FROM_PASSWORD_FILE");
   command->add_option("--tag", options->tags, "only snapshots with this tag (repeatable: all must match)");
   command->add_option("snapshots", options->snapshots, "snapshot ids, prefixes or 'latest' (default: all)");
+  command->add_flag("--init", options->init,
+                    "create the destination (each DR site with --config) when it holds no repository yet, related to "
+                    "the source as init --copy-params-from makes it");
   command->callback([&context, options] {
     context.action = [&context, options] {
       // --from-repo given: a copy from it into the repository that -r, --config or --site
@@ -102,22 +111,34 @@ void add_copy_command(CLI::App& app, Context& context) {
         if (context.global.config.empty()) throw Error("copy needs --from-repo (or --config)", ExitCode::usage);
         if (!options->snapshots.empty() || !options->tags.empty())
           throw Error("copy --config takes no snapshots or --tag: the config says what goes where", ExitCode::usage);
-        return copy_to_sites(context.global);
+        return copy_to_sites(context.global, options->init);
       }
       const GlobalOptions& global = context.global;
       auto start = std::chrono::steady_clock::now();
       auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file),
                                     transfer_limits(global));
-      auto destination = open_repository(global);
-      if (source->config().id == destination->config().id)
-        throw Error("--from-repo " + options->from_repo + " is the same repository as the destination", ExitCode::usage);
-      repo::RepositoryLock source_lock(*source, false);
-      repo::RepositoryLock destination_lock(*destination, false);
-      source->load_index();
-      destination->load_index();
-      destination->adopt_unindexed_packs();  // a copy cut before: what it sent is not sent again
-      std::vector<repo::Snapshot> selected = select_snapshots(*source, *options);
-      repo::SnapshotCopier copier(*source, *destination);
+      std::unique_ptr<repo::Repository> destination;
+      bool created = false;
+      std::optional<repo::RepositoryLock> source_lock, destination_lock;  // released before the repositories
+      std::vector<repo::Snapshot> selected;
+      repo::CopyDestinationContents present;
+      // The two starts side by side (each a lock, then its index and listings): at a far
+      // site each is several round trips.
+      run_parallel(2, 2, [&](size_t side) {
+        if (side == 0) {
+          destination = options->init ? open_or_create_repository(global, *source, &created) : open_repository(global);
+          if (source->config().id == destination->config().id)
+            throw Error("--from-repo " + options->from_repo + " is the same repository as the destination", ExitCode::usage);
+          destination_lock.emplace(*destination, false);
+          present = repo::ready_copy_destination(*destination, created);
+        } else {
+          source_lock.emplace(*source, false);
+          source->load_index_alongside([&] { selected = select_snapshots(*source, *options); });
+        }
+      });
+      if (created && !global.json && !global.quiet)
+        std::cout << "created obkeep repository at " << destination->backend().location() << "\n";
+      repo::SnapshotCopier copier(*source, *destination, std::move(present));
       if (!copier.related() && !global.quiet)
         std::cerr << "obkeep: the repositories are not related (make the copy's repository with init "
                      "--copy-params-from): every blob is read and hashed again\n";
@@ -164,6 +185,7 @@ void add_copy_command(CLI::App& app, Context& context) {
                           {"bytes_sent", bytes_sent},
                           {"snapshots_recorded", recorded},
                           {"related", copier.related()},
+                          {"created", created},
                           {"duration_s", duration}}.dump()
                   << "\n";
       } else if (!global.quiet) {

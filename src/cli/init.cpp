@@ -36,9 +36,7 @@ void add_init_command(CLI::App& app, Context& context) {
       if (!options->copy_params_from.empty()) {
         std::string password = read_from_password(global, options->from_password_file);
         auto source = open_repository(options->copy_params_from, password, transfer_limits(global));
-        init.chunker = source->config().chunker;
-        init.dump_chunker = source->config().dump_chunker;
-        init.id_key = source->key().id_key;
+        init = repo::copy_params_of(*source);
       }
       std::string password = read_password(global, "new repository password: ");
       auto backend = storage::open_backend(global.repository, transfer_limits(global, site));

@@ -22,12 +22,12 @@ std::vector<std::string> site_sets(const deploy::Config& config, const deploy::D
 }
 
 SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
-                             const RepositoryAccess& access, const Log& log) {
-  std::unique_ptr<repo::Repository> destination = open_site(site, access);
+                             const RepositoryAccess& access, const Log& log, bool create_missing) {
+  bool created = false;
+  std::unique_ptr<repo::Repository> destination =
+      create_missing ? open_or_create_site(site, access, primary, &created) : open_site(site, access);
   repo::RepositoryLock lock(*destination, false);
-  destination->load_index();
-  destination->adopt_unindexed_packs();  // a copy cut before: what it sent is not sent again
-  repo::SnapshotCopier copier(primary, *destination);
+  repo::SnapshotCopier copier(primary, *destination, repo::ready_copy_destination(*destination, created));
   if (!copier.related())
     log(LogLevel::note, "obkeep: DR site " + site.name + " is not related to the primary (make it with init "
                         "--copy-params-from): every blob is read and hashed again\n");
@@ -43,7 +43,7 @@ SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& si
     copier.copy_archive_entries([&](const repo::ArchiveEntry& entry) { log_of_copies.note_archive_entry(entry); });
   // After every snapshot is at the site: a record never names what the site was not given.
   size_t recorded = log_of_copies.save();
-  return {copier.statistics(), destination->statistics().bytes_stored - stored_before, recorded};
+  return {copier.statistics(), destination->statistics().bytes_stored - stored_before, recorded, created};
 }
 
 std::vector<SiteCopyResult> copy_to_sites(const deploy::Config& config, const RepositoryAccess& access,
@@ -62,7 +62,7 @@ std::vector<SiteCopyResult> copy_to_sites(const deploy::Config& config, const Re
     SiteCopyResult result;
     result.site = site->name;
     try {
-      result.outcome = copy_to_site(*primary, *site, site_sets(config, *site), access, log);
+      result.outcome = copy_to_site(*primary, *site, site_sets(config, *site), access, log, options.create_missing);
       result.ok = true;
     } catch (const Error& e) {
       if (e.code() == ExitCode::interrupted) throw;

@@ -22,13 +22,15 @@ struct SiteCopyOutcome {
   repo::CopyStatistics statistics;
   uint64_t bytes_sent = 0;
   size_t snapshots_recorded = 0;  // named in the primary's new copy record
+  bool site_created = false;      // the site had no repository: one related to the primary was made
 };
 
 // Copies every snapshot of `primary` (index loaded) tagged with one of `sets` that the site
 // lacks, and records them in the primary (repo/copy_record.hpp). Takes a shared lock on
-// the site; the caller holds one on the primary.
+// the site; the caller holds one on the primary. With `create_missing`, a site without a
+// repository gets one related to the primary (init --copy-params-from) first.
 SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& site, const std::vector<std::string>& sets,
-                             const RepositoryAccess& access, const Log& log);
+                             const RepositoryAccess& access, const Log& log, bool create_missing = false);
 
 // One site's copy: what was sent, or why it failed.
 struct SiteCopyResult {
@@ -42,6 +44,7 @@ struct SiteCopyResult {
 struct CopyToSitesOptions {
   std::string site;  // only this site; empty: every [[dr_site]]
   std::function<void(const SiteCopyResult&)> on_site_done;  // as each site finishes
+  bool create_missing = false;  // copy --init: a site without a repository gets one
 };
 
 // copy --config: the config's primary repository (`access`) to each of its DR sites. A

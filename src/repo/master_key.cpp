@@ -21,8 +21,7 @@ const Bytes key_file_associated = {'K'};
 
 MasterKey MasterKey::generate() { return MasterKey{crypto::random_key(), crypto::random_key()}; }
 
-std::string add_key_file(storage::Backend& backend, const MasterKey& key, std::string_view password,
-                         const crypto::ScryptParams& params) {
+NewKeyFile make_key_file(const MasterKey& key, std::string_view password, const crypto::ScryptParams& params) {
   Bytes salt(32);
   crypto::random_bytes(salt.data(), salt.size());
   crypto::Key256 wrapping = crypto::derive_key(password, salt, params);
@@ -39,9 +38,14 @@ std::string add_key_file(storage::Backend& backend, const MasterKey& key, std::s
                {"salt", base64_encode(salt)},
                {"data", base64_encode(sealed)}};
   std::string text = file.dump(2) + "\n";
-  std::string id = crypto::sha256(as_bytes(text)).hex();
-  backend.save({storage::FileType::key, id}, as_bytes(text));
-  return id;
+  return {crypto::sha256(as_bytes(text)).hex(), text};
+}
+
+std::string add_key_file(storage::Backend& backend, const MasterKey& key, std::string_view password,
+                         const crypto::ScryptParams& params) {
+  NewKeyFile file = make_key_file(key, password, params);
+  backend.save({storage::FileType::key, file.id}, as_bytes(file.text));
+  return file.id;
 }
 
 namespace {

@@ -23,6 +23,13 @@ struct KeyFileInfo {
   std::string username;
 };
 
+// A new key file wrapping `key` under `password` (the derivation is the slow part) and its id.
+struct NewKeyFile {
+  std::string id;
+  std::string text;
+};
+NewKeyFile make_key_file(const MasterKey& key, std::string_view password, const crypto::ScryptParams& params);
+
 // Writes a new key file wrapping `key` under `password`; returns its id.
 std::string add_key_file(storage::Backend& backend, const MasterKey& key, std::string_view password,
                          const crypto::ScryptParams& params);

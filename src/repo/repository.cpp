@@ -40,11 +40,15 @@ Bytes seal_object(const MasterKey& key, FileType type, ByteView plaintext) {
   return crypto::seal(key.encryption, plaintext, ByteView(&associated, 1));
 }
 
-}  // namespace
+struct NewRepositoryFiles {
+  MasterKey key;
+  RepositoryConfig config;
+  std::string key_id;
+};
 
-void Repository::init(storage::Backend& backend, std::string_view password, const InitOptions& options) {
-  if (backend.stat(config_handle)) throw Error("a repository already exists at " + backend.location());
-  backend.create();
+// Makes the store's folders (Backend::create) and writes a new repository's key file and
+// config there; the key's derivation runs while the folders are made on a remote store.
+NewRepositoryFiles create_repository_files(storage::Backend& backend, std::string_view password, const InitOptions& options) {
   MasterKey key = MasterKey::generate();
   if (options.id_key) key.id_key = *options.id_key;
   RepositoryConfig config;
@@ -56,12 +60,48 @@ void Repository::init(storage::Backend& backend, std::string_view password, cons
     crypto::random_bytes(config.chunker.seed.data(), config.chunker.seed.size());
   }
   config.dump_chunker = options.dump_chunker ? *options.dump_chunker : dump_chunker_params(config.chunker);
+  NewKeyFile key_file;
+  run_parallel(2, backend.background_saves() ? 2 : 1,
+               [&](size_t i) { i == 0 ? backend.create() : void(key_file = make_key_file(key, password, options.scrypt)); });
   // The key file first: a config without a key would be an unopenable repository.
-  add_key_file(backend, key, password, options.scrypt);
+  backend.save({FileType::key, key_file.id}, as_bytes(key_file.text));
   backend.save(config_handle, seal_object(key, FileType::config, encode_repository_config(config)));
+  return {key, config, key_file.id};
+}
+
+}  // namespace
+
+InitOptions copy_params_of(const Repository& source) {
+  InitOptions options;
+  options.chunker = source.config().chunker;
+  options.dump_chunker = source.config().dump_chunker;
+  options.id_key = source.key().id_key;
+  return options;
+}
+
+void Repository::init(storage::Backend& backend, std::string_view password, const InitOptions& options) {
+  if (backend.stat(config_handle)) throw Error("a repository already exists at " + backend.location());
+  create_repository_files(backend, password, options);
 }
 
 std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> backend, std::string_view password) {
+  std::unique_ptr<Repository> repository = open_existing(backend, password);
+  if (!repository) throw Error("no repository at " + backend->location(), ExitCode::no_repository);
+  return repository;
+}
+
+std::unique_ptr<Repository> Repository::open_or_create(std::unique_ptr<storage::Backend> backend, std::string_view password,
+                                                       const InitOptions& options, bool* created) {
+  std::unique_ptr<Repository> repository = open_existing(backend, password);
+  if (created) *created = !repository;
+  if (repository) return repository;
+  auto [key, config, key_id] = create_repository_files(*backend, password, options);  // create() refuses a store holding other files
+  repository = std::unique_ptr<Repository>(new Repository(std::move(backend), key, config));
+  repository->opened_key_id_ = key_id;
+  return repository;
+}
+
+std::unique_ptr<Repository> Repository::open_existing(std::unique_ptr<storage::Backend>& backend, std::string_view password) {
   // The config and the key files are independent reads: on a remote store they go in
   // parallel, and the key's derivation overlaps the config's round trips.
   std::exception_ptr config_failure, key_failure;
@@ -92,7 +132,7 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> b
   run_parallel(2, backend->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? read_config() : read_key(); });
   // A store without a config is no repository, whatever the keys said.
   if (config_failure) std::rethrow_exception(config_failure);
-  if (!config_size) throw Error("no repository at " + backend->location(), ExitCode::no_repository);
+  if (!config_size) return nullptr;
   if (key_failure) std::rethrow_exception(key_failure);
   uint8_t associated = associated_of(FileType::config);
   Bytes text = crypto::open(key->encryption, sealed, ByteView(&associated, 1));
@@ -134,11 +174,28 @@ void Repository::load_index_alongside(const std::function<void()>& other) {
   run_parallel(2, backend_->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? load_index() : other(); });
 }
 
-size_t Repository::adopt_unindexed_packs() {
-  std::vector<std::pair<std::string, uint64_t>> unindexed;
-  backend_->list(FileType::pack, [&](const std::string& name, uint64_t size) {
-    if (!index_.has_pack(Id::from_hex(name))) unindexed.emplace_back(name, size);
+size_t Repository::adopt_unindexed_packs() { return adopt_packs_among(list_packs()); }
+
+size_t Repository::load_index_and_adopt_packs(const std::function<void()>& other) {
+  PackListing packs;
+  run_parallel(3, backend_->background_saves() ? 3 : 1, [&](size_t i) {
+    if (i == 0) load_index();
+    if (i == 1) packs = list_packs();
+    if (i == 2 && other) other();
   });
+  return adopt_packs_among(packs);
+}
+
+Repository::PackListing Repository::list_packs() {
+  PackListing packs;
+  backend_->list(FileType::pack, [&](const std::string& name, uint64_t size) { packs.emplace_back(name, size); });
+  return packs;
+}
+
+size_t Repository::adopt_packs_among(const PackListing& packs) {
+  PackListing unindexed;
+  for (const auto& pack : packs)
+    if (!index_.has_pack(Id::from_hex(pack.first))) unindexed.push_back(pack);
   std::atomic<size_t> adopted{0};
   auto adopt = [&](size_t i) {
     const auto& [name, size] = unindexed[i];
@@ -389,7 +446,9 @@ void Repository::write_pending_index() {
 }
 
 void Repository::flush() {
-  wait_for_uploads();
+  // With background uploads the partly filled packs join the full ones still going up;
+  // waiting for those first would add a pack's upload to every flush at a far site.
+  if (!uploads_) wait_for_uploads();
   throw_if_interrupted();
   std::vector<std::unique_ptr<PackWriter>> writers;
   {

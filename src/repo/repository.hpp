@@ -43,12 +43,22 @@ struct SaveStatistics {
   std::atomic<uint64_t> packs_written{0};
 };
 
+class Repository;
+// The options that make a new repository related to `source` (init --copy-params-from):
+// its chunking and blob id key, so that copies between the two send only what is missing.
+InitOptions copy_params_of(const Repository& source);
+
 class Repository {
  public:
   // Creates a repository; the backend must be empty or absent.
   static void init(storage::Backend& backend, std::string_view password, const InitOptions& options);
   // Opens with `password`: Error(no_repository) when there is none, Error(wrong_password).
   static std::unique_ptr<Repository> open(std::unique_ptr<storage::Backend> backend, std::string_view password);
+  // open(), or, when the store holds no repository, init() with `options` and the new one
+  // returned (its key and config as written: nothing read back, one connection). `created`
+  // (when given) says which.
+  static std::unique_ptr<Repository> open_or_create(std::unique_ptr<storage::Backend> backend, std::string_view password,
+                                                    const InitOptions& options, bool* created = nullptr);
 
   storage::Backend& backend() { return *backend_; }
   const RepositoryConfig& config() const { return config_; }
@@ -72,6 +82,9 @@ class Repository {
   // written to the next index file), so a copy run again does not send them again. Call
   // after load_index. Returns the number of packs adopted.
   size_t adopt_unindexed_packs();
+  // load_index() and adopt_unindexed_packs() with the pack listing and `other` (which must
+  // not use the index) run beside the index's load on a remote store: a copy's start.
+  size_t load_index_and_adopt_packs(const std::function<void()>& other);
   // Ids of the index files loaded (prune replaces them).
   const std::vector<Id>& loaded_index_files() const { return loaded_index_files_; }
   // Ids of the index files this process wrote.
@@ -140,6 +153,11 @@ class Repository {
 
  private:
   Repository(std::unique_ptr<storage::Backend> backend, MasterKey key, RepositoryConfig config);
+  // The open, or nullptr (the backend left with the caller) when the store has no config.
+  static std::unique_ptr<Repository> open_existing(std::unique_ptr<storage::Backend>& backend, std::string_view password);
+  using PackListing = std::vector<std::pair<std::string, uint64_t>>;  // name, size
+  PackListing list_packs();
+  size_t adopt_packs_among(const PackListing& packs);
   std::unique_ptr<PackWriter> take_writer();
   void return_writer(std::unique_ptr<PackWriter> writer);
   void discard_writer(const std::exception_ptr& failure);

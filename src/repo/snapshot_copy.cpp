@@ -6,6 +6,7 @@
 #include "repo/blob_prefetch.hpp"
 #include "repo/tree.hpp"
 #include "util/interrupt.hpp"
+#include "util/parallel_tasks.hpp"
 #include "util/thread_pool.hpp"
 
 namespace obkeep::repo {
@@ -21,13 +22,27 @@ Id original_of(const Snapshot& snapshot) { return snapshot.original.value_or(sna
 
 }  // namespace
 
-SnapshotCopier::SnapshotCopier(Repository& source, Repository& destination, unsigned workers)
+CopyDestinationContents ready_copy_destination(Repository& destination, bool created) {
+  CopyDestinationContents contents;
+  if (created) return contents;
+  destination.load_index_and_adopt_packs([&] {
+    run_parallel(2, destination.backend().background_saves() ? 2 : 1, [&](size_t i) {
+      if (i == 0) contents.snapshots = list_snapshots(destination);
+      if (i == 1) contents.archive_entries = list_archive_entries(destination);
+    });
+  });
+  return contents;
+}
+
+SnapshotCopier::SnapshotCopier(Repository& source, Repository& destination, CopyDestinationContents present,
+                               unsigned workers)
     : source_(source),
       destination_(destination),
       workers_(workers ? workers : 2 * ThreadPool::default_workers()),
       related_(source.key().id_key == destination.key().id_key),
       reseal_(related_ && source.blob_sealing().binding == BlobBinding::type_and_id) {
-  for (const Snapshot& snapshot : list_snapshots(destination_)) copied_snapshots_[original_of(snapshot)] = snapshot.id;
+  for (const Snapshot& snapshot : present.snapshots) copied_snapshots_[original_of(snapshot)] = snapshot.id;
+  archive_entries_present_ = std::move(present.archive_entries);
 }
 
 Id SnapshotCopier::copy(const Snapshot& snapshot) {
@@ -69,7 +84,7 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
 }
 
 size_t SnapshotCopier::copy_archive_entries(const std::function<void(const ArchiveEntry&)>& copied_entry) {
-  std::vector<Id> present = list_archive_entries(destination_);  // sorted
+  const std::vector<Id>& present = archive_entries_present_;
   std::vector<Id> wanted;
   for (const Id& name : list_archive_entries(source_))
     // Related repositories name a file alike: only what the destination lacks is read.

@@ -23,10 +23,23 @@ struct CopyStatistics {
   uint64_t archive_entries_copied = 0;
 };
 
+// What a copy's destination holds as the copy starts.
+struct CopyDestinationContents {
+  std::vector<Snapshot> snapshots;
+  std::vector<Id> archive_entries;  // sorted
+};
+
+// Readies a copy's destination, locked by the caller: loads its index, adopts the packs a
+// copy cut before left unindexed (what it sent is not sent again) and lists what it holds,
+// the listings side by side on a remote store. A destination `created` by this copy a
+// moment ago holds nothing: no listing is asked for.
+CopyDestinationContents ready_copy_destination(Repository& destination, bool created = false);
+
 class SnapshotCopier {
  public:
-  // Both repositories open with their indexes loaded; the caller holds a lock on each.
-  SnapshotCopier(Repository& source, Repository& destination, unsigned workers = 0);
+  // Both repositories open with their indexes loaded (the destination's by
+  // ready_copy_destination, which gave `present`); the caller holds a lock on each.
+  SnapshotCopier(Repository& source, Repository& destination, CopyDestinationContents present, unsigned workers = 0);
 
   // Related repositories (`init --copy-params-from`) share the blob id key: a blob has
   // the same id in both, so what the destination has is known from its index and trees
@@ -62,6 +75,7 @@ class SnapshotCopier {
   bool reseal_;
   CopyStatistics statistics_;
   std::unordered_map<Id, Id, IdHash> copied_snapshots_;  // original id → destination snapshot
+  std::vector<Id> archive_entries_present_;               // sorted
   std::unordered_set<Id, IdHash> trees_seen_;             // this run, over all snapshots
   mutable std::mutex mutex_;                              // guards mapped_ and statistics_
   std::unordered_map<Id, Id, IdHash> mapped_;             // source blob → destination blob

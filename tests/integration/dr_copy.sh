@@ -5,7 +5,6 @@
 # blob stops the copy without a snapshot naming it; bad input is a one-line error.
 source "$(dirname "$0")/../lib.sh"
 
-json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])['$1'])"; }
 count_snapshots() { obkeep -r "$1" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 src=$TEST_DIR/src
@@ -71,6 +70,27 @@ tagged=$TEST_DIR/tagged
 "${dr_env[@]}" "$OBKEEP_BIN" -r "$tagged" copy --from-repo "$primary" latest --tag daily -q
 [ "$(OBKEEP_PASSWORD=dr-password count_snapshots "$tagged")" = 2 ] || fail "latest --tag daily"
 pass "--tag and latest select what is copied"
+
+# copy --init: one command makes the destination (related, with its own password) and fills
+# it; run again it opens it. A folder that holds other files is refused and left alone; a
+# copy without --init to no repository says so.
+made=$TEST_DIR/made
+"${dr_env[@]}" "$OBKEEP_BIN" -r "$made" copy --init --from-repo "$primary" --json >"$TEST_DIR/made.json"
+[ "$(json_field created <"$TEST_DIR/made.json")" = True ] || fail "copy --init: $(cat "$TEST_DIR/made.json")"
+[ "$(json_field related <"$TEST_DIR/made.json")" = True ] || fail "copy --init made an unrelated repository"
+[ "$(OBKEEP_PASSWORD=dr-password count_snapshots "$made")" = "$(count_snapshots "$primary")" ] || fail "copy --init copied too few snapshots"
+"${dr_env[@]}" "$OBKEEP_BIN" -r "$made" check --read-data >/dev/null || fail "check --read-data after copy --init"
+"${dr_env[@]}" "$OBKEEP_BIN" -r "$made" copy --init --from-repo "$primary" --json >"$TEST_DIR/made2.json"
+[ "$(json_field created <"$TEST_DIR/made2.json")" = False ] || fail "copy --init made an existing repository again"
+[ "$(json_field snapshots_copied <"$TEST_DIR/made2.json")" = 0 ] || fail "copy --init again copied again"
+mkdir "$TEST_DIR/occupied" && echo keep >"$TEST_DIR/occupied/notes.txt"
+expect_exit 1 "${dr_env[@]}" "$OBKEEP_BIN" -r "$TEST_DIR/occupied" copy --init --from-repo "$primary"
+expect_stderr_matches "not empty.*$TEST_DIR/occupied"
+[ "$(ls -A "$TEST_DIR/occupied")" = notes.txt ] || fail "copy --init wrote into a folder holding other files"
+expect_exit 10 "${dr_env[@]}" "$OBKEEP_BIN" -r "$TEST_DIR/nothing-here" copy --from-repo "$primary"
+expect_stderr_matches "no repository at .*nothing-here"
+[ ! -e "$TEST_DIR/nothing-here" ] || fail "copy without --init created something"
+pass "copy --init creates a related destination and fills it in one command; refuses a folder holding other files"
 
 # An unrelated repository (plain init): every blob re-hashed, trees rewritten, still exact.
 unrelated=$TEST_DIR/unrelated

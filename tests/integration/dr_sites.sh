@@ -92,6 +92,25 @@ assert sites['dr1']['ok'] and not sites['dr2']['ok'], lines
 " || fail "copy --config with one site down: $(cat "$TEST_DIR/stdout")"
 pass "an unreachable site fails alone (exit 1); the others are copied"
 
+# 4b. copy --init makes the missing site (related to the primary, with the site's password)
+# and copies its sets; the next copy --init finds it.
+expect_exit 0 obkeep copy --config "$TEST_DIR/obkeep.toml" --site dr2 --init --json
+python3 -c "
+import json
+line = json.loads(open('$TEST_DIR/stdout').read().splitlines()[-1])
+assert line['ok'] and line['site_created'] and line['snapshots_copied'] > 0, line
+" || fail "copy --init to the missing site: $(cat "$TEST_DIR/stdout")"
+[ "$(OBKEEP_PASSWORD=dr2-password obkeep -r "$TEST_DIR/dr2-gone" snapshots --tag set=databases --json |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$databases" ] || fail "the made site lacks database snapshots"
+expect_exit 0 obkeep copy --config "$TEST_DIR/obkeep.toml" --init --json
+python3 -c "
+import json
+sites = {l['site']: l for l in map(json.loads, open('$TEST_DIR/stdout'))}
+assert sites['dr1']['ok'] and not sites['dr1']['site_created'] and sites['dr2']['ok'] and not sites['dr2']['site_created'], sites
+assert sites['dr2']['snapshots_copied'] == 0, sites
+" || fail "copy --init of existing sites: $(cat "$TEST_DIR/stdout")"
+pass "copy --config --init makes a missing site related to the primary; existing sites are only opened"
+
 # 5. Bad input.
 expect_exit 2 obkeep copy --config "$TEST_DIR/obkeep.toml" --site nowhere
 expect_one_line_error

@@ -69,6 +69,14 @@ dr_env=(env OBKEEP_PASSWORD=dr-password OBKEEP_FROM_PASSWORD=primary-password)
 "${dr_env[@]}" "$OBKEEP_BIN" -r "$dr" check --read-data >/dev/null || fail "check --read-data of the S3 DR site"
 pass "copy from a local repository to an S3 DR site, restored and checked"
 
+made=s3://127.0.0.1:$port/obkeep-test/made-site
+"${dr_env[@]}" "$OBKEEP_BIN" -r "$made" copy --init --from-repo "$primary" --json >"$TEST_DIR/made.json"
+[ "$(json_field created <"$TEST_DIR/made.json")" = True ] || fail "copy --init did not create the S3 site: $(cat "$TEST_DIR/made.json")"
+[ "$(json_field related <"$TEST_DIR/made.json")" = True ] || fail "copy --init made an unrelated S3 site"
+"${dr_env[@]}" "$OBKEEP_BIN" -r "$made" restore latest --target "$TEST_DIR/out4" >/dev/null
+[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out4$src")" ] || fail "restore from the S3 site copy --init made differs"
+pass "copy --init makes a related S3 site and fills it in one command"
+
 # Object Lock on a store without it (Swift's s3api): never pretended. init refuses with one
 # line, a backup asking for retention stores nothing, status says so.
 expect_exit 1 obkeep -r "s3://127.0.0.1:$port/obkeep-lock/repo?object_lock_days=30" init

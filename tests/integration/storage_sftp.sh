@@ -75,6 +75,21 @@ obkeep -r "$dr" restore latest --target "$TEST_DIR/out3" >/dev/null
 [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out3$src")" ] || fail "restore from the SFTP DR site differs"
 pass "copy --from-repo a local repository into an SFTP DR site, and restore from it"
 
+# copy --init: the site made by the copy itself (a folder whose parent is missing too),
+# related to the primary; run again, it finds the repository and sends nothing.
+made="$server$TEST_DIR/sites/made"
+OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD obkeep -r "$made" copy --init --from-repo "$primary" --json >"$TEST_DIR/made.json"
+[ "$(json_field created <"$TEST_DIR/made.json")" = True ] || fail "copy --init did not create the site: $(cat "$TEST_DIR/made.json")"
+[ "$(json_field related <"$TEST_DIR/made.json")" = True ] || fail "copy --init made an unrelated site"
+[ "$(count_snapshots "$made")" = 1 ] || fail "copy --init to SFTP copied $(count_snapshots "$made") snapshots"
+obkeep -r "$made" check --read-data >/dev/null || fail "check --read-data of the site copy --init made"
+obkeep -r "$made" restore latest --target "$TEST_DIR/out4" >/dev/null
+[ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out4$src")" ] || fail "restore from the site copy --init made differs"
+OBKEEP_FROM_PASSWORD=$OBKEEP_PASSWORD obkeep -r "$made" copy --init --from-repo "$primary" --json >"$TEST_DIR/made2.json"
+[ "$(json_field created <"$TEST_DIR/made2.json")" = False ] || fail "copy --init created an existing site again"
+[ "$(json_field bytes_sent <"$TEST_DIR/made2.json")" = 0 ] || fail "copy --init again sent data"
+pass "copy --init makes a related SFTP site (parent folders too) and fills it in one command; again, sends nothing"
+
 # Host keys: a changed key and an unknown host are refused, in one line naming the host.
 ssh-keygen -q -t ed25519 -N '' -f "$TEST_DIR/other_host_key"
 echo "[127.0.0.1]:$port $(cat "$TEST_DIR/other_host_key.pub")" >"$sshd/known_hosts"

@@ -94,8 +94,10 @@ struct SftpBackend::Remote {
     return take_attributes(connection.wait(send_path(Message::stat, path)), path);
   }
 
-  // mkdir -p: each missing component, tolerating ones that exist (or appear meanwhile).
+  // mkdir -p: the folder itself first (its parent usually exists: one round trip), else
+  // each missing component, tolerating ones that exist (or appear meanwhile).
   void make_directories(const std::string& path) const {
+    if (make_directory(path)) return;
     for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
       std::string prefix = path.substr(0, end);
       if (!prefix.empty() && prefix != "." && !make_directory(prefix)) {
@@ -312,13 +314,22 @@ void SftpBackend::create() {
 
 void SftpBackend::create(const Remote& remote) {
   const std::string& root = parsed_.path;
-  if (remote.stat(join(root, "config"))) throw Error("a repository already exists at " + url_);
-  if (auto existing = remote.stat(root)) {
-    if (!existing->is_directory()) throw Error("not a directory: " + url_);
-    if (!remote.list({root})[0].empty())
-      throw Error("directory is not empty, refusing to create a repository in it: " + url_);
+  // The usual case in one round trip: no config there, and the folder made now (so it was
+  // not there before, and is empty).
+  uint32_t config_id = remote.send_path(Message::stat, join(root, "config"));
+  uint32_t made_id = remote.connection.send(Message::mkdir, [&](MessageWriter& m) { m.string(root).permissions(0700); });
+  SftpReply config_reply = remote.connection.wait(config_id);
+  SftpReply made_reply = remote.connection.wait(made_id);
+  if (remote.take_attributes(config_reply, join(root, "config"))) throw Error("a repository already exists at " + url_);
+  if (made_reply.status() != sftp::Status::ok) {
+    if (auto existing = remote.stat(root)) {
+      if (!existing->is_directory()) throw Error("not a directory: " + url_);
+      if (!remote.list({root})[0].empty())
+        throw Error("directory is not empty, refusing to create a repository in it: " + url_);
+    } else {
+      remote.make_directories(root);  // its parent is missing too
+    }
   }
-  remote.make_directories(root);
   std::vector<std::string> paths;
   std::vector<uint32_t> made;
   for (const std::string& folder : repository_folders()) {
