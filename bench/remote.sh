@@ -245,8 +245,8 @@ round() { # BACKEND RTT
     fresh_target
     CHECK=$verify_restore measure "$backend" "$rtt" obkeep restore "$ob -r $(q "$url") restore latest --target $(q "$restore_mnt/target")"
     url=$(site_url "$backend" obkeep "obkeep-copy-rtt$rtt")
-    measure "$backend" "$rtt" obkeep copy "set -e; $ob -r $(q "$url") init --copy-params-from $(q "$work/local-obkeep") >/dev/null
-      $ob -r $(q "$url") copy --from-repo $(q "$work/local-obkeep") >/dev/null"
+    # One command makes the site (related to the source) and fills it, as rclone sync does.
+    measure "$backend" "$rtt" obkeep copy "$ob -r $(q "$url") copy --init --from-repo $(q "$work/local-obkeep") >/dev/null"
   fi
   if has_tool restic; then
     # A fresh cache for every step: the restore is measured as on a recovery machine.

@@ -45,6 +45,8 @@ class SftpBackend : public Backend {
 
   // The server path of an object (for tests and messages).
   std::string path_of(const Handle& handle) const;
+  // Saves whose object went up in stripes through several connections (tests).
+  uint64_t striped_saves() const { return striped_saves_; }
 
  private:
   struct Remote;
@@ -63,6 +65,7 @@ class SftpBackend : public Backend {
   std::chrono::seconds stall_limit_;
 
   std::unique_ptr<SshPool<SftpConnection>> pool_;
+  std::atomic<uint64_t> striped_saves_{0};
 };
 
 }  // namespace obkeep::storage

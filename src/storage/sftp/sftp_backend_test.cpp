@@ -120,6 +120,31 @@ TEST_F(SftpBackendTest, KeepsTheBackendContract) {
   EXPECT_FALSE(backend.stat(pack).has_value());
 }
 
+// A large object is written in stripes by the connections nobody uses (one connection moves
+// at most its window a round trip); the stripes land where they belong, an uneven tail too.
+TEST_F(SftpBackendTest, LargeObjectsGoUpInStripesThroughIdleConnections) {
+  ::setenv("OBKEEP_SFTP_CONNECTIONS", "4", 1);
+  SftpBackend backend(server_->url("stripes"));
+  ::unsetenv("OBKEEP_SFTP_CONNECTIONS");
+  backend.create();
+  auto save_and_compare = [&](size_t size) {
+    Handle pack{FileType::pack, random_name()};
+    Bytes data = random_data(size);
+    backend.save(pack, data);
+    EXPECT_EQ(backend.stat(pack), data.size());
+    EXPECT_EQ(backend.load(pack, 0, 0), data) << size;
+  };
+  // The pool opens its other connections in the background: once they are up, a large
+  // save finds them idle.
+  for (int attempt = 0; attempt < 50 && backend.striped_saves() == 0; ++attempt) save_and_compare(17 * 1024 * 1024 + 5);
+  ASSERT_EQ(backend.striped_saves(), 1u);
+  save_and_compare(9 * 1024 * 1024 - 3);  // two stripes, the second a byte shorter
+  EXPECT_EQ(backend.striped_saves(), 2u);
+  save_and_compare(4 * 1024 * 1024 + 1);  // under two stripes' worth: one connection
+  EXPECT_EQ(backend.striped_saves(), 2u);
+  EXPECT_EQ(backend.remove_temporaries(), 0u);  // every stripe's temporary became the object
+}
+
 // The repository's workers share one backend; each call must get a session of its own.
 TEST_F(SftpBackendTest, ManyThreadsShareOneBackend) {
   SftpBackend backend(server_->url("threads"));

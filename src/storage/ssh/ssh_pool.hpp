@@ -24,7 +24,7 @@ namespace obkeep::storage {
 constexpr int ssh_call_attempts = 5;
 
 // Connections the pool opens at once when it starts.
-constexpr size_t handshakes_at_once = 4;
+constexpr size_t handshakes_at_once = 8;
 
 // One ssh connection moves at most its channel window a round trip (OpenSSH's client
 // advertises 2 MB: 25 MB/s at RTT 80 ms, whatever is in flight). Four connections carry
@@ -114,6 +114,40 @@ class SshPool {
   SshPool& operator=(const SshPool&) = delete;
 
   size_t max_connections() const { return max_connections_; }
+
+  // A connection no call uses, lent until the lease goes: a call that can spread its work
+  // (a large upload in stripes) takes what is idle, never waiting and never opening one.
+  class IdleLease {
+   public:
+    IdleLease(SshPool& pool, std::shared_ptr<Connection> connection) : pool_(&pool), connection_(std::move(connection)) {}
+    IdleLease(IdleLease&& other) noexcept : pool_(other.pool_), connection_(std::move(other.connection_)) {}
+    IdleLease& operator=(IdleLease&&) = delete;
+    ~IdleLease() {
+      if (!connection_) return;
+      connection_->users--;
+      std::lock_guard lock(pool_->mutex_);
+      pool_->changed_.notify_all();
+    }
+    Connection& connection() const { return *connection_; }
+
+   private:
+    SshPool* pool_;
+    std::shared_ptr<Connection> connection_;
+  };
+
+  // Up to `most` idle live connections, leased.
+  std::vector<IdleLease> lease_idle(size_t most) {
+    std::vector<IdleLease> leases;
+    std::lock_guard lock(mutex_);
+    for (const auto& connection : connections_) {
+      if (leases.size() >= most) break;
+      if (connection->users == 0 && !connection->failed()) {
+        connection->users++;
+        leases.emplace_back(*this, connection);
+      }
+    }
+    return leases;
+  }
 
   // Runs `call(std::shared_ptr<Connection>)` on a leased connection, again on a fresh one
   // when the connection was lost or the server could not be reached, after a pause that

@@ -1,0 +1,61 @@
+// SshPool's idle leases: only connections no call uses are lent, never waited for or
+// opened, and each goes back when its lease ends.
+#include "storage/ssh/ssh_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+namespace obkeep::storage {
+namespace {
+
+struct FakeConnection {
+  std::atomic<int> users{0};
+  bool broken = false;
+  bool failed() const { return broken; }
+};
+
+// A pool of `size` fake connections, every one of them open.
+std::unique_ptr<SshPool<FakeConnection>> open_pool(size_t size, std::atomic<int>& opened) {
+  auto pool = std::make_unique<SshPool<FakeConnection>>(
+      [&opened](const std::atomic<bool>*) {
+        ++opened;
+        return std::make_shared<FakeConnection>();
+      },
+      size);
+  for (int wait = 0; opened < static_cast<int>(size) && wait < 500; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return pool;
+}
+
+TEST(SshPoolIdleLease, LendsOnlyIdleConnectionsAndGivesThemBack) {
+  std::atomic<int> opened{0};
+  auto pool = open_pool(4, opened);
+  ASSERT_EQ(opened, 4);
+  pool->with_connection([&](const std::shared_ptr<FakeConnection>& busy) {
+    // Three others are idle: asked for five, three are lent, none of them the busy one.
+    auto leases = pool->lease_idle(5);
+    EXPECT_EQ(leases.size(), 3u);
+    for (const auto& lease : leases) {
+      EXPECT_NE(&lease.connection(), busy.get());
+      EXPECT_EQ(lease.connection().users, 1);
+    }
+    EXPECT_TRUE(pool->lease_idle(2).empty());  // nothing idle is left, and nothing is opened
+    {
+      auto one = pool->lease_idle(1);
+      EXPECT_TRUE(one.empty());
+    }
+    leases.pop_back();  // one given back: lent again
+    EXPECT_EQ(pool->lease_idle(1).size(), 1u);
+    return 0;
+  });
+  EXPECT_EQ(opened, 4);  // leases never open a connection
+  EXPECT_EQ(pool->lease_idle(8).size(), 4u);
+  EXPECT_TRUE(pool->lease_idle(0).empty());
+}
+
+}  // namespace
+}  // namespace obkeep::storage
