@@ -99,13 +99,13 @@ GlobalOptions with_repository(const GlobalOptions& global) {
 
 }  // namespace
 
-std::unique_ptr<repo::Repository> open_or_create_repository(const GlobalOptions& global, const repo::Repository& source,
+std::unique_ptr<repo::Repository> open_or_create_repository(const GlobalOptions& global, const ops::RelatedSource& source,
                                                             bool* created) {
   if (const deploy::DrSite* site = chosen_site(global))
     return ops::open_or_create_site(*site, repository_access(global), source, created);
   GlobalOptions resolved = with_repository(global);
   return repo::Repository::open_or_create(storage::open_backend(resolved.repository, transfer_limits(resolved)),
-                                          read_password(resolved), repo::copy_params_of(source), created);
+                                          read_password(resolved), [&] { return repo::copy_params_of(source()); }, created);
 }
 
 std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {

@@ -3,6 +3,7 @@
 // `obkeep copy --config F [--site NAME]`: copy a deployment's repository to its DR sites.
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <iostream>
 #include <optional>
 
@@ -115,8 +116,18 @@ void add_copy_command(CLI::App& app, Context& context) {
       }
       const GlobalOptions& global = context.global;
       auto start = std::chrono::steady_clock::now();
-      auto source = open_repository(options->from_repo, read_from_password(global, options->from_password_file),
-                                    transfer_limits(global));
+      // The source opens (a key derivation) while the destination's handshake goes on; its
+      // password is asked first, so that two prompts never run at once.
+      std::string from_password = read_from_password(global, options->from_password_file);
+      std::unique_ptr<repo::Repository> source;
+      std::shared_future<void> source_opened = std::async(std::launch::async, [&] {
+                                                 source = open_repository(options->from_repo, from_password,
+                                                                          transfer_limits(global));
+                                               }).share();
+      auto opened_source = [&source_opened, &source]() -> const repo::Repository& {
+        std::shared_future<void>(source_opened).get();  // a copy of its own for each thread
+        return *source;
+      };
       std::unique_ptr<repo::Repository> destination;
       bool created = false;
       std::optional<repo::RepositoryLock> source_lock, destination_lock;  // released before the repositories
@@ -126,12 +137,13 @@ void add_copy_command(CLI::App& app, Context& context) {
       // site each is several round trips.
       run_parallel(2, 2, [&](size_t side) {
         if (side == 0) {
-          destination = options->init ? open_or_create_repository(global, *source, &created) : open_repository(global);
-          if (source->config().id == destination->config().id)
+          destination = options->init ? open_or_create_repository(global, opened_source, &created) : open_repository(global);
+          if (opened_source().config().id == destination->config().id)
             throw Error("--from-repo " + options->from_repo + " is the same repository as the destination", ExitCode::usage);
           destination_lock.emplace(*destination, false);
           present = repo::ready_copy_destination(*destination, created);
         } else {
+          opened_source();
           source_lock.emplace(*source, false);
           source->load_index_alongside([&] { selected = select_snapshots(*source, *options); });
         }

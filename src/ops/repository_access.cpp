@@ -52,13 +52,13 @@ namespace {
 
 // Opens (or, with `create_related_to`, opens or creates) a site's repository; errors name the site.
 std::unique_ptr<repo::Repository> reach_site(const deploy::DrSite& site, const RepositoryAccess& access,
-                                            const repo::Repository* create_related_to, bool* created) {
+                                            const RelatedSource* create_related_to, bool* created) {
   try {
     std::string password = site.password_file.empty() ? access.password() : read_password_file(site.password_file);
     std::string url = site.object_lock.enabled() ? storage::with_object_lock(site.url, site.object_lock) : site.url;
     if (!create_related_to) return open_repository(url, password, transfer_limits(access, &site));
     return repo::Repository::open_or_create(storage::open_backend(url, transfer_limits(access, &site)), password,
-                                            repo::copy_params_of(*create_related_to), created);
+                                            [&] { return repo::copy_params_of((*create_related_to)()); }, created);
   } catch (const Error& e) {
     throw Error("DR site " + site.name + ": " + e.what(), e.code());
   }
@@ -71,7 +71,7 @@ std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const Re
 }
 
 std::unique_ptr<repo::Repository> open_or_create_site(const deploy::DrSite& site, const RepositoryAccess& access,
-                                                      const repo::Repository& source, bool* created) {
+                                                      const RelatedSource& source, bool* created) {
   return reach_site(site, access, &source, created);
 }
 

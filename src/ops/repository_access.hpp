@@ -41,9 +41,13 @@ const deploy::DrSite& find_site(const deploy::Config& config, const std::string&
 // Opens a site's repository with its password_file (or the primary's password when it has
 // none), held to its limit_upload/limit_download unless `access` says otherwise; errors name the site.
 std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const RepositoryAccess& access);
+// The repository a new one is made related to (init --copy-params-from), asked for only
+// when one is made: it may still be opening meanwhile.
+using RelatedSource = std::function<const repo::Repository&()>;
+
 // open_site(), or, when the site holds no repository yet, one created there related to
-// `source` (as init --copy-params-from makes it); `created` says which.
+// `source()`; `created` says which.
 std::unique_ptr<repo::Repository> open_or_create_site(const deploy::DrSite& site, const RepositoryAccess& access,
-                                                      const repo::Repository& source, bool* created);
+                                                      const RelatedSource& source, bool* created);
 
 }  // namespace obkeep::ops

@@ -25,7 +25,7 @@ SiteCopyOutcome copy_to_site(repo::Repository& primary, const deploy::DrSite& si
                              const RepositoryAccess& access, const Log& log, bool create_missing) {
   bool created = false;
   std::unique_ptr<repo::Repository> destination =
-      create_missing ? open_or_create_site(site, access, primary, &created) : open_site(site, access);
+      create_missing ? open_or_create_site(site, access, [&]() -> const repo::Repository& { return primary; }, &created) : open_site(site, access);
   repo::RepositoryLock lock(*destination, false);
   repo::SnapshotCopier copier(primary, *destination, repo::ready_copy_destination(*destination, created));
   if (!copier.related())

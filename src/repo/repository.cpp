@@ -91,11 +91,11 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<storage::Backend> b
 }
 
 std::unique_ptr<Repository> Repository::open_or_create(std::unique_ptr<storage::Backend> backend, std::string_view password,
-                                                       const InitOptions& options, bool* created) {
+                                                       const std::function<InitOptions()>& options, bool* created) {
   std::unique_ptr<Repository> repository = open_existing(backend, password);
   if (created) *created = !repository;
   if (repository) return repository;
-  auto [key, config, key_id] = create_repository_files(*backend, password, options);  // create() refuses a store holding other files
+  auto [key, config, key_id] = create_repository_files(*backend, password, options());  // create() refuses a store holding other files
   repository = std::unique_ptr<Repository>(new Repository(std::move(backend), key, config));
   repository->opened_key_id_ = key_id;
   return repository;

@@ -54,11 +54,11 @@ class Repository {
   static void init(storage::Backend& backend, std::string_view password, const InitOptions& options);
   // Opens with `password`: Error(no_repository) when there is none, Error(wrong_password).
   static std::unique_ptr<Repository> open(std::unique_ptr<storage::Backend> backend, std::string_view password);
-  // open(), or, when the store holds no repository, init() with `options` and the new one
-  // returned (its key and config as written: nothing read back, one connection). `created`
-  // (when given) says which.
+  // open(), or, when the store holds no repository, init() with `options()` (asked for only
+  // then) and the new one returned (its key and config as written: nothing read back, one
+  // connection). `created` (when given) says which.
   static std::unique_ptr<Repository> open_or_create(std::unique_ptr<storage::Backend> backend, std::string_view password,
-                                                    const InitOptions& options, bool* created = nullptr);
+                                                    const std::function<InitOptions()>& options, bool* created = nullptr);
 
   storage::Backend& backend() { return *backend_; }
   const RepositoryConfig& config() const { return config_; }
