@@ -1,6 +1,8 @@
 // The Repository facade: init/open, blob saving through pack writers, the index, objects.
 #include "repo/repository.hpp"
 
+#include <future>
+
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/parallel_tasks.hpp"
@@ -63,9 +65,21 @@ NewRepositoryFiles create_repository_files(storage::Backend& backend, std::strin
   NewKeyFile key_file;
   run_parallel(2, backend.background_saves() ? 2 : 1,
                [&](size_t i) { i == 0 ? backend.create() : void(key_file = make_key_file(key, password, options.scrypt)); });
-  // The key file first: a config without a key would be an unopenable repository.
-  backend.save({FileType::key, key_file.id}, as_bytes(key_file.text));
-  backend.save(config_handle, seal_object(key, FileType::config, encode_repository_config(config)));
+  // The key file first: a config without a key would be an unopenable repository. The
+  // config goes up beside it and appears once the key is in place.
+  std::promise<void> key_saved;
+  std::shared_future<void> key_in_place = key_saved.get_future().share();
+  Bytes sealed_config = seal_object(key, FileType::config, encode_repository_config(config));
+  run_parallel(2, backend.background_saves() ? 2 : 1, [&](size_t task) {
+    if (task == 1) return backend.save_after(config_handle, sealed_config, [key_in_place] { key_in_place.get(); });
+    try {
+      backend.save({FileType::key, key_file.id}, as_bytes(key_file.text));
+      key_saved.set_value();
+    } catch (...) {
+      key_saved.set_exception(std::current_exception());
+      throw;
+    }
+  });
   return {key, config, key_file.id};
 }
 
@@ -534,10 +548,13 @@ void Repository::open_blob_into(const Id& id, const BlobLocation& location, Byte
     throw IntegrityError("blob " + id.hex() + " in pack " + location.pack.hex() + " does not match its id");
 }
 
-Id Repository::save_object(FileType type, ByteView plaintext) {
+Id Repository::save_object(FileType type, ByteView plaintext, const std::function<void()>& ready) {
   Bytes sealed = seal_object(key_, type, plaintext);
   Id id = crypto::sha256(sealed);
-  backend_->save({type, id.hex()}, sealed);
+  if (ready)
+    backend_->save_after({type, id.hex()}, sealed, ready);
+  else
+    backend_->save({type, id.hex()}, sealed);
   return id;
 }
 

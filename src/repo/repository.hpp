@@ -133,7 +133,8 @@ class Repository {
 
   // Sealed whole objects (snapshots, locks, index files): the storage id is the
   // SHA-256 of the stored bytes.
-  Id save_object(storage::FileType type, ByteView plaintext);
+  // `ready` (when given): what must be in place before the object appears (Backend::save_after).
+  Id save_object(storage::FileType type, ByteView plaintext, const std::function<void()>& ready = {});
   Bytes load_object(storage::FileType type, const std::string& name);
   // The same for many objects, in their order; several at once from a remote store (a
   // round trip each would add up: hundreds of snapshots or index files). Throws the first

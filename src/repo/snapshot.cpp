@@ -2,11 +2,13 @@
 #include "repo/snapshot.hpp"
 
 #include <algorithm>
+#include <future>
 
 #include "repo/repository.hpp"
 #include "util/error.hpp"
 #include "util/host.hpp"
 #include "util/json_decode.hpp"
+#include "util/parallel_tasks.hpp"
 
 namespace obkeep::repo {
 
@@ -62,8 +64,28 @@ Snapshot decode_snapshot(ByteView text, const Id& id) {
   return Snapshot::from_json(parse_json(text, "snapshot " + id.hex()), id);
 }
 
-Id save_snapshot(Repository& repository, const Snapshot& snapshot) {
-  return repository.save_object(storage::FileType::snapshot, as_bytes(snapshot.to_json().dump()));
+Id save_snapshot(Repository& repository, const Snapshot& snapshot, const std::function<void()>& ready) {
+  return repository.save_object(storage::FileType::snapshot, as_bytes(snapshot.to_json().dump()), ready);
+}
+
+Id flush_and_save_snapshot(Repository& repository, const Snapshot& snapshot) {
+  std::promise<void> flushed;
+  std::shared_future<void> done = flushed.get_future().share();
+  Id id;
+  run_parallel(2, repository.backend().background_saves() ? 2 : 1, [&](size_t task) {
+    if (task == 1) {
+      id = save_snapshot(repository, snapshot, [done] { done.get(); });
+      return;
+    }
+    try {
+      repository.flush();
+      flushed.set_value();
+    } catch (...) {
+      flushed.set_exception(std::current_exception());  // the snapshot's save is abandoned
+      throw;
+    }
+  });
+  return id;
 }
 
 Snapshot load_snapshot(Repository& repository, const Id& id) {

@@ -38,7 +38,13 @@ struct Snapshot {
 // A snapshot object's JSON text; throws IntegrityError naming the snapshot.
 Snapshot decode_snapshot(ByteView text, const Id& id);
 
-Id save_snapshot(Repository& repository, const Snapshot& snapshot);
+// `ready` (when given): what must be in place before the snapshot appears (its blobs'
+// flush, run beside it: Backend::save_after).
+Id save_snapshot(Repository& repository, const Snapshot& snapshot, const std::function<void()>& ready = {});
+// repository.flush() and save_snapshot() side by side on a remote store, the snapshot
+// appearing only once the flush has made every blob durable and indexed: at a far site it
+// costs a rename's round trip after the flush, not a whole save.
+Id flush_and_save_snapshot(Repository& repository, const Snapshot& snapshot);
 Snapshot load_snapshot(Repository& repository, const Id& id);
 // Every snapshot, oldest first. Unreadable ones are reported through `on_error`.
 std::vector<Snapshot> list_snapshots(Repository& repository);

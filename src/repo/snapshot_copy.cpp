@@ -68,8 +68,6 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
   } else {
     root = rebuild(snapshot.tree);
   }
-  destination_.flush();  // every blob durable and indexed before the snapshot names them
-
   Snapshot copy = snapshot;
   copy.tree = root;
   copy.original = original;
@@ -77,7 +75,8 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
   if (snapshot.parent)
     if (auto parent = copied_snapshots_.find(*snapshot.parent); parent != copied_snapshots_.end())
       copy.parent = parent->second;
-  Id id = save_snapshot(destination_, copy);
+  // Every blob durable and indexed before the snapshot that names them appears.
+  Id id = flush_and_save_snapshot(destination_, copy);
   copied_snapshots_[original] = id;
   statistics_.snapshots_copied++;
   return id;

@@ -41,6 +41,14 @@ class Backend {
   // An archive entry saved again replaces the one of that name (its name is not its
   // content's hash); callers stat first, and append-only stores refuse the replacement.
   virtual void save(const Handle& handle, ByteView data) = 0;
+  // save(), the object appearing under its name only once `ready()` has returned (it throws
+  // to abandon the save): an object that must follow others (a config after its key, a
+  // snapshot after its index) goes up beside them, and a store that writes under a
+  // temporary name (SFTP) waits only to rename it. By default `ready()`, then save().
+  virtual void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) {
+    ready();
+    save(handle, data);
+  }
   // Loads `length` bytes at `offset` (length 0: to the end). Throws Error when missing
   // or short.
   virtual Bytes load(const Handle& handle, uint64_t offset = 0, uint64_t length = 0) = 0;

@@ -59,11 +59,15 @@ RateLimitedBackend::RateLimitedBackend(std::unique_ptr<Backend> inner, TransferL
 // backend goes out at the link's speed, so the rate holds over a few objects' time rather than
 // within each.
 void RateLimitedBackend::save(const Handle& handle, ByteView data) {
-  if (!limited(upload_, handle)) return inner_->save(handle, data);
+  save_after(handle, data, [] {});
+}
+
+void RateLimitedBackend::save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) {
+  if (!limited(upload_, handle)) return inner_->save_after(handle, data, ready);
   SavePacer pacer(*upload_, upload_piece_);
   {
     ScopedTransferPacer scope(pacer);
-    inner_->save(handle, data);
+    inner_->save_after(handle, data, ready);
   }
   if (data.size() > pacer.paced()) upload_->take(data.size() - pacer.paced());
 }

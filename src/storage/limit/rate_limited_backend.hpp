@@ -26,6 +26,7 @@ class RateLimitedBackend : public Backend {
   std::string location() const override { return inner_->location(); }
   void create() override { inner_->create(); }
   void save(const Handle& handle, ByteView data) override;
+  void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
   std::optional<uint64_t> stat(const Handle& handle) override { return inner_->stat(handle); }

@@ -167,9 +167,9 @@ struct SftpBackend::Remote {
   // file whose write failed (a full disk) in place under its final name. Each of `helpers`
   // (idle connections) writes a stripe at the same time: one connection moves at most its
   // flow-control window a round trip, so a large pack to a far site goes up several times
-  // faster in stripes.
+  // faster in stripes. The rename waits for `ready()` too.
   void write_file(const std::string& temporary, const std::string& target, ByteView data,
-                  const std::vector<Remote>& helpers = {}) const {
+                  const std::vector<Remote>& helpers, const std::function<void()>& ready) const {
     std::string handle = take_handle(connection.wait(send_open(temporary, sftp::open_write | sftp::open_create | sftp::open_exclusive)),
                                      "create", temporary);
     size_t stripe = (data.size() + helpers.size()) / (helpers.size() + 1);
@@ -198,6 +198,12 @@ struct SftpBackend::Remote {
         std::rethrow_exception(failures[i]);
       }
     if (failures[0]) std::rethrow_exception(failures[0]);
+    try {
+      ready();  // what must be in place first (Backend::save_after)
+    } catch (...) {
+      close(handle);
+      throw;
+    }
     uint32_t closing = connection.send(Message::close, [&](MessageWriter& m) { m.string(handle); });
     uint32_t renaming = connection.send(Message::rename, [&](MessageWriter& m) { m.string(temporary).string(target); });
     sftp::Status closed = connection.wait(closing).status();
@@ -389,7 +395,7 @@ void SftpBackend::create(const Remote& remote) {
     if (sftp::Status status = remote.connection.wait(made[i]).status(); status != sftp::Status::ok) remote.fail("create", paths[i], status);
 }
 
-void SftpBackend::save(const Handle& handle, ByteView data) {
+void SftpBackend::save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) {
   std::string target = path_of(handle);
   with_connection([&](const Remote& remote) {
     std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
@@ -406,7 +412,7 @@ void SftpBackend::save(const Handle& handle, ByteView data) {
     for (const auto& lease : leases) helpers.push_back(Remote{lease.connection(), endpoint_});
     if (!helpers.empty()) striped_saves_++;
     try {
-      remote.write_file(temporary, target, data, helpers);
+      remote.write_file(temporary, target, data, helpers, ready);
     } catch (const SshConnectionLost&) {
       throw;  // the temporary is left for prune's remove_temporaries
     } catch (...) {

@@ -34,7 +34,8 @@ class SftpBackend : public Backend {
 
   std::string location() const override { return url_; }
   void create() override;
-  void save(const Handle& handle, ByteView data) override;
+  void save(const Handle& handle, ByteView data) override { save_after(handle, data, [] {}); }
+  void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
   std::optional<uint64_t> stat(const Handle& handle) override;
