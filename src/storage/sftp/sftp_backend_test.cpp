@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -143,6 +144,34 @@ TEST_F(SftpBackendTest, LargeObjectsGoUpInStripesThroughIdleConnections) {
   save_and_compare(4 * 1024 * 1024 + 1);  // under two stripes' worth: one connection
   EXPECT_EQ(backend.striped_saves(), 2u);
   EXPECT_EQ(backend.remove_temporaries(), 0u);  // every stripe's temporary became the object
+}
+
+// save_after: the object goes up at once but appears only once ready() returns; a ready()
+// that throws abandons it.
+TEST_F(SftpBackendTest, SaveAfterShowsTheObjectOnlyOnceReady) {
+  SftpBackend backend(server_->url("after"));
+  backend.create();
+  Handle snapshot{FileType::snapshot, random_name()};
+  Bytes data = random_data(300000);
+  std::promise<void> go;
+  std::shared_future<void> going = go.get_future().share();
+  std::atomic<bool> asked{false};
+  std::thread saver([&] {
+    backend.save_after(snapshot, data, [&] {
+      asked = true;
+      going.wait();
+    });
+  });
+  for (int wait = 0; !asked && wait < 500; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(asked);  // the bytes are written before ready() is asked
+  EXPECT_FALSE(backend.stat(snapshot).has_value());
+  go.set_value();
+  saver.join();
+  EXPECT_EQ(backend.load(snapshot, 0, 0), data);
+
+  Handle abandoned{FileType::snapshot, random_name()};
+  EXPECT_THROW(backend.save_after(abandoned, data, [] { throw Error("the index failed"); }), Error);
+  EXPECT_FALSE(backend.stat(abandoned).has_value());
 }
 
 // The repository's workers share one backend; each call must get a session of its own.
