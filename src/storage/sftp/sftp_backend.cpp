@@ -406,7 +406,8 @@ void SftpBackend::save_after(const Handle& handle, ByteView data, const std::fun
     if (newer_folder && !remote.stat(parent_of(target))) remote.make_directories(parent_of(target));
     // A large object takes the connections nobody uses for stripes of it (at a far site,
     // where the pool keeps many, the last packs of a backup or a copy go up alone).
-    size_t stripes = std::clamp<size_t>(data.size() / smallest_stripe, 1, most_stripe_helpers + 1);
+    // Not under a bandwidth limit: its pacer paces this thread's pieces, not the helpers'.
+    size_t stripes = transfer_piece_size() ? 1 : std::clamp<size_t>(data.size() / smallest_stripe, 1, most_stripe_helpers + 1);
     std::vector<SshPool<SftpConnection>::IdleLease> leases = pool_->lease_idle(stripes - 1);
     std::vector<Remote> helpers;
     for (const auto& lease : leases) helpers.push_back(Remote{lease.connection(), endpoint_});
