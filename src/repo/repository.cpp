@@ -188,8 +188,6 @@ void Repository::load_index_alongside(const std::function<void()>& other) {
   run_parallel(2, backend_->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? load_index() : other(); });
 }
 
-size_t Repository::adopt_unindexed_packs() { return adopt_packs_among(list_packs()); }
-
 size_t Repository::load_index_and_adopt_packs(const std::function<void()>& other) {
   PackListing packs;
   run_parallel(3, backend_->background_saves() ? 3 : 1, [&](size_t i) {

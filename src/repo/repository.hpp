@@ -77,13 +77,11 @@ class Repository {
   // load_index() with `other` (which must not use the index) run at the same time on a
   // remote store: finding a snapshot costs round trips the index load need not wait for.
   void load_index_alongside(const std::function<void()>& other);
-  // Packs stored by a run that was cut before it wrote their index (the index is written
-  // every 64 packs and at the end): their headers are read and their blobs indexed (and
-  // written to the next index file), so a copy run again does not send them again. Call
-  // after load_index. Returns the number of packs adopted.
-  size_t adopt_unindexed_packs();
-  // load_index() and adopt_unindexed_packs() with the pack listing and `other` (which must
-  // not use the index) run beside the index's load on a remote store: a copy's start.
+  // load_index(), then the packs stored by a run that was cut before it wrote their index
+  // (the index is written every 64 packs and at the end) adopted: their headers are read
+  // and their blobs indexed (and written to the next index file), so a copy run again does
+  // not send them again. The pack listing and `other` (which must not use the index) run
+  // beside the index's load on a remote store: a copy's start. Returns the packs adopted.
   size_t load_index_and_adopt_packs(const std::function<void()>& other);
   // Ids of the index files loaded (prune replaces them).
   const std::vector<Id>& loaded_index_files() const { return loaded_index_files_; }
