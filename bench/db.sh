@@ -64,9 +64,15 @@ config() { # ENGINE URL USER PASSWORD: a home naming the database, and obkeep.to
 XML
   echo "$OBKEEP_PASSWORD" >"$work/password"  # a PostgreSQL restore --to-datadir writes it into restore_command
   printf '[repository]\nurl = "%s"\npassword_file = "%s"\n[deployment]\nhomes = ["%s"]\n' "$work/$1-repo" "$work/password" "$home" >"$work/$1.toml"
-  "$obkeep_bin" -r "$work/$1-repo" init >/dev/null
+  fresh_repo "$1"
 }
-fresh_repo() { rm -rf "$work/$1-repo" && "$obkeep_bin" -r "$work/$1-repo" init >/dev/null; }  # ENGINE
+# ENGINE: a new repository, and a key for the scheduled backups (docs/database-dumps.md: a
+# program's key, `key add --generate-password-file`, opens in a millisecond where a person's
+# password costs scrypt's ~0.1 s); the backups below use it, restores the person's password.
+fresh_repo() {
+  rm -rf "$work/$1-repo" "$work/$1.key" && "$obkeep_bin" -r "$work/$1-repo" init >/dev/null
+  "$obkeep_bin" -r "$work/$1-repo" -q key add --generate-password-file "$work/$1.key"
+}
 added() { # ENGINE: bytes the newest database snapshot added
   "$obkeep_bin" -r "$work/$1-repo" snapshots --json | python3 -c "import json, sys; print(json.load(sys.stdin)[-1]['summary']['bytes_added'])"
 }
@@ -88,7 +94,7 @@ postgres() {
   local round
   for ((round = 1; round <= rounds; round++)); do
     fresh_repo postgres
-    measure postgres obkeep backup "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
+    measure postgres obkeep backup "$obkeep_bin" --password-file "$work/postgres.key" backup --config "$work/postgres.toml" --set databases
     rm -rf "$work/pgdump"
     measure postgres pg_dump backup pg_dump -Fd -j2 -f "$work/pgdump" ob
     psql -X -q -c "DROP DATABASE IF EXISTS restored_obkeep" -c "DROP DATABASE IF EXISTS restored_pg" -c "CREATE DATABASE restored_pg"
@@ -105,7 +111,7 @@ postgres() {
   # It copies the whole cluster: the restored copies go first, so that it holds what the
   # logical backup holds (and the template databases).
   psql -X -q -c "DROP DATABASE restored_obkeep" -c "DROP DATABASE restored_pg" -c "CHECKPOINT"
-  measure postgres obkeep backup-physical "$obkeep_bin" base-backup --config "$work/postgres.toml" --database WSO2_OPEN_BANKING_DB
+  measure postgres obkeep backup-physical "$obkeep_bin" --password-file "$work/postgres.key" base-backup --config "$work/postgres.toml" --database WSO2_OPEN_BANKING_DB
   measure postgres obkeep restore-physical env -u OBKEEP_PASSWORD "$obkeep_bin" restore-db latest --config "$work/postgres.toml" \
     --database WSO2_OPEN_BANKING_DB --to-datadir "$work/pg-physical"
   rm -rf "$work/pg-physical"
@@ -121,11 +127,11 @@ INSERT INTO IDN_OAUTH2_ACCESS_TOKEN SELECT gen_random_uuid()::text, md5(random()
 UPDATE UK_ACCOUNT_INITIATION SET STATUS = 'Revoked' WHERE ctid IN
   (SELECT ctid FROM UK_ACCOUNT_INITIATION WHERE STATUS = 'Authorised' ORDER BY ctid DESC LIMIT $n);
 SQL
-  measure postgres obkeep backup-1pct "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
+  measure postgres obkeep backup-1pct "$obkeep_bin" --password-file "$work/postgres.key" backup --config "$work/postgres.toml" --set databases
   record postgres obkeep stored-1pct "$(added postgres)"
   # The same amount of updates scattered over the whole table (the worst case for chunks).
   psql -X -q -d ob -c "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE random() < 0.01"
-  measure postgres obkeep backup-scattered "$obkeep_bin" backup --config "$work/postgres.toml" --set databases
+  measure postgres obkeep backup-scattered "$obkeep_bin" --password-file "$work/postgres.key" backup --config "$work/postgres.toml" --set databases
   record postgres obkeep stored-scattered "$(added postgres)"
   if [ "$rpo_seconds" -gt 0 ]; then postgres_rpo; fi
 }
@@ -136,6 +142,16 @@ mariadb() {
   servers+=("bash '$root/tests/servers/mariadb.sh' stop '$my'")
   local port password; port=$(cat "$my/port"); password=$(cat "$my/password")
   sql() { command mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$port" -uobkeep -p"$password" "$@"; }
+  # Before each timed backup and restore: InnoDB done writing back what the last load or restore left
+  # dirty (up to 30 s), so that no tool pays for the one before it.
+  settle() {
+    local i dirty
+    for ((i = 0; i < 150; i++)); do
+      dirty=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
+      [ "${dirty:-0}" -lt 16 ] && return
+      sleep 0.2
+    done
+  }
   sql -e "CREATE DATABASE ob"
   python3 "$root/tests/db/ob_data.py" schema mariadb | sql ob
   echo "generating $rows consents and tokens in MariaDB..." >&2
@@ -164,17 +180,24 @@ SQL
   local round
   for ((round = 1; round <= rounds; round++)); do  # as for PostgreSQL: in turn, the best counts
     fresh_repo mariadb
-    measure mariadb obkeep backup "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
+    settle
+    measure mariadb obkeep backup "$obkeep_bin" --password-file "$work/mariadb.key" backup --config "$work/mariadb.toml" --set databases
+    settle
     measure mariadb mariadb-dump backup sh -c "mariadb-dump --no-defaults -h127.0.0.1 -P$port -uobkeep -p'$password' --single-transaction ob >'$work/ob.sql'"
     rm -rf "$work/mydumper"
+    settle
     measure mariadb mydumper backup mydumper -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B ob -t 2 --trx-consistency-only -o "$work/mydumper"
     # Compressed too (gzip), as obkeep's output is: what it costs mydumper to store a quarter.
     rm -rf "$work/mydumper-c"
+    settle
     measure mariadb "mydumper -c" backup mydumper -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B ob -t 2 -c --trx-consistency-only -o "$work/mydumper-c"
     sql -e "DROP DATABASE IF EXISTS restored_obkeep; DROP DATABASE IF EXISTS restored_dump; DROP DATABASE IF EXISTS restored_myloader; CREATE DATABASE restored_dump"
+    settle
     measure mariadb obkeep restore "$obkeep_bin" restore-db latest --config "$work/mariadb.toml" \
       --database WSO2_OPEN_BANKING_DB --to "jdbc:mysql://127.0.0.1:$port/restored_obkeep" --jobs 2
+    settle
     measure mariadb mariadb-dump restore sh -c "mariadb --no-defaults -h127.0.0.1 -P$port -uobkeep -p'$password' restored_dump <'$work/ob.sql'"
+    settle
     measure mariadb mydumper restore myloader -h 127.0.0.1 -P "$port" -u obkeep -p "$password" -B restored_myloader -t 2 -d "$work/mydumper"
   done
   record mariadb obkeep stored "$(added mariadb)"
@@ -189,7 +212,7 @@ SQL
   sql -e "DROP DATABASE restored_obkeep; DROP DATABASE restored_dump; DROP DATABASE restored_myloader"
   # The physical path: mariadb-backup into the repository, and back into a data directory
   # (extract and prepare; starting mariadbd on it is not timed).
-  measure mariadb obkeep backup-physical "$obkeep_bin" base-backup --config "$work/mariadb.toml" --database WSO2_OPEN_BANKING_DB
+  measure mariadb obkeep backup-physical "$obkeep_bin" --password-file "$work/mariadb.key" base-backup --config "$work/mariadb.toml" --database WSO2_OPEN_BANKING_DB
   measure mariadb obkeep restore-physical "$obkeep_bin" restore-db latest --config "$work/mariadb.toml" \
     --database WSO2_OPEN_BANKING_DB --to-datadir "$work/my-physical"
   rm -rf "$work/my-physical"
@@ -199,10 +222,10 @@ SQL
 INSERT INTO AUDIT_LOG SELECT CONCAT('consent event ', MD5(RAND())), NOW(), 1 FROM seq_1_to_$n;
 UPDATE UK_ACCOUNT_INITIATION SET STATUS = 'Revoked' WHERE STATUS = 'Authorised' ORDER BY ID LIMIT $n;
 SQL
-  measure mariadb obkeep backup-1pct "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
+  measure mariadb obkeep backup-1pct "$obkeep_bin" --password-file "$work/mariadb.key" backup --config "$work/mariadb.toml" --set databases
   record mariadb obkeep stored-1pct "$(added mariadb)"
   sql ob -e "UPDATE IDN_OAUTH2_ACCESS_TOKEN SET TOKEN_STATE = 'REVOKED' WHERE RAND() < 0.01"
-  measure mariadb obkeep backup-scattered "$obkeep_bin" backup --config "$work/mariadb.toml" --set databases
+  measure mariadb obkeep backup-scattered "$obkeep_bin" --password-file "$work/mariadb.key" backup --config "$work/mariadb.toml" --set databases
   record mariadb obkeep stored-scattered "$(added mariadb)"
   if [ "$rpo_seconds" -gt 0 ]; then mariadb_rpo "$port" "$password"; fi
 }

@@ -31,7 +31,7 @@ class StoredStreamWriter : public ByteWriter {
   StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
       : sink_(sink),
         name_(std::move(name)),
-        writer_(sink.repository_, sink.repository_.dump_chunker(), nullptr, repo::CompressionEffort::fast) {}
+        writer_(sink.repository_, sink.repository_.dump_chunker(), nullptr, repo::CompressionEffort::fastest) {}
   ~StoredStreamWriter() override {
     {
       std::lock_guard lock(mutex_);

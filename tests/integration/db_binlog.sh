@@ -56,6 +56,14 @@ count() { sql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INIT
 wait_for_growth "$(count)" count >/dev/null
 obkeep backup --config "$config" --set databases >/dev/null
 backed_up=$(count)
+# The GTID position the backup records is the server's at the backup's binlog position.
+read -r file position gtid < <(obkeep -r "$TEST_DIR/repo" snapshots --json | python3 -c "
+import json, sys
+b = [s for s in json.load(sys.stdin) if 'engine=mysql' in s.get('tags', [])][-1]['summary']['binlog']
+print(b['file'], b['position'], b.get('gtid', 'none'))")
+want=$(sql -N -e "SELECT BINLOG_GTID_POS('$file', $position)")
+[ "$gtid" = "$want" ] && [[ "$gtid" =~ ^[0-9]+-[0-9]+-[0-9]+ ]] ||
+  fail "the backup records GTID position '$gtid' at $file:$position, the server says '$want'"
 obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
 
 # 2. Two commits a few seconds apart, T between them (the count a second after T bounds

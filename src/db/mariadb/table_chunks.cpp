@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <functional>
 
 namespace obkeep::db {
 
@@ -61,6 +62,24 @@ std::string range_condition(const std::string& quoted_column, const KeyRange& ra
   if (range.lower) condition += quoted_column + " > " + *range.lower;
   if (range.upper) condition += (condition.empty() ? "" : " AND ") + quoted_column + " <= " + *range.upper;
   return condition.empty() ? "" : " WHERE " + condition;
+}
+
+bool key_ranges_forced() {
+  const char* value = std::getenv("OBKEEP_MARIADB_CHUNK_ROWS");
+  return value && *value;
+}
+
+bool whole_tables_unbalanced(std::vector<uint64_t> table_bytes, int workers, double slack) {
+  if (workers <= 1 || table_bytes.empty()) return false;
+  std::sort(table_bytes.begin(), table_bytes.end(), std::greater<>());
+  std::vector<uint64_t> busy(static_cast<size_t>(workers), 0);
+  uint64_t total = 0;
+  for (uint64_t bytes : table_bytes) {
+    *std::min_element(busy.begin(), busy.end()) += bytes;
+    total += bytes;
+  }
+  double even_share = static_cast<double>(total) / workers;
+  return static_cast<double>(*std::max_element(busy.begin(), busy.end())) > even_share * (1 + slack);
 }
 
 uint64_t rows_per_chunk(uint64_t average_row_bytes) {

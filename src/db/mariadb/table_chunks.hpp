@@ -45,6 +45,17 @@ std::string range_condition(const std::string& quoted_column, const KeyRange& ra
 // of `average_row_bytes` (information_schema's estimate; 0 when unknown).
 uint64_t rows_per_chunk(uint64_t average_row_bytes);
 
+// Whether OBKEEP_MARIADB_CHUNK_ROWS is set: then every table of more rows than that is cut,
+// balanced or not (tests cut small tables this way).
+bool key_ranges_forced();
+
+// Whether whole tables, the largest first each to the least busy of `workers` (how the
+// dump hands them out), would keep the run more than `slack` (a fraction) past an even
+// share of `table_bytes`. Only then do key ranges pay for what they cost: the planner's
+// queries and range scans took the server about 40% more CPU than whole-table scans
+// (measured on bench/db.sh's database, where no table bounds the run).
+bool whole_tables_unbalanced(std::vector<uint64_t> table_bytes, int workers, double slack = 0.2);
+
 // The literal for a key value read back from the server.
 std::string hex_literal(const std::string& bytes);
 

@@ -65,12 +65,27 @@ TEST(TableChunks, KeyKinds) {
 
 TEST(TableChunks, HexLiterals) { EXPECT_EQ(hex_literal(std::string("\x00\xff'a", 4)), "X'00FF2761'"); }
 
+TEST(TableChunks, WholeTablesAreCutOnlyWhenOneWouldBoundTheRun) {
+  // bench/db.sh's database: 87, 67, 16, 15, 12 MB → 99 against 98.5: balanced as it is.
+  EXPECT_FALSE(whole_tables_unbalanced({16, 87, 12, 67, 15}, 2));
+  // One table of most of the bytes: the other worker would wait.
+  EXPECT_TRUE(whole_tables_unbalanced({900, 50, 50}, 2));
+  EXPECT_TRUE(whole_tables_unbalanced({100}, 2));
+  // Three equal tables on two workers: 2 against 1.5.
+  EXPECT_TRUE(whole_tables_unbalanced({10, 10, 10}, 2));
+  EXPECT_FALSE(whole_tables_unbalanced({10, 10, 10}, 3));
+  EXPECT_FALSE(whole_tables_unbalanced({900, 50}, 1));  // one worker: nothing to balance
+  EXPECT_FALSE(whole_tables_unbalanced({}, 2));
+}
+
 TEST(TableChunks, RowsPerChunk) {
   unsetenv("OBKEEP_MARIADB_CHUNK_ROWS");
   EXPECT_EQ(rows_per_chunk(330), (16u << 20) / 330);
   EXPECT_EQ(rows_per_chunk(0), (16u << 20) / 100);
+  EXPECT_FALSE(key_ranges_forced());
   setenv("OBKEEP_MARIADB_CHUNK_ROWS", "500", 1);
   EXPECT_EQ(rows_per_chunk(330), 500u);
+  EXPECT_TRUE(key_ranges_forced());
   unsetenv("OBKEEP_MARIADB_CHUNK_ROWS");
 }
 
