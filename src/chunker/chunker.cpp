@@ -2,6 +2,7 @@
 // average (normalized chunking, level 2), following Xia et al. (USENIX ATC 2016).
 #include "chunker/chunker.hpp"
 
+#include <algorithm>
 #include <bit>
 
 #include "crypto/hash.hpp"
@@ -29,15 +30,30 @@ size_t Chunker::next_chunk_length(const uint8_t* data, size_t available) const {
   if (available <= params_.min_size) return available;
   size_t end = available < params_.max_size ? available : params_.max_size;
   size_t normal = end < params_.average_size ? end : params_.average_size;
+  // The window hashes of the last bytes before the minimum that would have been cut points:
+  // one that recurs past the minimum is a repeated window (a template every row shares), and
+  // cutting there would chain each cut to the previous one.
+  std::array<uint64_t, 16> recurring;
+  size_t recurring_count = 0;
+  auto recurs = [&](uint64_t hash) {
+    for (size_t k = 0; k < recurring_count; ++k)
+      if (recurring[k] == hash) return true;
+    return false;
+  };
   uint64_t hash = 0;
-  size_t i = params_.min_size;
+  size_t i = params_.min_size - std::min<size_t>(params_.min_size, lookback);
+  for (; i < params_.min_size; ++i) {
+    hash = (hash << 1) + gear_[data[i]];
+    if ((hash & large_mask_) == 0 && recurring_count < recurring.size() && !recurs(hash))
+      recurring[recurring_count++] = hash;
+  }
   for (; i < normal; ++i) {
     hash = (hash << 1) + gear_[data[i]];
-    if ((hash & small_mask_) == 0) return i + 1;
+    if ((hash & small_mask_) == 0 && !recurs(hash)) return i + 1;
   }
   for (; i < end; ++i) {
     hash = (hash << 1) + gear_[data[i]];
-    if ((hash & large_mask_) == 0) return i + 1;
+    if ((hash & large_mask_) == 0 && !recurs(hash)) return i + 1;
   }
   return end;
 }

@@ -36,6 +36,8 @@ class Chunker {
   size_t next_chunk_length(const uint8_t* data, size_t available) const;
 
   size_t max_size() const { return params_.max_size; }
+  // How far before the minimum size the hash starts, to find windows that recur.
+  static constexpr size_t lookback = 16 * 1024;
   const ChunkerParams& params() const { return params_; }
 
  private:

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <set>
+#include <string>
 
 namespace obkeep {
 
@@ -59,6 +60,49 @@ TEST(Chunker, InsertInTheMiddleChangesOnlyNearbyChunks) {
   size_t common = 0;
   for (size_t cut : before) common += shifted_after.count(cut);
   EXPECT_GE(common + 3, before.size());  // at most the chunk holding the edit (and its neighbour) differ
+}
+
+// Rows that share a constant template (a JSON body's fixed keys, a UUID's node part), as
+// dump streams and logs do: a 64-byte window of the template whose hash meets the mask
+// recurs in every row. A cut there would follow the previous cut by the minimum size plus
+// a row, so an edit that moves the rows by part of a row would move every later cut (rows of
+// one length never bring the chain back), and nothing after it would deduplicate. Whatever
+// the seed, such an edit near the start keeps the later chunks.
+TEST(Chunker, ARecurringWindowDoesNotChainTheCutsToTheFirst) {
+  ChunkerParams params;
+  params.min_size = 1024;
+  params.average_size = 4096;
+  params.max_size = 16384;
+  std::string constant;
+  for (int i = 0; constant.size() < 600; ++i) constant += "\"Permissions\": [\"ReadAccountsDetail" + std::to_string(i) + "\"], ";
+  std::mt19937_64 generator(5);
+  auto rows = [&](size_t count) {
+    std::string text;
+    for (size_t i = 0; i < count; ++i) {
+      text += constant;
+      for (int j = 0; j < 40; ++j) text += "0123456789abcdef"[generator() & 15];
+      text += '\n';
+    }
+    return text;
+  };
+  std::string body = rows(4000);  // ~2.6 MB
+  Bytes data(body.begin(), body.end());
+  Bytes edited = data;
+  edited.insert(edited.begin() + 5000, 200, 'x');  // a third of a row: every later row moves by it
+  int pathological_seeds = 0;
+  for (uint8_t seed = 0; seed < 64; ++seed) {
+    params.seed[0] = seed;
+    Chunker chunker(params);
+    auto before = cut_points(chunker, data);
+    auto after = cut_points(chunker, edited);
+    std::set<size_t> shifted_after;
+    for (size_t cut : after) shifted_after.insert(cut >= 5000 ? cut - 200 : cut);
+    size_t common = 0;
+    for (size_t cut : before) common += shifted_after.count(cut);
+    EXPECT_GE(common + 4, before.size()) << "seed " << int(seed) << ": " << common << " of " << before.size();
+    pathological_seeds += before.size() > data.size() / 1500;  // cut at nearly every minimum: a recurring window
+  }
+  EXPECT_EQ(pathological_seeds, 0);
 }
 
 TEST(Chunker, SeedChangesCutPoints) {
