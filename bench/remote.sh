@@ -3,7 +3,7 @@
 # `rclone sync` of a restic repository, over SFTP and S3 at several round-trip times, in one run.
 # usage: bench/remote.sh [--scale S] [--rtts 0,20,80] [--backends sftp,s3] [--tools obkeep,restic,rclone,wal]
 #                        [--work DIR] [--obkeep PATH] [--json PATH] [--restore-fs fresh|work] [--step-timeout S]
-#                        [--wal-segments N] [--proxy c|python]
+#                        [--wal-segments N] [--proxy c|python] [--s3-store swift|radosgw]
 # The wal tool: N synthetic 16 MiB WAL segments pushed one after another (archive_command),
 # then fetched one after another as a recovery asks for them (restore_command), without and
 # with --prefetch 8.
@@ -13,12 +13,16 @@
 # (slower: it queues at most 4 MiB a direction, 100 MB/s a connection at RTT 80, and takes CPU
 # the tools need). Prints a Markdown table per backend with ratios and writes it (and raw JSON,
 # which names the proxy) to bench/out/remote-<time>.{md,json}.
+# --s3-store: the S3 site is a private Swift with its s3api (Python, one process; https), the
+# default, or a private Ceph RADOS Gateway (C++, threaded; plain http) on a memstore OSD of
+# 2 GiB, emptied after each round (tests/servers/radosgw.sh): whether a step is bound by the
+# store shows as both tools speeding up on the second.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command_line="bench/remote.sh $*"
 # Scale 0.09 is ~221 MB in ~2,100 files; scale 0.5 is the ~1 GB tree (1.10 GB, ~11,800 files).
 scale=0.09 rtts=0,20,80 backends=sftp,s3 tools=obkeep,restic,rclone,wal work=/tmp/obkeep-bench-remote wal_segments=16
-obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600 proxy=
+obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600 proxy= s3_store=swift
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift ;;
@@ -32,6 +36,7 @@ while [ $# -gt 0 ]; do
     --step-timeout) step_timeout=$2; shift ;;
     --wal-segments) wal_segments=$2; shift ;;
     --proxy) proxy=$2; shift ;;
+    --s3-store) s3_store=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -52,6 +57,7 @@ case $proxy in
      echo "latency proxy: tests/servers/faultproxy.py$([ -x "$latency_proxy" ] || echo " (cmake --build build --target latency_proxy for the faster C++ one)")" >&2 ;;
   *) echo "--proxy is c or python, not $proxy" >&2; exit 2 ;;
 esac
+case $s3_store in swift | radosgw) ;; *) echo "--s3-store is swift or radosgw, not $s3_store" >&2; exit 2 ;; esac
 IFS=, read -r -a rtt_list <<<"$rtts"
 IFS=, read -r -a backend_list <<<"$backends"
 
@@ -75,6 +81,7 @@ cleanup() {
   for backend in sftp s3 ssh; do [ -f "$work/proxy-$backend/faultproxy.pid" ] && bash "$servers/faultproxy.sh" stop "$work/proxy-$backend"; done
   [ -f "$work/sshd/sshd.pid" ] && bash "$servers/sshd.sh" stop "$work/sshd"
   [ -d "$work/s3/swift" ] && bash "$servers/s3.sh" stop "$work/s3"
+  [ -d "$work/s3/ceph" ] && bash "$servers/radosgw.sh" stop "$work/s3"
   release_restore_fs 2>/dev/null
 }
 trap cleanup EXIT
@@ -135,14 +142,21 @@ C
   done
   mkdir -p "$work/sftp-site"
 fi
+s3_scheme=https
 if [[ " ${backend_list[*]} " == *" s3 "* ]]; then
-  # https for every tool: Swift's s3api refuses the aws-chunked uploads restic sends over plain
-  # http, so the proxy forwards TLS as plain TCP (no per-request counts, bytes still counted).
   mkdir -p "$work/s3"
-  bash "$servers/s3.sh" start "$work/s3"
+  if [ "$s3_store" = radosgw ]; then
+    bash "$servers/radosgw.sh" start "$work/s3"
+    export AWS_ACCESS_KEY_ID=$(cat "$work/s3/access_key") AWS_SECRET_ACCESS_KEY=$(cat "$work/s3/secret_key")
+    s3_scheme=http
+  else
+    # https for every tool: Swift's s3api refuses the aws-chunked uploads restic sends over plain
+    # http, so the proxy forwards TLS as plain TCP (no per-request counts, bytes still counted).
+    bash "$servers/s3.sh" start "$work/s3"
+    export AWS_CA_BUNDLE=$work/s3/cert.pem
+  fi
   start_proxy s3 "$(cat "$work/s3/port")"
   s3_port=$(cat "$work/proxy-s3/port")
-  export AWS_CA_BUNDLE=$work/s3/cert.pem
 fi
 cat >"$work/rclone.conf" <<C
 [site-sftp]
@@ -156,7 +170,7 @@ known_hosts_file = $work/known_hosts
 [site-s3]
 type = s3
 provider = Other
-endpoint = https://127.0.0.1:${s3_port:-0}
+endpoint = $s3_scheme://127.0.0.1:${s3_port:-0}
 access_key_id = $AWS_ACCESS_KEY_ID
 secret_access_key = $AWS_SECRET_ACCESS_KEY
 region = us-east-1
@@ -171,8 +185,8 @@ site_url() {
     sftp:rclone) echo "site-sftp:$work/sftp-site/$3" ;;
     ssh:obkeep) echo "ssh://$(id -un)@127.0.0.1:$ssh_port$work/sftp-site/$3" ;;
     ssh:restic) echo "sftp:sshbench:$work/sftp-site/$3" ;;
-    s3:obkeep) echo "s3://127.0.0.1:$s3_port/bench/$3" ;;
-    s3:restic) echo "s3:https://127.0.0.1:$s3_port/bench/$3" ;;
+    s3:obkeep) echo "$([ $s3_scheme = http ] && echo s3+http || echo s3)://127.0.0.1:$s3_port/bench/$3" ;;
+    s3:restic) echo "s3:$s3_scheme://127.0.0.1:$s3_port/bench/$3" ;;
     s3:rclone) echo "site-s3:bench/$3" ;;
   esac
 }
@@ -180,11 +194,12 @@ restic_options() { # BACKEND: the options that reach the site
   case $1 in
     sftp) printf '%q ' -o "sftp.command=ssh -F $work/ssh_config sftpbench -s sftp" ;;
     ssh) printf '%q ' -o "sftp.command=ssh -F $work/ssh_config sshbench -s sftp" ;;
-    s3) printf '%q ' --cacert "$work/s3/cert.pem" ;;
+    s3) [ $s3_scheme = http ] || printf '%q ' --cacert "$work/s3/cert.pem" ;;
   esac
 }
 # rclone takes the certificate as a flag and fails on the AWS SDK's AWS_CA_BUNDLE next to it.
-rclone_command="env -u AWS_CA_BUNDLE rclone --config $(printf %q "$work/rclone.conf") --ca-cert $(printf %q "$work/s3/cert.pem")"
+rclone_command="env -u AWS_CA_BUNDLE rclone --config $(printf %q "$work/rclone.conf")"
+[ $s3_scheme = http ] || rclone_command+=" --ca-cert $(printf %q "$work/s3/cert.pem")"
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
@@ -277,8 +292,10 @@ round() { # BACKEND RTT
     measure "$backend" "$rtt" rclone sync "$rclone_command sync $(q "$work/local-restic") $(q "$url")"
   fi
   release_restore_fs
-  # The SFTP site is this machine's disk: free it (S3's objects stay; each step has its own prefix).
+  # The SFTP site is this machine's disk: free it (Swift's objects stay, each step has its own
+  # prefix; the RADOS Gateway's memstore holds 2 GiB: emptied, the bucket kept).
   [ "$backend" = sftp ] || [ "$backend" = ssh ] && rm -rf "$work/sftp-site"/* || true
+  if [ "$backend" = s3 ] && [ "$s3_store" = radosgw ]; then bash -c "$rclone_command delete site-s3:bench" >/dev/null 2>&1 || true; fi
 }
 
 for rtt in "${rtt_list[@]}"; do
@@ -293,9 +310,11 @@ done
 mkdir -p "$root/bench/out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
-python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" "$proxy" <<'PY'
+python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" "$proxy" "$s3_store" <<'PY'
 import json, os, subprocess, sys
-results, data, out, scale, obkeep_bin, commit, restore_fs, command_line, proxy = sys.argv[1:10]
+results, data, out, scale, obkeep_bin, commit, restore_fs, command_line, proxy, s3_store = sys.argv[1:11]
+s3_name = {"swift": "S3 (https) to a private Swift (s3api, one Python process)",
+           "radosgw": "S3 (http) to a private Ceph RADOS Gateway (memstore OSD)"}[s3_store]
 proxy_name = {"c": "bench/latency_proxy.cpp (C++, epoll)", "python": "tests/servers/faultproxy.py"}[proxy]
 rows = [json.loads(line) for line in open(results)]
 r = {(x["backend"], x["rtt_ms"], x["tool"], x["step"]): x for x in rows}
@@ -310,7 +329,7 @@ lines = ["# Remote-site benchmark", "", "`%s`" % command_line.strip(), "",
          "Data: %d files, %.2f GB (generated, scale %s). Machine: %d cores, %s." % (files, size / 1e9, scale, os.cpu_count(), cpu),
          "Versions: %s (%s, commit %s); %s; %s; %s." % (version([obkeep_bin, "version"]), obkeep_bin, commit,
                                                     version(["restic", "version"]), version(["rclone", "version"]), ssh_version),
-         "Latency: %s holds each direction RTT/2; SFTP to a private sshd, S3 (https) to a private Swift." % proxy_name,
+         "Latency: %s holds each direction RTT/2; SFTP to a private sshd, %s." % (proxy_name, s3_name),
          "Restores into: %s." % ("a new ext4 file system on a loop device, made before each restore" if restore_fs == "fresh"
                                  else "the working file system")]
 def cell(key, field="seconds"):
@@ -377,7 +396,8 @@ lines += [""] + ["- %s: %s" % ("PASS" if ok else "FAIL", text) for text, ok in c
 text = "\n".join(lines) + "\n"
 print(text)
 open(out + ".md", "w").write(text)
-json.dump({"scale": float(scale), "files": files, "bytes": size, "commit": commit, "proxy": proxy, "steps": rows},
+json.dump({"scale": float(scale), "files": files, "bytes": size, "commit": commit, "proxy": proxy, "s3_store": s3_store,
+           "steps": rows},
           open(out + ".json", "w"), indent=1)
 PY
 [ -n "$json_copy" ] && cp "$root/bench/out/remote-$stamp.json" "$json_copy"
