@@ -7,7 +7,8 @@
 # works too; a binlog purged before it was archived is a gap that status and check report,
 # and a --until across it is refused naming the newest reachable time; retention removes
 # pieces (and the gap with them) outside the window. The pieces are archive entries
-# (archive-ls), found by name.
+# (archive-ls), found by name. A backup records the GTID position at its binlog coordinates,
+# with the global read lock and without it (no RELOAD grant).
 source "$(dirname "$0")/../lib.sh"
 start_mariadb
 data=$OBKEEP_SOURCE_DIR/tests/db/ob_data.py
@@ -64,6 +65,24 @@ print(b['file'], b['position'], b.get('gtid', 'none'))")
 want=$(sql -N -e "SELECT BINLOG_GTID_POS('$file', $position)")
 [ "$gtid" = "$want" ] && [[ "$gtid" =~ ^[0-9]+-[0-9]+-[0-9]+ ]] ||
   fail "the backup records GTID position '$gtid' at $file:$position, the server says '$want'"
+# Without the RELOAD grant (no global read lock): one worker's consistent snapshot, its
+# binlog coordinates from the transaction, its GTID position asked while it dumps.
+sql -e "CREATE USER 'nolock'@'127.0.0.1' IDENTIFIED BY 'nolock-pw';
+  GRANT SELECT, SHOW VIEW ON openbank_openbankingdb.* TO 'nolock'@'127.0.0.1'"
+home_nolock=$TEST_DIR/wso2-obam-nolock
+write_home "$home_nolock" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:mysql://127.0.0.1:$port/openbank_openbankingdb" nolock nolock-pw)"
+printf '[repository]\nurl = "%s"\n[deployment]\nhomes = ["%s"]\n' "$TEST_DIR/repo-nolock" "$home_nolock" >"$TEST_DIR/nolock.toml"
+obkeep -r "$TEST_DIR/repo-nolock" init >/dev/null
+obkeep backup --config "$TEST_DIR/nolock.toml" --set databases >/dev/null
+read -r file position gtid consistency < <(obkeep -r "$TEST_DIR/repo-nolock" snapshots --json | python3 -c "
+import json, sys
+s = json.load(sys.stdin)[-1]['summary']
+b = s['binlog']
+print(b['file'], b['position'], b.get('gtid', 'none'), s['consistency'].replace(' ', '_'))")
+[[ "$consistency" == *one_worker* ]] || fail "a backup without RELOAD took: $consistency"
+want=$(sql -N -e "SELECT BINLOG_GTID_POS('$file', $position)")
+[ "$gtid" = "$want" ] && [[ "$gtid" =~ ^[0-9]+-[0-9]+-[0-9]+ ]] ||
+  fail "without RELOAD the backup records GTID position '$gtid' at $file:$position, the server says '$want'"
 obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
 
 # 2. Two commits a few seconds apart, T between them (the count a second after T bounds
