@@ -57,14 +57,23 @@ count() { sql -N openbank_openbankingdb -e "SELECT COUNT(*) FROM UK_ACCOUNT_INIT
 wait_for_growth "$(count)" count >/dev/null
 obkeep backup --config "$config" --set databases >/dev/null
 backed_up=$(count)
-# The GTID position the backup records is the server's at the backup's binlog position.
-read -r file position gtid < <(obkeep -r "$TEST_DIR/repo" snapshots --json | python3 -c "
+# expect_recorded_gtid REPO CONSISTENCY: the newest logical backup in REPO was taken as
+# CONSISTENCY says (a glob of its summary's words) and records, as its GTID position, the
+# server's at its binlog coordinates.
+expect_recorded_gtid() {
+  local file position gtid consistency want
+  read -r file position gtid consistency < <(obkeep -r "$1" snapshots --json | python3 -c "
 import json, sys
-b = [s for s in json.load(sys.stdin) if 'engine=mysql' in s.get('tags', [])][-1]['summary']['binlog']
-print(b['file'], b['position'], b.get('gtid', 'none'))")
-want=$(sql -N -e "SELECT BINLOG_GTID_POS('$file', $position)")
-[ "$gtid" = "$want" ] && [[ "$gtid" =~ ^[0-9]+-[0-9]+-[0-9]+ ]] ||
-  fail "the backup records GTID position '$gtid' at $file:$position, the server says '$want'"
+s = [s for s in json.load(sys.stdin) if 'engine=mysql' in s.get('tags', [])][-1]['summary']
+b = s['binlog']
+print(b['file'], b['position'], b.get('gtid', 'none'), s['consistency'].replace(' ', '_'))")
+  # shellcheck disable=SC2053  # a glob on purpose
+  [[ "$consistency" == $2 ]] || fail "$1: the backup was taken as $consistency, want $2"
+  want=$(sql -N -e "SELECT BINLOG_GTID_POS('$file', $position)")
+  [ "$gtid" = "$want" ] && [[ "$gtid" =~ ^[0-9]+-[0-9]+-[0-9]+ ]] ||
+    fail "$1: the backup records GTID position '$gtid' at $file:$position, the server says '$want'"
+}
+expect_recorded_gtid "$TEST_DIR/repo" "*FLUSH_TABLES_WITH_READ_LOCK*"
 # Without the RELOAD grant (no global read lock): one worker's consistent snapshot, its
 # binlog coordinates from the transaction, its GTID position asked while it dumps.
 sql -e "CREATE USER 'nolock'@'127.0.0.1' IDENTIFIED BY 'nolock-pw';
@@ -74,15 +83,7 @@ write_home "$home_nolock" "$(datasource WSO2_OPEN_BANKING_DB "jdbc:mysql://127.0
 printf '[repository]\nurl = "%s"\n[deployment]\nhomes = ["%s"]\n' "$TEST_DIR/repo-nolock" "$home_nolock" >"$TEST_DIR/nolock.toml"
 obkeep -r "$TEST_DIR/repo-nolock" init >/dev/null
 obkeep backup --config "$TEST_DIR/nolock.toml" --set databases >/dev/null
-read -r file position gtid consistency < <(obkeep -r "$TEST_DIR/repo-nolock" snapshots --json | python3 -c "
-import json, sys
-s = json.load(sys.stdin)[-1]['summary']
-b = s['binlog']
-print(b['file'], b['position'], b.get('gtid', 'none'), s['consistency'].replace(' ', '_'))")
-[[ "$consistency" == *one_worker* ]] || fail "a backup without RELOAD took: $consistency"
-want=$(sql -N -e "SELECT BINLOG_GTID_POS('$file', $position)")
-[ "$gtid" = "$want" ] && [[ "$gtid" =~ ^[0-9]+-[0-9]+-[0-9]+ ]] ||
-  fail "without RELOAD the backup records GTID position '$gtid' at $file:$position, the server says '$want'"
+expect_recorded_gtid "$TEST_DIR/repo-nolock" "*one_worker*"
 obkeep base-backup --config "$config" --database WSO2_OPEN_BANKING_DB >/dev/null
 
 # 2. Two commits a few seconds apart, T between them (the count a second after T bounds
