@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <deque>
 #include <map>
 #include <unordered_set>
 #include <mutex>
@@ -151,9 +152,37 @@ class Restorer {
   uint64_t batch_bytes_ = 0;
   void submit_batch() {
     if (batch_.empty()) return;
-    queue_.push_small([this, files = std::move(batch_)] { restore_batch(files); });
+    hand_over(false, 0, [this, files = std::move(batch_)] { restore_batch(files); });
     batch_.clear();
     batch_bytes_ = 0;
+  }
+  // From a remote store, work reaches the writers only once the walk has announced
+  // `walk_lead_` more bytes after it. A range a writer wants stops growing; handed over at
+  // once, the first files' writers want ranges that have just begun, and each small range
+  // costs a round trip: at RTT 80 ms the first few hundred files came one round trip per
+  // wave of writers. Held back (and all of it at the walk's end, or when the walk waits for
+  // the budget), the ranges have grown by the time they are wanted.
+  struct HeldWork {
+    uint64_t announced_at;
+    bool large;
+    uint64_t size;
+    RestoreQueue::Job job;
+  };
+  std::deque<HeldWork> held_;
+  uint64_t announced_bytes_ = 0, walk_lead_ = 0;
+  void hand_over(bool large, uint64_t size, RestoreQueue::Job job) {
+    held_.push_back({announced_bytes_, large, size, std::move(job)});
+    release_held(false);
+  }
+  void release_held(bool all) {
+    while (!held_.empty() && (all || announced_bytes_ - held_.front().announced_at >= walk_lead_)) {
+      HeldWork work = std::move(held_.front());
+      held_.pop_front();
+      if (work.large)
+        queue_.push_large(work.size, std::move(work.job));
+      else
+        queue_.push_small(std::move(work.job));
+    }
   }
   // From a remote store (one that takes saves in the background): trees and file contents
   // read ahead of the walk and the writers. Declared before the queue, so they outlive
@@ -221,6 +250,7 @@ void Restorer::announce(const Node& node, const std::string& relative) {
   if (!read_ahead_ || may_keep(node, relative)) return;
   for (const Id& id : node.content)
     if (auto location = repository_.index().find(id)) read_ahead_->announce(*location);
+  announced_bytes_ += node.size;
 }
 
 void Restorer::write_content(int fd, const Node& node, const std::string& relative, repo::BlobSource& blobs,
@@ -452,7 +482,7 @@ void Restorer::restore_node(const Node& node, const std::string& relative) {
         // (write_content); announced here, the walk would wait for a writer that has no
         // file yet.
         if (node.size <= huge_file) announce(node, relative);
-        queue_.push_large(node.size, [this, files = std::vector{std::make_pair(node, relative)}] { restore_batch(files); });
+        hand_over(true, node.size, [this, files = std::vector{std::make_pair(node, relative)}] { restore_batch(files); });
         return;
       }
       announce(node, relative);
@@ -577,7 +607,11 @@ RestoreResult Restorer::run(const Id& tree) {
     // files it has queued: their blobs may be what holds the budget.
     read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(4 * transfers),
                                                         options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget,
-                                                        stopping_, [this] { submit_batch(); });
+                                                        stopping_, [this] {
+                                                          submit_batch();
+                                                          release_held(true);
+                                                        });
+    walk_lead_ = (options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget) / 4;
     batch_limit_bytes_ = 4 * 1024 * 1024;
     batch_limit_files_ = 128;
   }
@@ -589,6 +623,7 @@ RestoreResult Restorer::run(const Id& tree) {
   try {
     walk(tree, "", 0);
     submit_batch();
+    release_held(true);
     if (read_ahead_) read_ahead_->flush();
     queue_.wait();
     for (const auto& [node, relative] : later_links_) {

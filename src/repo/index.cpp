@@ -1,7 +1,9 @@
 // Index files (binary, sealed) and the in-memory blob → pack map.
 #include "repo/index.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "util/error.hpp"
 
@@ -115,18 +117,29 @@ std::vector<IndexFile::Pack> Index::packs() const {
   return packs;
 }
 
-std::unordered_map<Id, Index::Span, IdHash> Index::tree_spans() const {
-  std::lock_guard lock(mutex_);
-  std::unordered_map<uint32_t, std::pair<uint64_t, uint64_t>> bounds;  // pack number → [begin, end)
-  for (const auto& [id, e] : blobs_) {
-    if (e.type != BlobType::tree) continue;
-    auto [slot, fresh] = bounds.try_emplace(e.pack, e.offset, uint64_t(e.offset) + e.stored_length);
-    if (fresh) continue;
-    slot->second.first = std::min<uint64_t>(slot->second.first, e.offset);
-    slot->second.second = std::max<uint64_t>(slot->second.second, uint64_t(e.offset) + e.stored_length);
+std::unordered_map<Id, std::vector<Index::Span>, IdHash> Index::tree_spans(uint64_t max_gap, uint64_t max_length) const {
+  std::vector<std::tuple<uint32_t, uint64_t, uint64_t>> trees;  // pack number, start, end
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, e] : blobs_)
+      if (e.type == BlobType::tree) trees.emplace_back(e.pack, e.offset, uint64_t(e.offset) + e.stored_length);
   }
-  std::unordered_map<Id, Span, IdHash> spans;
-  for (const auto& [pack, range] : bounds) spans[pack_ids_[pack]] = {range.first, range.second - range.first};
+  std::sort(trees.begin(), trees.end());
+  std::unordered_map<Id, std::vector<Span>, IdHash> spans;
+  std::vector<Span>* of_pack = nullptr;
+  uint32_t pack = UINT32_MAX;
+  for (const auto& [number, start, end] : trees) {
+    if (number != pack) {
+      pack = number;
+      std::lock_guard lock(mutex_);
+      of_pack = &spans[pack_ids_[number]];
+    }
+    Span* last = of_pack->empty() ? nullptr : &of_pack->back();
+    if (last && start - (last->offset + last->length) <= max_gap && end - last->offset <= max_length)
+      last->length = end - last->offset;
+    else
+      of_pack->push_back({start, end - start});
+  }
   return spans;
 }
 

@@ -45,11 +45,13 @@ class Index {
   size_t blob_count() const;
   // Every pack known to the index with its blobs.
   std::vector<IndexFile::Pack> packs() const;
-  // Per pack holding trees, the span from its first tree to the end of its last.
+  // Per pack holding trees, its trees in spans, by offset: neighbouring trees with at most
+  // `max_gap` bytes between them share a span of at most `max_length` (a single larger tree
+  // is a span of its own).
   struct Span {
     uint64_t offset = 0, length = 0;
   };
-  std::unordered_map<Id, Span, IdHash> tree_spans() const;
+  std::unordered_map<Id, std::vector<Span>, IdHash> tree_spans(uint64_t max_gap, uint64_t max_length) const;
 
  private:
   struct Entry {

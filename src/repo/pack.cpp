@@ -15,8 +15,12 @@ const uint8_t header_associated = 'H';
 constexpr size_t page = 4096;
 }  // namespace
 
-// Room for a full pack plus the largest blob that can push it over, so it rarely grows.
-PackWriter::PackWriter(const crypto::Key256& key, BlobBinding binding) : key_(key), binding_(binding) { grow(target_pack_size + 5 * 1024 * 1024); }
+// Room for a full pack plus the largest blob that can push it over, so it rarely grows;
+// trees are a small part of a backup, and their writer grows when it must.
+PackWriter::PackWriter(const crypto::Key256& key, BlobBinding binding, BlobType kind)
+    : key_(key), binding_(binding), kind_(kind) {
+  grow(kind == BlobType::tree ? 1024 * 1024 : target_pack_size + 5 * 1024 * 1024);
+}
 
 PackWriter::~PackWriter() { std::free(data_); }
 

@@ -25,8 +25,11 @@ constexpr size_t target_pack_size = 16 * 1024 * 1024;
 // into the page cache), reserved once and reused for every pack the writer makes.
 class PackWriter {
  public:
-  PackWriter(const crypto::Key256& key, BlobBinding binding);
+  // `kind`: the blobs this writer takes. Trees go in packs of their own, so that a restore's
+  // walk finds a snapshot's trees together in a few reads; a tree writer starts small.
+  PackWriter(const crypto::Key256& key, BlobBinding binding, BlobType kind = BlobType::data);
   ~PackWriter();
+  BlobType kind() const { return kind_; }
   PackWriter(const PackWriter&) = delete;
   PackWriter& operator=(const PackWriter&) = delete;
   void add(BlobType type, const Id& id, ByteView plaintext, CompressionEffort effort = CompressionEffort::standard);
@@ -46,6 +49,7 @@ class PackWriter {
 
   const crypto::Key256& key_;
   BlobBinding binding_;
+  BlobType kind_;
   uint8_t* data_ = nullptr;
   size_t size_ = 0, capacity_ = 0;
   std::vector<PackedBlob> blobs_;

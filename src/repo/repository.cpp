@@ -251,22 +251,30 @@ std::vector<Bytes> Repository::load_objects(FileType type, const std::vector<std
 }
 
 // At most one pack writer per core: encoding is CPU work, so more would only add ~25 MiB
-// of buffer each without adding speed; extra reader threads wait here instead. The wait is
-// in slices so that a signal or another thread's failed upload ends it.
-std::unique_ptr<PackWriter> Repository::take_writer() {
+// of buffer each without adding speed; extra reader threads wait here instead. Trees have
+// writers of their own: two, so that trees need not wait for a full tree pack's upload (an
+// idle one is taken first, so they mostly fill one pack). The wait is in slices so that a
+// signal or another thread's failed upload ends it.
+std::unique_ptr<PackWriter> Repository::take_writer(BlobType kind) {
+  size_t& created = writers_created_[static_cast<size_t>(kind)];
+  size_t limit = kind == BlobType::tree ? 2 : max_writers_;
+  auto idle = [&] {
+    return std::find_if(idle_writers_.rbegin(), idle_writers_.rend(), [&](const auto& writer) { return writer->kind() == kind; });
+  };
   std::unique_lock lock(save_mutex_);
   for (;;) {
     throw_if_save_failed();
-    if (!idle_writers_.empty() || writers_created_ < max_writers_) break;
+    if (idle() != idle_writers_.rend() || created < limit) break;
     writer_returned_.wait_for(lock, std::chrono::milliseconds(100));
     throw_if_interrupted();
   }
-  if (idle_writers_.empty()) {
-    ++writers_created_;
-    return std::make_unique<PackWriter>(key_.encryption, blob_binding_of(config_.version));
+  auto found = idle();
+  if (found == idle_writers_.rend()) {
+    ++created;
+    return std::make_unique<PackWriter>(key_.encryption, blob_binding_of(config_.version), kind);
   }
-  auto writer = std::move(idle_writers_.back());
-  idle_writers_.pop_back();
+  auto writer = std::move(*found);
+  idle_writers_.erase(std::next(found).base());
   return writer;
 }
 
@@ -275,7 +283,7 @@ void Repository::return_writer(std::unique_ptr<PackWriter> writer) {
     std::lock_guard lock(save_mutex_);
     idle_writers_.push_back(std::move(writer));
   }
-  writer_returned_.notify_one();
+  writer_returned_.notify_all();  // the waiters may want the other kind
 }
 
 void Repository::throw_if_save_failed() const {
@@ -284,10 +292,10 @@ void Repository::throw_if_save_failed() const {
 
 // The writer's blobs are lost with it, yet other savers may have been told they are in
 // flight: from here on every save and flush fails, so no snapshot can refer to them.
-void Repository::discard_writer(const std::exception_ptr& failure) {
+void Repository::discard_writer(const std::exception_ptr& failure, BlobType kind) {
   {
     std::lock_guard lock(save_mutex_);
-    --writers_created_;
+    --writers_created_[static_cast<size_t>(kind)];
     if (!save_failure_) {
       try {
         std::rethrow_exception(failure);
@@ -305,10 +313,10 @@ void Repository::discard_writer(const std::exception_ptr& failure) {
 
 // Adds a blob to a pack writer (uploading the pack when full); on any failure the writer
 // is discarded and the repository refuses further saves.
-void Repository::add_to_pack(const Id& id, const std::function<void(PackWriter&)>& add) {
+void Repository::add_to_pack(BlobType type, const Id& id, const std::function<void(PackWriter&)>& add) {
   std::unique_ptr<PackWriter> writer;
   try {
-    writer = take_writer();
+    writer = take_writer(type);
   } catch (...) {
     std::lock_guard lock(save_mutex_);
     in_flight_.erase(id);
@@ -323,7 +331,7 @@ void Repository::add_to_pack(const Id& id, const std::function<void(PackWriter&)
     in_flight_.erase(id);
     throw;
   } catch (...) {
-    discard_writer(std::current_exception());
+    discard_writer(std::current_exception(), type);
     throw;
   }
   try {
@@ -332,7 +340,7 @@ void Repository::add_to_pack(const Id& id, const std::function<void(PackWriter&)
       upload_pack(*writer);
     }
   } catch (...) {
-    discard_writer(std::current_exception());
+    discard_writer(std::current_exception(), type);
     throw;
   }
   return_writer(std::move(writer));
@@ -344,7 +352,7 @@ bool Repository::save_blob(BlobType type, const Id& id, ByteView plaintext, Comp
     throw_if_save_failed();
     if (index_.has(id) || !in_flight_.insert(id).second) return false;
   }
-  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext, effort); });
+  add_to_pack(type, id, [&](PackWriter& writer) { writer.add(type, id, plaintext, effort); });
   statistics_.blobs_added++;
   statistics_.bytes_added += plaintext.size();
   return true;
@@ -357,7 +365,7 @@ bool Repository::save_resealed_blob(BlobType type, const Id& id, const BlobSeali
     throw_if_save_failed();
     if (index_.has(id) || !in_flight_.insert(id).second) return false;
   }
-  add_to_pack(id, [&](PackWriter& writer) { writer.add_resealed(from, type, id, sealed, raw_length); });
+  add_to_pack(type, id, [&](PackWriter& writer) { writer.add_resealed(from, type, id, sealed, raw_length); });
   statistics_.blobs_added++;
   statistics_.bytes_added += raw_length;
   return true;
@@ -369,7 +377,7 @@ void Repository::repack_blob(BlobType type, const Id& id, ByteView plaintext) {
     throw_if_save_failed();
     if (!in_flight_.insert(id).second) return;
   }
-  add_to_pack(id, [&](PackWriter& writer) { writer.add(type, id, plaintext); });
+  add_to_pack(type, id, [&](PackWriter& writer) { writer.add(type, id, plaintext); });
 }
 
 void Repository::keep_written_packs() {
@@ -426,11 +434,12 @@ void Repository::upload_in_background(std::unique_ptr<PackWriter> writer) {
   }
   // Writers in upload count against max_writers_, so the queue never outgrows the threads.
   auto job = [this, writer = std::move(writer)]() mutable {
+    BlobType kind = writer->kind();
     try {
       upload_pack(*writer);
       return_writer(std::move(writer));
     } catch (...) {
-      discard_writer(std::current_exception());
+      discard_writer(std::current_exception(), kind);
     }
     std::lock_guard lock(save_mutex_);
     --uploads_pending_;
@@ -492,7 +501,7 @@ void Repository::flush() {
     if (failure) {
       // Every writer taken here goes: the failed one's blobs are lost, and the others are
       // unusable once saves are refused.
-      for (size_t i = 0; i < writers.size(); ++i) discard_writer(failure);
+      for (const auto& writer : writers) discard_writer(failure, writer->kind());
       std::rethrow_exception(failure);
     }
     {

@@ -157,11 +157,11 @@ class Repository {
   using PackListing = std::vector<std::pair<std::string, uint64_t>>;  // name, size
   PackListing list_packs();
   size_t adopt_packs_among(const PackListing& packs);
-  std::unique_ptr<PackWriter> take_writer();
+  std::unique_ptr<PackWriter> take_writer(BlobType kind);
   void return_writer(std::unique_ptr<PackWriter> writer);
-  void discard_writer(const std::exception_ptr& failure);
-  // Adds a blob to a pack writer with `add`, uploading the pack when full.
-  void add_to_pack(const Id& id, const std::function<void(PackWriter&)>& add);
+  void discard_writer(const std::exception_ptr& failure, BlobType kind);
+  // Adds a blob to a pack writer of its type with `add`, uploading the pack when full.
+  void add_to_pack(BlobType type, const Id& id, const std::function<void(PackWriter&)>& add);
   void throw_if_save_failed() const;  // with save_mutex_ held
   void upload_pack(PackWriter& writer);
   // Uploads a full writer on an upload thread, which returns it to the idle writers (or
@@ -185,8 +185,8 @@ class Repository {
   std::unordered_set<Id, IdHash> in_flight_;
   std::vector<std::unique_ptr<PackWriter>> idle_writers_;
   std::condition_variable writer_returned_;
-  size_t writers_created_ = 0;
-  size_t max_writers_ = std::max(2u, std::thread::hardware_concurrency());
+  size_t writers_created_[2] = {0, 0};  // by BlobType
+  size_t max_writers_ = std::max(2u, std::thread::hardware_concurrency());  // of data; of trees, two
   std::vector<IndexFile::Pack> unindexed_packs_;
   size_t unindexed_blobs_ = 0;
   bool keep_written_packs_ = false;

@@ -9,11 +9,9 @@ namespace obkeep::repo {
 
 TreeReadAhead::TreeReadAhead(Repository& repository, unsigned readers, size_t limit)
     : repository_(repository), limit_(limit) {
-  uint64_t budget = spans_budget;
-  for (const auto& [pack, span] : repository_.index().tree_spans())
-    if (span.length <= largest_span && span.length <= budget) {
-      budget -= span.length;
-      Span& mine = spans_[pack];
+  for (const auto& [pack, spans] : repository_.index().tree_spans(span_gap, largest_span))
+    for (const Index::Span& span : spans) {
+      Span& mine = spans_[pack][span.offset];
       mine.offset = span.offset;
       mine.length = span.length;
     }
@@ -22,12 +20,20 @@ TreeReadAhead::TreeReadAhead(Repository& repository, unsigned readers, size_t li
 
 Tree TreeReadAhead::read_tree(const Id& id) {
   BlobLocation location = repository_.locate(id);
-  auto found = spans_.find(location.pack);
-  if (found == spans_.end()) return load_tree(repository_, id);
-  Span& span = found->second;
+  auto by_pack = spans_.find(location.pack);
+  if (by_pack == spans_.end()) return load_tree(repository_, id);
+  auto after = by_pack->second.upper_bound(location.offset);
+  if (after == by_pack->second.begin()) return load_tree(repository_, id);
+  Span& span = std::prev(after)->second;
+  if (uint64_t(location.offset) + location.stored_length > span.offset + span.length) return load_tree(repository_, id);
   {
     std::unique_lock lock(mutex_);
     if (!span.reading) {
+      if (spans_held_ + span.length > spans_budget) {
+        lock.unlock();
+        return load_tree(repository_, id);
+      }
+      spans_held_ += span.length;
       span.reading = true;
       lock.unlock();
       Bytes sealed;

@@ -5,9 +5,10 @@
 // the waiting is per level of the tree, not per directory. Trees read and not yet walked
 // are bounded in number.
 //
-// The trees sit together in few packs: the first tree wanted from such a pack has the
-// pack's whole span of trees read (when small), and the pack's other trees are then opened
-// from memory, so the levels of the tree cost round trips only until those reads are in.
+// The trees sit together in few packs (a backup writes them in packs of their own; older
+// repositories mixed them with file data): the first tree wanted from a span of neighbouring
+// trees has the whole span read, and the span's other trees are then opened from memory, so
+// the levels of the tree cost round trips only until those reads are in.
 #pragma once
 
 #include <condition_variable>
@@ -26,6 +27,12 @@ namespace obkeep::repo {
 
 class TreeReadAhead {
  public:
+  // Trees closer than span_gap share a span (the bytes between them are read too).
+  static constexpr uint64_t span_gap = 256 * 1024;
+  static constexpr uint64_t largest_span = 4 * 1024 * 1024;
+  // Spans read and kept; beyond, each tree is read on its own.
+  static constexpr uint64_t spans_budget = 64 * 1024 * 1024;
+
   TreeReadAhead(Repository& repository, unsigned readers, size_t limit);
   ~TreeReadAhead();
   TreeReadAhead(const TreeReadAhead&) = delete;
@@ -41,14 +48,13 @@ class TreeReadAhead {
     Tree tree;
     std::exception_ptr error;
   };
-  // A pack's span of trees, read once by whoever wants one of its trees first.
+  // A span of neighbouring trees in a pack, read once by whoever wants one of its trees
+  // first, and kept.
   struct Span {
     uint64_t offset = 0, length = 0;
     bool reading = false, done = false;
     Bytes sealed;  // empty when the read failed: each tree is then read on its own
   };
-  static constexpr uint64_t largest_span = 4 * 1024 * 1024;
-  static constexpr uint64_t spans_budget = 32 * 1024 * 1024;
 
   void read_ahead(const Tree& tree);  // with mutex_ held
   void read();
@@ -60,7 +66,9 @@ class TreeReadAhead {
   std::condition_variable changed_;
   std::map<Id, std::shared_ptr<Entry>> entries_;  // queued, being read, or read
   std::deque<Id> queue_;
-  std::unordered_map<Id, Span, IdHash> spans_;  // fixed at construction; each Span under mutex_
+  // By pack and offset; fixed at construction, each Span under mutex_.
+  std::unordered_map<Id, std::map<uint64_t, Span>, IdHash> spans_;
+  uint64_t spans_held_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> readers_;
 };

@@ -1,6 +1,7 @@
 // TreeReadAhead: a walk down a snapshot's trees gets each tree as saved, and the trees of a
-// small tree pack come from one read of its span, not one read a level; a span that cannot
-// be read falls back to a read a tree; a damaged tree is named.
+// small tree pack come from one read of its span, not one read a level, also when file data
+// was saved between them; a pack's trees far apart are spans of their own; a span that
+// cannot be read falls back to a read a tree; a damaged tree is named.
 #include "repo/tree_read_ahead.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "crypto/aead.hpp"
 #include "repo/memory_repository_for_tests.hpp"
 #include "util/error.hpp"
 
@@ -24,10 +26,16 @@ class CountingBackend : public storage::MemoryBackend {
   }
 };
 
-// A chain of `depth` directories, each holding a file and the next directory.
-Id save_chain(Repository& repository, int depth) {
+// A chain of `depth` directories, each holding a file and the next directory; with
+// `data_between`, that many random bytes of file data are saved before each tree.
+Id save_chain(Repository& repository, int depth, size_t data_between = 0) {
   std::optional<Id> below;
   for (int level = depth; level > 0; --level) {
+    if (data_between) {
+      Bytes data(data_between);
+      crypto::random_bytes(data.data(), data.size());
+      repository.save_blob(BlobType::data, data);
+    }
     Tree tree;
     Node file;
     file.name = "file" + std::to_string(level);
@@ -68,6 +76,56 @@ TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
   EXPECT_EQ(backend->pack_reads.load(), 1) << "one read for the pack's span of trees, not one a level";
 }
 
+// A backup saves each directory's tree after its files. Trees go in packs of their own, so
+// the walk's trees are still one read away, not one read a level (with the trees spread
+// between 24 MiB of file data, they were more than the largest span apart).
+TEST(TreeReadAhead, TreesSavedBetweenFileDataComeFromOneRead) {
+  auto owned = std::make_unique<CountingBackend>();
+  CountingBackend* backend = owned.get();
+  Repository::init(*backend, "pw", cheap_init_options());
+  std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
+  constexpr int depth = 12;
+  Id root = save_chain(*repository, depth, 2 * 1024 * 1024);
+  repository->flush();
+  for (const IndexFile::Pack& pack : repository->index().packs()) {
+    ASSERT_FALSE(pack.blobs.empty());
+    for (const PackedBlob& blob : pack.blobs) EXPECT_EQ(blob.type, pack.blobs.front().type) << "a pack mixes trees and data";
+  }
+  backend->pack_reads = 0;
+  TreeReadAhead trees(*repository, 4, 4096);
+  int levels = 0;
+  for (std::optional<Id> next = root; next; ++levels) {
+    Tree tree = trees.load(*next);
+    const Node* below = tree.find("level" + std::to_string(levels + 2));
+    next = below ? below->subtree : std::nullopt;
+  }
+  EXPECT_EQ(levels, depth);
+  EXPECT_EQ(backend->pack_reads.load(), 1);
+}
+
+// Repositories written before trees had packs of their own mix them with file data: trees
+// near each other share a span, trees far apart (or past the largest span) start a new one.
+TEST(TreeReadAhead, APacksTreesFarApartAreSpansOfTheirOwn) {
+  Index index;
+  Id pack = Id::from_hex(std::string(64, 'a'));
+  auto blob = [](BlobType type, uint32_t offset, uint32_t length, char name) {
+    return PackedBlob{type, offset, length, length, Id::from_hex(std::string(64, name))};
+  };
+  constexpr uint32_t mib = 1024 * 1024;
+  index.add_pack(pack, {blob(BlobType::tree, 0, 1000, '1'), blob(BlobType::data, 1000, 100000, '2'),
+                        blob(BlobType::tree, 101000, 500, '3'), blob(BlobType::data, 101500, 3 * mib, '4'),
+                        blob(BlobType::tree, 101500 + 3 * mib, 200, '5'), blob(BlobType::tree, 101700 + 3 * mib, mib, '6')});
+  auto spans = index.tree_spans(256 * 1024, 4 * mib);
+  ASSERT_EQ(spans.size(), 1u);
+  const std::vector<Index::Span>& of_pack = spans.at(pack);
+  ASSERT_EQ(of_pack.size(), 2u);
+  EXPECT_EQ(of_pack[0].offset, 0u);
+  EXPECT_EQ(of_pack[0].length, 101500u) << "two trees 100 KB apart: one span";
+  EXPECT_EQ(of_pack[1].offset, 101500u + 3 * mib) << "a tree 3 MiB further: a span of its own";
+  EXPECT_EQ(of_pack[1].length, 200u + mib);
+  EXPECT_EQ(index.tree_spans(256 * 1024, mib).at(pack).size(), 3u) << "the largest span bounds a span";
+}
+
 // A store that refuses pack reads longer than `longest` (a range that cannot be fetched).
 class ShortReadsOnly : public storage::MemoryBackend {
  public:
@@ -85,9 +143,10 @@ TEST(TreeReadAhead, ASpanThatCannotBeReadSendsItsTreesToOneReadEach) {
   std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
   Id root = save_chain(*repository, 6);
   repository->flush();
-  auto spans = repository->index().tree_spans();
+  auto spans = repository->index().tree_spans(TreeReadAhead::span_gap, TreeReadAhead::largest_span);
   ASSERT_EQ(spans.size(), 1u);
-  backend->longest = spans.begin()->second.length - 1;  // every tree alone, never the span
+  ASSERT_EQ(spans.begin()->second.size(), 1u);
+  backend->longest = spans.begin()->second.front().length - 1;  // every tree alone, never the span
   TreeReadAhead trees(*repository, 2, 4096);
   int levels = 0;
   for (std::optional<Id> next = root; next; ++levels) {

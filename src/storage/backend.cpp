@@ -6,6 +6,7 @@
 #include "storage/local/local_backend.hpp"
 #include "storage/serve/serve_backend.hpp"
 #include "storage/sftp/sftp_backend.hpp"
+#include "storage/trace/traced_backend.hpp"
 #include "storage/s3/s3_backend.hpp"
 #include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
@@ -40,7 +41,8 @@ std::unique_ptr<Backend> open_plain_backend(const std::string& url) {
 std::unique_ptr<Backend> open_backend(const std::string& url, const TransferLimits& limits) {
   if (url.empty()) throw Error("no repository given (use -r/--repo or OBKEEP_REPOSITORY)", ExitCode::usage);
   // Faults outside the limiter: a rule's Nth call is the same call with or without limits.
-  return with_test_faults(with_limits(open_plain_backend(url), limits));
+  // The trace inside it: it shows the calls the store itself answered, as paced.
+  return with_test_faults(with_limits(with_trace(open_plain_backend(url)), limits));
 }
 
 }  // namespace obkeep::storage

@@ -135,7 +135,7 @@ pass "copies killed at any point leave a consistent destination; the next copy c
 # A damaged blob in the source: the copy fails naming it, and writes no snapshot.
 damaged=$TEST_DIR/damaged
 cp -a "$primary" "$damaged"
-pack=$(find "$damaged/data" -type f -size +1M | head -n 1)
+pack=$(find "$damaged/data" -type f -size +1M -print -quit)
 python3 - "$pack" <<'EOF'
 import sys
 path = sys.argv[1]

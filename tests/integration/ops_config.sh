@@ -43,7 +43,7 @@ grep -q "repository" "$TEST_DIR/stdout" || fail "ls latest lists no repository/:
 pass "init (primary and --site), backup, snapshots (--config and OBKEEP_CONFIG) and ls find the repository and password in the config"
 
 # 2. restore --set artifacts --home H with only --config.
-conf=$(find "$km/repository/conf" -maxdepth 1 -type f | head -1)
+conf=$(find "$km/repository/conf" -maxdepth 1 -type f -print -quit)
 cp "$conf" "$TEST_DIR/conf.orig"
 echo "<!-- broken by hand -->" >"$conf"
 expect_exit 0 obkeep restore latest --set artifacts --home "$km" --config "$config"

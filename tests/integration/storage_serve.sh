@@ -97,7 +97,7 @@ pass "wal-push and wal-fetch through the append-only key; the same file again su
 
 # 3. What the backup key cannot do: each refused in one line naming the site, nothing gone.
 snapshot=$(ls "$site/snapshots" | head -n 1)
-pack_path=$(find "$site/data" -type f -name '[0-9a-f]*' | head -n 1)
+pack_path=$(find "$site/data" -type f -name '[0-9a-f]*' -print -quit)
 pack=$(basename "$pack_path")
 before=$(cd "$site" && find . -type f ! -path './locks/*' -exec sha256sum {} + | sort)
 as_backup expect_exit 1 obkeep -r "$dr" forget --keep-last 1 --prune
