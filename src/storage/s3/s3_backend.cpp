@@ -174,13 +174,43 @@ bool S3Backend::may_retain() {
   return state == BucketObjectLock::State::enabled || state == BucketObjectLock::State::unknown;
 }
 
+// The bucket check and the config's stat side by side: at a far site each is a round trip
+// (a missing bucket has no config either).
 void S3Backend::create() {
-  bool created = create_bucket();
+  bool created = false, config_exists = false;
+  run_parallel(2, 2, [&](size_t i) {
+    if (i == 0)
+      created = create_bucket();
+    else
+      config_exists = stat(Handle{FileType::config, "config"}).has_value();
+  });
   if (object_lock_.enabled()) require_object_lock(created);
-  if (stat(Handle{FileType::config, "config"})) throw Error("a repository already exists at " + location_);
+  if (config_exists) throw Error("a repository already exists at " + location_);
 }
 
 void S3Backend::save(const Handle& handle, ByteView data) {
+  // Removing a lock first asks whether the bucket may retain objects (one round trip, once):
+  // asked beside the lock's save, the command's last request no longer waits for it.
+  if (handle.type == FileType::lock && !bucket_object_lock_known()) {
+    run_parallel(2, 2, [&](size_t i) {
+      if (i == 0) return save_object(handle, data);
+      try {
+        bucket_object_lock();
+      } catch (const Error&) {
+        // Asked again when a remove needs it, which reports the failure.
+      }
+    });
+    return;
+  }
+  save_object(handle, data);
+}
+
+bool S3Backend::bucket_object_lock_known() {
+  std::lock_guard guard(bucket_lock_mutex_);
+  return bucket_lock_.has_value();
+}
+
+void S3Backend::save_object(const Handle& handle, ByteView data) {
   std::string key = key_of(handle);
   // Locks stay deletable: a retained lock would block every later exclusive operation.
   bool retain = object_lock_.enabled() && handle.type != FileType::lock;

@@ -100,6 +100,9 @@ class S3Backend : public Backend {
                   uint64_t whole_length);
   [[noreturn]] void short_object(const std::string& key, uint64_t offset, uint64_t length,
                                  const std::string& got) const;
+  // One object up: a PUT, or a multipart upload when large.
+  void save_object(const Handle& handle, ByteView data);
+  bool bucket_object_lock_known();
   // Whether `key` is one of this repository's objects (config, keys/…, data/…/…, …).
   bool is_repository_key(const std::string& key) const;
 
