@@ -146,7 +146,9 @@ s3_scheme=https
 if [[ " ${backend_list[*]} " == *" s3 "* ]]; then
   mkdir -p "$work/s3"
   if [ "$s3_store" = radosgw ]; then
-    bash "$servers/radosgw.sh" start "$work/s3"
+    # Room for a round's two repositories (the backup's and the copy's) four times over.
+    RADOSGW_MEMSTORE_BYTES=$(($(du -sb "$data" | cut -f1) * 4 > 2147483648 ? $(du -sb "$data" | cut -f1) * 4 : 2147483648)) \
+      bash "$servers/radosgw.sh" start "$work/s3"
     export AWS_ACCESS_KEY_ID=$(cat "$work/s3/access_key") AWS_SECRET_ACCESS_KEY=$(cat "$work/s3/secret_key")
     s3_scheme=http
   else
@@ -293,9 +295,11 @@ round() { # BACKEND RTT
   fi
   release_restore_fs
   # The SFTP site is this machine's disk: free it (Swift's objects stay, each step has its own
-  # prefix; the RADOS Gateway's memstore holds 2 GiB: emptied, the bucket kept).
+  # prefix; the RADOS Gateway's memstore, sized for a round: emptied, the bucket kept).
   [ "$backend" = sftp ] || [ "$backend" = ssh ] && rm -rf "$work/sftp-site"/* || true
-  if [ "$backend" = s3 ] && [ "$s3_store" = radosgw ]; then bash -c "$rclone_command delete site-s3:bench" >/dev/null 2>&1 || true; fi
+  if [ "$backend" = s3 ] && [ "$s3_store" = radosgw ]; then
+    timeout 300 bash -c "$rclone_command delete site-s3:bench" >/dev/null 2>&1 || echo "could not empty the gateway's bucket" >&2
+  fi
 }
 
 for rtt in "${rtt_list[@]}"; do

@@ -14,7 +14,7 @@ constexpr auto slice = std::chrono::milliseconds(100);
 
 PackReadAhead::PackReadAhead(Repository& repository, unsigned fetchers, uint64_t memory_budget,
                              const std::atomic<bool>& abandoned, std::function<void()> before_waiting)
-    : repository_(repository), budget_(memory_budget), abandoned_(abandoned), before_waiting_(std::move(before_waiting)) {
+    : repository_(repository), max_gap_(repository.backend().read_gap()), budget_(memory_budget), abandoned_(abandoned), before_waiting_(std::move(before_waiting)) {
   for (unsigned i = 0; i < fetchers; ++i) fetchers_.emplace_back([this] { fetch(); });
 }
 
@@ -63,8 +63,8 @@ bool PackReadAhead::grow(const Id& pack, uint64_t start, uint64_t end) {
   RangePointer high = above != by_offset.end() ? above->second : nullptr;
   auto is_growing = [](const RangePointer& range) { return range && range->state == Range::State::growing; };
   uint64_t low_end = low ? low->offset + low->length : 0, high_end = high ? high->offset + high->length : 0;
-  bool low_fits = is_growing(low) && low_end <= start && start - low_end <= max_gap && end - low->offset <= max_range;
-  bool high_fits = is_growing(high) && high->offset >= end && high->offset - end <= max_gap && high_end - start <= max_range;
+  bool low_fits = is_growing(low) && low_end <= start && start - low_end <= max_gap_ && end - low->offset <= max_range;
+  bool high_fits = is_growing(high) && high->offset >= end && high->offset - end <= max_gap_ && high_end - start <= max_range;
   if (low_fits && high_fits && high_end - low->offset <= max_range) {
     // The blob closes the gap between two growing ranges: they become one.
     held_ += (high_end - low->offset) - low->length - high->length;

@@ -30,8 +30,9 @@ namespace obkeep::repo {
 
 class PackReadAhead : public BlobSource {
  public:
-  // Blobs closer than this in a pack are fetched together, with the bytes between them.
-  static constexpr uint64_t max_gap = 1024 * 1024;
+  // Blobs closer than max_gap() in a pack (the store's read_gap) are fetched together, with
+  // the bytes between them.
+  uint64_t max_gap() const { return max_gap_; }
   static constexpr uint64_t max_range = 16 * 1024 * 1024;
 
   // Ranges growing at once (over all packs); beyond, the stalest is fetched.
@@ -93,6 +94,7 @@ class PackReadAhead : public BlobSource {
   void fetch();
 
   Repository& repository_;
+  uint64_t max_gap_;
   uint64_t budget_;
   const std::atomic<bool>& abandoned_;
   std::mutex mutex_;

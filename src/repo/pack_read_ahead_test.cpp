@@ -128,10 +128,10 @@ TEST(PackReadAhead, RangesGrowingTowardsEachOtherBecomeOne) {
   auto& [pack, blobs] = *std::max_element(by_pack.begin(), by_pack.end(),
                                           [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   std::sort(blobs.begin(), blobs.end(), [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
-  // The first blob, then one more than max_gap beyond it, then everything between.
+  // The first blob, then one more than the store's read gap beyond it, then everything between.
   size_t far = 1;
   while (far < blobs.size() && blobs[far].first.offset < blobs[0].first.offset + blobs[0].first.stored_length +
-                                                           PackReadAhead::max_gap + 1)
+                                                           fixture.repository->backend().read_gap() + 1)
     ++far;
   ASSERT_LT(far, blobs.size()) << "the fixture's largest pack is too small for this test";
   uint64_t span = blobs[far].first.offset + blobs[far].first.stored_length - blobs[0].first.offset;

@@ -67,6 +67,11 @@ class Backend {
   // store answers each after a round trip, and packs sent one after another leave the
   // link idle in between. 0 (local disks): saves run in the caller's thread.
   virtual size_t background_saves() const { return 0; }
+  // Bytes a restore's read-ahead may fetch between two wanted blobs of a pack rather than
+  // make a request for each: what one more request costs, in bytes. Where every request
+  // pays a round trip of its own (S3), more than where requests share a connection's
+  // flow-control window and the extra bytes take its room (SFTP).
+  virtual uint64_t read_gap() const { return 1024 * 1024; }
   // Removes what interrupted saves left behind (temporary files). Only safe while no one
   // else writes: prune calls it under its exclusive lock. Returns how many were removed.
   virtual size_t remove_temporaries() { return 0; }

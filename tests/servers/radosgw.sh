@@ -2,6 +2,8 @@
 # A private single-node Ceph cluster with its RADOS Gateway (S3, with Object Lock) on
 # http://127.0.0.1 for tests: one monitor, one OSD on memstore (data in memory), radosgw.
 # usage: radosgw.sh start DIR | stop DIR
+# RADOSGW_MEMSTORE_BYTES sizes the OSD's memory store (default 2 GiB); a full store blocks
+# every write, deletes too.
 # Writes DIR/port, DIR/access_key and DIR/secret_key (an S3 user "obkeep"); region
 # us-east-1 ("default" zonegroup answers to any), path-style. Everything (config, keyrings,
 # monitor store, logs, sockets) lives under DIR/ceph; nothing is read from /etc/ceph and no
@@ -75,7 +77,7 @@ osd data = $D/osd.\$id
 osd crush update on start = false
 osd class update on start = false
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = ${RADOSGW_MEMSTORE_BYTES:-2147483648}
 osd max object name len = 460
 osd max object namespace len = 64
 [client.rgw]

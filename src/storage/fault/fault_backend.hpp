@@ -46,6 +46,7 @@ class FaultBackend : public Backend {
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }
   size_t background_saves() const override { return inner_->background_saves(); }
+  uint64_t read_gap() const override { return inner_->read_gap(); }
   bool append_only() const override { return inner_->append_only(); }
   std::optional<int64_t> retained_until(const Handle& handle) override { return inner_->retained_until(handle); }
   std::string protection() override { return inner_->protection(); }

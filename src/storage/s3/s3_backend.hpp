@@ -53,6 +53,9 @@ class S3Backend : public Backend {
   // restores read ahead with four fetchers per save. (All connections for packs, each one
   // PUT, measured no faster across 80 ms and held twice the memory.)
   size_t background_saves() const override { return std::max(1u, connections() / 2); }
+  // A ranged GET is a round trip and a request the store answers: measured on the ~1 GB
+  // tree at RTT 80 ms, 4 MiB restored in 3.3–3.4 s instead of 3.7–4.0 s (fetching 20% more).
+  uint64_t read_gap() const override { return 4 * 1024 * 1024; }
   std::optional<int64_t> retained_until(const Handle& handle) override;
   // "object lock: compliance, 30 days", or what stands in its way.
   std::string protection() override;
