@@ -53,6 +53,21 @@ Id save_chain(Repository& repository, int depth, size_t data_between = 0) {
   return *below;
 }
 
+// Walks a chain down from `root` through `trees`, checking each level's file; returns the
+// number of levels.
+int walk_chain(TreeReadAhead& trees, const Id& root) {
+  int levels = 0;
+  for (std::optional<Id> next = root; next; ++levels) {
+    Tree tree = trees.load(*next);
+    EXPECT_FALSE(tree.nodes.empty());
+    if (tree.nodes.empty()) break;
+    EXPECT_EQ(tree.nodes[0].name, "file" + std::to_string(levels + 1));
+    const Node* below = tree.find("level" + std::to_string(levels + 2));
+    next = below ? below->subtree : std::nullopt;
+  }
+  return levels;
+}
+
 TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
   auto owned = std::make_unique<CountingBackend>();
   CountingBackend* backend = owned.get();
@@ -64,15 +79,7 @@ TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
   backend->pack_reads = 0;
 
   TreeReadAhead trees(*repository, 4, 4096);
-  int levels = 0;
-  for (std::optional<Id> next = root; next; ++levels) {
-    Tree tree = trees.load(*next);
-    ASSERT_FALSE(tree.nodes.empty());
-    EXPECT_EQ(tree.nodes[0].name, "file" + std::to_string(levels + 1));
-    const Node* below = tree.find("level" + std::to_string(levels + 2));
-    next = below ? below->subtree : std::nullopt;
-  }
-  EXPECT_EQ(levels, depth);
+  EXPECT_EQ(walk_chain(trees, root), depth);
   EXPECT_EQ(backend->pack_reads.load(), 1) << "one read for the pack's span of trees, not one a level";
 }
 
@@ -93,13 +100,7 @@ TEST(TreeReadAhead, TreesSavedBetweenFileDataComeFromOneRead) {
   }
   backend->pack_reads = 0;
   TreeReadAhead trees(*repository, 4, 4096);
-  int levels = 0;
-  for (std::optional<Id> next = root; next; ++levels) {
-    Tree tree = trees.load(*next);
-    const Node* below = tree.find("level" + std::to_string(levels + 2));
-    next = below ? below->subtree : std::nullopt;
-  }
-  EXPECT_EQ(levels, depth);
+  EXPECT_EQ(walk_chain(trees, root), depth);
   EXPECT_EQ(backend->pack_reads.load(), 1);
 }
 
@@ -148,13 +149,7 @@ TEST(TreeReadAhead, ASpanThatCannotBeReadSendsItsTreesToOneReadEach) {
   ASSERT_EQ(spans.begin()->second.size(), 1u);
   backend->longest = spans.begin()->second.front().length - 1;  // every tree alone, never the span
   TreeReadAhead trees(*repository, 2, 4096);
-  int levels = 0;
-  for (std::optional<Id> next = root; next; ++levels) {
-    Tree tree = trees.load(*next);
-    const Node* below = tree.find("level" + std::to_string(levels + 2));
-    next = below ? below->subtree : std::nullopt;
-  }
-  EXPECT_EQ(levels, 6);
+  EXPECT_EQ(walk_chain(trees, root), 6);
 }
 
 TEST(TreeReadAhead, ADamagedTreeInASpanIsNamed) {

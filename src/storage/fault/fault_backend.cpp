@@ -85,7 +85,7 @@ std::vector<FaultRule> parse_fault_rules(const std::string& text) {
 }
 
 FaultBackend::FaultBackend(std::unique_ptr<Backend> inner, std::vector<FaultRule> rules)
-    : inner_(std::move(inner)), rules_(std::move(rules)), counts_(new std::atomic<uint64_t>[rules_.size()]) {
+    : ForwardingBackend(std::move(inner)), rules_(std::move(rules)), counts_(new std::atomic<uint64_t>[rules_.size()]) {
   for (size_t i = 0; i < rules_.size(); ++i) counts_[i] = 0;
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/backend.hpp"
+#include "storage/forwarding_backend.hpp"
 
 namespace obkeep::storage {
 
@@ -32,24 +32,21 @@ struct FaultRule {
 // Parses a comma-separated list of rules; Error(usage) naming the bad rule.
 std::vector<FaultRule> parse_fault_rules(const std::string& text);
 
-class FaultBackend : public Backend {
+class FaultBackend : public ForwardingBackend {
  public:
   FaultBackend(std::unique_ptr<Backend> inner, std::vector<FaultRule> rules);
 
-  std::string location() const override { return inner_->location(); }
   void create() override;
   void save(const Handle& handle, ByteView data) override;
+  // Through save(), so that save rules count it.
+  void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override {
+    Backend::save_after(handle, data, ready);
+  }
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
   std::optional<uint64_t> stat(const Handle& handle) override;
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
-  size_t remove_temporaries() override { return inner_->remove_temporaries(); }
-  size_t background_saves() const override { return inner_->background_saves(); }
-  uint64_t read_gap() const override { return inner_->read_gap(); }
-  bool append_only() const override { return inner_->append_only(); }
-  std::optional<int64_t> retained_until(const Handle& handle) override { return inner_->retained_until(handle); }
-  std::string protection() override { return inner_->protection(); }
 
  private:
   // Applies the first rule matching this call; returns true when the call is to be
@@ -57,7 +54,6 @@ class FaultBackend : public Backend {
   bool before_call(const std::string& operation, std::optional<FileType> type, const std::string& what);
   void after_call(bool kill);
 
-  std::unique_ptr<Backend> inner_;
   std::vector<FaultRule> rules_;
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;
 };

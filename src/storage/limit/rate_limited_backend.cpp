@@ -40,7 +40,7 @@ bool limited(const std::unique_ptr<TokenBucket>& bucket, const Handle& handle) {
 }  // namespace
 
 RateLimitedBackend::RateLimitedBackend(std::unique_ptr<Backend> inner, TransferLimits limits)
-    : inner_(std::move(inner)) {
+    : ForwardingBackend(std::move(inner)) {
   if (uint64_t rate = limits.upload_bytes_per_second) {
     upload_piece_ = limit_piece_size(rate);
     upload_ = std::make_unique<TokenBucket>(rate, upload_piece_);

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "storage/backend.hpp"
+#include "storage/forwarding_backend.hpp"
 #include "storage/limit/token_bucket.hpp"
 
 namespace obkeep::storage {
@@ -19,30 +19,16 @@ uint64_t limit_piece_size(uint64_t bytes_per_second);
 // shared by every thread that calls this backend, so their total holds the rate. stat, list,
 // remove and create are small control requests and go unlimited; so do lock objects, whose
 // refresh must never wait behind pack traffic.
-class RateLimitedBackend : public Backend {
+class RateLimitedBackend : public ForwardingBackend {
  public:
   RateLimitedBackend(std::unique_ptr<Backend> inner, TransferLimits limits);
 
-  std::string location() const override { return inner_->location(); }
-  void create() override { inner_->create(); }
   void save(const Handle& handle, ByteView data) override;
   void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
-  std::optional<uint64_t> stat(const Handle& handle) override { return inner_->stat(handle); }
-  void remove(const Handle& handle) override { inner_->remove(handle); }
-  void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override {
-    inner_->list(type, visit);
-  }
-  size_t remove_temporaries() override { return inner_->remove_temporaries(); }
-  size_t background_saves() const override { return inner_->background_saves(); }
-  uint64_t read_gap() const override { return inner_->read_gap(); }
-  bool append_only() const override { return inner_->append_only(); }
-  std::optional<int64_t> retained_until(const Handle& handle) override { return inner_->retained_until(handle); }
-  std::string protection() override { return inner_->protection(); }
 
  private:
-  std::unique_ptr<Backend> inner_;
   std::unique_ptr<TokenBucket> upload_,
       download_;  // null: that direction is unlimited
   uint64_t upload_piece_ = 0, download_piece_ = 0;

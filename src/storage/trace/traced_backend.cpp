@@ -33,7 +33,7 @@ std::string error_field(const char* what) {
 }  // namespace
 
 TracedBackend::TracedBackend(std::unique_ptr<Backend> inner, std::FILE* trace)
-    : inner_(std::move(inner)), trace_(trace) {}
+    : ForwardingBackend(std::move(inner)), trace_(trace) {}
 
 TracedBackend::~TracedBackend() { std::fclose(trace_); }
 

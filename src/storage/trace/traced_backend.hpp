@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "storage/backend.hpp"
+#include "storage/forwarding_backend.hpp"
 
 namespace obkeep::storage {
 
@@ -21,13 +21,12 @@ namespace obkeep::storage {
 // characters ("-" for list and create). BYTES is what moved (saved, read, or listed
 // entries). RESULT is "ok", "absent" (a stat of a missing object) or "error:" and the
 // message's first words.
-class TracedBackend : public Backend {
+class TracedBackend : public ForwardingBackend {
  public:
   // Appends to `trace`, which it owns and closes; several processes may append to one file.
   TracedBackend(std::unique_ptr<Backend> inner, std::FILE* trace);
   ~TracedBackend() override;
 
-  std::string location() const override { return inner_->location(); }
   void create() override;
   void save(const Handle& handle, ByteView data) override;
   void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override;
@@ -36,19 +35,12 @@ class TracedBackend : public Backend {
   std::optional<uint64_t> stat(const Handle& handle) override;
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
-  size_t remove_temporaries() override { return inner_->remove_temporaries(); }
-  size_t background_saves() const override { return inner_->background_saves(); }
-  uint64_t read_gap() const override { return inner_->read_gap(); }
-  bool append_only() const override { return inner_->append_only(); }
-  std::optional<int64_t> retained_until(const Handle& handle) override { return inner_->retained_until(handle); }
-  std::string protection() override { return inner_->protection(); }
 
  private:
   struct Call;
   template <typename Work>
   auto traced(Call call, Work&& work);
 
-  std::unique_ptr<Backend> inner_;
   std::FILE* trace_;
   std::mutex mutex_;
   std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
