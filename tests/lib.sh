@@ -3,6 +3,9 @@
 set -euo pipefail
 : "${OBKEEP_BIN:?OBKEEP_BIN must name the obkeep binary}"
 : "${OBKEEP_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+# The benchmarks' choice of proxy (bench/remote.sh exports it): the fault tests need the
+# faults only faultproxy.py has.
+unset FAULTPROXY_IMPL FAULTPROXY_BIN
 TEST_DIR=$(mktemp -d /tmp/obkeep-test.XXXXXX)
 chmod 755 "$TEST_DIR"
 _cleanups=()
