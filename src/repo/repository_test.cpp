@@ -202,4 +202,36 @@ TEST(Repository, AFailedPackUploadFailsEverySaverAndEveryLaterSaveWithoutHanging
   EXPECT_THROW(repository->flush(), Error);
 }
 
+// Trees have pack writers of their own (two): a tree pack that cannot be stored fails every
+// saver of trees and every later save too, and none of them hangs waiting for a writer.
+TEST(Repository, AFailedTreePackUploadFailsEveryTreeSaverWithoutHanging) {
+  auto inner = std::make_unique<storage::MemoryBackend>();
+  InitOptions options;
+  options.scrypt = {1 << 10, 8, 1};
+  Repository::init(*inner, "pw", options);
+  auto faulty = std::make_unique<storage::FaultBackend>(std::move(inner), storage::parse_fault_rules("save:pack@1+=EIO"));
+  auto repository = Repository::open(std::move(faulty), "pw");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Bytes tree(1024);
+      try {
+        for (int i = 0; i < 12000; ++i) {  // 48 MiB in all: more than two tree packs
+          crypto::random_bytes(tree.data(), tree.size());
+          tree[0] = static_cast<uint8_t>(t);
+          repository->save_blob(BlobType::tree, tree);
+        }
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("Input/output error"), std::string::npos) << e.what();
+        failures++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();  // a hang here is the bug this test is for
+  EXPECT_EQ(failures, 4);
+  EXPECT_THROW(repository->save_blob(BlobType::data, Bytes(1000, 'z')), Error);
+  EXPECT_THROW(repository->flush(), Error);
+}
+
 }  // namespace obkeep::repo
