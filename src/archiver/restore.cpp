@@ -603,15 +603,15 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
 RestoreResult Restorer::run(const Id& tree) {
   if (size_t transfers = repository_.backend().background_saves()) {
     trees_ = std::make_unique<repo::TreeReadAhead>(repository_, static_cast<unsigned>(2 * transfers), 4096);
+    uint64_t budget = options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget;
     // Waiting for the budget, the walk (the only caller that waits) first hands over the
     // files it has queued: their blobs may be what holds the budget.
-    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(4 * transfers),
-                                                        options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget,
+    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(4 * transfers), budget,
                                                         stopping_, [this] {
                                                           submit_batch();
                                                           release_held(true);
                                                         });
-    walk_lead_ = (options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget) / 4;
+    walk_lead_ = budget / 4;
     batch_limit_bytes_ = 4 * 1024 * 1024;
     batch_limit_files_ = 128;
   }
