@@ -20,7 +20,7 @@ repo::CheckResult verify(repo::Repository& repository, const VerifyOptions& opti
   // A hole in a binlog or WAL archive is no damage to the repository, but recovery cannot
   // cross it: a warning. A snapshot that cannot be read is damage, which the check reports.
   try {
-    std::vector<repo::Snapshot> snapshots = repo::list_snapshots(repository);
+    const std::vector<repo::Snapshot>& snapshots = result.snapshot_list;
     for (std::string& gap : binlog_gap_warnings(snapshots)) result.warnings.push_back(std::move(gap));
     for (const auto& [database, archive] : binlog_archives(result.archive))
       for (const BinlogGap& gap : archive.gaps())

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 #include <unordered_set>
 
@@ -16,6 +17,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/parallel_tasks.hpp"
+#include "util/thread_pool.hpp"
 
 namespace obkeep::repo {
 
@@ -30,31 +32,41 @@ bool in_part(const Id& id, const CheckOptions& options) {
   return prefix % options.read_parts == options.read_part - 1;
 }
 
-void read_pack(Repository& repository, const IndexFile::Pack& pack, uint64_t size, CheckResult& result,
-               std::unordered_set<Id, IdHash>& damaged) {
+// What reading one pack found; packs are read side by side and their findings merged in
+// the packs' order, so that the report reads the same however the reads interleaved.
+struct PackFindings {
+  bool read = false;
+  uint64_t blobs_read = 0;
+  std::vector<std::string> errors;
+  std::vector<Id> damaged;
+};
+
+PackFindings read_pack(Repository& repository, const IndexFile::Pack& pack, uint64_t size) {
+  PackFindings found;
   Bytes data;
   try {
     data = repository.backend().load({FileType::pack, pack.id.hex()}, 0, size);
   } catch (const Error& e) {
-    result.errors.push_back("pack " + pack.id.hex() + " cannot be read: " + e.what());
-    for (const auto& blob : pack.blobs) damaged.insert(blob.id);
-    return;
+    if (e.code() == ExitCode::interrupted) throw;
+    found.errors.push_back("pack " + pack.id.hex() + " cannot be read: " + e.what());
+    for (const auto& blob : pack.blobs) found.damaged.push_back(blob.id);
+    return found;
   }
-  result.packs_read++;
+  found.read = true;
   if (crypto::sha256(data) != pack.id)
-    result.errors.push_back("pack " + pack.id.hex() + " is damaged: its content does not match its name");
+    found.errors.push_back("pack " + pack.id.hex() + " is damaged: its content does not match its name");
   try {
     auto header = parse_pack_header(repository.key().encryption, data, data.size());
     if (header.size() < pack.blobs.size())
-      result.errors.push_back("pack " + pack.id.hex() + " header lists fewer blobs than the index");
+      found.errors.push_back("pack " + pack.id.hex() + " header lists fewer blobs than the index");
   } catch (const IntegrityError& e) {
-    result.errors.push_back("pack " + pack.id.hex() + " has a damaged header: " + e.what());
+    found.errors.push_back("pack " + pack.id.hex() + " has a damaged header: " + e.what());
   }
   for (const PackedBlob& blob : pack.blobs) {
-    result.blobs_read++;
+    found.blobs_read++;
     if (uint64_t(blob.offset) + blob.stored_length > data.size()) {
-      result.errors.push_back("blob " + blob.id.hex() + " lies beyond the end of pack " + pack.id.hex());
-      damaged.insert(blob.id);
+      found.errors.push_back("blob " + blob.id.hex() + " lies beyond the end of pack " + pack.id.hex());
+      found.damaged.push_back(blob.id);
       continue;
     }
     try {
@@ -64,25 +76,58 @@ void read_pack(Repository& repository, const IndexFile::Pack& pack, uint64_t siz
                                 ByteView(data.data() + blob.offset, blob.stored_length), blob.raw_length);
       if (repository.blob_id(plain) != blob.id) throw IntegrityError("content does not match its id");
     } catch (const IntegrityError& e) {
-      result.errors.push_back("blob " + blob.id.hex() + " in pack " + pack.id.hex() + " is damaged: " + e.what());
-      damaged.insert(blob.id);
+      found.errors.push_back("blob " + blob.id.hex() + " in pack " + pack.id.hex() + " is damaged: " + e.what());
+      found.damaged.push_back(blob.id);
     }
   }
+  return found;
+}
+
+// Packs read at once: each reader verifies while the others wait for the store, and from a
+// far site one read moves what one connection carries in a round trip (a pack is ~16 MiB
+// and held whole while it is verified, so the count also bounds the memory).
+unsigned pack_readers(Repository& repository) {
+  constexpr unsigned most_remote = 8;
+  unsigned cores = ThreadPool::default_workers();
+  size_t transfers = repository.backend().background_saves();
+  return std::max(cores, static_cast<unsigned>(std::min<size_t>(transfers, most_remote)));
+}
+
+// Objects loaded side by side, each on its own, so that every one that fails is named.
+template <class Load>
+auto load_each(size_t count, unsigned threads, Load&& load, std::vector<std::string>& failures) {
+  std::vector<std::optional<decltype(load(size_t{0}))>> loaded(count);
+  failures.assign(count, {});
+  run_parallel(count, threads, [&](size_t i) {
+    try {
+      loaded[i] = load(i);
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::interrupted) throw;
+      failures[i] = e.what();
+    }
+  });
+  return loaded;
 }
 
 }  // namespace
 
 CheckResult check_repository(Repository& repository, const CheckOptions& options) {
   CheckResult result;
+  // Small objects (index files, snapshots, archive entries) loaded at once: from a far site
+  // each is a round trip.
+  unsigned loaders = static_cast<unsigned>(std::max<size_t>(4, 2 * repository.backend().background_saves()));
   // 1. Index files.
   std::vector<std::string> index_names;
   repository.backend().list(FileType::index, [&](const std::string& name, uint64_t) { index_names.push_back(name); });
-  for (const std::string& name : index_names) {
-    try {
-      repository.index().add_file(decode_index_file(repository.load_object(FileType::index, name)));
-    } catch (const Error& e) {
-      result.errors.push_back("index file " + name + ": " + e.what());
-    }
+  std::vector<std::string> failures;
+  auto index_files = load_each(
+      index_names.size(), loaders,
+      [&](size_t i) { return decode_index_file(repository.load_object(FileType::index, index_names[i])); }, failures);
+  for (size_t i = 0; i < index_names.size(); ++i) {
+    if (index_files[i])
+      repository.index().add_file(std::move(*index_files[i]));
+    else
+      result.errors.push_back("index file " + index_names[i] + ": " + failures[i]);
   }
   // 2. Packs named by the index exist with a plausible size.
   std::map<std::string, uint64_t> stored_packs;
@@ -107,9 +152,10 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
     if (!indexed.count(name))
       result.warnings.push_back("pack " + name + " is not in the index (left by an interrupted run; prune removes it)");
 
-  // 3. Read data.
+  // 3. Read data, and meanwhile load the snapshots and archive entries (the rounds trips of
+  // the one overlap the other's reads).
+  std::vector<const IndexFile::Pack*> selected;
   if (options.read_fraction > 0 || options.read_parts > 0) {
-    std::vector<const IndexFile::Pack*> selected;
     for (const auto& pack : packs)
       if (stored_packs.count(pack.id.hex()) && in_part(pack.id, options)) selected.push_back(&pack);
     if (options.read_parts == 0 && options.read_fraction < 1) {
@@ -118,31 +164,52 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
       size_t count = static_cast<size_t>(selected.size() * options.read_fraction + 0.999999);
       selected.resize(std::min(count, selected.size()));
     }
-    for (const auto* pack : selected) {
-      throw_if_interrupted();
-      read_pack(repository, *pack, stored_packs[pack->id.hex()], result, damaged);
+  }
+  std::vector<PackFindings> findings(selected.size());
+  std::vector<std::string> snapshot_names, snapshot_failures, archive_failures;
+  std::vector<Id> archive_names;
+  std::vector<std::optional<Snapshot>> snapshots;
+  std::vector<std::optional<ArchiveEntry>> entries;
+  run_parallel(2, 2, [&](size_t part) {
+    if (part == 0) {
+      run_parallel(selected.size(), pack_readers(repository), [&](size_t i) {
+        throw_if_interrupted();
+        findings[i] = read_pack(repository, *selected[i], stored_packs.at(selected[i]->id.hex()));
+      });
+      return;
     }
+    repository.backend().list(FileType::snapshot, [&](const std::string& name, uint64_t) { snapshot_names.push_back(name); });
+    snapshots = load_each(
+        snapshot_names.size(), loaders, [&](size_t i) { return load_snapshot(repository, Id::from_hex(snapshot_names[i])); },
+        snapshot_failures);
+    archive_names = list_archive_entries(repository);
+    entries = load_each(
+        archive_names.size(), loaders, [&](size_t i) { return load_archive_entries(repository, {archive_names[i]}).front(); },
+        archive_failures);
+  });
+  for (PackFindings& found : findings) {
+    if (found.read) result.packs_read++;
+    result.blobs_read += found.blobs_read;
+    for (std::string& error : found.errors) result.errors.push_back(std::move(error));
+    damaged.insert(found.damaged.begin(), found.damaged.end());
   }
 
   // 4. Snapshots and their trees; files that use missing or damaged blobs are named.
-  std::vector<std::string> names;
-  repository.backend().list(FileType::snapshot, [&](const std::string& name, uint64_t) { names.push_back(name); });
   std::unordered_set<Id, IdHash> seen_trees;
-  for (const std::string& name : names) {
-    Snapshot snapshot;
-    try {
-      snapshot = load_snapshot(repository, Id::from_hex(name));
-    } catch (const Error& e) {
-      result.errors.push_back("snapshot " + name + ": " + e.what());
+  TreeWalker walker(repository);
+  for (size_t i = 0; i < snapshot_names.size(); ++i) {
+    if (!snapshots[i]) {
+      result.errors.push_back("snapshot " + snapshot_names[i] + ": " + snapshot_failures[i]);
       continue;
     }
+    const Snapshot& snapshot = result.snapshot_list.emplace_back(std::move(*snapshots[i]));
     result.snapshots++;
     // Trees are shared between snapshots: walk each once for structure, but every
     // snapshot's own walk when naming affected files.
     std::unordered_set<Id, IdHash> seen_here;
     std::unordered_set<Id, IdHash>& seen = damaged.empty() ? seen_trees : seen_here;
-    walk_trees(
-        repository, snapshot.tree, seen,
+    walker.walk(
+        snapshot.tree, seen,
         [&](const Id& tree) {
           if (!repository.index().has(tree) || damaged.count(tree))
             result.errors.push_back("snapshot " + snapshot.id.short_hex() + ": tree " + tree.hex() +
@@ -165,22 +232,13 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
                                   ": " + message);
         });
   }
-  // 5. Archive entries (WAL files): each read on its own, so that every damaged one is named.
-  std::vector<Id> archive_names = list_archive_entries(repository);
-  std::vector<std::optional<ArchiveEntry>> entries(archive_names.size());
-  std::vector<std::string> failures(archive_names.size());
-  unsigned threads = static_cast<unsigned>(std::max<size_t>(4, 2 * repository.backend().background_saves()));
-  run_parallel(archive_names.size(), threads, [&](size_t i) {
-    try {
-      entries[i] = load_archive_entries(repository, {archive_names[i]}).front();
-    } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) throw;
-      failures[i] = e.what();
-    }
+  std::sort(result.snapshot_list.begin(), result.snapshot_list.end(), [](const Snapshot& a, const Snapshot& b) {
+    return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;
   });
+  // 5. Archive entries (WAL files): each read on its own, so that every damaged one is named.
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i]) {
-      result.errors.push_back(failures[i]);
+      result.errors.push_back(archive_failures[i]);
       continue;
     }
     const ArchiveEntry& entry = result.archive.emplace_back(std::move(*entries[i]));

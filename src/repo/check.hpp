@@ -6,6 +6,7 @@
 
 #include "repo/archive_entry.hpp"
 #include "repo/repository.hpp"
+#include "repo/snapshot.hpp"
 
 namespace obkeep::repo {
 
@@ -22,6 +23,7 @@ struct CheckResult {
   uint64_t snapshots = 0, trees = 0, packs = 0, packs_read = 0, blobs_read = 0, archive_entries = 0;
   std::vector<std::string> affected;  // "snapshot <id>: <path>" for files using damaged data
   std::vector<ArchiveEntry> archive;  // the entries that could be read, for checks of the archive's continuity
+  std::vector<Snapshot> snapshot_list;  // the snapshots that could be read, oldest first
 };
 
 CheckResult check_repository(Repository& repository, const CheckOptions& options);

@@ -70,9 +70,10 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
   PruneResult result;
   std::unordered_set<Id, IdHash> used;
   std::unordered_set<Id, IdHash> seen_trees;
+  TreeWalker walker(repository);
   for (const Snapshot& snapshot : list_snapshots(repository)) {
-    walk_trees(
-        repository, snapshot.tree, seen_trees, [&](const Id& tree) { used.insert(tree); },
+    walker.walk(
+        snapshot.tree, seen_trees, [&](const Id& tree) { used.insert(tree); },
         [&](const std::string&, const Node& node) {
           for (const Id& blob : node.content) used.insert(blob);
         },

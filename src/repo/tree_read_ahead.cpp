@@ -103,6 +103,11 @@ Tree TreeReadAhead::load(const Id& id) {
   return std::move(entry->tree);
 }
 
+void TreeReadAhead::forget(const Id& id) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(id);
+}
+
 void TreeReadAhead::read() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -110,7 +115,9 @@ void TreeReadAhead::read() {
     if (stopping_) return;
     Id id = queue_.front();
     queue_.pop_front();
-    std::shared_ptr<Entry> entry = entries_.at(id);
+    auto queued = entries_.find(id);
+    if (queued == entries_.end()) continue;  // forgotten while queued
+    std::shared_ptr<Entry> entry = queued->second;
     lock.unlock();
     try {
       entry->tree = read_tree(id);
@@ -119,7 +126,8 @@ void TreeReadAhead::read() {
     }
     lock.lock();
     entry->done = true;
-    if (!entry->error) read_ahead(entry->tree);
+    auto wanted = entries_.find(id);
+    if (!entry->error && wanted != entries_.end() && wanted->second == entry) read_ahead(entry->tree);
     changed_.notify_all();
   }
 }
