@@ -17,7 +17,6 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/parallel_tasks.hpp"
-#include "util/thread_pool.hpp"
 
 namespace obkeep::repo {
 
@@ -81,16 +80,6 @@ PackFindings read_pack(Repository& repository, const IndexFile::Pack& pack, uint
     }
   }
   return found;
-}
-
-// Packs read at once: each reader verifies while the others wait for the store, and from a
-// far site one read moves what one connection carries in a round trip (a pack is ~16 MiB
-// and held whole while it is verified, so the count also bounds the memory).
-unsigned pack_readers(Repository& repository) {
-  constexpr unsigned most_remote = 8;
-  unsigned cores = ThreadPool::default_workers();
-  size_t transfers = repository.backend().background_saves();
-  return std::max(cores, static_cast<unsigned>(std::min<size_t>(transfers, most_remote)));
 }
 
 // Objects loaded side by side, each on its own, so that every one that fails is named.
@@ -172,7 +161,7 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
   std::vector<std::optional<ArchiveEntry>> entries;
   run_parallel(2, 2, [&](size_t part) {
     if (part == 0) {
-      run_parallel(selected.size(), pack_readers(repository), [&](size_t i) {
+      run_parallel(selected.size(), repository.whole_pack_readers(), [&](size_t i) {
         throw_if_interrupted();
         findings[i] = read_pack(repository, *selected[i], stored_packs.at(selected[i]->id.hex()));
       });

@@ -171,6 +171,11 @@ Repository::Repository(std::unique_ptr<storage::Backend> backend, MasterKey key,
   }
 }
 
+unsigned Repository::whole_pack_readers() {
+  constexpr size_t most_remote = 8;
+  return std::max(ThreadPool::default_workers(), static_cast<unsigned>(std::min(backend_->background_saves(), most_remote)));
+}
+
 void Repository::load_index() {
   std::vector<std::string> names;
   backend_->list(FileType::index, [&](const std::string& name, uint64_t) { names.push_back(name); });

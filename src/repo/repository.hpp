@@ -69,6 +69,11 @@ class Repository {
   Index& index() { return index_; }
   SaveStatistics& statistics() { return statistics_; }
 
+  // Reads of up to a pack each to run side by side, each verified while the others wait
+  // for the store: one per core, and from a far store as many as its connections, at most
+  // eight (each read is held whole while it is verified, ~16 MiB).
+  unsigned whole_pack_readers();
+
   Id blob_id(ByteView plaintext) const { return id_hash_->id(plaintext); }
   BlobSealing blob_sealing() const { return {key_.encryption, blob_binding_of(config_.version)}; }
 

@@ -91,3 +91,23 @@ steps = [s for s in d['steps'] if 'WSO2_OPEN_BANKING_DB' in s['name']]
 assert len(steps) == 1 and steps[0]['name'].startswith('restore database') and steps[0]['detail'].startswith('logical:'), steps
 " || fail "a newer dump did not take the logical path: $(tail -n 1 "$TEST_DIR/stdout")"
 pass "a drill recovers PostgreSQL from a newer base backup by starting the restored cluster, every row counted; a newer dump is restored logically"
+
+# 4. A damaged dump, without a scratch server: the drill reads every blob of the dump (in
+# batches read side by side) and fails, naming the damage.
+# Every pack, in its middle: whichever packs hold the dump.
+find "$TEST_DIR/repo/data" -type f -print0 | xargs -0 python3 -c "
+import os, sys
+for path in sys.argv[1:]:
+    with open(path, 'r+b') as f:
+        middle = os.path.getsize(path) // 2
+        f.seek(middle); b = f.read(1); f.seek(middle); f.write(bytes([b[0] ^ 0xff]))"
+expect_exit 1 obkeep drill --config "$TEST_DIR/obkeep.toml" --json
+python3 -c "
+import json
+d = json.loads(open('$TEST_DIR/stdout').read().splitlines()[-1])
+assert d['verdict'] == 'failed', d
+steps = [s for s in d['steps'] if 'WSO2_OPEN_BANKING_DB' in s['name']]
+assert len(steps) == 1 and steps[0]['name'].startswith('read database dump') and not steps[0]['ok'], steps
+" || fail "a drill over a damaged dump: $(tail -n 1 "$TEST_DIR/stdout")"
+grep -Eq "damaged|authentic" "$TEST_DIR/stdout" || fail "the dump's damage is not named: $(tail -n 1 "$TEST_DIR/stdout")"
+pass "a drill over a damaged dump without a scratch server fails, naming the damage"
