@@ -126,8 +126,7 @@ int backup_deployment(const GlobalOptions& given, const BackupCommandOptions& op
 
 int backup_paths(const GlobalOptions& global, const BackupCommandOptions& options) {
   auto repository = open_repository(global);
-  repo::RepositoryLock lock(*repository, false);
-  repository->load_index();
+  repo::RepositoryLock lock(*repository, false, [&] { repository->load_index(); });
   ops::PathBackupRequest request{options.paths, options.tags, options.excludes, options.force, options.read_concurrency,
                                  options.time.empty() ? 0 : parse_rfc3339(options.time)};
   ops::PathBackupOutcome outcome = ops::backup_paths(*repository, request, stderr_log(global), progress_display(global));

@@ -37,8 +37,7 @@ void add_base_backup_command(CLI::App& app, Context& context) {
       std::vector<std::string> tags = {"set=databases", "database=" + database.id};
       if (database.engine == deploy::Engine::postgresql) tags.push_back("stanza=" + options->stanza);
       auto repository = open_repository(deployment.global);
-      repo::RepositoryLock lock(*repository, false);
-      repository->load_index();
+      repo::RepositoryLock lock(*repository, false, [&] { repository->load_index(); });
       ops::DatabaseBackupOutcome outcome = ops::backup_database(*repository, database, tags, 1, engine);
       for (const auto& warning : outcome.report.warnings) std::cerr << "warning: " << warning << "\n";
       if (context.global.json) {

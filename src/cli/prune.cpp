@@ -45,8 +45,7 @@ void add_prune_command(CLI::App& app, Context& context) {
     context.action = [&context, dry_run] {
       auto repository = open_repository(context.global);
       if (!*dry_run) ops::require_deletions(*repository, "prune");
-      repo::RepositoryLock lock(*repository, true);
-      repository->load_index();
+      repo::RepositoryLock lock(*repository, true, [&] { repository->load_index(); });
       return run_prune(context.global, *repository, *dry_run);
     };
   });

@@ -46,10 +46,11 @@ void add_restore_command(CLI::App& app, Context& context) {
         tags = {"set=" + options->set, "home=" + home};
       }
       auto repository = open_repository(global);
-      repo::RepositoryLock lock(*repository, false);
       std::optional<repo::Snapshot> found;
-      repository->load_index_alongside([&] {
-        found = repo::find_snapshot(*repository, options->snapshot.empty() ? "latest" : options->snapshot, tags);
+      repo::RepositoryLock lock(*repository, false, [&] {
+        repository->load_index_alongside([&] {
+          found = repo::find_snapshot(*repository, options->snapshot.empty() ? "latest" : options->snapshot, tags);
+        });
       });
       const repo::Snapshot& snapshot = *found;
       if (!options->set.empty() && options->target.empty()) {

@@ -144,8 +144,7 @@ void add_restore_db_command(CLI::App& app, Context& context) {
       DeploymentContext deployment = load_deployment(context.global, "restore-db");
       const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
       auto repository = open_repository(deployment.global);
-      repo::RepositoryLock lock(*repository, false);
-      repository->load_index();
+      repo::RepositoryLock lock(*repository, false, [&] { repository->load_index(); });
       if (!options->datadir.empty())
         return restore_datadir(deployment.global, database, *repository, *options);
       std::optional<ops::BinlogTarget> until = binlog_target(*options);

@@ -34,8 +34,7 @@ DeploymentBackupResult backup_deployment(const deploy::Config& config, const dep
   auto plan = deploy::plan_backup_sets(config, discovery, options.sets);
   run_hook(config.before_backup, "before_backup", log);
   auto repository = open_primary(access);
-  repo::RepositoryLock lock(*repository, false);
-  repository->load_index();
+  repo::RepositoryLock lock(*repository, false, [&] { repository->load_index(); });
   DeploymentBackupResult result;
   for (const auto& planned : plan) {
     SetBackupResult backup;

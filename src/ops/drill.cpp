@@ -346,8 +346,7 @@ DrillResult Drill::run() {
   start_ = std::chrono::steady_clock::now();
   bool opened = step("open " + (result_.site ? "DR site " + *result_.site : std::string("repository")), [&] {
     repository_ = result_.site ? open_site(find_site(config, *result_.site), access_) : open_primary(access_);
-    lock_ = std::make_unique<repo::RepositoryLock>(*repository_, false);
-    repository_->load_index();
+    lock_ = std::make_unique<repo::RepositoryLock>(*repository_, false, [&] { repository_->load_index(); });
     snapshots_ = repo::list_snapshots(*repository_);
     return std::to_string(snapshots_.size()) + " snapshots";
   });

@@ -54,8 +54,7 @@ std::vector<SiteCopyResult> copy_to_sites(const deploy::Config& config, const Re
     if (options.site.empty()) sites.push_back(&site);
   if (sites.empty()) throw Error(config.path + " has no [[dr_site]]", ExitCode::usage);
   auto primary = open_primary(access);
-  repo::RepositoryLock lock(*primary, false);
-  primary->load_index();
+  repo::RepositoryLock lock(*primary, false, [&] { primary->load_index(); });
   std::vector<SiteCopyResult> results;
   for (const deploy::DrSite* site : sites) {
     auto start = std::chrono::steady_clock::now();

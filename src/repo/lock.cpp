@@ -70,14 +70,25 @@ std::vector<LockInfo> list_locks(Repository& repository, const std::optional<Id>
   return locks;
 }
 
-RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
+RepositoryLock::RepositoryLock(Repository& repository, bool exclusive, const std::function<void()>& alongside)
     : repository_(repository), exclusive_(exclusive) {
   id_ = write_lock();
   // A process stopped by its watchdog leaves no lock behind either.
   emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_current(); });
   std::vector<LockInfo> others;
+  std::exception_ptr alongside_failure;
   try {
-    others = list_locks(repository_, id_);
+    run_parallel(alongside ? 2 : 1, repository_.backend().background_saves() ? 2 : 1, [&](size_t i) {
+      if (i == 0) {
+        others = list_locks(repository_, id_);
+        return;
+      }
+      try {
+        alongside();
+      } catch (...) {
+        alongside_failure = std::current_exception();  // a conflicting lock is the better message
+      }
+    });
   } catch (...) {
     release();
     throw;
@@ -100,6 +111,10 @@ RepositoryLock::RepositoryLock(Repository& repository, bool exclusive)
                       " (lock " + other.id.short_hex() + "; `obkeep unlock` removes stale locks)",
                   ExitCode::locked);
     }
+  }
+  if (alongside_failure) {
+    release();
+    std::rethrow_exception(alongside_failure);
   }
   refresher_ = std::thread([this] { refresh_loop(); });
 }

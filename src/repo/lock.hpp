@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,8 +47,13 @@ std::vector<LockInfo> list_locks(Repository& repository, const std::optional<Id>
 // Holds a lock until destroyed; a background thread refreshes it.
 class RepositoryLock {
  public:
-  // Throws Error(locked) when a conflicting live lock exists.
-  RepositoryLock(Repository& repository, bool exclusive);
+  // Throws Error(locked) when a conflicting live lock exists. `alongside` (reads only: the
+  // index and snapshots a command starts from) runs once the lock is saved, beside the
+  // listing of the other locks: from a far site that saves the listing's round trip. It
+  // reads what it would read after the check: with our lock saved, a prune either saw it
+  // and backed off, or holds its own lock, which the listing finds (and the constructor
+  // then throws, whatever `alongside` read).
+  RepositoryLock(Repository& repository, bool exclusive, const std::function<void()>& alongside = {});
   ~RepositoryLock();
   RepositoryLock(const RepositoryLock&) = delete;
   RepositoryLock& operator=(const RepositoryLock&) = delete;

@@ -167,6 +167,36 @@ TEST(Lock, ExclusiveConflictsAndStaleLocksAreIgnored) {
   EXPECT_EQ(remove_locks(*repository, false), 1);
 }
 
+// What a command reads beside the lock's listing runs once the lock is saved; a conflicting
+// lock still refuses the command (its message, not whatever the reads found), and on every
+// failure our lock is gone.
+TEST(Lock, ReadsBesideTheListingRunAfterTheSaveAndAConflictStillRefuses) {
+  auto [backend, repository] = make_repository();
+  size_t locks_seen = 0;
+  {
+    RepositoryLock lock(*repository, false, [&] { locks_seen = list_locks(*repository).size(); });
+    EXPECT_EQ(locks_seen, 1u) << "the reads ran before the lock was saved";
+  }
+  EXPECT_TRUE(list_locks(*repository).empty());
+  try {
+    RepositoryLock failing(*repository, false, [] { throw Error("index unreadable"); });
+    FAIL() << "a failure beside the listing was dropped";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "index unreadable");
+  }
+  EXPECT_TRUE(list_locks(*repository).empty()) << "a lock left behind";
+  {
+    RepositoryLock exclusive(*repository, true);
+    try {
+      RepositoryLock refused(*repository, false, [] { throw Error("index unreadable"); });
+      FAIL() << "a shared lock taken beside an exclusive one";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::locked) << e.what();
+    }
+    EXPECT_EQ(list_locks(*repository).size(), 1u);
+  }
+}
+
 // A pack upload that fails (a full disk) must not strand the other savers: every thread
 // gets an error promptly, later saves and flush are refused (their blobs may have been
 // in the lost pack), and nothing waits forever for the writer that went with it.
