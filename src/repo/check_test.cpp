@@ -7,9 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <thread>
 
 #include "repo/memory_repository_for_tests.hpp"
 #include "repo/prune.hpp"
@@ -21,34 +18,14 @@ namespace {
 
 using storage::FileType;
 
-// A store far away: it takes calls side by side (background_saves), each pack read waits a
-// few milliseconds; it counts pack reads and the most under way at once.
-class FarBackend : public storage::MemoryBackend {
- public:
-  FarBackend() = default;
-  FarBackend(const FarBackend& other) : MemoryBackend(other) {}  // the same objects, counts from zero
-  std::atomic<int> pack_reads{0}, reading{0}, most_reading{0};
-  size_t background_saves() const override { return 4; }
-  Bytes load(const storage::Handle& handle, uint64_t offset, uint64_t length) override {
-    if (handle.type != FileType::pack) return MemoryBackend::load(handle, offset, length);
-    ++pack_reads;
-    int now = ++reading;
-    for (int seen = most_reading; now > seen && !most_reading.compare_exchange_weak(seen, now);) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    --reading;
-    return MemoryBackend::load(handle, offset, length);
-  }
-};
-
 struct Far {
-  FarBackend* backend;
+  FarMemoryBackend* backend;
   std::unique_ptr<Repository> repository;
 };
 
 Far far_repository() {
-  auto owned = std::make_unique<FarBackend>();
-  FarBackend* backend = owned.get();
+  auto owned = std::make_unique<FarMemoryBackend>();
+  FarMemoryBackend* backend = owned.get();
   Repository::init(*backend, "pw", cheap_init_options());
   return {backend, Repository::open(std::move(owned), "pw")};
 }
@@ -98,8 +75,8 @@ TEST(CheckAtAFarSite, PacksAreReadSideBySideAndTheDamagedOnesNamedInOrder) {
   std::vector<Id> packs = save_files_in_chain(*repository, 12, 1);
   // Two damaged packs, named in the report in the index's order of packs.
   for (size_t damaged : {3u, 9u}) backend->objects()[{FileType::pack, packs[damaged].hex()}][1000] ^= 0x55;  // inside its file's blob
-  auto fresh = Repository::open(std::make_unique<FarBackend>(*backend), "pw");
-  auto* far = static_cast<FarBackend*>(&fresh->backend());
+  auto fresh = Repository::open(std::make_unique<FarMemoryBackend>(*backend), "pw");
+  auto* far = static_cast<FarMemoryBackend*>(&fresh->backend());
   CheckOptions options;
   options.read_fraction = 1;
   CheckResult result = check_repository(*fresh, options);
@@ -140,8 +117,8 @@ TEST(CheckAtAFarSite, TheTreesOfADeepSnapshotComeFromAFewReads) {
   second.time_ns = 2;
   repository->flush();
   save_snapshot(*repository, second);
-  auto fresh = Repository::open(std::make_unique<FarBackend>(*backend), "pw");
-  auto* far = static_cast<FarBackend*>(&fresh->backend());
+  auto fresh = Repository::open(std::make_unique<FarMemoryBackend>(*backend), "pw");
+  auto* far = static_cast<FarMemoryBackend*>(&fresh->backend());
   CheckResult result = check_repository(*fresh, {});  // structure only: pack reads are of trees
   EXPECT_TRUE(result.errors.empty()) << result.errors.front();
   EXPECT_EQ(result.trees, 13u);
@@ -149,8 +126,8 @@ TEST(CheckAtAFarSite, TheTreesOfADeepSnapshotComeFromAFewReads) {
   EXPECT_LE(far->pack_reads.load(), 2) << "a read per directory level";
 
   // prune walks the same way, and keeps every pack the snapshot uses.
-  auto pruning = Repository::open(std::make_unique<FarBackend>(*backend), "pw");
-  auto* far_pruned = static_cast<FarBackend*>(&pruning->backend());
+  auto pruning = Repository::open(std::make_unique<FarMemoryBackend>(*backend), "pw");
+  auto* far_pruned = static_cast<FarMemoryBackend*>(&pruning->backend());
   pruning->load_index();
   PruneResult pruned = prune(*pruning, {});
   EXPECT_EQ(pruned.packs_deleted, 0u);

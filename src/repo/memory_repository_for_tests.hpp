@@ -2,8 +2,11 @@
 // reproducible incompressible data to store in it.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "repo/repository.hpp"
 #include "storage/mem/memory_backend.hpp"
@@ -13,6 +16,27 @@ namespace obkeep::repo {
 struct MemoryRepository {
   storage::MemoryBackend* backend;  // owned by the repository; tests may damage its objects
   std::unique_ptr<Repository> repository;
+};
+
+// A store far away: it takes calls side by side (background_saves), and each pack read
+// waits a few milliseconds; it counts pack reads and the most under way at once. A copy
+// holds the same objects, its counts from zero.
+class FarMemoryBackend : public storage::MemoryBackend {
+ public:
+  FarMemoryBackend() = default;
+  FarMemoryBackend(const FarMemoryBackend& other) : MemoryBackend(other) {}
+  std::atomic<int> pack_reads{0}, reading{0}, most_reading{0};
+  size_t background_saves() const override { return 4; }
+  Bytes load(const storage::Handle& handle, uint64_t offset, uint64_t length) override {
+    if (handle.type != storage::FileType::pack) return MemoryBackend::load(handle, offset, length);
+    ++pack_reads;
+    int now = ++reading;
+    for (int seen = most_reading; now > seen && !most_reading.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    --reading;
+    return MemoryBackend::load(handle, offset, length);
+  }
 };
 
 inline InitOptions cheap_init_options(int version = format_version) {

@@ -53,18 +53,12 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
   }
   std::vector<Id> data, trees;
   collect(snapshot.tree, data, trees);
-  transfer(data);
+  transfer(data, BlobType::data);
   Id root = snapshot.tree;
   if (related_) {
     // Trees keep their bytes and ids; the data they name is already in place.
-    for (const Id& tree : trees) {
-      if (destination_.index().has(tree)) continue;
-      Bytes plaintext = source_.load_blob(tree);
-      if (destination_.save_blob(BlobType::tree, tree, plaintext)) {
-        statistics_.blobs_copied++;
-        statistics_.bytes_copied += plaintext.size();
-      }
-    }
+    std::erase_if(trees, [&](const Id& tree) { return destination_.index().has(tree); });
+    transfer(trees, BlobType::tree);
   } else {
     root = rebuild(snapshot.tree);
   }
@@ -103,7 +97,7 @@ size_t SnapshotCopier::copy_archive_entries(const std::function<void(const Archi
     for (const ArchiveEntry& entry : batch)
       for (const ArchivedBlob& blob : entry.blobs)
         if (related_ ? !destination_.index().has(blob.id) : !mapped_.contains(blob.id)) data.push_back(blob.id);
-    transfer(data);
+    transfer(data, BlobType::data);
     destination_.flush();  // every blob durable and indexed before an entry names it
     for (ArchiveEntry& entry : batch) {
       throw_if_interrupted();
@@ -122,22 +116,23 @@ size_t SnapshotCopier::copy_archive_entries(const std::function<void(const Archi
 
 // Every tree of the snapshot is read, even one the destination has: a tree there does not
 // prove that all the data beneath it arrived (another writer's crash may have left its
-// data packs unindexed), and reading trees costs little next to the data.
+// data packs unindexed), and reading trees costs little next to the data (from a far
+// source they are read ahead, a round trip a level).
 void SnapshotCopier::collect(const Id& tree_id, std::vector<Id>& data, std::vector<Id>& trees) {
   throw_if_interrupted();
-  if (!trees_seen_.insert(tree_id).second) return;
-  trees.push_back(tree_id);
-  Tree tree = load_tree(source_, tree_id);
-  for (const Node& node : tree.nodes) {
-    for (const Id& id : node.content) {
-      bool needed = related_ ? !destination_.index().has(id) : !mapped_.contains(id);
-      if (needed) data.push_back(id);  // duplicates are dropped by transfer()
-    }
-    if (node.subtree) collect(*node.subtree, data, trees);
-  }
+  if (!walker_) walker_ = std::make_unique<TreeWalker>(source_);
+  walker_->walk(
+      tree_id, trees_seen_, [&](const Id& tree) { trees.push_back(tree); },
+      [&](const std::string&, const Node& node) {
+        for (const Id& id : node.content) {
+          bool needed = related_ ? !destination_.index().has(id) : !mapped_.contains(id);
+          if (needed) data.push_back(id);  // duplicates are dropped by transfer()
+        }
+      },
+      {});
 }
 
-void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
+void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids, BlobType type) {
   std::vector<std::pair<Id, BlobLocation>> wanted;
   std::unordered_set<Id, IdHash> unique;
   for (const Id& id : wanted_ids)
@@ -152,7 +147,7 @@ void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
     size_t end = start;
     uint64_t bytes = 0;
     while (end < wanted.size() && end - start < batch_blobs && bytes < batch_bytes) bytes += wanted[end++].second.stored_length;
-    batches.push_back(pool.submit([this, batch = std::vector(wanted.begin() + start, wanted.begin() + end)] {
+    batches.push_back(pool.submit([this, type, batch = std::vector(wanted.begin() + start, wanted.begin() + end)] {
       std::vector<BlobLocation> locations;
       for (const auto& [id, location] : batch) locations.push_back(location);
       BlobPrefetch prefetch(source_, std::move(locations));
@@ -162,11 +157,11 @@ void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
         const Id& id = blob.first;
         const BlobLocation& location = blob.second;
         throw_if_interrupted();
-        if (reseal_) {
+        if (reseal_ && type == BlobType::data) {  // trees are opened: their ids are checked as they go
           bool added = false;
           prefetch.read_sealed(location, [&](ByteView sealed) {
             try {
-              added = destination_.save_resealed_blob(BlobType::data, id, source_.blob_sealing(), sealed,
+              added = destination_.save_resealed_blob(type, id, source_.blob_sealing(), sealed,
                                                       location.raw_length);
             } catch (const IntegrityError& e) {
               throw IntegrityError(source_.backend().location() + ": blob " + id.hex() + " in pack " +
@@ -183,7 +178,7 @@ void SnapshotCopier::transfer(const std::vector<Id>& wanted_ids) {
         plaintext.resize(location.raw_length);
         prefetch.load_into(id, location, plaintext);
         Id target = related_ ? id : destination_.blob_id(plaintext);
-        bool added = destination_.save_blob(BlobType::data, target, plaintext);
+        bool added = destination_.save_blob(type, target, plaintext);
         std::lock_guard lock(mutex_);
         if (!related_) mapped_[id] = target;
         if (added) {

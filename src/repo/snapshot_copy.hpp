@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include "repo/archive_entry.hpp"
 #include "repo/repository.hpp"
 #include "repo/snapshot.hpp"
+#include "repo/tree_walk.hpp"
 
 namespace obkeep::repo {
 
@@ -63,7 +65,9 @@ class SnapshotCopier {
 
  private:
   void collect(const Id& tree, std::vector<Id>& data, std::vector<Id>& trees);
-  void transfer(const std::vector<Id>& data);
+  // The blobs (of one type) the destination lacks, read in batches of neighbouring pack
+  // space, several batches at once.
+  void transfer(const std::vector<Id>& blobs, BlobType type);
   Id rebuild(const Id& tree);
 
   Repository& source_;
@@ -77,6 +81,7 @@ class SnapshotCopier {
   std::unordered_map<Id, Id, IdHash> copied_snapshots_;  // original id → destination snapshot
   std::vector<Id> archive_entries_present_;               // sorted
   std::unordered_set<Id, IdHash> trees_seen_;             // this run, over all snapshots
+  std::unique_ptr<TreeWalker> walker_;                    // made at the first walk (the index is loaded)
   mutable std::mutex mutex_;                              // guards mapped_ and statistics_
   std::unordered_map<Id, Id, IdHash> mapped_;             // source blob → destination blob
 };

@@ -40,7 +40,7 @@ void TreeWalker::walk(const Id& tree_id, const std::string& path, std::unordered
   try {
     tree = read_ahead_ ? read_ahead_->load(tree_id) : load_tree(repository_, tree_id);
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) throw;
+    if (e.code() == ExitCode::interrupted || !on_error) throw;
     on_error(tree_id, path.empty() ? "/" : path, e.what());
     return;
   }

@@ -25,7 +25,8 @@ class TreeWalker {
 
   // Calls `visit_tree(tree_id)` for every tree blob reachable from `root` that is not in
   // `seen` yet (and adds it), and `visit_node(path, node)` for every node of those trees.
-  // A tree that cannot be loaded is passed to `on_error` and its subtree skipped.
+  // A tree that cannot be loaded is passed to `on_error` and its subtree skipped; without
+  // `on_error`, its error ends the walk.
   void walk(const Id& root, std::unordered_set<Id, IdHash>& seen, const std::function<void(const Id&)>& visit_tree,
             const std::function<void(const std::string&, const Node&)>& visit_node,
             const std::function<void(const Id&, const std::string&, const std::string&)>& on_error);
