@@ -141,7 +141,7 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
     if (!indexed.count(name))
       result.warnings.push_back("pack " + name + " is not in the index (left by an interrupted run; prune removes it)");
 
-  // 3. Read data, and meanwhile load the snapshots and archive entries (the rounds trips of
+  // 3. Read data, and meanwhile load the snapshots and archive entries (the round trips of
   // the one overlap the other's reads).
   std::vector<const IndexFile::Pack*> selected;
   if (options.read_fraction > 0 || options.read_parts > 0) {
