@@ -105,7 +105,9 @@ cell wal-fetch 'load:pack@1=EIO' "$eio"
 cell wal-fetch 'load:archive entry@1=EIO' "$eio"
 cell restore-db 'load:pack@1=EIO' "$eio"
 cell restore-db 'load:snapshot@1=EIO' "$eio"
-report=1 cell drill 'load:pack@2=EIO' "$eio"
+# The drill reads trees ahead in spans; a span that fails is read again tree by tree (to name
+# the tree at fault), which gets past a fault of one call: here the pack stays unreadable.
+report=1 cell drill 'load:pack@2+=EIO' "$eio"
 report=1 cell drill 'list:snapshot@1=EIO' "$eio"
 pass "every cell of the injected-fault matrix failed cleanly and recovered"
 
