@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "repo/archive_entry.hpp"
+#include "repo/archive_catalog.hpp"
 #include "util/host.hpp"
 
 namespace obkeep::cli {
@@ -12,17 +12,17 @@ namespace obkeep::cli {
 using nlohmann::json;
 
 void add_archive_ls_command(CLI::App& app, Context& context) {
-  auto* command = app.add_subcommand("archive-ls", "list archived WAL files and binlog pieces (reads every entry)");
+  auto* command = app.add_subcommand("archive-ls", "list archived WAL files and binlog pieces");
   struct Options {
     std::string kind, stanza;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--kind", options->kind, "only entries of this kind: wal, binlog or binlog-epoch");
+  command->add_option("--kind", options->kind, "only entries of this kind: wal, binlog, binlog-epoch or catalog");
   command->add_option("--stanza", options->stanza, "only this archive: a WAL stanza, or a binlog's database id");
   command->callback([&context, options] {
     context.action = [&context, options] {
       auto repository = open_repository(context.global);
-      std::vector<repo::ArchiveEntry> entries = repo::load_archive_entries(*repository, repo::list_archive_entries(*repository));
+      std::vector<repo::ArchiveEntry> entries = repo::read_archive(*repository, repo::list_archive_entries(*repository)).entries;
       std::erase_if(entries, [&](const repo::ArchiveEntry& entry) {
         return (!options->kind.empty() && entry.key.kind != options->kind) ||
                (!options->stanza.empty() && entry.key.stanza != options->stanza);

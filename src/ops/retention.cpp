@@ -8,6 +8,7 @@
 #include "ops/binlog_archive.hpp"
 #include "ops/binlog_entries.hpp"
 #include "ops/wal_retention.hpp"
+#include "repo/archive_catalog.hpp"
 #include "repo/snapshot.hpp"
 #include "util/host.hpp"
 #include "storage/s3/object_lock.hpp"
@@ -64,7 +65,8 @@ void forget_archive(repo::Repository& repository, const std::vector<repo::Snapsh
                     bool dry_run, ForgetResult& result) {
   std::vector<Id> names = repo::list_archive_entries(repository);
   if (names.empty()) return;
-  std::vector<repo::ArchiveEntry> entries = repo::load_archive_entries(repository, names);
+  repo::ArchiveRead read = repo::read_archive(repository, names);
+  const std::vector<repo::ArchiveEntry>& entries = read.entries;
   std::vector<repo::ArchiveEntry> forget = wal_entries_to_forget(entries, kept);
   if (window_start) {
     std::map<std::string, BinlogArchive> archives = binlog_archives(entries);
@@ -72,16 +74,18 @@ void forget_archive(repo::Repository& repository, const std::vector<repo::Snapsh
   }
   std::set<Id> removed;
   for (const repo::ArchiveEntry& entry : forget) {
-    storage::Handle handle{storage::FileType::archive, entry.name.hex()};
-    if (repository.backend().retained_until(handle)) {
+    if (repository.backend().retained_until({storage::FileType::archive, entry.name.hex()})) {
       ++result.retained;
       continue;
     }
     removed.insert(entry.name);
     result.archive_removed.push_back(entry.key);
-    if (!dry_run) repository.backend().remove(handle);
   }
-  if (!dry_run && window_start) mark_emptied_epochs_forgotten(repository, entries, removed);
+  if (dry_run) return;
+  // The catalog first: it must not hold a removed entry (nor lag far behind the archive).
+  repo::update_archive_catalog(repository, read, removed);
+  for (const Id& name : removed) repository.backend().remove({storage::FileType::archive, name.hex()});
+  if (window_start) mark_emptied_epochs_forgotten(repository, entries, removed);
 }
 }  // namespace
 

@@ -56,9 +56,19 @@ ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data, nl
     if (same_content(*existing, pieces, data.size())) return Added::already_archived;
     throw Error(key.describe() + " is already archived with different content");
   }
+  store(key, pieces, data.size(), std::move(meta));
+  return Added::stored;
+}
+
+void ArchiveWriter::replace(const ArchiveKey& key, ByteView data, nlohmann::json meta) {
+  store(key, pieces_of(repository_, data), data.size(), std::move(meta));
+}
+
+void ArchiveWriter::store(const ArchiveKey& key, const std::vector<std::pair<Id, ByteView>>& pieces, uint64_t size,
+                          nlohmann::json meta) {
   ArchiveEntry entry;
   entry.key = key;
-  entry.size = data.size();
+  entry.size = size;
   entry.meta = std::move(meta);
   run_parallel(pieces.size(), encoding_threads(),
                [&](size_t i) {
@@ -66,7 +76,6 @@ ArchiveWriter::Added ArchiveWriter::add(const ArchiveKey& key, ByteView data, nl
                });
   for (const auto& [id, piece] : pieces) entry.blobs.push_back({id, {}});
   pending_.push_back(std::move(entry));
-  return Added::stored;
 }
 
 void ArchiveWriter::commit() {
@@ -86,35 +95,39 @@ void ArchiveWriter::commit() {
 }
 
 Bytes read_archived_file(Repository& repository, const ArchiveEntry& entry) {
-  Bytes data;
-  data.reserve(entry.size);
-  bool index_loaded = !repository.loaded_index_files().empty();
+  std::vector<size_t> starts;
+  size_t size = 0;
   for (const ArchivedBlob& blob : entry.blobs) {
-    size_t at = data.size();
-    data.resize(at + blob.stored.raw_length);
-    std::span<uint8_t> out(data.data() + at, blob.stored.raw_length);
+    starts.push_back(size);
+    size += blob.stored.raw_length;
+  }
+  Bytes data(size);
+  // Several blobs at once on a remote store, where each read is a round trip.
+  unsigned threads = static_cast<unsigned>(std::max<size_t>(1, repository.backend().background_saves()));
+  run_parallel(entry.blobs.size(), threads, [&](size_t i) {
+    const ArchivedBlob& blob = entry.blobs[i];
+    std::span<uint8_t> out(data.data() + starts[i], blob.stored.raw_length);
     try {
       repository.load_blob_into(blob.id, blob.stored, out);
-      continue;
+      return;
     } catch (const Error& e) {
       if (e.code() == ExitCode::interrupted) throw;
       // Only a pack that is gone means the blob moved; any other failure is the answer.
       if (repository.backend().stat({storage::FileType::pack, blob.stored.pack.hex()})) throw;
     }
-    // Moved by prune: the index knows where it is now. One loader at a time: files may be
-    // read in parallel (a prefetch).
-    static std::mutex loading;
+    // Moved by prune: the index knows where it is now. One loader at a time: blobs and
+    // files are read in parallel.
+    static std::mutex index_loading;
     BlobLocation location;
     {
-      std::lock_guard guard(loading);
-      if (!index_loaded && repository.loaded_index_files().empty()) repository.load_index();
-      index_loaded = true;
+      std::lock_guard guard(index_loading);
+      if (repository.loaded_index_files().empty()) repository.load_index();
       location = repository.locate(blob.id);
     }
     if (location.raw_length != blob.stored.raw_length)
       throw IntegrityError(entry.key.describe() + ": blob " + blob.id.hex() + " has another length in the index");
     repository.load_blob_into(blob.id, location, out);
-  }
+  });
   return data;
 }
 

@@ -29,10 +29,16 @@ class ArchiveWriter {
   // operator look.
   // `meta` is recorded in the entry (ArchiveEntry::meta).
   Added add(const ArchiveKey& key, ByteView data, nlohmann::json meta = nullptr);
+  // Stores `data` as the file `key` whatever is archived under that name now: commit()
+  // replaces the entry. Only for an entry that is rewritten as it changes (the archive
+  // catalog), by a holder of the exclusive lock.
+  void replace(const ArchiveKey& key, ByteView data, nlohmann::json meta = nullptr);
   // Flushes, then writes the entries of every file added since the last commit.
   void commit();
 
  private:
+  void store(const ArchiveKey& key, const std::vector<std::pair<Id, ByteView>>& pieces, uint64_t size, nlohmann::json meta);
+
   Repository& repository_;
   std::vector<ArchiveEntry> pending_;
 };

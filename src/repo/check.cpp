@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "crypto/hash.hpp"
+#include "repo/archive_catalog.hpp"
 #include "repo/archive_entry.hpp"
 #include "repo/snapshot.hpp"
 #include "repo/tree_walk.hpp"
@@ -242,6 +243,12 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
       }
     }
   }
+  // The catalog, which forget and prune read instead of the entries, must agree with them.
+  const Id catalog = archive_entry_name(repository, archive_catalog_key());
+  for (const ArchiveEntry& entry : result.archive)
+    if (entry.name == catalog)
+      for (std::string& error : archive_catalog_disagreements(repository, entry, result.archive))
+        result.errors.push_back(std::move(error));
   std::sort(result.affected.begin(), result.affected.end());
   result.affected.erase(std::unique(result.affected.begin(), result.affected.end()), result.affected.end());
   return result;

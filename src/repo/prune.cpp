@@ -21,6 +21,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "repo/archive_catalog.hpp"
 #include "repo/archive_entry.hpp"
 #include "repo/snapshot.hpp"
 #include "repo/tree_walk.hpp"
@@ -68,6 +69,18 @@ class Retention {
 
 PruneResult prune(Repository& repository, const PruneOptions& options) {
   PruneResult result;
+  // Archived files (WAL) are roots too: forget never removes them, so neither does prune.
+  // Read first: a catalog brought up to date here is written before the packs are listed.
+  ArchiveRead read;
+  try {
+    read = read_archive(repository, list_archive_entries(repository));
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
+    throw Error("prune stopped, nothing deleted: " + std::string(e.what()) + "; run `obkeep check`");
+  }
+  std::optional<ArchiveEntry> catalog = options.dry_run ? std::nullopt : update_archive_catalog(repository, read);
+  std::vector<ArchiveEntry> archived = std::move(read.entries);
+  if (catalog) archived.push_back(std::move(*catalog));
   std::unordered_set<Id, IdHash> used;
   std::unordered_set<Id, IdHash> seen_trees;
   TreeWalker walker(repository);
@@ -81,14 +94,6 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
           throw Error("prune stopped, nothing deleted: snapshot " + snapshot.id.short_hex() + " has an unreadable tree " +
                       tree.short_hex() + " at " + path + " (" + message + "); run `obkeep check`");
         });
-  }
-  // Archived files (WAL) are roots too: forget never removes them, so neither does prune.
-  std::vector<ArchiveEntry> archived;
-  try {
-    archived = load_archive_entries(repository, list_archive_entries(repository));
-  } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) throw;
-    throw Error("prune stopped, nothing deleted: " + std::string(e.what()) + "; run `obkeep check`");
   }
   for (const ArchiveEntry& entry : archived)
     for (const ArchivedBlob& blob : entry.blobs) used.insert(blob.id);

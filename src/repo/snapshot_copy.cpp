@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "repo/archive_catalog.hpp"
 #include "repo/blob_prefetch.hpp"
 #include "repo/tree.hpp"
 #include "util/interrupt.hpp"
@@ -79,16 +80,21 @@ Id SnapshotCopier::copy(const Snapshot& snapshot) {
 size_t SnapshotCopier::copy_archive_entries(const std::function<void(const ArchiveEntry&)>& copied_entry) {
   const std::vector<Id>& present = archive_entries_present_;
   std::vector<Id> wanted;
+  const Id catalog = archive_entry_name(source_, archive_catalog_key());
   for (const Id& name : list_archive_entries(source_))
-    // Related repositories name a file alike: only what the destination lacks is read.
-    if (!related_ || !std::binary_search(present.begin(), present.end(), name)) wanted.push_back(name);
+    // Related repositories name a file alike: only what the destination lacks is read. The
+    // source's catalog is read for the entries it holds, and not copied: it tells where
+    // blobs are at the source, and the destination makes its own.
+    if (!related_ || name == catalog || !std::binary_search(present.begin(), present.end(), name)) wanted.push_back(name);
+  std::vector<ArchiveEntry> entries = read_archive(source_, wanted).entries;
+  std::erase_if(entries, [&](const ArchiveEntry& entry) { return entry.name == catalog; });
   // In batches: one flush (a pack or a few, one index file) for many small files.
   constexpr size_t batch_entries = 1000;
   size_t copied = 0;
-  for (size_t start = 0; start < wanted.size(); start += batch_entries) {
-    std::vector<Id> names(wanted.begin() + start, wanted.begin() + std::min(wanted.size(), start + batch_entries));
+  for (size_t start = 0; start < entries.size(); start += batch_entries) {
     std::vector<ArchiveEntry> batch;
-    for (ArchiveEntry& entry : load_archive_entries(source_, names)) {
+    for (size_t i = start; i < std::min(entries.size(), start + batch_entries); ++i) {
+      ArchiveEntry& entry = entries[i];
       Id name = archive_entry_name(destination_, entry.key);
       if (!related_ && std::binary_search(present.begin(), present.end(), name)) continue;
       batch.push_back(std::move(entry));
