@@ -112,7 +112,8 @@ void add_forget_command(CLI::App& app, Context& context) {
                   << (result.retained ? ", kept " + std::to_string(result.retained) + " under S3 Object Lock retention" : "")
                   << "\n";
       if (options->prune) {
-        repository->load_index();
+        // Forget loaded it when it rewrote the archive catalog.
+        if (repository->loaded_index_files().empty()) repository->load_index();
         return run_prune(global, *repository, forget.dry_run);
       }
       return 0;

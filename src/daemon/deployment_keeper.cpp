@@ -287,7 +287,8 @@ JobOutcome DeploymentKeeper::prune(const std::string& place) {
   } else {
     repo::RepositoryLock lock(*repository, true);
     ops::ForgetResult forgotten = ops::forget_by_policy(*repository, config_, false);
-    repository->load_index();
+    // Forget loaded it when it rewrote the archive catalog.
+    if (repository->loaded_index_files().empty()) repository->load_index();
     repo::PruneResult pruned = ops::prune_repository(*repository, false);
     outcome.ok = true;
     outcome.details = {{"forgotten", forgotten.removed}, {"archive_forgotten", forgotten.archive_removed.size()},
