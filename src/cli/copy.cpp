@@ -133,19 +133,30 @@ void add_copy_command(CLI::App& app, Context& context) {
       std::optional<repo::RepositoryLock> source_lock, destination_lock;  // released before the repositories
       std::vector<repo::Snapshot> selected;
       repo::CopyDestinationContents present;
+      // Snapshots named on the command line are found before a destination is made: a
+      // mistyped id makes nothing.
+      std::promise<void> chosen;
+      std::shared_future<void> snapshots_chosen = chosen.get_future().share();
       // The two starts side by side (each a lock, then its index and listings): at a far
       // site each is several round trips.
       run_parallel(2, 2, [&](size_t side) {
         if (side == 0) {
+          if (options->init && !options->snapshots.empty()) snapshots_chosen.get();
           destination = options->init ? open_or_create_repository(global, opened_source, &created) : open_repository(global);
           if (opened_source().config().id == destination->config().id)
             throw Error("--from-repo " + options->from_repo + " is the same repository as the destination", ExitCode::usage);
           destination_lock.emplace(*destination, false);
           present = repo::ready_copy_destination(*destination, created);
         } else {
-          opened_source();
-          source_lock.emplace(*source, false);
-          source->load_index_alongside([&] { selected = select_snapshots(*source, *options); });
+          try {
+            opened_source();
+            source_lock.emplace(*source, false);
+            source->load_index_alongside([&] { selected = select_snapshots(*source, *options); });
+          } catch (...) {
+            chosen.set_exception(std::current_exception());
+            throw;
+          }
+          chosen.set_value();
         }
       });
       if (created && !global.json && !global.quiet)

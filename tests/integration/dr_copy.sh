@@ -90,6 +90,9 @@ expect_stderr_matches "not empty.*$TEST_DIR/occupied"
 expect_exit 10 "${dr_env[@]}" "$OBKEEP_BIN" -r "$TEST_DIR/nothing-here" copy --from-repo "$primary"
 expect_stderr_matches "no repository at .*nothing-here"
 [ ! -e "$TEST_DIR/nothing-here" ] || fail "copy without --init created something"
+expect_exit 1 "${dr_env[@]}" "$OBKEEP_BIN" -r "$TEST_DIR/mistyped" copy --init --from-repo "$primary" 0badc0de
+expect_stderr_matches "0badc0de"
+[ ! -e "$TEST_DIR/mistyped" ] || fail "copy --init of a snapshot that does not exist created the destination"
 pass "copy --init creates a related destination and fills it in one command; refuses a folder holding other files"
 
 # An unrelated repository (plain init): every blob re-hashed, trees rewritten, still exact.
