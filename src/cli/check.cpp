@@ -78,7 +78,7 @@ void add_check_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<Options>();
   command->add_flag("--read-data", options->read_data, "read and verify every pack");
   command->add_option("--read-data-subset", options->subset,
-                      "read and verify a random N% of the packs, or part K/N of them (parts 1..N in turn read every pack)");
+                      "read and verify a random N% of the packs, or part K/N of them (parts 1..N in turn read every pack and archive entry)");
   command->callback([&context, options] {
     context.action = [&context, options] {
       const GlobalOptions& global = context.global;

@@ -160,20 +160,14 @@ std::optional<ArchiveEntry> update_archive_catalog(Repository& repository, const
   return load_archive_entry(repository, archive_catalog_key());
 }
 
-std::vector<std::string> archive_catalog_disagreements(Repository& repository, const ArchiveEntry& catalog,
+std::vector<std::string> archive_catalog_disagreements(const Id& catalog_name,
+                                                       const std::unordered_map<Id, ArchiveEntry, IdHash>& catalogued,
                                                        const std::vector<ArchiveEntry>& entries) {
-  std::unordered_map<Id, ArchiveEntry, IdHash> catalogued;
-  try {
-    catalogued = decode_archive_catalog(repository, read_archived_file(repository, catalog));
-  } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) throw;
-    return {"archive catalog " + catalog.name.hex() + ": " + e.what()};
-  }
   std::vector<std::string> found;
   for (const ArchiveEntry& entry : entries) {
     auto copy = catalogued.find(entry.name);
     if (copy != catalogued.end() && copy->second.to_json() != entry.to_json())
-      found.push_back("archive catalog " + catalog.name.short_hex() + ": its copy of " + entry.key.describe() +
+      found.push_back("archive catalog " + catalog_name.short_hex() + ": its copy of " + entry.key.describe() +
                       " differs from the entry " + entry.name.short_hex());
   }
   return found;

@@ -56,9 +56,9 @@ ArchiveRead read_archive(Repository& repository, const std::vector<Id>& names);
 std::optional<ArchiveEntry> update_archive_catalog(Repository& repository, const ArchiveRead& read,
                                                    const std::set<Id>& leaving = {}, size_t batch = 256);
 
-// For check: why each catalogued entry that is listed differs from its own object (which
-// `entries`, read one by one, holds), or why the catalog cannot be read; empty when it agrees.
-std::vector<std::string> archive_catalog_disagreements(Repository& repository, const ArchiveEntry& catalog,
+// For check: each entry of `entries` (read one by one) whose copy in the catalog differs.
+std::vector<std::string> archive_catalog_disagreements(const Id& catalog_name,
+                                                       const std::unordered_map<Id, ArchiveEntry, IdHash>& catalogued,
                                                        const std::vector<ArchiveEntry>& entries);
 
 }  // namespace obkeep::repo

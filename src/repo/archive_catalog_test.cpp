@@ -229,4 +229,26 @@ TEST(ArchiveCatalog, ACopyUsesTheSourcesCatalogAndDoesNotCarryIt) {
   EXPECT_TRUE(checked.errors.empty()) << checked.errors.front();
 }
 
+TEST(ArchiveCatalog, ARotationOfChecksReadsEachEntryOnceAndTheCatalogForTheRest) {
+  Archive archive = make_archive();
+  archive_files(*archive.repository, 0, 300);
+  prune(*archive.repository, {});
+  int loads = 0;
+  for (uint32_t part = 1; part <= 4; ++part) {
+    CountingBackend* counted = nullptr;
+    auto reader = archive.reopen(&counted);
+    CheckOptions options;
+    options.read_part = part;
+    options.read_parts = 4;
+    CheckResult checked = check_repository(*reader, options);
+    EXPECT_TRUE(checked.errors.empty()) << checked.errors.front();
+    EXPECT_EQ(checked.archive_entries, 301u);  // every entry counted, for the archive's continuity
+    EXPECT_EQ(checked.archive.size(), 301u);
+    EXPECT_LT(counted->archive_loads.load(), 150);  // about a quarter, and the catalog's entry
+    loads += counted->archive_loads.load();
+  }
+  // Every entry read itself once in the rotation; the catalog's entry each time (twice).
+  EXPECT_EQ(loads, 300 + 4 * 2);
+}
+
 }  // namespace obkeep::repo

@@ -8,11 +8,13 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "crypto/hash.hpp"
 #include "repo/archive_catalog.hpp"
 #include "repo/archive_entry.hpp"
+#include "repo/archive_file.hpp"
 #include "repo/snapshot.hpp"
 #include "repo/tree_walk.hpp"
 #include "util/error.hpp"
@@ -99,6 +101,29 @@ auto load_each(size_t count, unsigned threads, Load&& load, std::vector<std::str
   return loaded;
 }
 
+// The archive catalog as check reads it: its entries, or why it could not be read.
+struct CatalogForCheck {
+  Id name;
+  bool read = false;
+  std::unordered_map<Id, ArchiveEntry, IdHash> entries;
+  std::string failure;
+};
+
+CatalogForCheck read_catalog_for_check(Repository& repository, const std::vector<Id>& listed) {
+  CatalogForCheck catalog;
+  catalog.name = archive_entry_name(repository, archive_catalog_key());
+  if (!std::binary_search(listed.begin(), listed.end(), catalog.name)) return catalog;
+  try {
+    ArchiveEntry entry = load_archive_entries(repository, {catalog.name}).front();
+    catalog.entries = decode_archive_catalog(repository, read_archived_file(repository, entry));
+    catalog.read = true;
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) throw;
+    catalog.failure = "archive catalog " + catalog.name.hex() + ": " + e.what();
+  }
+  return catalog;
+}
+
 }  // namespace
 
 CheckResult check_repository(Repository& repository, const CheckOptions& options) {
@@ -160,6 +185,8 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
   std::vector<Id> archive_names;
   std::vector<std::optional<Snapshot>> snapshots;
   std::vector<std::optional<ArchiveEntry>> entries;
+  CatalogForCheck catalog;
+  std::vector<Id> from_catalog;
   run_parallel(2, 2, [&](size_t part) {
     if (part == 0) {
       run_parallel(selected.size(), repository.whole_pack_readers(), [&](size_t i) {
@@ -173,6 +200,15 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
         snapshot_names.size(), loaders, [&](size_t i) { return load_snapshot(repository, Id::from_hex(snapshot_names[i])); },
         snapshot_failures);
     archive_names = list_archive_entries(repository);
+    catalog = read_catalog_for_check(repository, archive_names);
+    // In a rotation (part k of n) an entry outside the part is taken from the catalog when it
+    // holds it: each is read itself once a rotation, not once a part.
+    if (options.read_parts > 0 && catalog.read)
+      std::erase_if(archive_names, [&](const Id& name) {
+        bool elsewhere = !in_part(name, options) && catalog.entries.count(name);
+        if (elsewhere) from_catalog.push_back(name);
+        return elsewhere;
+      });
     entries = load_each(
         archive_names.size(), loaders, [&](size_t i) { return load_archive_entries(repository, {archive_names[i]}).front(); },
         archive_failures);
@@ -244,11 +280,14 @@ CheckResult check_repository(Repository& repository, const CheckOptions& options
     }
   }
   // The catalog, which forget and prune read instead of the entries, must agree with them.
-  const Id catalog = archive_entry_name(repository, archive_catalog_key());
-  for (const ArchiveEntry& entry : result.archive)
-    if (entry.name == catalog)
-      for (std::string& error : archive_catalog_disagreements(repository, entry, result.archive))
-        result.errors.push_back(std::move(error));
+  if (!catalog.failure.empty()) result.errors.push_back(catalog.failure);
+  for (std::string& error : archive_catalog_disagreements(catalog.name, catalog.entries, result.archive))
+    result.errors.push_back(std::move(error));
+  // The rest of the rotation's entries, as the catalog holds them (for the archive's continuity).
+  for (const Id& name : from_catalog) {
+    result.archive.push_back(std::move(catalog.entries.at(name)));
+    result.archive_entries++;
+  }
   std::sort(result.affected.begin(), result.affected.end());
   result.affected.erase(std::unique(result.affected.begin(), result.affected.end()), result.affected.end());
   return result;

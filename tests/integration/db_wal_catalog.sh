@@ -2,7 +2,8 @@
 # The archive catalog from the command line (repository-format.md §14): 300 WAL files pushed
 # one by one as archive_command does; prune writes the catalog; from then on prune,
 # archive-ls and a copy to a new site read the whole archive in a few reads (the backend
-# trace counts them: 300 before), check finds the catalog in agreement, the copy does not
+# trace counts them: 300 before), check finds the catalog in agreement and, in a verification
+# rotation, reads each entry once a rotation, the copy does not
 # carry it, and a WAL file fetched back is whole.
 source "$(dirname "$0")/../lib.sh"
 
@@ -43,6 +44,14 @@ pruned=$(archive_loads obkeep -r "$repo" prune)
 pass "archive-ls and prune read $listed and $pruned entries (the catalog's) instead of $before"
 
 obkeep -r "$repo" check --read-data >"$TEST_DIR/check.out" 2>&1 || fail "check: $(cat "$TEST_DIR/check.out")"
+# A verification rotation: each part reads its share of the entries, the catalog the rest.
+rotation=0
+for part in 1 2 3 4; do
+  read_here=$(archive_loads obkeep -r "$repo" check --read-data-subset "$part/4")
+  [ "$read_here" -lt 150 ] || fail "check part $part/4 read $read_here archive entries, want about a quarter"
+  rotation=$((rotation + read_here))
+done
+[ "$rotation" -ge "$files" ] || fail "a whole rotation read $rotation archive entries, want each at least once ($files)"
 name=$(printf '000000010000000000%06X' 77)
 obkeep -r "$repo" wal-fetch --stanza main "$name" "$TEST_DIR/fetched" || fail "wal-fetch $name"
 cmp -s "$TEST_DIR/fetched" "$wal/$name" || fail "WAL file $name fetched back differs"
