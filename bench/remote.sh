@@ -3,10 +3,13 @@
 # `rclone sync` of a restic repository, over SFTP and S3 at several round-trip times, in one run.
 # usage: bench/remote.sh [--scale S] [--rtts 0,20,80] [--backends sftp,s3] [--tools obkeep,restic,rclone,wal]
 #                        [--work DIR] [--obkeep PATH] [--json PATH] [--restore-fs fresh|work] [--step-timeout S]
-#                        [--wal-segments N] [--proxy c|python] [--s3-store swift|radosgw]
+#                        [--wal-segments N] [--archive-entries N] [--proxy c|python] [--s3-store swift|radosgw]
 # The wal tool: N synthetic 16 MiB WAL segments pushed one after another (archive_command),
 # then fetched one after another as a recovery asks for them (restore_command), without and
 # with --prefetch 8.
+# The archive tool (not in the default tools): a local repository of N small archived WAL files
+# (default 2000) copied to the site; there `archive-ls` and `prune` read the whole archive,
+# first entry by entry, then (after the first prune wrote the archive catalog) from the catalog.
 # Latency: each server (a private sshd, a private Swift with its S3 API over https) sits behind
 # a proxy that holds every chunk RTT/2 in each direction: --proxy c is bench/latency_proxy.cpp
 # (build/latency_proxy; the default when built), --proxy python is tests/servers/faultproxy.py
@@ -22,6 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 command_line="bench/remote.sh $*"
 # Scale 0.09 is ~221 MB in ~2,100 files; scale 0.5 is the ~1 GB tree (1.10 GB, ~11,800 files).
 scale=0.09 rtts=0,20,80 backends=sftp,s3 tools=obkeep,restic,rclone,wal work=/tmp/obkeep-bench-remote wal_segments=16
+archive_entries=2000
 obkeep_bin=$root/build/obkeep json_copy= restore_fs=fresh step_timeout=3600 proxy= s3_store=swift
 while [ $# -gt 0 ]; do
   case $1 in
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --restore-fs) restore_fs=$2; shift ;;
     --step-timeout) step_timeout=$2; shift ;;
     --wal-segments) wal_segments=$2; shift ;;
+    --archive-entries) archive_entries=$2; shift ;;
     --proxy) proxy=$2; shift ;;
     --s3-store) s3_store=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -102,6 +107,17 @@ fi
 
 # Local repositories, the source of the copy steps (not timed).
 echo "local repositories for the copy steps..." >&2
+if has_tool archive; then
+  "$obkeep_bin" -r "$work/local-archive" init >/dev/null
+  "$obkeep_bin" -r "$work/local-archive" -q key add --generate-password-file "$work/archive-key"
+  mkdir -p "$work/archive-files"
+  for i in $(seq 1 "$archive_entries"); do
+    name=$(printf '000000010000000000%06X' "$i")
+    head -c 4096 /dev/urandom >"$work/archive-files/$name"
+    env -u OBKEEP_PASSWORD "$obkeep_bin" -r "$work/local-archive" --password-file "$work/archive-key" -q wal-push --stanza b "$work/archive-files/$name"
+  done
+  rm -rf "$work/archive-files"
+fi
 "$obkeep_bin" -r "$work/local-obkeep" init >/dev/null
 "$obkeep_bin" -r "$work/local-obkeep" backup -q "$data" >/dev/null
 restic -r "$work/local-restic" init --repository-version 2 >/dev/null 2>&1
@@ -289,6 +305,15 @@ round() { # BACKEND RTT
     measure "$backend" "$rtt" obkeep wal-fetch-prefetch "set -e; for n in $names; do $wal_ob wal-fetch --stanza b --prefetch 8 --spool $(q "$work/wal-spool") \$n $(q "$work/wal-restore")/RECOVERYXLOG; done"
     sleep 4  # the prefetcher's linger, before the next step's byte counts
   fi
+  if has_tool archive; then
+    url=$(site_url "$backend" obkeep "obkeep-archive-rtt$rtt")
+    local site_ob="$ob -r $(q "$url")"
+    measure "$backend" "$rtt" obkeep archive-copy "$site_ob copy --init --from-repo $(q "$work/local-archive") >/dev/null"
+    measure "$backend" "$rtt" obkeep archive-ls "$site_ob archive-ls --kind wal >/dev/null"
+    measure "$backend" "$rtt" obkeep archive-prune "$site_ob prune >/dev/null"
+    measure "$backend" "$rtt" obkeep archive-ls-catalog "$site_ob archive-ls --kind wal >/dev/null"
+    measure "$backend" "$rtt" obkeep archive-prune-catalog "$site_ob prune >/dev/null"
+  fi
   if has_tool rclone && [ "$backend" != ssh ]; then
     url=$(site_url "$backend" rclone "rclone-sync-rtt$rtt")
     measure "$backend" "$rtt" rclone sync "$rclone_command sync $(q "$work/local-restic") $(q "$url")"
@@ -314,7 +339,7 @@ done
 mkdir -p "$root/bench/out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
-python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" "$proxy" "$s3_store" <<'PY'
+ARCHIVE_ENTRIES=$archive_entries python3 - "$results" "$data" "$root/bench/out/remote-$stamp" "$scale" "$obkeep_bin" "$commit" "$restore_fs" "$command_line" "$proxy" "$s3_store" <<'PY'
 import json, os, subprocess, sys
 results, data, out, scale, obkeep_bin, commit, restore_fs, command_line, proxy, s3_store = sys.argv[1:11]
 s3_name = {"swift": "S3 (https) to a private Swift (s3api, one Python process)",
@@ -377,6 +402,14 @@ for backend in dict.fromkeys(x["backend"] for x in rows):
         if otext != "-" or ptext != "-":
             lines.append("| WAL fetch, %d segments one by one, --prefetch 8 (s) | %d | %s | without prefetch %s | %s |" % (
                 segments, rtt, otext, ptext, ratio(o, p)))
+    for rtt in rtts:
+        for label, with_catalog, without in (("archive-ls", "archive-ls-catalog", "archive-ls"),
+                                              ("prune", "archive-prune-catalog", "archive-prune")):
+            o, otext = cell((backend, rtt, "obkeep", with_catalog))
+            p, ptext = cell((backend, rtt, "obkeep", without))
+            if otext != "-" or ptext != "-":
+                lines.append("| %s, archive of %s entries, with the catalog (s) | %d | %s | entry by entry %s | %s |" % (
+                    label, os.environ.get("ARCHIVE_ENTRIES", "?"), rtt, otext, ptext, ratio(o, p)))
     if 0 in rtts and len(rtts) > 1:
         far = max(rtts)
         o0, _ = cell((backend, 0, "obkeep", "restore")); o1, _ = cell((backend, far, "obkeep", "restore"))

@@ -174,7 +174,8 @@ TEST(Lock, ReadsBesideTheListingRunAfterTheSaveAndAConflictStillRefuses) {
   auto [backend, repository] = make_repository();
   size_t locks_seen = 0;
   {
-    RepositoryLock lock(*repository, false, [&] { locks_seen = list_locks(*repository).size(); });
+    Repository& opened = *repository;  // a structured binding is not captured before C++20's clang 16
+    RepositoryLock lock(*repository, false, [&] { locks_seen = list_locks(opened).size(); });
     EXPECT_EQ(locks_seen, 1u) << "the reads ran before the lock was saved";
   }
   EXPECT_TRUE(list_locks(*repository).empty());
