@@ -105,13 +105,19 @@ size_t SnapshotCopier::copy_archive_entries(const std::function<void(const Archi
         if (related_ ? !destination_.index().has(blob.id) : !mapped_.contains(blob.id)) data.push_back(blob.id);
     transfer(data, BlobType::data);
     destination_.flush();  // every blob durable and indexed before an entry names it
-    for (ArchiveEntry& entry : batch) {
-      throw_if_interrupted();
+    for (ArchiveEntry& entry : batch)
       for (ArchivedBlob& blob : entry.blobs) {
         if (!related_) blob.id = mapped_.at(blob.id);
         blob.stored = destination_.locate(blob.id);
       }
-      save_archive_entry(destination_, entry);
+    // Several at once: at a far site each save is a round trip or more (2,000 entries one
+    // after another took 11 minutes over SFTP at RTT 80 ms).
+    unsigned savers = static_cast<unsigned>(std::max<size_t>(1, 2 * destination_.backend().background_saves()));
+    run_parallel(batch.size(), savers, [&](size_t i) {
+      throw_if_interrupted();
+      save_archive_entry(destination_, batch[i]);
+    });
+    for (const ArchiveEntry& entry : batch) {
       if (copied_entry) copied_entry(entry);
       statistics_.archive_entries_copied++;
       copied++;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "repo/archive_file.hpp"
 #include "repo/check.hpp"
 #include "repo/memory_repository_for_tests.hpp"
 #include "repo/tree.hpp"
@@ -67,6 +68,46 @@ TEST(SnapshotCopyFromAFarSource, TreesComeInAFewReadsAndTheCopyIsWhole) {
   EXPECT_TRUE(result.errors.empty()) << result.errors.front();
   EXPECT_EQ(result.trees, static_cast<uint64_t>(depth));
   EXPECT_EQ(load_snapshot(*check_copy, copied).tree, snapshot.tree);
+}
+
+// A far destination: each archive entry's save waits a few milliseconds; counts the most at once.
+class SlowEntrySaves : public storage::MemoryBackend {
+ public:
+  std::atomic<int> saving{0}, most_saving{0};
+  size_t background_saves() const override { return 4; }
+  void save(const storage::Handle& handle, ByteView data) override {
+    if (handle.type == storage::FileType::archive) {
+      int now = ++saving;
+      for (int seen = most_saving; now > seen && !most_saving.compare_exchange_weak(seen, now);) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      --saving;
+    }
+    MemoryBackend::save(handle, data);
+  }
+};
+
+TEST(SnapshotCopyToAFarSite, ArchiveEntriesAreSavedSideBySide) {
+  auto source = make_memory_repository();
+  ArchiveWriter writer(*source.repository);
+  constexpr int files = 40;
+  for (int i = 0; i < files; ++i)
+    writer.add({"wal", "main", "00000001000000000000" + std::to_string(1000 + i)}, pseudo_random(1000, static_cast<uint32_t>(i)));
+  writer.commit();
+  source.repository->load_index();
+  auto owned = std::make_unique<SlowEntrySaves>();
+  SlowEntrySaves* far = owned.get();
+  InitOptions related = cheap_init_options();
+  related.id_key = source.repository->key().id_key;
+  Repository::init(*owned, "pw", related);
+  auto destination = Repository::open(std::move(owned), "pw");
+  SnapshotCopier copier(*source.repository, *destination, ready_copy_destination(*destination, true));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(copier.copy_archive_entries(), static_cast<size_t>(files));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GT(far->most_saving.load(), 1) << "entries saved one after another";
+  EXPECT_LT(took, std::chrono::milliseconds(files * 20 / 2));
+  EXPECT_EQ(list_archive_entries(*destination).size(), static_cast<size_t>(files));
 }
 
 }  // namespace obkeep::repo
