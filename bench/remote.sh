@@ -403,6 +403,10 @@ for backend in dict.fromkeys(x["backend"] for x in rows):
             lines.append("| WAL fetch, %d segments one by one, --prefetch 8 (s) | %d | %s | without prefetch %s | %s |" % (
                 segments, rtt, otext, ptext, ratio(o, p)))
     for rtt in rtts:
+        o, otext = cell((backend, rtt, "obkeep", "archive-copy"))
+        if otext != "-":
+            lines.append("| copy --init of an archive of %s entries to a new site (s) | %d | %s | - | - |" % (
+                os.environ.get("ARCHIVE_ENTRIES", "?"), rtt, otext))
         for label, with_catalog, without in (("archive-ls", "archive-ls-catalog", "archive-ls"),
                                               ("prune", "archive-prune-catalog", "archive-prune")):
             o, otext = cell((backend, rtt, "obkeep", with_catalog))
