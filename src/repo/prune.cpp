@@ -80,7 +80,10 @@ PruneResult prune(Repository& repository, const PruneOptions& options) {
   }
   std::optional<ArchiveEntry> catalog = options.dry_run ? std::nullopt : update_archive_catalog(repository, read);
   std::vector<ArchiveEntry> archived = std::move(read.entries);
-  if (catalog) archived.push_back(std::move(*catalog));
+  if (catalog) {  // the new catalog's blobs in use, the replaced one's no longer
+    std::erase_if(archived, [&](const ArchiveEntry& entry) { return entry.name == catalog->name; });
+    archived.push_back(std::move(*catalog));
+  }
   std::unordered_set<Id, IdHash> used;
   std::unordered_set<Id, IdHash> seen_trees;
   TreeWalker walker(repository);
