@@ -49,14 +49,7 @@ std::vector<Id> save_files_in_chain(Repository& repository, int packs, int depth
       file.content = {blobs[static_cast<size_t>(i)]};
       tree.nodes.push_back(file);
     }
-    if (below) {
-      Node directory;
-      directory.name = "level" + std::to_string(level + 1);
-      directory.type = NodeType::directory;
-      directory.subtree = below;
-      tree.nodes.push_back(directory);
-    }
-    below = save_tree(repository, tree);
+    below = save_chain_level(repository, tree, level, below);
   }
   repository.flush();
   Snapshot snapshot;

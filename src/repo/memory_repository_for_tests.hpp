@@ -5,10 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "repo/repository.hpp"
+#include "repo/tree.hpp"
 #include "storage/mem/memory_backend.hpp"
 
 namespace obkeep::repo {
@@ -62,6 +64,19 @@ inline Bytes pseudo_random(size_t size, uint32_t seed) {
     byte = static_cast<uint8_t>(seed >> 24);
   }
   return data;
+}
+
+// One level of a chain of directories: `tree` (the level's own nodes) with the level below,
+// if any, as the directory "level<level + 1>"; saved, its id returned.
+inline Id save_chain_level(Repository& repository, Tree tree, int level, const std::optional<Id>& below) {
+  if (below) {
+    Node directory;
+    directory.name = "level" + std::to_string(level + 1);
+    directory.type = NodeType::directory;
+    directory.subtree = below;
+    tree.nodes.push_back(directory);
+  }
+  return save_tree(repository, tree);
 }
 
 }  // namespace obkeep::repo

@@ -28,14 +28,7 @@ TEST(SnapshotCopyFromAFarSource, TreesComeInAFewReadsAndTheCopyIsWhole) {
     file.size = data.size();
     file.content = {source->save_blob(BlobType::data, data)};
     tree.nodes.push_back(file);
-    if (below) {
-      Node directory;
-      directory.name = "level" + std::to_string(level + 1);
-      directory.type = NodeType::directory;
-      directory.subtree = below;
-      tree.nodes.push_back(directory);
-    }
-    below = save_tree(*source, tree);
+    below = save_chain_level(*source, tree, level, below);
   }
   source->flush();
   Snapshot snapshot;

@@ -41,14 +41,7 @@ Id save_chain(Repository& repository, int depth, size_t data_between = 0) {
     file.name = "file" + std::to_string(level);
     file.size = 0;
     tree.nodes.push_back(file);
-    if (below) {
-      Node directory;
-      directory.name = "level" + std::to_string(level + 1);
-      directory.type = NodeType::directory;
-      directory.subtree = below;
-      tree.nodes.push_back(directory);
-    }
-    below = save_tree(repository, tree);
+    below = save_chain_level(repository, tree, level, below);
   }
   return *below;
 }
