@@ -41,6 +41,8 @@ class Chunker {
   const ChunkerParams& params() const { return params_; }
 
  private:
+  template <typename Rejects>
+  size_t scan(const uint8_t* data, size_t& i, size_t end, uint64_t& hash, uint64_t mask, Rejects rejects) const;
   ChunkerParams params_;
   uint64_t small_mask_;  // more bits: cuts are rarer before the average size
   uint64_t large_mask_;  // fewer bits: cuts are likelier after it

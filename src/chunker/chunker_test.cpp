@@ -118,4 +118,20 @@ TEST(Chunker, SmallInputIsOneChunk) {
   EXPECT_EQ(chunker.next_chunk_length(data.data(), data.size()), 1000u);
 }
 
+// Cut points are part of the format: a chunker that cut elsewhere would store every file
+// again after an upgrade. These were computed by the byte-at-a-time loop before it was
+// unrolled; any faster loop must find the same.
+TEST(Chunker, CutPointsAreTheKnownOnes) {
+  ChunkerParams params;
+  for (size_t i = 0; i < params.seed.size(); ++i) params.seed[i] = static_cast<uint8_t>(i);
+  Bytes data = random_data(16 << 20, 7);
+  EXPECT_EQ(cut_points(Chunker(params), data), (std::vector<size_t>{1028678, 2297689, 3531976, 4630455, 5482379, 6926053, 8129262, 8712179, 9809750, 10955795, 12231823, 13768505, 15227005, 16515699, 16777216}));
+
+  // Text of a few distinct bytes, cut by the dump chunker (whose recurring windows are skipped).
+  for (auto& b : data) b = static_cast<uint8_t>("\t\n 0123456789abcdef"[b % 18]);
+  auto cuts = cut_points(Chunker(dump_chunker_params(params)), data);
+  cuts.resize(16);
+  EXPECT_EQ(cuts, (std::vector<size_t>{271494, 587886, 865600, 1223262, 1522993, 1805192, 1894295, 2253070, 2600646, 2894049, 3204404, 3553168, 3813265, 4077183, 4349636, 4650925}));
+}
+
 }  // namespace obkeep

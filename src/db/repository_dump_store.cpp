@@ -41,8 +41,12 @@ class StoredStreamWriter : public ByteWriter {
   }
 
   void write(ByteView data) override {
-    gathered_.insert(gathered_.end(), data.begin(), data.end());
-    if (gathered_.size() >= buffer_size) hand_over();
+    while (!data.empty()) {  // in pieces, so a buffer never outgrows (and reallocates past) its size
+      size_t n = std::min(data.size(), buffer_size - gathered_.size());
+      gathered_.insert(gathered_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+      data = data.subspan(n);
+      if (gathered_.size() >= buffer_size) hand_over();
+    }
   }
 
   void close() override {
@@ -69,6 +73,10 @@ class StoredStreamWriter : public ByteWriter {
     if (failure_) std::rethrow_exception(failure_);
     waiting_.push_back(std::move(gathered_));
     gathered_ = Bytes();
+    if (!spare_.empty()) {
+      gathered_ = std::move(spare_.back());
+      spare_.pop_back();
+    }
     gathered_.reserve(buffer_size);
     changed_.notify_all();
   }
@@ -86,6 +94,9 @@ class StoredStreamWriter : public ByteWriter {
       }
       try {
         writer_.write(buffer);
+        buffer.clear();  // its memory serves again: a new buffer would fault in 256 fresh pages
+        std::lock_guard lock(mutex_);
+        spare_.push_back(std::move(buffer));
       } catch (...) {
         std::lock_guard lock(mutex_);
         failure_ = std::current_exception();
@@ -113,6 +124,7 @@ class StoredStreamWriter : public ByteWriter {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Bytes> waiting_;
+  std::vector<Bytes> spare_;  // stored buffers, for hand_over to fill again
   bool done_ = false;
   std::exception_ptr failure_;
   std::thread storing_;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <deque>
@@ -16,6 +17,10 @@
 #include <thread>
 
 #include <mysqld_error.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -66,38 +71,50 @@ struct DumpTask {
   size_t index;
 };
 
-// Whether any of the 8 bytes of `word` is one LOAD DATA escapes: \\ \t \n \r \0.
-bool has_escape(uint64_t word) {
+// The first byte in [data, end) that LOAD DATA escapes (\\ \t \n \r \0), or end. Rows are
+// mostly plain text, so this is the formatter's inner loop: sixteen bytes a step with SSE2,
+// eight with a word trick elsewhere.
+const char* find_escape(const char* data, const char* end) {
+#if defined(__SSE2__)
+  const __m128i backslash = _mm_set1_epi8('\\'), tab = _mm_set1_epi8('\t'), newline = _mm_set1_epi8('\n'),
+                carriage = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+  for (; end - data >= 16; data += 16) {
+    __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data));
+    __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, backslash), _mm_cmpeq_epi8(bytes, tab)),
+                                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, newline), _mm_cmpeq_epi8(bytes, carriage)),
+                                             _mm_cmpeq_epi8(bytes, zero)));
+    if (int mask = _mm_movemask_epi8(hits)) return data + std::countr_zero(static_cast<unsigned>(mask));
+  }
+#else
   constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   auto any_zero_byte = [](uint64_t v) { return (v - ones) & ~v & highs; };
-  return (any_zero_byte(word) | any_zero_byte(word ^ (ones * '\\')) | any_zero_byte(word ^ (ones * '\t')) |
-          any_zero_byte(word ^ (ones * '\n')) | any_zero_byte(word ^ (ones * '\r'))) != 0;
+  for (uint64_t word; end - data >= 8; data += 8) {
+    std::memcpy(&word, data, 8);
+    if (any_zero_byte(word) | any_zero_byte(word ^ (ones * '\\')) | any_zero_byte(word ^ (ones * '\t')) |
+        any_zero_byte(word ^ (ones * '\n')) | any_zero_byte(word ^ (ones * '\r')))
+      break;
+  }
+#endif
+  for (; data < end; ++data)
+    if (*data == '\\' || *data == '\t' || *data == '\n' || *data == '\r' || *data == 0) return data;
+  return end;
 }
 
-// LOAD DATA's escapes; everything else is copied in runs (rows are mostly plain text),
-// found eight bytes at a time.
+// LOAD DATA's escapes; everything else is copied in runs.
 void append_escaped(std::string& out, const char* data, unsigned long length) {
-  static constexpr auto escapes = [] {
-    std::array<char, 256> table{};
-    table['\\'] = '\\';
-    table['\t'] = 't';
-    table['\n'] = 'n';
-    table['\r'] = 'r';
-    table[0] = '0';
-    return table;
-  }();
   const char* end = data + length;
   while (data < end) {
-    const char* run = data;
-    for (uint64_t word; end - run >= 8; run += 8) {
-      std::memcpy(&word, run, 8);
-      if (has_escape(word)) break;
-    }
-    while (run < end && !escapes[static_cast<unsigned char>(*run)]) ++run;
+    const char* run = find_escape(data, end);
     out.append(data, static_cast<size_t>(run - data));
     if (run == end) break;
     out += '\\';
-    out += escapes[static_cast<unsigned char>(*run)];
+    switch (*run) {
+      case '\t': out += 't'; break;
+      case '\n': out += 'n'; break;
+      case '\r': out += 'r'; break;
+      case 0: out += '0'; break;
+      default: out += '\\'; break;
+    }
     data = run + 1;
   }
 }
