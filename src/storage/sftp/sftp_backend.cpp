@@ -403,7 +403,20 @@ void SftpBackend::save_after(const Handle& handle, ByteView data, const std::fun
     // or archive/ folder that repositories made before them lack.
     bool newer_folder = handle.type == FileType::copy_record || handle.type == FileType::journal ||
                         handle.type == FileType::archive;
-    if (newer_folder && !remote.stat(parent_of(target))) remote.make_directories(parent_of(target));
+    if (newer_folder) {
+      std::string folder = parent_of(target);
+      bool known;
+      {
+        std::lock_guard lock(folders_mutex_);
+        known = folders_present_.count(folder) != 0;
+      }
+      if (!known) {
+        folder_checks_++;
+        if (!remote.stat(folder)) remote.make_directories(folder);
+        std::lock_guard lock(folders_mutex_);
+        folders_present_.insert(folder);
+      }
+    }
     // A large object takes the connections nobody uses for stripes of it (at a far site,
     // where the pool keeps many, the last packs of a backup or a copy go up alone).
     // Not under a bandwidth limit: its pacer paces this thread's pieces, not the helpers'.

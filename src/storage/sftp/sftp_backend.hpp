@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,8 @@ class SftpBackend : public Backend {
   std::string path_of(const Handle& handle) const;
   // Saves whose object went up in stripes through several connections (tests).
   uint64_t striped_saves() const { return striped_saves_; }
+  // Round trips spent asking whether a newer folder (copies/, journal/, archive/) exists (tests).
+  uint64_t folder_checks() const { return folder_checks_; }
 
  private:
   struct Remote;
@@ -67,6 +71,11 @@ class SftpBackend : public Backend {
 
   std::unique_ptr<SshPool<SftpConnection>> pool_;
   std::atomic<uint64_t> striped_saves_{0};
+  // Folders newer than some repositories (copies/, journal/, archive/) seen or made by this
+  // backend: each is asked about once, not a round trip before every save into it.
+  std::mutex folders_mutex_;
+  std::set<std::string> folders_present_;
+  std::atomic<uint64_t> folder_checks_{0};
 };
 
 }  // namespace obkeep::storage

@@ -121,6 +121,23 @@ TEST_F(SftpBackendTest, KeepsTheBackendContract) {
   EXPECT_FALSE(backend.stat(pack).has_value());
 }
 
+// Repositories older than copies/, journal/ and archive/ lack those folders: the first save
+// into one makes it, and later saves trust it instead of asking again (a round trip each, at
+// a far site, for every archived WAL file).
+TEST_F(SftpBackendTest, ANewerFolderIsMadeOnceAndThenTrusted) {
+  SftpBackend backend(server_->url("older"));
+  backend.create();
+  fs::remove_all(server_->directory() / "older" / "archive");
+  for (int i = 0; i < 5; ++i) backend.save({FileType::archive, random_name()}, random_data(100));
+  EXPECT_EQ(backend.folder_checks(), 1u);
+  size_t saved = 0;
+  backend.list(FileType::archive, [&](const std::string&, uint64_t size) {
+    EXPECT_EQ(size, 100u);
+    ++saved;
+  });
+  EXPECT_EQ(saved, 5u);
+}
+
 // A large object is written in stripes by the connections nobody uses (one connection moves
 // at most its window a round trip); the stripes land where they belong, an uneven tail too.
 TEST_F(SftpBackendTest, LargeObjectsGoUpInStripesThroughIdleConnections) {
