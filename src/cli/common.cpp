@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "storage/prefetch/prefetching_backend.hpp"
 #include "util/error.hpp"
 
 namespace obkeep::cli {
@@ -108,10 +109,10 @@ std::unique_ptr<repo::Repository> open_or_create_repository(const GlobalOptions&
                                           read_password(resolved), [&] { return repo::copy_params_of(source()); }, created);
 }
 
-std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global) {
-  if (const deploy::DrSite* site = chosen_site(global)) return ops::open_site(*site, repository_access(global));
+std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global, const std::vector<storage::FileType>& prefetch) {
+  if (const deploy::DrSite* site = chosen_site(global)) return ops::open_site(*site, repository_access(global), prefetch);
   GlobalOptions resolved = with_repository(global);
-  auto backend = storage::open_backend(resolved.repository, transfer_limits(resolved));
+  auto backend = storage::with_prefetch(storage::open_backend(resolved.repository, transfer_limits(resolved)), prefetch);
   // A password that must be asked for is asked only of a repository that exists; one given
   // up front lets the open read the config and the keys at once (one round trip less).
   bool password_given = !resolved.password_file.empty() || (std::getenv("OBKEEP_PASSWORD") && *std::getenv("OBKEEP_PASSWORD"));

@@ -40,7 +40,9 @@ GlobalOptions with_config(const GlobalOptions& global);
 ops::RepositoryAccess repository_access(const GlobalOptions& global);
 
 // What a command opens: the DR site --site names (from the config), else the primary.
-std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global);
+// `prefetch`: as ops::open_repository's.
+std::unique_ptr<repo::Repository> open_repository(const GlobalOptions& global,
+                                                  const std::vector<storage::FileType>& prefetch = {});
 // open_repository(), or, when there is no repository there yet, one created related to
 // `source()` (as init --copy-params-from makes it); `created` says which.
 std::unique_ptr<repo::Repository> open_or_create_repository(const GlobalOptions& global, const ops::RelatedSource& source,

@@ -45,7 +45,8 @@ void add_restore_command(CLI::App& app, Context& context) {
         home = archiver::absolute_path(options->home);
         tags = {"set=" + options->set, "home=" + home};
       }
-      auto repository = open_repository(global);
+      // It reads every index file and snapshot: fetched while the repository opens and locks.
+      auto repository = open_repository(global, {storage::FileType::index, storage::FileType::snapshot});
       std::optional<repo::Snapshot> found;
       repo::RepositoryLock lock(*repository, false, [&] {
         repository->load_index_alongside([&] {

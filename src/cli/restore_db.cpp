@@ -143,7 +143,7 @@ void add_restore_db_command(CLI::App& app, Context& context) {
         throw Error("--to-datadir takes no --site: the restored server fetches WAL from the primary repository", ExitCode::usage);
       DeploymentContext deployment = load_deployment(context.global, "restore-db");
       const deploy::Database& database = deploy::find_database(deployment.discovery, options->database);
-      auto repository = open_repository(deployment.global);
+      auto repository = open_repository(deployment.global, {storage::FileType::index, storage::FileType::snapshot});
       repo::RepositoryLock lock(*repository, false, [&] { repository->load_index(); });
       if (!options->datadir.empty())
         return restore_datadir(deployment.global, database, *repository, *options);

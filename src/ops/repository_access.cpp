@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "storage/prefetch/prefetching_backend.hpp"
 #include "storage/s3/s3_url.hpp"
 #include "util/error.hpp"
 
@@ -28,8 +29,9 @@ storage::TransferLimits transfer_limits(const RepositoryAccess& access, const de
 }
 
 std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password,
-                                                  const storage::TransferLimits& limits) {
-  return repo::Repository::open(storage::open_backend(url, limits), password);
+                                                  const storage::TransferLimits& limits,
+                                                  const std::vector<storage::FileType>& prefetch) {
+  return repo::Repository::open(storage::with_prefetch(storage::open_backend(url, limits), prefetch), password);
 }
 
 std::unique_ptr<repo::Repository> open_primary(const RepositoryAccess& access) {
@@ -52,11 +54,12 @@ namespace {
 
 // Opens (or, with `create_related_to`, opens or creates) a site's repository; errors name the site.
 std::unique_ptr<repo::Repository> reach_site(const deploy::DrSite& site, const RepositoryAccess& access,
-                                            const RelatedSource* create_related_to, bool* created) {
+                                            const RelatedSource* create_related_to, bool* created,
+                                            const std::vector<storage::FileType>& prefetch = {}) {
   try {
     std::string password = site.password_file.empty() ? access.password() : read_password_file(site.password_file);
     std::string url = site.object_lock.enabled() ? storage::with_object_lock(site.url, site.object_lock) : site.url;
-    if (!create_related_to) return open_repository(url, password, transfer_limits(access, &site));
+    if (!create_related_to) return open_repository(url, password, transfer_limits(access, &site), prefetch);
     return repo::Repository::open_or_create(storage::open_backend(url, transfer_limits(access, &site)), password,
                                             [&] { return repo::copy_params_of((*create_related_to)()); }, created);
   } catch (const Error& e) {
@@ -66,8 +69,9 @@ std::unique_ptr<repo::Repository> reach_site(const deploy::DrSite& site, const R
 
 }  // namespace
 
-std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const RepositoryAccess& access) {
-  return reach_site(site, access, nullptr, nullptr);
+std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const RepositoryAccess& access,
+                                            const std::vector<storage::FileType>& prefetch) {
+  return reach_site(site, access, nullptr, nullptr, prefetch);
 }
 
 std::unique_ptr<repo::Repository> open_or_create_site(const deploy::DrSite& site, const RepositoryAccess& access,

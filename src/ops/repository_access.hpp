@@ -29,8 +29,11 @@ std::string read_password_file(const std::string& path);
 // The limits of a repository: the access's when given, else the DR site's (for a site), else none.
 storage::TransferLimits transfer_limits(const RepositoryAccess& access, const deploy::DrSite* site = nullptr);
 
+// `prefetch`: object types the command will read whole (the index, the snapshots), fetched
+// while the repository opens (storage::with_prefetch).
 std::unique_ptr<repo::Repository> open_repository(const std::string& url, const std::string& password,
-                                                  const storage::TransferLimits& limits);
+                                                  const storage::TransferLimits& limits,
+                                                  const std::vector<storage::FileType>& prefetch = {});
 
 // The primary repository; Error (usage) when `access` names none.
 std::unique_ptr<repo::Repository> open_primary(const RepositoryAccess& access);
@@ -40,7 +43,8 @@ const deploy::DrSite& find_site(const deploy::Config& config, const std::string&
 
 // Opens a site's repository with its password_file (or the primary's password when it has
 // none), held to its limit_upload/limit_download unless `access` says otherwise; errors name the site.
-std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const RepositoryAccess& access);
+std::unique_ptr<repo::Repository> open_site(const deploy::DrSite& site, const RepositoryAccess& access,
+                                            const std::vector<storage::FileType>& prefetch = {});
 // The repository a new one is made related to (init --copy-params-from), asked for only
 // when one is made: it may still be opening meanwhile.
 using RelatedSource = std::function<const repo::Repository&()>;
