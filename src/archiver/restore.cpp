@@ -47,7 +47,7 @@ constexpr uint64_t direct_write_threshold = 1024 * 1024;
 // content and some 32,000 nodes): far enough to find the large files to mix in early.
 constexpr size_t small_batches_queued = 1024;
 // Larger files read ahead of themselves, this far, as they are written.
-constexpr uint64_t huge_file = default_read_ahead_budget / 4;
+constexpr uint64_t huge_file = 64 * 1024 * 1024;
 constexpr uint64_t huge_file_read_ahead = 32 * 1024 * 1024;
 
 timespec to_timespec(int64_t nanos) {
@@ -606,7 +606,8 @@ RestoreResult Restorer::run(const Id& tree) {
     uint64_t budget = options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget;
     // Waiting for the budget, the walk (the only caller that waits) first hands over the
     // files it has queued: their blobs may be what holds the budget.
-    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_, static_cast<unsigned>(4 * transfers), budget,
+    read_ahead_ = std::make_unique<repo::PackReadAhead>(repository_,
+                                                        static_cast<unsigned>(repository_.backend().concurrent_reads()), budget,
                                                         stopping_, [this] {
                                                           submit_batch();
                                                           release_held(true);

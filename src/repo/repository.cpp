@@ -119,21 +119,14 @@ std::unique_ptr<Repository> Repository::open_existing(std::unique_ptr<storage::B
   // The config and the key files are independent reads: on a remote store they go in
   // parallel, and the key's derivation overlaps the config's round trips.
   std::exception_ptr config_failure, key_failure;
-  std::optional<uint64_t> config_size;
-  Bytes sealed;
+  std::optional<Bytes> sealed;
   std::optional<MasterKey> key;
   std::string key_id;
   auto read_config = [&] {
     try {
-      config_size = backend->stat(config_handle);
+      sealed = backend->load_if_present(config_handle);
     } catch (const Error& e) {
       config_failure = std::make_exception_ptr(Error(std::string("cannot open repository: ") + e.what(), e.code()));
-      return;
-    }
-    try {
-      if (config_size) sealed = backend->load(config_handle);
-    } catch (...) {
-      config_failure = std::current_exception();
     }
   };
   auto read_key = [&] {
@@ -146,10 +139,10 @@ std::unique_ptr<Repository> Repository::open_existing(std::unique_ptr<storage::B
   run_parallel(2, backend->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? read_config() : read_key(); });
   // A store without a config is no repository, whatever the keys said.
   if (config_failure) std::rethrow_exception(config_failure);
-  if (!config_size) return nullptr;
+  if (!sealed) return nullptr;
   if (key_failure) std::rethrow_exception(key_failure);
   uint8_t associated = associated_of(FileType::config);
-  Bytes text = crypto::open(key->encryption, sealed, ByteView(&associated, 1));
+  Bytes text = crypto::open(key->encryption, *sealed, ByteView(&associated, 1));
   auto repository =
       std::unique_ptr<Repository>(new Repository(std::move(backend), *key, decode_repository_config(text)));
   repository->opened_key_id_ = key_id;
@@ -543,8 +536,8 @@ void Repository::load_blob_into(const Id& id, const BlobLocation& location, std:
 }
 
 Bytes Repository::read_pack_range(const Id& pack, uint64_t offset, uint64_t length) {
-  Bytes stored;
-  backend_->read({FileType::pack, pack.hex()}, offset, length, [&](ByteView bytes) { stored.assign(bytes.begin(), bytes.end()); });
+  Bytes stored(length);
+  backend_->read_into({FileType::pack, pack.hex()}, offset, stored);
   return stored;
 }
 

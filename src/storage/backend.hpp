@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "util/bytes.hpp"
@@ -58,6 +60,19 @@ class Backend {
     Bytes data = load(handle, offset, length);
     use(data);
   }
+  // Reads `out.size()` bytes at `offset` into `out`. A store that can write there itself
+  // skips read()'s buffer and its copy: a restore's read-ahead holds hundreds of MiB of
+  // fetched ranges, and one buffer per fetching thread beside them doubled its memory.
+  // Same errors as load.
+  virtual void read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
+    read(handle, offset, out.size(), [&](ByteView bytes) { std::memcpy(out.data(), bytes.data(), out.size()); });
+  }
+  // The whole object, or nullopt when absent. A remote store answers both in one request
+  // (a repository's open reads its config so: one round trip less to a far site).
+  virtual std::optional<Bytes> load_if_present(const Handle& handle) {
+    if (!stat(handle)) return std::nullopt;
+    return load(handle);
+  }
   // Size of the object, or nullopt when absent.
   virtual std::optional<uint64_t> stat(const Handle& handle) = 0;
   virtual void remove(const Handle& handle) = 0;
@@ -72,6 +87,10 @@ class Backend {
   // pays a round trip of its own (S3), more than where requests share a connection's
   // flow-control window and the extra bytes take its room (SFTP).
   virtual uint64_t read_gap() const { return 1024 * 1024; }
+  // Ranges a restore's read-ahead fetches at once. Where each request waits for its own
+  // round trip (S3), four per transfer; a store whose requests share a connection's
+  // flow-control window (SFTP) wants fewer, or the range wanted next waits behind others.
+  virtual size_t concurrent_reads() const { return 4 * background_saves(); }
   // Removes what interrupted saves left behind (temporary files). Only safe while no one
   // else writes: prune calls it under its exclusive lock. Returns how many were removed.
   virtual size_t remove_temporaries() { return 0; }

@@ -24,6 +24,10 @@ class ForwardingBackend : public Backend {
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override {
     inner_->read(handle, offset, length, use);
   }
+  void read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) override {
+    inner_->read_into(handle, offset, out);
+  }
+  std::optional<Bytes> load_if_present(const Handle& handle) override { return inner_->load_if_present(handle); }
   std::optional<uint64_t> stat(const Handle& handle) override { return inner_->stat(handle); }
   void remove(const Handle& handle) override { inner_->remove(handle); }
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override {
@@ -31,6 +35,7 @@ class ForwardingBackend : public Backend {
   }
   size_t background_saves() const override { return inner_->background_saves(); }
   uint64_t read_gap() const override { return inner_->read_gap(); }
+  size_t concurrent_reads() const override { return inner_->concurrent_reads(); }
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }
   bool append_only() const override { return inner_->append_only(); }
   std::optional<int64_t> retained_until(const Handle& handle) override { return inner_->retained_until(handle); }

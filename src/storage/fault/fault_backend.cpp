@@ -143,6 +143,19 @@ void FaultBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
   after_call(kill);
 }
 
+std::optional<Bytes> FaultBackend::load_if_present(const Handle& handle) {
+  bool kill = before_call("load", handle.type, describe(*this, handle));
+  std::optional<Bytes> data = inner_->load_if_present(handle);
+  after_call(kill);
+  return data;
+}
+
+void FaultBackend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
+  bool kill = before_call("load", handle.type, describe(*this, handle));
+  inner_->read_into(handle, offset, out);
+  after_call(kill);
+}
+
 std::optional<uint64_t> FaultBackend::stat(const Handle& handle) {
   bool kill = before_call("stat", handle.type, describe(*this, handle));
   auto size = inner_->stat(handle);

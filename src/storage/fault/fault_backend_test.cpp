@@ -54,6 +54,20 @@ TEST(FaultBackend, FailsExactlyTheNthMatchingCallAndDoesNothingThen) {
   EXPECT_EQ(backend.load(pack_b, 0, 0), data);
 }
 
+// read_into and load_if_present are loads too: a rule on loads reaches them.
+TEST(FaultBackend, EveryWayOfReadingIsALoad) {
+  FaultBackend backend(std::make_unique<MemoryBackend>(), parse_fault_rules("load:pack@2+=EIO"));
+  Bytes data{1, 2, 3, 4};
+  backend.save(pack_a, data);
+  Bytes into(2);
+  backend.read_into(pack_a, 1, into);  // the first load: passes
+  EXPECT_EQ(into, (Bytes{2, 3}));
+  EXPECT_THROW(backend.read_into(pack_a, 1, into), Error);
+  EXPECT_THROW(backend.load_if_present(pack_a), Error);
+  EXPECT_THROW(backend.read(pack_a, 0, 1, [](ByteView) {}), Error);
+  EXPECT_FALSE(backend.load_if_present(lock_a).has_value());  // another type: not counted, and absent
+}
+
 TEST(FaultBackend, AndLaterFailsEveryCallFromTheNth) {
   FaultBackend backend(std::make_unique<MemoryBackend>(), parse_fault_rules("*@2+=EIO"));
   Bytes data{1};

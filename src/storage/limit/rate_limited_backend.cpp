@@ -111,6 +111,17 @@ void RateLimitedBackend::read(const Handle& handle, uint64_t offset, uint64_t le
   inner_->read(handle, offset, length, use);
 }
 
+std::optional<Bytes> RateLimitedBackend::load_if_present(const Handle& handle) {
+  if (!limited(download_, handle)) return inner_->load_if_present(handle);
+  return Backend::load_if_present(handle);  // through load() above, paced
+}
+
+// Paced reads go through read() above, which takes the bytes from the download bucket.
+void RateLimitedBackend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
+  if (!limited(download_, handle)) return inner_->read_into(handle, offset, out);
+  Backend::read_into(handle, offset, out);
+}
+
 std::unique_ptr<Backend> with_limits(std::unique_ptr<Backend> backend, const TransferLimits& limits) {
   if (!limits.any()) return backend;
   return std::make_unique<RateLimitedBackend>(std::move(backend), limits);

@@ -27,6 +27,8 @@ class RateLimitedBackend : public ForwardingBackend {
   void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
+  void read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) override;
+  std::optional<Bytes> load_if_present(const Handle& handle) override;
 
  private:
   std::unique_ptr<TokenBucket> upload_,

@@ -145,11 +145,17 @@ void LocalBackend::save(const Handle& handle, ByteView data) {
 // in flight where a direct read waits for each; measured, direct reads made a cold restore
 // a fifth slower (docs/benchmarks.md).
 void LocalBackend::read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) {
+  std::span<uint8_t> buffer(thread_read_buffer(length), static_cast<size_t>(length));
+  read_into(handle, offset, buffer);
+  use(buffer);
+}
+
+void LocalBackend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
   fs::path path = path_of(handle);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_open_error(path, errno);
-  uint8_t* buffer = thread_read_buffer(length);
-  size_t done = 0;
+  uint8_t* buffer = out.data();
+  size_t length = out.size(), done = 0;
   while (done < length) {
     ssize_t n = ::pread(fd, buffer + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
@@ -165,7 +171,6 @@ void LocalBackend::read(const Handle& handle, uint64_t offset, uint64_t length, 
   if (done < length)
     throw Error("short object " + path.string() + ": wanted " + std::to_string(offset + length) + " bytes, has " +
                 std::to_string(offset + done));
-  use(ByteView(buffer, static_cast<size_t>(length)));
 }
 
 Bytes LocalBackend::load(const Handle& handle, uint64_t offset, uint64_t length) {

@@ -363,14 +363,26 @@ Bytes S3Backend::load(const Handle& handle, uint64_t offset, uint64_t length) {
   return std::move(response.body);
 }
 
+std::optional<Bytes> S3Backend::load_if_present(const Handle& handle) {
+  std::string key = key_of(handle);
+  S3Response response = send({"GET", key, {}, {}, {}, 0});
+  if (response.status == 404) return std::nullopt;
+  if (response.status != 200) fail("load", key, response);
+  return std::move(response.body);
+}
+
 // Into this thread's reusable buffer: no allocation, and the bytes are copied once, from
 // libcurl into the buffer.
 void S3Backend::read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) {
   if (length == 0) return Backend::read(handle, offset, length, use);
-  std::string key = key_of(handle);
   std::span<uint8_t> buffer(thread_read_buffer(length), length);
-  read_into(key, offset, buffer);
+  read_into(key_of(handle), offset, buffer);
   use(buffer);
+}
+
+void S3Backend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
+  if (out.empty()) return;
+  read_into(key_of(handle), offset, out);
 }
 
 std::optional<uint64_t> S3Backend::stat(const Handle& handle) {

@@ -43,6 +43,8 @@ class S3Backend : public Backend {
   void save(const Handle& handle, ByteView data) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
+  void read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) override;
+  std::optional<Bytes> load_if_present(const Handle& handle) override;
   std::optional<uint64_t> stat(const Handle& handle) override;
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;

@@ -149,12 +149,16 @@ Bytes ServeBackend::load(const Handle& handle, uint64_t offset, uint64_t length)
 // connection is released, so decrypting does not hold it.
 void ServeBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
                         const std::function<void(ByteView)>& use) {
-  uint8_t* buffer = thread_read_buffer(length);
-  if (length > 0)
-    pool_->with_connection([&](const std::shared_ptr<ServeConnection>& connection) {
-      read_range(*connection, handle, offset, buffer, length);
-    });
-  use(ByteView(buffer, static_cast<size_t>(length)));
+  std::span<uint8_t> buffer(thread_read_buffer(length), static_cast<size_t>(length));
+  read_into(handle, offset, buffer);
+  use(buffer);
+}
+
+void ServeBackend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
+  if (out.empty()) return;
+  pool_->with_connection([&](const std::shared_ptr<ServeConnection>& connection) {
+    read_range(*connection, handle, offset, out.data(), out.size());
+  });
 }
 
 std::optional<uint64_t> ServeBackend::stat(const Handle& handle) {

@@ -438,13 +438,22 @@ void SftpBackend::save_after(const Handle& handle, ByteView data, const std::fun
 }
 
 Bytes SftpBackend::load(const Handle& handle, uint64_t offset, uint64_t length) {
+  return *load_part(handle, offset, length, false);
+}
+
+std::optional<Bytes> SftpBackend::load_if_present(const Handle& handle) { return load_part(handle, 0, 0, true); }
+
+std::optional<Bytes> SftpBackend::load_part(const Handle& handle, uint64_t offset, uint64_t length, bool absent_is_nothing) {
   std::string path = path_of(handle);
-  return with_connection([&](const Remote& remote) {
+  return with_connection([&](const Remote& remote) -> std::optional<Bytes> {
     // The size and the open in one round trip.
     uint32_t stat_id = remote.send_path(Message::stat, path);
     uint32_t open_id = remote.send_open(path, sftp::open_read);
     SftpReply stated = remote.connection.wait(stat_id);
-    std::string file = remote.take_handle(remote.connection.wait(open_id), "open", path);
+    SftpReply opened = remote.connection.wait(open_id);
+    if (absent_is_nothing && opened.type == Message::status && opened.status() == sftp::Status::no_such_file)
+      return std::nullopt;
+    std::string file = remote.take_handle(opened, "open", path);
     std::optional<sftp::Attributes> attributes;
     try {
       attributes = remote.take_attributes(stated, path);
@@ -476,7 +485,12 @@ Bytes SftpBackend::load(const Handle& handle, uint64_t offset, uint64_t length) 
 // connection is released, so decrypting does not hold it.
 void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
                        const std::function<void(ByteView)>& use) {
-  uint8_t* buffer = thread_read_buffer(length);
+  std::span<uint8_t> buffer(thread_read_buffer(length), static_cast<size_t>(length));
+  read_into(handle, offset, buffer);
+  use(buffer);
+}
+
+void SftpBackend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
   std::string path = path_of(handle);
   // Packs never change once named: their handles are kept open for the next read.
   bool keep = handle.type == FileType::pack;
@@ -486,7 +500,7 @@ void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
     std::string file =
         kept ? *kept : remote.take_handle(remote.connection.wait(remote.send_open(path, sftp::open_read)), "open", path);
     try {
-      remote.read_range(file, path, offset, buffer, length);
+      remote.read_range(file, path, offset, out.data(), out.size());
     } catch (...) {
       if (kept)
         handles.forget(path);
@@ -497,7 +511,6 @@ void SftpBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
     if (!keep) return remote.close(file);
     for (const std::string& closing : handles.give_back(path, file)) remote.close(closing);
   });
-  use(ByteView(buffer, static_cast<size_t>(length)));
 }
 
 std::optional<uint64_t> SftpBackend::stat(const Handle& handle) {

@@ -40,11 +40,15 @@ class SftpBackend : public Backend {
   void save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) override;
   Bytes load(const Handle& handle, uint64_t offset, uint64_t length) override;
   void read(const Handle& handle, uint64_t offset, uint64_t length, const std::function<void(ByteView)>& use) override;
+  void read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) override;
+  std::optional<Bytes> load_if_present(const Handle& handle) override;
   std::optional<uint64_t> stat(const Handle& handle) override;
   void remove(const Handle& handle) override;
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override;
   size_t background_saves() const override { return pool_->max_connections(); }
+  // Two a connection: with four, a restore at RTT 80 ms was a tenth slower (docs/benchmarks.md).
+  size_t concurrent_reads() const override { return 2 * pool_->max_connections(); }
 
   // The server path of an object (for tests and messages).
   std::string path_of(const Handle& handle) const;
@@ -54,6 +58,8 @@ class SftpBackend : public Backend {
   uint64_t folder_checks() const { return folder_checks_; }
 
  private:
+  // load(); an absent object is nothing instead of an error when `absent_is_nothing`.
+  std::optional<Bytes> load_part(const Handle& handle, uint64_t offset, uint64_t length, bool absent_is_nothing);
   struct Remote;
   void create(const Remote& remote);
   std::shared_ptr<SftpConnection> connect(const std::atomic<bool>* cancelled = nullptr);

@@ -103,9 +103,16 @@ TEST_F(SftpBackendTest, KeepsTheBackendContract) {
   backend.read(pack, data.size() - 5, 5, [&](ByteView view) {
     EXPECT_EQ(Bytes(view.begin(), view.end()), Bytes(data.end() - 5, data.end()));
   });
+  Bytes into(2 * 1024 * 1024 + 3);  // several requests, straight into the caller's memory
+  backend.read_into(pack, 777, into);
+  EXPECT_EQ(into, Bytes(data.begin() + 777, data.begin() + 777 + static_cast<ptrdiff_t>(into.size())));
   EXPECT_THROW(backend.load(pack, data.size() - 5, 6), Error);
   EXPECT_THROW(backend.read(pack, data.size() - 5, 6, [](ByteView) {}), Error);
+  Bytes beyond(6);
+  EXPECT_THROW(backend.read_into(pack, data.size() - 5, beyond), Error);
   EXPECT_THROW(backend.load({FileType::index, random_name()}, 0, 0), Error);
+  EXPECT_EQ(backend.load_if_present(pack), data);
+  EXPECT_FALSE(backend.load_if_present({FileType::index, random_name()}).has_value());
 
   std::set<std::string> listed;
   backend.list(FileType::pack, [&](const std::string& name, uint64_t size) {

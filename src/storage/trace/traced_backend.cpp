@@ -115,6 +115,22 @@ void TracedBackend::read(const Handle& handle, uint64_t offset, uint64_t length,
   });
 }
 
+std::optional<Bytes> TracedBackend::load_if_present(const Handle& handle) {
+  std::optional<Bytes> data;
+  traced({"load", to_string(handle.type), handle.name}, [&] {
+    data = inner_->load_if_present(handle);
+    return Moved{data ? data->size() : 0, data.has_value()};
+  });
+  return data;
+}
+
+void TracedBackend::read_into(const Handle& handle, uint64_t offset, std::span<uint8_t> out) {
+  traced({"read", to_string(handle.type), handle.name, offset, out.size()}, [&] {
+    inner_->read_into(handle, offset, out);
+    return Moved{out.size()};
+  });
+}
+
 std::optional<uint64_t> TracedBackend::stat(const Handle& handle) {
   std::optional<uint64_t> size;
   traced({"stat", to_string(handle.type), handle.name}, [&] {

@@ -43,11 +43,14 @@ TEST(TracedBackend, WritesALinePerCallWithItsObjectBytesAndResult) {
   EXPECT_FALSE(backend->stat({FileType::copy_record, std::string(64, 'b')}));
   backend->list(FileType::pack, [](const std::string&, uint64_t) {});
   EXPECT_THROW(backend->load({FileType::index, std::string(64, 'c')}, 0, 0), Error);
+  Bytes into(300);
+  backend->read_into(pack, 10, into);
+  EXPECT_FALSE(backend->load_if_present({FileType::index, std::string(64, 'c')}));
   backend.reset();  // closes the trace
 
   auto lines = trace_lines(path);
   std::filesystem::remove(path);
-  ASSERT_EQ(lines.size(), 5u);
+  ASSERT_EQ(lines.size(), 7u);
   for (const auto& line : lines) ASSERT_EQ(line.size(), 10u) << "ten fields a line";
   EXPECT_EQ(lines[0][3], "save");
   EXPECT_EQ(lines[0][4], "pack");
@@ -65,6 +68,10 @@ TEST(TracedBackend, WritesALinePerCallWithItsObjectBytesAndResult) {
   EXPECT_EQ(lines[3][8], "1") << "entries listed";
   EXPECT_EQ(lines[4][4], "index");
   EXPECT_EQ(lines[4][9].rfind("error:", 0), 0u) << lines[4][9];
+  EXPECT_EQ(lines[5][3], "read");
+  EXPECT_EQ(lines[5][8], "300");
+  EXPECT_EQ(lines[6][3], "load");
+  EXPECT_EQ(lines[6][9], "absent");
   for (const auto& line : lines) EXPECT_GE(std::stod(line[1]), 0.0);
 }
 
