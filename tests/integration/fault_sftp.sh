@@ -239,21 +239,25 @@ echo "  exited $((after_signal / 1000)).$((after_signal % 1000 / 100))s after SI
 expect_clean_check "a stalled, interrupted backup"
 pass "SIGTERM while the network is silent: exit 130 in $((after_signal / 1000)).$((after_signal % 1000 / 100))s, repository clean"
 
-# A far site gets more connections: each carries at most OpenSSH's 2 MB channel window a
-# round trip, so the count follows the round trip the first connection measured (four up to
-# RTT 20 ms, one more per 5 ms beyond). A restore runs long enough for all to open.
-restore_counting_connections() { # NAME: restores latest into out-NAME; prints the connections opened
-  local before; before=$(proxy_stat "$proxy" connections)
+# A far site gets more SFTP sessions: each carries at most OpenSSH's 2 MB channel window a
+# round trip, so the count follows the round trip the first one measured (four up to RTT
+# 20 ms, one more per 5 ms beyond). A restore runs long enough for all to open. The
+# sessions share one TCP connection (one handshake: ssh's ControlMaster); sshd logs each.
+sftp_sessions() { grep -c "Starting session: subsystem 'sftp'" "$sshd/sshd.log" || true; }
+restore_counting_sessions() { # NAME: restores latest into out-NAME; prints "SESSIONS TCP_CONNECTIONS"
+  local sessions connections; sessions=$(sftp_sessions) connections=$(proxy_stat "$proxy" connections)
   "$OBKEEP_BIN" -r "$repo" restore -q latest --target "$TEST_DIR/out-$1" >/dev/null 2>"$TEST_DIR/stderr" ||
     fail "restore $1 failed: $(cat "$TEST_DIR/stderr")"
   [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out-$1$src")" ] || fail "restore $1 differs"
-  echo $(( $(proxy_stat "$proxy" connections) - before ))
+  echo $(( $(sftp_sessions) - sessions )) $(( $(proxy_stat "$proxy" connections) - connections ))
 }
-expect_backup "before the restores counting connections"
-near=$(restore_counting_connections near)
+expect_backup "before the restores counting sessions"
+read -r near near_tcp < <(restore_counting_sessions near)
 proxy_ctl "$proxy" delay 20 >/dev/null  # each direction: RTT 40 ms
-far=$(restore_counting_connections far)
+read -r far far_tcp < <(restore_counting_sessions far)
 proxy_ctl "$proxy" delay 1 >/dev/null
-[ "$near" = 4 ] || fail "at RTT 2 ms the restore opened $near connections, want 4"
-[ "$far" -ge 7 ] && [ "$far" -le 10 ] || fail "at RTT 40 ms the restore opened $far connections, want about 8"
-pass "connections follow the round trip: $near at RTT 2 ms, $far at RTT 40 ms"
+[ "$near" = 4 ] || fail "at RTT 2 ms the restore opened $near SFTP sessions, want 4"
+[ "$far" -ge 7 ] && [ "$far" -le 10 ] || fail "at RTT 40 ms the restore opened $far SFTP sessions, want about 8"
+[ "$near_tcp" = 1 ] && [ "$far_tcp" = 1 ] ||
+  fail "the sessions of a restore should share one TCP connection: $near_tcp at RTT 2 ms, $far_tcp at RTT 40 ms"
+pass "SFTP sessions follow the round trip: $near at RTT 2 ms, $far at RTT 40 ms, each restore over one TCP connection"

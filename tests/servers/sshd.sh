@@ -44,6 +44,7 @@ PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
 Subsystem sftp internal-sftp
+LogLevel VERBOSE
 C
   # sshd binds before it detaches, so a taken port fails here and the next one is tried.
   /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log" && break

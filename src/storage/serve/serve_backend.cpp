@@ -38,7 +38,7 @@ std::string describe(const Handle& handle) {
 
 ServeBackend::ServeBackend(const std::string& url) : url_(url), parsed_(parse_sftp_url(url, "ssh://")) {
   if (parsed_.path == "/") parsed_.path.clear();  // ssh://host/: the repository the server's key names
-  endpoint_ = storage::describe(SshTarget{parsed_.user, parsed_.host, parsed_.port});
+  endpoint_ = storage::describe(SshTarget{parsed_.user, parsed_.host, parsed_.port, {}});
   const char* command = std::getenv("OBKEEP_REMOTE_COMMAND");
   remote_command_ = std::string(command && *command ? command : "obkeep") + " serve --stdio";
   if (!parsed_.path.empty()) remote_command_ += " --repo " + shell_quote(parsed_.path);
@@ -52,7 +52,7 @@ ServeBackend::ServeBackend(const std::string& url) : url_(url), parsed_(parse_sf
 ServeBackend::~ServeBackend() { pool_.reset(); }
 
 std::shared_ptr<ServeConnection> ServeBackend::connect(const std::atomic<bool>* cancelled) {
-  auto connection = std::make_shared<ServeConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port}, endpoint_,
+  auto connection = std::make_shared<ServeConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port, control_.socket_path()}, endpoint_,
                                                       remote_command_, parsed_.path, stall_limit_, cancelled);
   append_only_ = connection->append_only();
   return connection;

@@ -11,6 +11,7 @@
 #include "storage/backend.hpp"
 #include "storage/serve/serve_connection.hpp"
 #include "storage/sftp/sftp_url.hpp"
+#include "storage/ssh/ssh_control_directory.hpp"
 #include "storage/ssh/ssh_pool.hpp"
 
 namespace obkeep::storage {
@@ -55,6 +56,7 @@ class ServeBackend : public Backend {
   std::string remote_command_;
   std::chrono::seconds stall_limit_;
   std::atomic<bool> append_only_{false};  // as the server said in its hello
+  SshControlDirectory control_;  // before the pool: removed after its connections end
   std::unique_ptr<SshPool<ServeConnection>> pool_;
   // In append-only mode a server lets a session remove only the locks it saved itself, so
   // a lock is removed through the connection that saved it.

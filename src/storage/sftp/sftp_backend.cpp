@@ -326,7 +326,7 @@ struct SftpBackend::Remote {
 };
 
 SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp_url(url)) {
-  endpoint_ = storage::describe(SshTarget{parsed_.user, parsed_.host, parsed_.port});
+  endpoint_ = storage::describe(SshTarget{parsed_.user, parsed_.host, parsed_.port, {}});
   // Five minutes without a byte moving while a request waits: a slow fsync of a large pack
   // on the server must not fail. OBKEEP_SFTP_STALL_SECONDS shortens it (for tests).
   stall_limit_ = std::chrono::seconds(ssh_setting("OBKEEP_SFTP_STALL_SECONDS", 300, 1, 86400));
@@ -342,7 +342,8 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
 SftpBackend::~SftpBackend() { pool_.reset(); }
 
 std::shared_ptr<SftpConnection> SftpBackend::connect(const std::atomic<bool>* cancelled) {
-  return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port}, endpoint_, stall_limit_,
+  return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port, control_.socket_path()},
+                                          endpoint_, stall_limit_,
                                           cancelled);
 }
 

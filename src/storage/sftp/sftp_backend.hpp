@@ -14,6 +14,7 @@
 #include "storage/backend.hpp"
 #include "storage/sftp/sftp_connection.hpp"
 #include "storage/sftp/sftp_url.hpp"
+#include "storage/ssh/ssh_control_directory.hpp"
 #include "storage/ssh/ssh_pool.hpp"
 
 namespace obkeep::storage {
@@ -75,6 +76,7 @@ class SftpBackend : public Backend {
   std::string endpoint_;  // user@host:port, for messages
   std::chrono::seconds stall_limit_;
 
+  SshControlDirectory control_;  // before the pool: removed after its connections end
   std::unique_ptr<SshPool<SftpConnection>> pool_;
   std::atomic<uint64_t> striped_saves_{0};
   // Folders newer than some repositories (copies/, journal/, archive/) seen or made by this

@@ -50,6 +50,12 @@ std::vector<std::string> ssh_command(const SshTarget& target, const std::string&
   // restore of gigabytes feels ("^": first, ahead of the rest of the defaults). A command of
   // the operator's own (OBKEEP_SSH_COMMAND) is left as it is.
   if (!own_command && cpu_has_aes()) argv.insert(argv.end(), {"-o", "Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com"});
+  // One TCP connection and one handshake for all of a backend's sessions: the first to
+  // start becomes the master ("auto"); one that finds none, or a socket it cannot use,
+  // connects on its own. The master ends with the last session (ControlPersist=no).
+  if (!own_command && !target.control_path.empty())
+    argv.insert(argv.end(), {"-o", "ControlMaster=auto", "-o", "ControlPath=" + target.control_path, "-o",
+                             "ControlPersist=no"});
   if (!target.user.empty()) argv.insert(argv.end(), {"-l", target.user});
   if (target.port) argv.insert(argv.end(), {"-p", std::to_string(*target.port)});
   if (kind == SshRemote::subsystem) argv.push_back("-s");

@@ -17,6 +17,8 @@ struct SshTarget {
   std::string user;  // empty: from the ssh config, else the local user
   std::string host;
   std::optional<int> port;  // absent: from the ssh config, else 22
+  // A control socket the backend's connections share (SshControlDirectory); empty: none.
+  std::string control_path;
 };
 
 // What ssh runs on the server: a subsystem (`ssh -s host sftp`) or a command

@@ -1,0 +1,28 @@
+// A private directory for the control socket that a backend's ssh connections share
+// (OpenSSH's ControlMaster): the first connection becomes the master, and the others open
+// sessions over its TCP connection, each with its own flow-control window, instead of
+// each paying a handshake of ~10 round trips and a key exchange at both ends.
+#pragma once
+
+#include <string>
+
+namespace obkeep::storage {
+
+class SshControlDirectory {
+ public:
+  // Makes a directory only this user can enter, under $TMPDIR (or /tmp, when that path
+  // would be too long for a socket). Where none can be made, socket_path() is empty and
+  // every connection goes on its own.
+  SshControlDirectory();
+  // Removes the directory (the master removes its socket when it ends).
+  ~SshControlDirectory();
+  SshControlDirectory(const SshControlDirectory&) = delete;
+  SshControlDirectory& operator=(const SshControlDirectory&) = delete;
+
+  const std::string& socket_path() const { return socket_path_; }
+
+ private:
+  std::string directory_, socket_path_;
+};
+
+}  // namespace obkeep::storage
