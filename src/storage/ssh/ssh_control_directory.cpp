@@ -12,6 +12,11 @@ namespace {
 // sockaddr_un holds 108 bytes; ssh appends a temporary suffix while it binds the socket.
 constexpr size_t longest_socket_path = 80;
 constexpr const char* socket_name = "/m";
+
+void remove_directory(const std::string& directory, const std::string& socket_path) {
+  ::unlink(socket_path.c_str());  // a master killed before it could remove it
+  ::rmdir(directory.c_str());
+}
 }  // namespace
 
 SshControlDirectory::SshControlDirectory() {
@@ -24,12 +29,13 @@ SshControlDirectory::SshControlDirectory() {
   if (!::mkdtemp(name.data())) return;  // mode 0700
   directory_ = name.data();
   socket_path_ = directory_ + socket_name;
+  emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_directory(directory_, socket_path_); });
 }
 
 SshControlDirectory::~SshControlDirectory() {
   if (directory_.empty()) return;
-  ::unlink(socket_path_.c_str());  // a master killed before it could remove it
-  ::rmdir(directory_.c_str());
+  emergency_removal_.reset();
+  remove_directory(directory_, socket_path_);
 }
 
 }  // namespace obkeep::storage

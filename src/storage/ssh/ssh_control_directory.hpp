@@ -4,7 +4,10 @@
 // each paying a handshake of ~10 round trips and a key exchange at both ends.
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include "util/interrupt.hpp"
 
 namespace obkeep::storage {
 
@@ -14,7 +17,8 @@ class SshControlDirectory {
   // would be too long for a socket). Where none can be made, socket_path() is empty and
   // every connection goes on its own.
   SshControlDirectory();
-  // Removes the directory (the master removes its socket when it ends).
+  // Removes the directory (the master removes its socket when it ends); so does the
+  // watchdog when it ends the process before the stack unwinds.
   ~SshControlDirectory();
   SshControlDirectory(const SshControlDirectory&) = delete;
   SshControlDirectory& operator=(const SshControlDirectory&) = delete;
@@ -23,6 +27,7 @@ class SshControlDirectory {
 
  private:
   std::string directory_, socket_path_;
+  std::unique_ptr<EmergencyCleanup> emergency_removal_;
 };
 
 }  // namespace obkeep::storage
