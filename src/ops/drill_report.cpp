@@ -81,13 +81,13 @@ nlohmann::json DrillResult::to_json(const std::string& report_path) const {
           {"rto_s", optional_json(rto_s)},
           {"rpo_s", optional_json(rpo_s)},
           {"steps", steps_json},
+          {"sandbox", sandbox},
           {"report_html", report_path}};
 }
 
 std::string DrillResult::to_html() const {
   nlohmann::json data = to_json("");
   data["repository"] = repository;
-  data["sandbox"] = sandbox;
   return render_page("obkeep recovery drill", data, drill_script);
 }
 

@@ -64,14 +64,20 @@ grep -q '^obkeep_drill_measured_rto_seconds{site="primary"} [0-9.]*$' "$TEST_DIR
 pass "a drill from the primary restores both homes, the newer repository/ and $databases databases, verified and identical"
 
 # 2. From the DR site: failed while it is empty, passed once copied.
-sandboxes_before=$(ls /var/tmp | grep -c '^obkeep-drill-' || true)
+# Each drill names its default sandbox in its report; other tests' drills may run in /var/tmp at
+# the same time, so the check is on these very directories, not on a count of /var/tmp.
 expect_exit 1 obkeep drill --config "$TEST_DIR/obkeep.toml" --site dr1 --json
 [ "$(drill_field verdict)" = failed ] || fail "a drill from an empty site passed"
+failed_sandbox=$(drill_field sandbox)
 grep -q "no instance snapshot of" "$TEST_DIR/stdout" || fail "the empty site's failure is not named: $(cat "$TEST_DIR/stdout")"
 obkeep copy --config "$TEST_DIR/obkeep.toml" -q
 expect_exit 0 obkeep drill --config "$TEST_DIR/obkeep.toml" --site dr1 --json
 [ "$(drill_field verdict)" = passed ] && [ "$(drill_field site)" = dr1 ] || fail "drill from dr1: $(cat "$TEST_DIR/stdout")"
-[ "$(ls /var/tmp | grep -c '^obkeep-drill-' || true)" = "$sandboxes_before" ] || fail "a default sandbox was left in /var/tmp"
+passed_sandbox=$(drill_field sandbox)
+for sandbox in "$failed_sandbox" "$passed_sandbox"; do
+  case "$sandbox" in /var/tmp/obkeep-drill-*) ;; *) fail "the default sandbox is not in /var/tmp: $sandbox" ;; esac
+  [ ! -e "$sandbox" ] || fail "a default sandbox was left in /var/tmp: $sandbox"
+done
 pass "a drill from the DR site fails while it holds nothing and passes once copied; the sandbox is removed"
 
 # 3. A recovery point older than the RPO fails the drill (the RTO check is the same rule).
