@@ -187,7 +187,7 @@ class Restorer {
   // From a remote store (one that takes saves in the background): trees and file contents
   // read ahead of the walk and the writers. Declared before the queue, so they outlive
   // its workers.
-  std::unique_ptr<repo::TreeReadAhead> trees_;
+  std::shared_ptr<repo::TreeReadAhead> trees_;
   std::unique_ptr<repo::PackReadAhead> read_ahead_;
   RestoreQueue queue_;
 };
@@ -600,9 +600,15 @@ void Restorer::walk(const Id& tree_id, const std::string& relative, size_t depth
   }
 }
 
+std::shared_ptr<repo::TreeReadAhead> make_tree_read_ahead(repo::Repository& repository) {
+  size_t transfers = repository.backend().background_saves();
+  if (!transfers) return nullptr;
+  return std::make_shared<repo::TreeReadAhead>(repository, static_cast<unsigned>(2 * transfers), 4096);
+}
+
 RestoreResult Restorer::run(const Id& tree) {
-  if (size_t transfers = repository_.backend().background_saves()) {
-    trees_ = std::make_unique<repo::TreeReadAhead>(repository_, static_cast<unsigned>(2 * transfers), 4096);
+  if (repository_.backend().background_saves()) {
+    trees_ = options_.trees ? options_.trees : make_tree_read_ahead(repository_);
     uint64_t budget = options_.read_ahead_budget ? options_.read_ahead_budget : default_read_ahead_budget;
     // Waiting for the budget, the walk (the only caller that waits) first hands over the
     // files it has queued: their blobs may be what holds the budget.
@@ -664,6 +670,12 @@ RestoreResult Restorer::run(const Id& tree) {
 }
 
 }  // namespace
+
+std::shared_ptr<repo::TreeReadAhead> read_trees_ahead(repo::Repository& repository, const Id& root) {
+  std::shared_ptr<repo::TreeReadAhead> trees = make_tree_read_ahead(repository);
+  if (trees) trees->prefetch(root);
+  return trees;
+}
 
 RestoreResult restore_tree(repo::Repository& repository, const Id& tree, const RestoreOptions& options,
                            RestoreProgress* progress) {

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "repo/node.hpp"
 #include "repo/repository.hpp"
+#include "repo/tree_read_ahead.hpp"
 
 namespace obkeep::archiver {
 
@@ -22,7 +24,14 @@ struct RestoreOptions {
   // Bytes of packs read ahead of the writers from a remote store; 0: the default below.
   // Restores run side by side (a drill) share what one would use.
   uint64_t read_ahead_budget = 0;
+  // Trees already being read ahead (read_trees_ahead): a restore from a far site starts
+  // them while it takes its lock. Null: the restore starts its own.
+  std::shared_ptr<repo::TreeReadAhead> trees;
 };
+
+// From a remote store, `root` and its subtrees read ahead from now on, for the restore of
+// `root` (RestoreOptions::trees); null from a local one, where a tree costs no round trip.
+std::shared_ptr<repo::TreeReadAhead> read_trees_ahead(repo::Repository& repository, const Id& root);
 
 // Measured at a far SFTP site (RTT 80 ms, docs/benchmarks.md): at 256 MiB the walk cut
 // growing ranges short to stay within it, and ranges fetched later read the skipped bytes

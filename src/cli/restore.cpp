@@ -1,13 +1,12 @@
 // `obkeep restore SNAPSHOT --target DIR`: recreate the saved paths under DIR.
 #include <iostream>
-#include <optional>
 
 #include "archiver/backup.hpp"
 #include "archiver/replace_in_place.hpp"
 #include "archiver/restore.hpp"
+#include "archiver/restore_start.hpp"
 #include "deploy/server_state.hpp"
 #include "cli/common.hpp"
-#include "repo/lock.hpp"
 #include "repo/snapshot.hpp"
 #include "util/error.hpp"
 
@@ -47,13 +46,9 @@ void add_restore_command(CLI::App& app, Context& context) {
       }
       // It reads every index file and snapshot: fetched while the repository opens and locks.
       auto repository = open_repository(global, {storage::FileType::index, storage::FileType::snapshot});
-      std::optional<repo::Snapshot> found;
-      repo::RepositoryLock lock(*repository, false, [&] {
-        repository->load_index_alongside([&] {
-          found = repo::find_snapshot(*repository, options->snapshot.empty() ? "latest" : options->snapshot, tags);
-        });
-      });
-      const repo::Snapshot& snapshot = *found;
+      archiver::RestoreStart start = archiver::start_restore(
+          *repository, options->snapshot.empty() ? "latest" : options->snapshot, tags, options->set.empty());
+      const repo::Snapshot& snapshot = start.snapshot;
       if (!options->set.empty() && options->target.empty()) {
         std::string path = options->set == "artifacts" ? home + "/repository" : home;
         std::string running = deploy::server_running_reason(home);
@@ -82,6 +77,7 @@ void add_restore_command(CLI::App& app, Context& context) {
       archiver::RestoreOptions restore;
       restore.target = options->target;
       restore.verify = options->verify;
+      restore.trees = start.trees;
       for (const auto& include : options->includes) restore.includes.push_back(archiver::absolute_path(include));
       archiver::RestoreProgress progress;
       archiver::RestoreResult result;

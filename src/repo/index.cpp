@@ -85,6 +85,13 @@ void Index::add_pack(const Id& pack, const std::vector<PackedBlob>& blobs) {
     blobs_.try_emplace(blob.id, Entry{it->second, blob.offset, blob.stored_length, blob.raw_length, blob.type});
 }
 
+void Index::clear() {
+  std::lock_guard lock(mutex_);
+  pack_ids_.clear();
+  pack_numbers_.clear();
+  blobs_.clear();
+}
+
 bool Index::has(const Id& blob) const {
   std::lock_guard lock(mutex_);
   return blobs_.count(blob) != 0;

@@ -39,6 +39,8 @@ class Index {
   void add_file(const IndexFile& file) {
     for (const auto& pack : file.packs) add_pack(pack.id, pack.blobs);
   }
+  // Forgets every pack and blob.
+  void clear();
   bool has(const Id& blob) const;
   bool has_pack(const Id& pack) const;
   std::optional<BlobLocation> find(const Id& blob) const;

@@ -70,21 +70,33 @@ std::vector<LockInfo> list_locks(Repository& repository, const std::optional<Id>
   return locks;
 }
 
-RepositoryLock::RepositoryLock(Repository& repository, bool exclusive, const std::function<void()>& alongside)
+RepositoryLock::RepositoryLock(Repository& repository, bool exclusive, const std::function<void()>& alongside,
+                               const std::function<void()>& early)
     : repository_(repository), exclusive_(exclusive) {
-  id_ = write_lock();
-  // A process stopped by its watchdog leaves no lock behind either.
-  emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_current(); });
-  std::vector<LockInfo> others;
   std::exception_ptr alongside_failure;
+  unsigned at_once = repository_.backend().background_saves() ? 2 : 1;
+  run_parallel(early ? 2 : 1, at_once, [&](size_t i) {
+    if (i == 0) {
+      id_ = write_lock();
+      // A process stopped by its watchdog leaves no lock behind either.
+      emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_current(); });
+      return;
+    }
+    try {
+      early();
+    } catch (...) {
+      alongside_failure = std::current_exception();
+    }
+  });
+  std::vector<LockInfo> others;
   try {
-    run_parallel(alongside ? 2 : 1, repository_.backend().background_saves() ? 2 : 1, [&](size_t i) {
+    run_parallel(alongside ? 2 : 1, at_once, [&](size_t i) {
       if (i == 0) {
         others = list_locks(repository_, id_);
         return;
       }
       try {
-        alongside();
+        if (!alongside_failure) alongside();
       } catch (...) {
         alongside_failure = std::current_exception();  // a conflicting lock is the better message
       }

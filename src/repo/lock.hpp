@@ -53,7 +53,14 @@ class RepositoryLock {
   // reads what it would read after the check: with our lock saved, a prune either saw it
   // and backed off, or holds its own lock, which the listing finds (and the constructor
   // then throws, whatever `alongside` read).
-  RepositoryLock(Repository& repository, bool exclusive, const std::function<void()>& alongside = {});
+  //
+  // `early` (reads only) runs while our lock is being saved, before anything guards what it
+  // reads: a prune may end in between and replace index files it loaded, so `alongside`
+  // must check what it read (Repository::index_is_current). From a far site it starts
+  // what needs the index (a restore's trees) two or three round trips sooner. A failure of
+  // `early` is reported like one of `alongside`.
+  RepositoryLock(Repository& repository, bool exclusive, const std::function<void()>& alongside = {},
+                 const std::function<void()>& early = {});
   ~RepositoryLock();
   RepositoryLock(const RepositoryLock&) = delete;
   RepositoryLock& operator=(const RepositoryLock&) = delete;

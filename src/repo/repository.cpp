@@ -2,6 +2,7 @@
 #include "repo/repository.hpp"
 
 #include <future>
+#include <set>
 
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
@@ -180,6 +181,18 @@ void Repository::load_index() {
     Bytes().swap(files[i]);
     loaded_index_files_.push_back(Id::from_hex(names[i]));
   }
+}
+
+bool Repository::index_is_current() {
+  std::set<Id> stored;
+  backend_->list(FileType::index, [&](const std::string& name, uint64_t) { stored.insert(Id::from_hex(name)); });
+  return stored == std::set<Id>(loaded_index_files_.begin(), loaded_index_files_.end());
+}
+
+void Repository::reload_index() {
+  index_.clear();
+  loaded_index_files_.clear();
+  load_index();
 }
 
 void Repository::load_index_alongside(const std::function<void()>& other) {

@@ -88,6 +88,11 @@ class Repository {
   // not send them again. The pack listing and `other` (which must not use the index) run
   // beside the index's load on a remote store: a copy's start. Returns the packs adopted.
   size_t load_index_and_adopt_packs(const std::function<void()>& other);
+  // Whether the store holds exactly the index files loaded: a prune that ended since the
+  // load replaced them (RepositoryLock's `early`).
+  bool index_is_current();
+  // The index emptied and loaded again.
+  void reload_index();
   // Ids of the index files loaded (prune replaces them).
   const std::vector<Id>& loaded_index_files() const { return loaded_index_files_; }
   // Ids of the index files this process wrote.

@@ -198,6 +198,59 @@ TEST(Lock, ReadsBesideTheListingRunAfterTheSaveAndAConflictStillRefuses) {
   }
 }
 
+// What runs while the lock is saved (`early`) reads before any lock guards it: its failure
+// is reported as one beside the listing would be, a conflicting lock still wins, and the
+// index it loaded is found stale once a prune (here: a new index file) changed the store.
+TEST(Lock, EarlyReadsRunWhileTheLockIsSavedAndAreCheckedAfterwards) {
+  auto [backend, repository] = make_repository();
+  Id first = repository->save_blob(BlobType::data, Bytes(3000, 'x'));
+  repository->flush();
+  bool current = false;
+  {
+    Repository& opened = *repository;
+    RepositoryLock lock(
+        opened, false, [&] { current = opened.index_is_current(); }, [&] { opened.load_index(); });
+    EXPECT_TRUE(current);
+    EXPECT_TRUE(opened.index().has(first));
+  }
+  // Another process adds a pack and its index file after our load: not current; reloaded,
+  // it is. (A copy of the store holds its objects then, not later ones: what the other
+  // process writes is copied over.)
+  auto other = Repository::open(std::make_unique<storage::MemoryBackend>(*backend), "pw");
+  Id second = other->save_blob(BlobType::data, Bytes(3000, 'y'));
+  other->flush();
+  for (storage::FileType type : {storage::FileType::pack, storage::FileType::index})
+    other->backend().list(type, [&](const std::string& name, uint64_t) {
+      storage::Handle handle{type, name};
+      if (!backend->stat(handle)) backend->save(handle, other->backend().load(handle, 0, 0));
+    });
+  EXPECT_FALSE(repository->index_is_current());
+  repository->reload_index();
+  EXPECT_TRUE(repository->index_is_current());
+  EXPECT_TRUE(repository->index().has(first));
+  EXPECT_TRUE(repository->index().has(second));
+  EXPECT_EQ(repository->loaded_index_files().size(), 2u);
+
+  bool alongside_ran = false;
+  try {
+    RepositoryLock failing(*repository, false, [&] { alongside_ran = true; }, [] { throw Error("no snapshot latest"); });
+    FAIL() << "a failure while the lock was saved was dropped";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "no snapshot latest");
+  }
+  EXPECT_FALSE(alongside_ran) << "the check ran after what it checks had failed";
+  EXPECT_TRUE(list_locks(*repository).empty()) << "a lock left behind";
+  {
+    RepositoryLock exclusive(*repository, true);
+    try {
+      RepositoryLock refused(*repository, false, {}, [] { throw Error("no snapshot latest"); });
+      FAIL() << "a shared lock taken beside an exclusive one";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::locked) << e.what();
+    }
+  }
+}
+
 // A pack upload that fails (a full disk) must not strand the other savers: every thread
 // gets an error promptly, later saves and flush are refused (their blobs may have been
 // in the lost pack), and nothing waits forever for the writer that went with it.

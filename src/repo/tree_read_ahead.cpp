@@ -103,6 +103,14 @@ Tree TreeReadAhead::load(const Id& id) {
   return std::move(entry->tree);
 }
 
+void TreeReadAhead::prefetch(const Id& id) {
+  std::lock_guard lock(mutex_);
+  if (entries_.count(id) || entries_.size() >= limit_) return;
+  entries_[id] = std::make_shared<Entry>();
+  queue_.push_back(id);
+  changed_.notify_all();
+}
+
 void TreeReadAhead::forget(const Id& id) {
   std::lock_guard lock(mutex_);
   entries_.erase(id);

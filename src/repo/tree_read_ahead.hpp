@@ -41,6 +41,9 @@ class TreeReadAhead {
   // The tree (read ahead, or read now); its subtrees are then read ahead. Throws like
   // load_tree.
   Tree load(const Id& id);
+  // Starts reading `id` and, as they arrive, its subtrees: the root, before the walk
+  // begins.
+  void prefetch(const Id& id);
   // A tree read ahead that the walk will not load (it was walked before): dropped, so it
   // does not count against the limit, and its subtrees are not read ahead.
   void forget(const Id& id);

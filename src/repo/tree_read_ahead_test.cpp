@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 
 #include "crypto/aead.hpp"
 #include "repo/memory_repository_for_tests.hpp"
@@ -74,6 +76,27 @@ TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
   TreeReadAhead trees(*repository, 4, 4096);
   EXPECT_EQ(walk_chain(trees, root), depth);
   EXPECT_EQ(backend->pack_reads.load(), 1) << "one read for the pack's span of trees, not one a level";
+}
+
+// A root prefetched before the walk (a restore starts it while it takes its lock): the whole
+// chain is read without a walk asking, and the walk then reads nothing more.
+TEST(TreeReadAhead, APrefetchedRootIsReadWithItsSubtreesBeforeTheWalkAsks) {
+  auto owned = std::make_unique<CountingBackend>();
+  CountingBackend* backend = owned.get();
+  Repository::init(*backend, "pw", cheap_init_options());
+  std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
+  constexpr int depth = 6;
+  Id root = save_chain(*repository, depth, 2 * 1024 * 1024);
+  repository->flush();
+  backend->pack_reads = 0;
+  TreeReadAhead trees(*repository, 2, 4096);
+  trees.prefetch(root);
+  trees.prefetch(root);  // once is enough
+  for (int wait = 0; backend->pack_reads.load() == 0 && wait < 500; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(backend->pack_reads.load(), 1) << "the prefetch did not read the root's span";
+  EXPECT_EQ(walk_chain(trees, root), depth);
+  EXPECT_EQ(backend->pack_reads.load(), 1);
 }
 
 // A backup saves each directory's tree after its files. Trees go in packs of their own, so

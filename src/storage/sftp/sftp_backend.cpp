@@ -350,9 +350,9 @@ std::shared_ptr<SftpConnection> SftpBackend::connect(const std::atomic<bool>* ca
 // Runs `call` with the requests of a pooled connection (ssh/ssh_pool.hpp: a lost
 // connection is retried on a new one).
 template <class Call>
-auto SftpBackend::with_connection(Call&& call) {
+auto SftpBackend::with_connection(Call&& call, const std::function<bool(const SftpConnection&)>& preferred) {
   return pool_->with_connection(
-      [&](const std::shared_ptr<SftpConnection>& connection) { return call(Remote{*connection, endpoint_}); });
+      [&](const std::shared_ptr<SftpConnection>& connection) { return call(Remote{*connection, endpoint_}); }, preferred);
 }
 
 std::string SftpBackend::describe(const std::string& path) const { return describe_path(endpoint_, path); }
@@ -495,6 +495,8 @@ void SftpBackend::read_into(const Handle& handle, uint64_t offset, std::span<uin
   std::string path = path_of(handle);
   // Packs never change once named: their handles are kept open for the next read.
   bool keep = handle.type == FileType::pack;
+  // A connection that has the pack open already saves the open's round trip.
+  auto holding_it = [&](const SftpConnection& connection) { return keep && connection.handles.holds(path); };
   with_connection([&](const Remote& remote) {
     SftpHandleCache& handles = remote.connection.handles;
     std::optional<std::string> kept = keep ? handles.take(path) : std::nullopt;
@@ -511,7 +513,7 @@ void SftpBackend::read_into(const Handle& handle, uint64_t offset, std::span<uin
     }
     if (!keep) return remote.close(file);
     for (const std::string& closing : handles.give_back(path, file)) remote.close(closing);
-  });
+  }, holding_it);
 }
 
 std::optional<uint64_t> SftpBackend::stat(const Handle& handle) {

@@ -66,7 +66,7 @@ class SftpBackend : public Backend {
   std::shared_ptr<SftpConnection> connect(const std::atomic<bool>* cancelled = nullptr);
   // Runs `call` on a leased connection, again on a fresh one when the connection is lost.
   template <class Call>
-  auto with_connection(Call&& call);
+  auto with_connection(Call&& call, const std::function<bool(const SftpConnection&)>& preferred = {});
 
   std::string describe(const std::string& path) const;
   std::string join(const std::string& folder, const std::string& name) const;

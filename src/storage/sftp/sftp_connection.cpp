@@ -9,6 +9,11 @@ using sftp::Message;
 using sftp::MessageReader;
 using sftp::MessageWriter;
 
+bool SftpHandleCache::holds(const std::string& path) const {
+  std::lock_guard lock(mutex_);
+  return kept_.contains(path);
+}
+
 std::optional<std::string> SftpHandleCache::take(const std::string& path) {
   std::lock_guard lock(mutex_);
   auto it = kept_.find(path);

@@ -42,6 +42,8 @@ struct SftpReply {
 class SftpHandleCache {
  public:
   explicit SftpHandleCache(size_t capacity) : capacity_(capacity) {}
+  // Whether a handle for `path` is kept.
+  bool holds(const std::string& path) const;
   // A kept handle for `path`, now in use; nullopt when none is kept.
   std::optional<std::string> take(const std::string& path);
   // After a read: `handle` (taken, or freshly opened) is kept, or returned to be closed,
@@ -56,7 +58,7 @@ class SftpHandleCache {
     int users = 0;
     uint64_t last_use = 0;
   };
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, Kept> kept_;
   uint64_t clock_ = 0;
   size_t capacity_;

@@ -155,8 +155,11 @@ class SshPool {
   // failures (a refused host key, a full disk on the server, a link silent for the stall
   // limit) are final; once the server is known to be out of reach, later calls (a lock's
   // removal on the way out) fail at once with the same error instead of waiting again.
+  // `preferred` (called under the pool's lock) names connections that would serve the call
+  // better (one holding the file open already): one of them is taken when it is no busier
+  // than the least used connection by more than one call.
   template <class Call>
-  auto with_connection(Call&& call) {
+  auto with_connection(Call&& call, const std::function<bool(const Connection&)>& preferred = {}) {
     for (int attempt = 1;; ++attempt) {
       {
         std::lock_guard lock(mutex_);
@@ -165,7 +168,7 @@ class SshPool {
       std::exception_ptr failure;
       bool final = false;
       try {
-        Lease lease(*this);
+        Lease lease(*this, preferred);
         return call(lease.connection());
       } catch (const SshConnectionLost&) {
         failure = std::current_exception();
@@ -196,7 +199,8 @@ class SshPool {
   // A connection in use by one call, given back (and the waiters woken) on every path.
   class Lease {
    public:
-    explicit Lease(SshPool& pool) : pool_(pool), connection_(pool.acquire()) {}
+    Lease(SshPool& pool, const std::function<bool(const Connection&)>& preferred)
+        : pool_(pool), connection_(pool.acquire(preferred)) {}
     ~Lease() {
       connection_->users--;
       std::lock_guard lock(pool_.mutex_);
@@ -213,13 +217,20 @@ class SshPool {
 
   // The least used live connection; a new one while every open one is in use and there is
   // room for more.
-  std::shared_ptr<Connection> acquire() {
+  std::shared_ptr<Connection> acquire(const std::function<bool(const Connection&)>& preferred) {
     std::unique_lock lock(mutex_);
     for (;;) {
       std::erase_if(connections_, [](const auto& connection) { return connection->failed(); });
       std::shared_ptr<Connection> best;
       for (const auto& connection : connections_)
         if (!best || connection->users < best->users) best = connection;
+      if (best && preferred) {
+        for (const auto& connection : connections_)
+          if (connection->users <= best->users + 1 && preferred(*connection) && !connection->failed()) {
+            connection->users++;
+            return connection;
+          }
+      }
       bool room = connections_.size() + opening_ < max_connections_;
       if (best && (best->users == 0 || !room)) {
         best->users++;

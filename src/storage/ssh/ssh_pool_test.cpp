@@ -57,5 +57,44 @@ TEST(SshPoolIdleLease, LendsOnlyIdleConnectionsAndGivesThemBack) {
   EXPECT_TRUE(pool->lease_idle(0).empty());
 }
 
+// A call that names a preferred connection (one holding its file open) gets it while it is
+// busy with at most one call more than the least used; beyond, the least used.
+TEST(SshPoolPreference, TakesThePreferredConnectionUnlessItIsBusierByMoreThanOne) {
+  std::atomic<int> opened{0};
+  auto pool = open_pool(3, opened);
+  ASSERT_EQ(opened, 3);
+  FakeConnection* favourite = nullptr;
+  pool->with_connection([&](const std::shared_ptr<FakeConnection>& first) {
+    favourite = first.get();
+    auto is_favourite = [&](const FakeConnection& connection) { return &connection == favourite; };
+    // The favourite has one call, the others none: still taken.
+    pool->with_connection(
+        [&](const std::shared_ptr<FakeConnection>& second) {
+          EXPECT_EQ(second.get(), favourite);
+          EXPECT_EQ(favourite->users, 2);
+          // Now two calls more than the idle ones: the least used instead.
+          pool->with_connection(
+              [&](const std::shared_ptr<FakeConnection>& third) {
+                EXPECT_NE(third.get(), favourite);
+                EXPECT_EQ(third->users, 1);
+                return 0;
+              },
+              is_favourite);
+          return 0;
+        },
+        is_favourite);
+    return 0;
+  });
+  // Without a preference, the least used, as before.
+  pool->with_connection([&](const std::shared_ptr<FakeConnection>& busy) {
+    pool->with_connection([&](const std::shared_ptr<FakeConnection>& other) {
+      EXPECT_NE(other.get(), busy.get());
+      return 0;
+    });
+    return 0;
+  });
+  EXPECT_EQ(opened, 3);
+}
+
 }  // namespace
 }  // namespace obkeep::storage
