@@ -137,7 +137,7 @@ std::unique_ptr<Repository> Repository::open_existing(std::unique_ptr<storage::B
       key_failure = std::current_exception();
     }
   };
-  run_parallel(2, backend->background_saves() ? 2 : 1, [&](size_t i) { i == 0 ? read_config() : read_key(); });
+  run_parallel(2, backend->remote() ? 2 : 1, [&](size_t i) { i == 0 ? read_config() : read_key(); });
   // A store without a config is no repository, whatever the keys said.
   if (config_failure) std::rethrow_exception(config_failure);
   if (!sealed) return nullptr;

@@ -82,6 +82,10 @@ class Backend {
   // store answers each after a round trip, and packs sent one after another leave the
   // link idle in between. 0 (local disks): saves run in the caller's thread.
   virtual size_t background_saves() const { return 0; }
+  // Whether calls cost round trips (background_saves() is not 0), answered without waiting:
+  // a remote store may still be measuring the link to size its pool of connections, which
+  // background_saves() waits for.
+  virtual bool remote() const { return background_saves() != 0; }
   // Bytes a restore's read-ahead may fetch between two wanted blobs of a pack rather than
   // make a request for each: what one more request costs, in bytes. Where every request
   // pays a round trip of its own (S3), more than where requests share a connection's

@@ -34,6 +34,8 @@ class ForwardingBackend : public Backend {
     inner_->list(type, visit);
   }
   size_t background_saves() const override { return inner_->background_saves(); }
+  // The inner store's answer first: it does not wait (background_saves() may).
+  bool remote() const override { return inner_->remote() || background_saves() != 0; }
   uint64_t read_gap() const override { return inner_->read_gap(); }
   size_t concurrent_reads() const override { return inner_->concurrent_reads(); }
   size_t remove_temporaries() override { return inner_->remove_temporaries(); }

@@ -84,7 +84,7 @@ Bytes PrefetchingBackend::load(const Handle& handle, uint64_t offset, uint64_t l
 }
 
 std::unique_ptr<Backend> with_prefetch(std::unique_ptr<Backend> backend, const std::vector<FileType>& types) {
-  if (types.empty() || backend->background_saves() == 0) return backend;
+  if (types.empty() || !backend->remote()) return backend;
   return std::make_unique<PrefetchingBackend>(std::move(backend), types);
 }
 

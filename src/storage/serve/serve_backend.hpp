@@ -39,6 +39,7 @@ class ServeBackend : public Backend {
   void list(FileType type, const std::function<void(const std::string&, uint64_t)>& visit) override;
   size_t remove_temporaries() override;
   size_t background_saves() const override { return pool_->max_connections(); }
+  bool remote() const override { return true; }
   bool append_only() const override { return append_only_; }
   std::string protection() override { return append_only_ ? "append-only (obkeep serve --append-only)" : "none"; }
 

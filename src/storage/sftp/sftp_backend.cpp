@@ -217,6 +217,34 @@ struct SftpBackend::Remote {
     }
   }
 
+  // Creates `target` and writes it, the writes and the close sent together: two round trips
+  // where a save through a temporary takes three. For locks only: a lock read half-written
+  // is damaged, and listers ignore it, while its taker lists the others only once it is
+  // whole, so of two takers that conflict the one that lists later sees the other's lock
+  // whole (repo/lock.cpp). Not fsynced: a lock guards a live process, which a crash of the
+  // server ends anyway. Truncated, not created exclusively: a lock's name is its content's
+  // hash, and a save repeated on a new connection (the first cut after the open) rewrites it.
+  void write_in_place(const std::string& target, ByteView data) const {
+    std::string handle = take_handle(connection.wait(send_open(target, sftp::open_write | sftp::open_create | sftp::open_truncate)),
+                                     "create", target);
+    std::vector<uint32_t> sent;
+    size_t chunk = connection.max_write();
+    for (size_t done = 0; done < data.size(); done += chunk) {
+      ByteView piece = data.subspan(done, std::min(chunk, data.size() - done));
+      sent.push_back(connection.send(
+          Message::write, [&](MessageWriter& m) { m.string(handle).u64(done).u32(static_cast<uint32_t>(piece.size())); },
+          piece));
+    }
+    sent.push_back(connection.send(Message::close, [&](MessageWriter& m) { m.string(handle); }));
+    std::optional<sftp::Status> failed;
+    for (uint32_t id : sent)
+      if (sftp::Status status = connection.wait(id).status(); status != sftp::Status::ok && !failed) failed = status;
+    if (failed) {
+      connection.send_and_forget(Message::remove, [&](MessageWriter& m) { m.string(target); });
+      fail("write", target, *failed);
+    }
+  }
+
   // Reads exactly `length` bytes at `offset` of an open file into `out`, with up to
   // `window` reads in flight; a read answered short is continued.
   void read_range(const std::string& handle, const std::string& path, uint64_t offset, uint8_t* out,
@@ -334,8 +362,8 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
   long chosen = ssh_setting("OBKEEP_SFTP_CONNECTIONS", 0, 1, 32);
   pool_ = std::make_unique<SshPool<SftpConnection>>(
       [this](const std::atomic<bool>* cancelled) { return connect(cancelled); },
-      [chosen](const SftpConnection& first) {
-        return chosen ? static_cast<size_t>(chosen) : connections_for_round_trip(first.round_trip());
+      [chosen](SftpConnection& first, const std::atomic<bool>* cancelled) {
+        return chosen ? static_cast<size_t>(chosen) : connections_for_round_trip(first.link_round_trip(cancelled));
       });
 }
 
@@ -398,6 +426,10 @@ void SftpBackend::create(const Remote& remote) {
 
 void SftpBackend::save_after(const Handle& handle, ByteView data, const std::function<void()>& ready) {
   std::string target = path_of(handle);
+  if (handle.type == FileType::lock) {
+    ready();
+    return with_connection([&](const Remote& remote) { remote.write_in_place(target, data); });
+  }
   with_connection([&](const Remote& remote) {
     std::string temporary = join(parent_of(target), ".tmp-" + random_suffix());
     // Copy records, journal and archive entries: a round trip makes the copies/, journal/

@@ -71,8 +71,8 @@ SftpConnection::SftpConnection(const SshTarget& target, std::string endpoint, st
     auto sent = std::chrono::steady_clock::now();
     std::unique_lock lock(mutex_);
     wait_while(lock, [this] { return !version_received_; }, cancelled);
-    // The version's round trip includes the start of the server's sftp process; the
-    // limits request, when there is one, times the link alone.
+    // The limits are asked for and not waited for: the first requests go out behind them,
+    // a round trip sooner; their answer times the link (link_round_trip).
     round_trip_ = elapsed_since(sent);
     if (version_ != 3)
       throw Error("cannot use the SFTP server at " + endpoint_ + ": it speaks version " + std::to_string(version_) +
@@ -120,11 +120,31 @@ void SftpConnection::send_and_forget(Message type, const std::function<void(Mess
 // and less per-message overhead. Servers that do not say get 64 KiB, which all accept.
 void SftpConnection::ask_limits() {
   if (!has_extension("limits@openssh.com")) return;
-  auto sent = std::chrono::steady_clock::now();
-  SftpReply reply = wait(send(Message::extended, [](MessageWriter& m) { m.string("limits@openssh.com"); }));
-  round_trip_ = elapsed_since(sent);
-  if (reply.type != Message::extended_reply) return;
-  MessageReader limits(reply.body);
+  uint32_t id;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_id_++;
+    limits_request_ = id;  // the reader thread applies the answer
+    limits_known_ = false;
+    limits_asked_ = std::chrono::steady_clock::now();
+  }
+  MessageWriter message(Message::extended, id);
+  message.string("limits@openssh.com");
+  std::lock_guard send_lock(send_mutex_);
+  write_all(message.finish());
+}
+
+void SftpConnection::settle_limits(const std::atomic<bool>* cancelled) {
+  std::unique_lock lock(mutex_);
+  wait_while(lock, [this] { return !limits_known_; }, cancelled);
+}
+
+std::chrono::microseconds SftpConnection::link_round_trip(const std::atomic<bool>* cancelled) {
+  settle_limits(cancelled);
+  return round_trip_;
+}
+
+void SftpConnection::apply_limits(MessageReader& limits) {
   limits.u64();  // the longest packet
   uint64_t read = limits.u64(), write = limits.u64();
   constexpr uint64_t most = sftp::max_message_length - 1024;
@@ -161,6 +181,14 @@ void SftpConnection::deliver(ByteView message) {
     return;
   }
   uint32_t id = reader.u32();
+  if (limits_request_ && id == *limits_request_) {
+    round_trip_ = elapsed_since(limits_asked_);
+    if (type == Message::extended_reply) apply_limits(reader);
+    limits_request_.reset();
+    limits_known_ = true;
+    replied_.notify_all();
+    return;
+  }
   auto it = pending_.find(id);
   if (it == pending_.end()) return;  // its waiter gave up
   Slot& slot = it->second;

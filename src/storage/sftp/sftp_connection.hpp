@@ -89,10 +89,20 @@ class SftpConnection : public SshChannel {
   // Forgets a request whose reply is no longer wanted; its `into` is not touched after this.
   void abandon(uint32_t id);
 
-  // The longest read and write the server accepts (limits@openssh.com, else safe sizes).
-  uint32_t max_read() const { return max_read_; }
-  uint32_t max_write() const { return max_write_; }
+  // The longest read and write the server accepts (limits@openssh.com, else safe sizes);
+  // the first call waits for the limits' answer.
+  uint32_t max_read() {
+    settle_limits();
+    return max_read_;
+  }
+  uint32_t max_write() {
+    settle_limits();
+    return max_write_;
+  }
   bool has_extension(const std::string& name) const { return extensions_.count(name) != 0; }
+  // The link's round trip: the limits request's, once answered (the version exchange's
+  // includes ssh's handshake and the start of the server's sftp process).
+  std::chrono::microseconds link_round_trip(const std::atomic<bool>* cancelled = nullptr);
   SftpHandleCache handles{32};
 
  private:
@@ -103,19 +113,25 @@ class SftpConnection : public SshChannel {
     SftpReply reply;
   };
   void deliver(ByteView message) override;
-  bool awaiting_replies() const override { return !pending_.empty(); }
+  bool awaiting_replies() const override { return !pending_.empty() || !limits_known_; }
   bool connected() const override { return version_received_; }
   void check_length(uint32_t length) const override;
   void ask_limits();
+  void settle_limits(const std::atomic<bool>* cancelled = nullptr);
 
   std::map<std::string, std::string> extensions_;
   uint32_t max_read_ = 64 * 1024, max_write_ = 64 * 1024;
+  void apply_limits(sftp::MessageReader& limits);
 
   // Under mutex_:
   std::map<uint32_t, Slot> pending_;
   uint32_t next_id_ = 1;
   bool version_received_ = false;
   uint32_t version_ = 0;
+  // The limits@openssh.com request, answered in the reader thread (no slot waits for it).
+  std::optional<uint32_t> limits_request_;
+  std::chrono::steady_clock::time_point limits_asked_;
+  bool limits_known_ = true;
 };
 
 }  // namespace obkeep::storage

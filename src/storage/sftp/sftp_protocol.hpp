@@ -51,7 +51,7 @@ enum class Status : uint32_t {
 std::string to_string(Status status);
 
 // SSH_FXF_* flags of an open request.
-constexpr uint32_t open_read = 0x01, open_write = 0x02, open_create = 0x08, open_exclusive = 0x20;
+constexpr uint32_t open_read = 0x01, open_write = 0x02, open_create = 0x08, open_truncate = 0x10, open_exclusive = 0x20;
 
 // Every message is at most this long; OpenSSH's server refuses longer ones.
 constexpr uint32_t max_message_length = 256 * 1024;

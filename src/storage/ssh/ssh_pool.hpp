@@ -55,23 +55,37 @@ class SshPool {
   // Opens a connection, given a flag that abandons the handshake when set.
   using Connect = std::function<std::shared_ptr<Connection>(const std::atomic<bool>* cancelled)>;
 
-  // How many connections to keep, given the first one (its round trip).
-  using Size = std::function<size_t(const Connection& first)>;
+  // How many connections to keep, given the first one (its round trip); `cancelled`, once
+  // set, abandons a wait for it (the pool is going away).
+  using Size = std::function<size_t(Connection& first, const std::atomic<bool>* cancelled)>;
 
-  // Connects once (so a bad host, key or path fails here), then opens the others in the
+  // Connects once (so a bad host, key or path fails here), then sizes the pool (`size` may
+  // wait for the first connection to time the link) and opens the others in the
   // background while the first does the command's first round trips, so that transfers
-  // find them ready (each costs a handshake of several round trips).
+  // find them ready (each costs a handshake of several round trips). Until it is sized,
+  // calls share the first connection, and max_connections() waits.
   SshPool(Connect connect, size_t max_connections)
-      : SshPool(std::move(connect), [max_connections](const Connection&) { return max_connections; }) {}
-  SshPool(Connect connect, const Size& size) : connect_(std::move(connect)) {
+      : SshPool(std::move(connect), [max_connections](Connection&, const std::atomic<bool>*) { return max_connections; }) {}
+  SshPool(Connect connect, Size size) : connect_(std::move(connect)) {
     connections_.push_back(connect_(nullptr));
-    max_connections_ = std::max<size_t>(1, size(*connections_.front()));
-    if (max_connections_ <= 1) return;
-    opening_ = max_connections_ - 1;
     // A few handshakes at a time: many at once starve the first connection's requests of
     // CPU (each is a key exchange at both ends), and sshd drops connections beyond its
     // MaxStartups (10 unauthenticated by default).
-    warm_up_ = std::thread([this] {
+    warm_up_ = std::thread([this, size = std::move(size), first = connections_.front()] {
+      size_t wanted = 1;
+      try {
+        wanted = std::max<size_t>(1, size(*first, &closing_));
+      } catch (...) {
+        // The link failed while it was timed: one connection, whose calls report it.
+      }
+      {
+        std::lock_guard lock(mutex_);
+        max_connections_ = wanted;
+        opening_ = wanted - 1;
+        sized_ = true;
+      }
+      changed_.notify_all();
+      if (wanted <= 1) return;
       size_t left = max_connections_ - 1;  // under mutex_
       auto take = [this, &left] {
         std::lock_guard lock(mutex_);
@@ -113,7 +127,11 @@ class SshPool {
   SshPool(const SshPool&) = delete;
   SshPool& operator=(const SshPool&) = delete;
 
-  size_t max_connections() const { return max_connections_; }
+  size_t max_connections() const {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return sized_; });
+    return max_connections_;
+  }
 
   // A connection no call uses, lent until the lease goes: a call that can spread its work
   // (a large upload in stripes) takes what is idle, never waiting and never opening one.
@@ -231,7 +249,7 @@ class SshPool {
             return connection;
           }
       }
-      bool room = connections_.size() + opening_ < max_connections_;
+      bool room = sized_ && connections_.size() + opening_ < max_connections_;
       if (best && (best->users == 0 || !room)) {
         best->users++;
         return best;
@@ -263,9 +281,10 @@ class SshPool {
   }
 
   Connect connect_;
-  size_t max_connections_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
+  size_t max_connections_ = 1;
+  bool sized_ = false;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
   std::vector<std::shared_ptr<Connection>> connections_;
   size_t opening_ = 0;
   std::exception_ptr out_of_reach_;  // the failure that ended the retries

@@ -57,6 +57,51 @@ TEST(SshPoolIdleLease, LendsOnlyIdleConnectionsAndGivesThemBack) {
   EXPECT_TRUE(pool->lease_idle(0).empty());
 }
 
+// The pool is sized once the first connection has timed the link, in the background: until
+// then calls share the first connection and max_connections() waits; then it grows.
+TEST(SshPoolSizing, CallsShareTheFirstConnectionUntilTheLinkIsTimed) {
+  std::atomic<int> opened{0};
+  std::atomic<bool> timed{false};
+  SshPool<FakeConnection> pool(
+      [&opened](const std::atomic<bool>*) {
+        ++opened;
+        return std::make_shared<FakeConnection>();
+      },
+      [&timed](FakeConnection&, const std::atomic<bool>* cancelled) {
+        while (!timed && !*cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return size_t{3};
+      });
+  pool.with_connection([&](const std::shared_ptr<FakeConnection>& first) {
+    pool.with_connection([&](const std::shared_ptr<FakeConnection>& second) {
+      EXPECT_EQ(second.get(), first.get()) << "a connection opened before the pool was sized";
+      return 0;
+    });
+    return 0;
+  });
+  EXPECT_EQ(opened, 1);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    timed = true;
+  });
+  EXPECT_EQ(pool.max_connections(), 3u);  // waits for the timing
+  release.join();
+  for (int wait = 0; opened < 3 && wait < 500; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(opened, 3);
+}
+
+// A pool going away while the link is still being timed does not wait for the timing.
+TEST(SshPoolSizing, APoolClosedWhileTimingTheLinkEndsAtOnce) {
+  auto start = std::chrono::steady_clock::now();
+  {
+    SshPool<FakeConnection> pool([](const std::atomic<bool>*) { return std::make_shared<FakeConnection>(); },
+                                 [](FakeConnection&, const std::atomic<bool>* cancelled) -> size_t {
+                                   while (!*cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                   throw Error("abandoned");
+                                 });
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
 // A call that names a preferred connection (one holding its file open) gets it while it is
 // busy with at most one call more than the least used; beyond, the least used.
 TEST(SshPoolPreference, TakesThePreferredConnectionUnlessItIsBusierByMoreThanOne) {
