@@ -144,6 +144,10 @@ void SshProcess::kill() {
   if (pid_ > 0) ::kill(pid_, SIGKILL);
 }
 
+void SshProcess::end_now() {
+  if (pid_ > 0) ::kill(pid_, SIGTERM);
+}
+
 SshProcess::~SshProcess() {
   close_quietly(input_);  // ssh sends EOF; the server's sftp ends, then ssh exits
   if (pid_ > 0) {
