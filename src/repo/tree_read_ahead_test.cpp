@@ -48,6 +48,18 @@ Id save_chain(Repository& repository, int depth, size_t data_between = 0) {
   return *below;
 }
 
+// A repository over a CountingBackend.
+struct Counting {
+  CountingBackend* backend;
+  std::unique_ptr<Repository> repository;
+};
+Counting counting_repository() {
+  auto owned = std::make_unique<CountingBackend>();
+  CountingBackend* backend = owned.get();
+  Repository::init(*backend, "pw", cheap_init_options());
+  return {backend, Repository::open(std::move(owned), "pw")};
+}
+
 // Walks a chain down from `root` through `trees`, checking each level's file; returns the
 // number of levels.
 int walk_chain(TreeReadAhead& trees, const Id& root) {
@@ -64,10 +76,7 @@ int walk_chain(TreeReadAhead& trees, const Id& root) {
 }
 
 TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
-  auto owned = std::make_unique<CountingBackend>();
-  CountingBackend* backend = owned.get();
-  Repository::init(*backend, "pw", cheap_init_options());
-  std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
+  auto [backend, repository] = counting_repository();
   constexpr int depth = 12;
   Id root = save_chain(*repository, depth);
   repository->flush();
@@ -81,10 +90,7 @@ TEST(TreeReadAhead, TheTreesOfASmallTreePackComeFromOneReadOfItsSpan) {
 // A root prefetched before the walk (a restore starts it while it takes its lock): the whole
 // chain is read without a walk asking, and the walk then reads nothing more.
 TEST(TreeReadAhead, APrefetchedRootIsReadWithItsSubtreesBeforeTheWalkAsks) {
-  auto owned = std::make_unique<CountingBackend>();
-  CountingBackend* backend = owned.get();
-  Repository::init(*backend, "pw", cheap_init_options());
-  std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
+  auto [backend, repository] = counting_repository();
   constexpr int depth = 6;
   Id root = save_chain(*repository, depth, 2 * 1024 * 1024);
   repository->flush();
@@ -103,10 +109,7 @@ TEST(TreeReadAhead, APrefetchedRootIsReadWithItsSubtreesBeforeTheWalkAsks) {
 // the walk's trees are still one read away, not one read a level (with the trees spread
 // between 24 MiB of file data, they were more than the largest span apart).
 TEST(TreeReadAhead, TreesSavedBetweenFileDataComeFromOneRead) {
-  auto owned = std::make_unique<CountingBackend>();
-  CountingBackend* backend = owned.get();
-  Repository::init(*backend, "pw", cheap_init_options());
-  std::unique_ptr<Repository> repository = Repository::open(std::move(owned), "pw");
+  auto [backend, repository] = counting_repository();
   constexpr int depth = 12;
   Id root = save_chain(*repository, depth, 2 * 1024 * 1024);
   repository->flush();
