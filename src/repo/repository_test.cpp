@@ -219,10 +219,11 @@ TEST(Lock, EarlyReadsRunWhileTheLockIsSavedAndAreCheckedAfterwards) {
   auto other = Repository::open(std::make_unique<storage::MemoryBackend>(*backend), "pw");
   Id second = other->save_blob(BlobType::data, Bytes(3000, 'y'));
   other->flush();
+  storage::MemoryBackend* store = backend;  // a structured binding is not captured before clang 16
   for (storage::FileType type : {storage::FileType::pack, storage::FileType::index})
     other->backend().list(type, [&](const std::string& name, uint64_t) {
       storage::Handle handle{type, name};
-      if (!backend->stat(handle)) backend->save(handle, other->backend().load(handle, 0, 0));
+      if (!store->stat(handle)) store->save(handle, other->backend().load(handle, 0, 0));
     });
   EXPECT_FALSE(repository->index_is_current());
   repository->reload_index();
