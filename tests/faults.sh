@@ -59,14 +59,37 @@ expect_clean_failure() {
   [ "$lines" = 1 ] || [ "${report:-0}" = 1 ] || fail "$what: want a one-line error, got $lines lines: $(cat "$TEST_DIR/stderr")"
 }
 
-# expect_repository_sound WHAT REPO: no lock and no temporary left in the local repository
-# REPO, and check passes.
+# expect_repository_sound WHAT DIR [URL]: no lock and no temporary left in the repository
+# whose files are in DIR, and check of it (at URL when given: an SFTP site) passes.
 expect_repository_sound() {
-  local what=$1 repository=$2
+  local what=$1 repository=$2 url=${3:-$2}
   [ -z "$(ls -A "$repository/locks")" ] || fail "$what: a lock was left behind: $(ls "$repository/locks")"
   [ -z "$(find "$repository" -name '.tmp-*')" ] || fail "$what: temporaries left: $(find "$repository" -name '.tmp-*')"
-  obkeep -r "$repository" check >/dev/null 2>"$TEST_DIR/check.err" || fail "$what: check fails afterwards: $(cat "$TEST_DIR/check.err")"
+  obkeep -r "$url" check >/dev/null 2>"$TEST_DIR/check.err" || fail "$what: check fails afterwards: $(cat "$TEST_DIR/check.err")"
 }
+
+# signal_during SIGNAL WHEN RULE CMD...: starts CMD (with the fault RULE, or none for "-"),
+# waits until WHEN says it is under way, sends SIGNAL and measures until it exits; sets
+# cell_exit and cell_ms (from the signal).
+signal_during() {
+  local signal=$1 when=$2 rule=$3; shift 3
+  [ "$rule" = - ] && rule=
+  [ "$1" = obkeep ] && set -- "$OBKEEP_BIN" "${@:2}"  # the signal must reach obkeep, not a subshell
+  OBKEEP_TEST_FAULTS=$rule "$@" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
+  local pid=$! i
+  for ((i = 0; i < 300; i++)); do eval "$when" && break; sleep 0.05; done
+  local start=${EPOCHREALTIME/./}
+  kill -s "$signal" "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"
+    fail "$* did not exit within 15 s of SIG$signal"
+  fi
+  cell_exit=0
+  wait "$pid" || cell_exit=$?
+  cell_ms=$(((${EPOCHREALTIME/./} - start) / 1000))
+}
+locked() { [ -n "$(ls -A "$1/locks" 2>/dev/null)" ]; }
 
 # record_cell OPERATION FAULT OUTCOME / print_cells: the matrix as a table.
 record_cell() { _cells+=("| $1 | $2 | $3 |"); }

@@ -151,9 +151,13 @@ Id RepositoryLock::current_id() {
   return id_;
 }
 
-void RepositoryLock::remove_current() {
+void RepositoryLock::remove_current() { remove_quietly(current_id()); }
+
+void RepositoryLock::remove_quietly(const Id& id) {
+  // Often run because of a signal: the removal must still reach a remote store.
+  CleanupAfterSignal cleaning;
   try {
-    repository_.backend().remove({FileType::lock, current_id().hex()});
+    repository_.backend().remove({FileType::lock, id.hex()});
   } catch (...) {
     // A lock we cannot remove goes stale on its own; never throw from a destructor.
   }
@@ -162,7 +166,16 @@ void RepositoryLock::remove_current() {
 Id RepositoryLock::write_lock() {
   json lock = {{"time", format_rfc3339(now_unix_nanos())}, {"exclusive", exclusive_}, {"hostname", hostname()},
                {"username", username()},                  {"pid", static_cast<int>(getpid())}};
-  return repository_.save_object(FileType::lock, as_bytes(lock.dump()));
+  Repository::SealedObject object = repository_.seal(FileType::lock, as_bytes(lock.dump()));
+  try {
+    repository_.save_sealed(FileType::lock, object);
+  } catch (const Error& error) {
+    // Interrupted after its request was sent, the save may still land (an SFTP lock is
+    // written in place): no lock of ours may outlive the signal.
+    if (error.code() == ExitCode::interrupted) remove_quietly(object.id);
+    throw;
+  }
+  return object.id;
 }
 
 void RepositoryLock::refresh_loop() {

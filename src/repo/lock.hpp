@@ -71,6 +71,7 @@ class RepositoryLock {
 
   Id current_id();
   void remove_current();
+  void remove_quietly(const Id& id);  // never throws, not even after a signal
   void release();  // unregisters the emergency removal, then removes the lock
 
   Repository& repository_;

@@ -567,13 +567,22 @@ void Repository::open_blob_into(const Id& id, const BlobLocation& location, Byte
 }
 
 Id Repository::save_object(FileType type, ByteView plaintext, const std::function<void()>& ready) {
+  SealedObject object = seal(type, plaintext);
+  save_sealed(type, object, ready);
+  return object.id;
+}
+
+Repository::SealedObject Repository::seal(FileType type, ByteView plaintext) const {
   Bytes sealed = seal_object(key_, type, plaintext);
   Id id = crypto::sha256(sealed);
+  return {id, std::move(sealed)};
+}
+
+void Repository::save_sealed(FileType type, const SealedObject& object, const std::function<void()>& ready) {
   if (ready)
-    backend_->save_after({type, id.hex()}, sealed, ready);
+    backend_->save_after({type, object.id.hex()}, object.bytes, ready);
   else
-    backend_->save({type, id.hex()}, sealed);
-  return id;
+    backend_->save({type, object.id.hex()}, object.bytes);
 }
 
 Bytes Repository::load_object(FileType type, const std::string& name) {

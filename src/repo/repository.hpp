@@ -143,6 +143,14 @@ class Repository {
   // SHA-256 of the stored bytes.
   // `ready` (when given): what must be in place before the object appears (Backend::save_after).
   Id save_object(storage::FileType type, ByteView plaintext, const std::function<void()>& ready = {});
+  // save_object in two halves, for a caller that must know the name even when the save
+  // fails: an interrupted save of a lock may still land, and its taker removes it.
+  struct SealedObject {
+    Id id;
+    Bytes bytes;
+  };
+  SealedObject seal(storage::FileType type, ByteView plaintext) const;
+  void save_sealed(storage::FileType type, const SealedObject& object, const std::function<void()>& ready = {});
   Bytes load_object(storage::FileType type, const std::string& name);
   // The same for many objects, in their order; several at once from a remote store (a
   // round trip each would add up: hundreds of snapshots or index files). Throws the first

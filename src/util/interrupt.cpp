@@ -22,6 +22,7 @@ namespace {
 
 std::atomic<bool> interrupt_flag{false};
 std::atomic<int> forced_exit_code{static_cast<int>(ExitCode::interrupted)};
+thread_local int cleanups_under_way = 0;  // CleanupAfterSignal nesting on this thread
 sem_t signal_arrived;  // posted by the handler: sem_post is async-signal-safe
 
 void on_signal(int) {
@@ -52,6 +53,7 @@ void write_stderr(const char* text) {
 void run_cleanups_bounded(std::chrono::milliseconds limit) {
   auto finished = std::make_shared<std::atomic<bool>>(false);
   std::thread([finished] {
+    CleanupAfterSignal cleaning;
     std::lock_guard lock(registry().mutex);
     for (auto& [id, cleanup] : registry().cleanups) {
       try {
@@ -105,7 +107,11 @@ void install_interrupt_handlers() {
 
 void set_forced_exit_code(int code) { forced_exit_code.store(code); }
 
-bool interrupted() { return interrupt_flag.load(std::memory_order_relaxed); }
+bool interrupted() { return interrupt_flag.load(std::memory_order_relaxed) && cleanups_under_way == 0; }
+bool signal_received() { return interrupt_flag.load(std::memory_order_relaxed); }
+
+CleanupAfterSignal::CleanupAfterSignal() { ++cleanups_under_way; }
+CleanupAfterSignal::~CleanupAfterSignal() { --cleanups_under_way; }
 
 void throw_if_interrupted() {
   if (interrupted()) throw Error("interrupted", ExitCode::interrupted);

@@ -9,7 +9,10 @@
 namespace obkeep {
 
 void install_interrupt_handlers();
+// A signal has arrived, and this thread is not in a CleanupAfterSignal.
 bool interrupted();
+// A signal has arrived, inside a CleanupAfterSignal too: a cleanup keeps its attempts short.
+bool signal_received();
 // Throws Error(…, ExitCode::interrupted) when a signal has arrived.
 void throw_if_interrupted();
 
@@ -32,6 +35,18 @@ class EmergencyCleanup {
 
  private:
   unsigned long id_;
+};
+
+// While alive, interrupted() is false on this thread: the cleanup of an interrupted
+// operation (removing our lock or a temporary at a remote store) must still reach the
+// store, or the signal would leave behind what it is meant to clean up. The watchdog
+// bounds how long such a cleanup may take.
+class CleanupAfterSignal {
+ public:
+  CleanupAfterSignal();
+  ~CleanupAfterSignal();
+  CleanupAfterSignal(const CleanupAfterSignal&) = delete;
+  CleanupAfterSignal& operator=(const CleanupAfterSignal&) = delete;
 };
 
 }  // namespace obkeep

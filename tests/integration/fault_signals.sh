@@ -8,29 +8,6 @@ source "$(dirname "$0")/../faults.sh"
 
 fault_fixture
 
-# signal_during SIGNAL WHEN RULE CMD...: starts CMD (with the fault RULE, or none for "-"),
-# waits until WHEN says it is under way, sends SIGNAL and measures until it exits; sets
-# cell_exit and cell_ms (from the signal).
-signal_during() {
-  local signal=$1 when=$2 rule=$3; shift 3
-  [ "$rule" = - ] && rule=
-  [ "$1" = obkeep ] && set -- "$OBKEEP_BIN" "${@:2}"  # the signal must reach obkeep, not a subshell
-  OBKEEP_TEST_FAULTS=$rule "$@" >"$TEST_DIR/stdout" 2>"$TEST_DIR/stderr" &
-  local pid=$! i
-  for ((i = 0; i < 300; i++)); do eval "$when" && break; sleep 0.05; done
-  local start=${EPOCHREALTIME/./}
-  kill -s "$signal" "$pid" 2>/dev/null || true
-  for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -9 "$pid"
-    fail "$* did not exit within 15 s of SIG$signal"
-  fi
-  cell_exit=0
-  wait "$pid" || cell_exit=$?
-  cell_ms=$(((${EPOCHREALTIME/./} - start) / 1000))
-}
-locked() { [ -n "$(ls -A "$1/locks" 2>/dev/null)" ]; }
-
 expect_stopped() { # WHAT: exit 130 within 10 s
   [ "$cell_exit" = 130 ] || fail "$1: exit $cell_exit, want 130; stderr: $(cat "$TEST_DIR/stderr")"
   [ "$cell_ms" -lt 10000 ] || fail "$1: took $cell_ms ms after the signal"

@@ -157,7 +157,7 @@ S3Response S3Client::perform(const S3Request& request) {
   std::string error;
   S3Response response;
   int attempt_number = 1;
-  bool started_interrupted = interrupted();
+  bool started_interrupted = signal_received();
   try {
     for (;; ++attempt_number) {
       response = S3Response{};

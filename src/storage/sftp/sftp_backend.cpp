@@ -74,6 +74,19 @@ struct SftpBackend::Remote {
     connection.send_and_forget(Message::close, [&](MessageWriter& m) { m.string(handle); });
   }
 
+  // Removes what a failed save leaves, and waits for it: a server drops the requests it has
+  // not read when the session ends (OpenSSH's sftp-server exits at the end of its input),
+  // so a removal sent and forgotten on the way out is often not done. Never throws; runs
+  // after a signal too.
+  void remove_leftover(const std::string& path) const noexcept {
+    CleanupAfterSignal cleaning;
+    try {
+      connection.wait(send_path(Message::remove, path));
+    } catch (...) {
+      // Left for prune's remove_temporaries (a temporary) or ignored as damaged (a lock).
+    }
+  }
+
   std::string take_handle(const SftpReply& reply, const std::string& what, const std::string& path) const {
     if (reply.type != Message::handle) fail(what, path, reply.status());
     return sftp::MessageReader(reply.body).string();
@@ -213,7 +226,7 @@ struct SftpBackend::Remote {
       // SFTP v3's rename refuses an existing target. Names are content ids (locks are
       // unique), so an object already there holds these bytes: keep it and drop ours.
       if (!stat(target)) fail("rename " + describe(temporary) + " to", target, renamed);
-      connection.send_and_forget(Message::remove, [&](MessageWriter& m) { m.string(temporary); });
+      remove_leftover(temporary);
     }
   }
 
@@ -240,7 +253,7 @@ struct SftpBackend::Remote {
     for (uint32_t id : sent)
       if (sftp::Status status = connection.wait(id).status(); status != sftp::Status::ok && !failed) failed = status;
     if (failed) {
-      connection.send_and_forget(Message::remove, [&](MessageWriter& m) { m.string(target); });
+      remove_leftover(target);
       fail("write", target, *failed);
     }
   }
@@ -463,8 +476,7 @@ void SftpBackend::save_after(const Handle& handle, ByteView data, const std::fun
     } catch (const SshConnectionLost&) {
       throw;  // the temporary is left for prune's remove_temporaries
     } catch (...) {
-      if (!remote.connection.failed())
-        remote.connection.send_and_forget(Message::remove, [&](MessageWriter& m) { m.string(temporary); });
+      if (!remote.connection.failed()) remote.remove_leftover(temporary);
       throw;
     }
   });

@@ -53,9 +53,9 @@ void SshChannel::stop(bool kill_ssh) {
   }
   if (!kill_ssh && idle) ssh_->end_now();
   if (reader_.joinable()) reader_.join();
-  // A healthy ssh ends its session when its input closes; a failed one (or one we are
-  // leaving because of a signal) may never answer again.
-  if (failed_ || interrupted()) ssh_->kill();
+  // A healthy ssh ends its session when its input closes (also after a signal: what was
+  // sent is delivered); a failed one may never answer again. SshProcess waits at most a second.
+  if (failed_) ssh_->kill();
   ssh_.reset();
 }
 
@@ -76,11 +76,10 @@ void SshChannel::write_all(ByteView data) {
       fail_lost();
       rethrow_failure();
     }
+    // Not given up on a signal: a message cut short would end the connection, and with it
+    // the cleanup that follows (our lock, our temporaries). A stalled link fails the
+    // connection (the reader's stall limit) and the watchdog bounds the rest.
     if (failed_) rethrow_failure();
-    if (interrupted()) {
-      fail(std::make_exception_ptr(Error("interrupted", ExitCode::interrupted)));
-      rethrow_failure();
-    }
     pollfd writable{ssh_->input(), POLLOUT, 0};
     ::poll(&writable, 1, static_cast<int>(slice.count()));
   }

@@ -50,7 +50,7 @@ class SshChannel {
 
   // Starts the reader thread; the derived class calls it once its own fields are ready.
   void start();
-  // Ends the reader thread (and ssh at once when the connection failed or a signal came);
+  // Ends the reader thread (and ssh at once when the connection failed or nothing is awaited);
   // the derived class's destructor and failed constructor call it before its fields go.
   void stop(bool kill_ssh = false);
 
