@@ -16,6 +16,8 @@
 # (slower: it queues at most 4 MiB a direction, 100 MB/s a connection at RTT 80, and takes CPU
 # the tools need). Prints a Markdown table per backend with ratios and writes it (and raw JSON,
 # which names the proxy) to bench/out/remote-<time>.{md,json}.
+# Over SFTP, after each obkeep restore, the same bytes streamed by plain ssh sessions (as many
+# as obkeep opens at that round trip): the transport's own bound, in the same run.
 # --s3-store: the S3 site is a private Swift with its s3api (Python, one process; https), the
 # default, or a private Ceph RADOS Gateway (C++, threaded; plain http) on a memstore OSD of
 # 2 GiB, emptied after each round (tests/servers/radosgw.sh): whether a step is bound by the
@@ -269,6 +271,25 @@ PY
 q() { printf '%q' "$1"; }
 verify_restore="diff -r $(q "$data") $(q "$restore_mnt/target$data") >/dev/null || { echo 'restored tree differs' >&2; exit 1; }"
 
+# ssh_alone RTT: the ssh transport alone, the bound of a restore's transfer over SFTP: the
+# bytes the last obkeep restore downloaded, streamed from the server (`head -c` into
+# /dev/null) by as many sessions as obkeep opens at this round trip (4 near, up to 16 far;
+# ssh_pool.hpp) behind one master, as obkeep's ControlMaster. The master's handshake is not
+# timed. OpenSSH's client gives each session a fixed 2 MiB window, so a session moves at most
+# 2 MiB a round trip.
+ssh_alone() {
+  local rtt=$1 bytes sessions control=$work/ssh-alone.sock
+  bytes=$(tail -n 1 "$results" | python3 -c 'import json,sys; x=json.load(sys.stdin); print(x["bytes_down"] if x["status"] == "ok" else 0)')
+  [ "$bytes" -gt 0 ] || return 0
+  sessions=$(( (rtt + 2) / 5 )); [ $sessions -lt 4 ] && sessions=4; [ $sessions -gt 16 ] && sessions=16
+  local opts="-F $(q "$work/ssh_config") -o ControlPath=$(q "$control")"
+  ssh $opts -o ControlMaster=yes -o ControlPersist=yes -fN sftpbench
+  measure sftp "$rtt" ssh stream "set -e; pids=; for i in \$(seq $sessions); do
+      ssh $opts sftpbench 'head -c $((bytes / sessions)) /dev/zero' >/dev/null & pids+=\" \$!\"; done
+    for pid in \$pids; do wait \$pid; done"
+  ssh $opts -O exit sftpbench 2>/dev/null || true
+}
+
 round() { # BACKEND RTT
   local backend=$1 rtt=$2 url
   local ob=$(q "$obkeep_bin") ropts; ropts=$(restic_options "$backend")
@@ -277,6 +298,7 @@ round() { # BACKEND RTT
     measure "$backend" "$rtt" obkeep backup "set -e; $ob -r $(q "$url") init >/dev/null; $ob -r $(q "$url") backup -q $(q "$data")"
     fresh_target
     CHECK=$verify_restore measure "$backend" "$rtt" obkeep restore "$ob -r $(q "$url") restore latest --target $(q "$restore_mnt/target")"
+    [ "$backend" = sftp ] && ssh_alone "$rtt"
     url=$(site_url "$backend" obkeep "obkeep-copy-rtt$rtt")
     # One command makes the site (related to the source) and fills it, as rclone sync does.
     measure "$backend" "$rtt" obkeep copy "$ob -r $(q "$url") copy --init --from-repo $(q "$work/local-obkeep") >/dev/null"
@@ -414,8 +436,15 @@ for backend in dict.fromkeys(x["backend"] for x in rows):
             if otext != "-" or ptext != "-":
                 lines.append("| %s, archive of %s entries, with the catalog (s) | %d | %s | entry by entry %s | %s |" % (
                     label, os.environ.get("ARCHIVE_ENTRIES", "?"), rtt, otext, ptext, ratio(o, p)))
+    for rtt in rtts:
+        o, otext = cell((backend, rtt, "ssh", "stream"))
+        if otext != "-":
+            lines.append("| ssh alone: the restore's bytes, obkeep's sessions (s) | %d | %s | - | - |" % (rtt, otext))
     if 0 in rtts and len(rtts) > 1:
         far = max(rtts)
+        s0, _ = cell((backend, 0, "ssh", "stream")); s1, _ = cell((backend, far, "ssh", "stream"))
+        if s0 and s1:
+            lines.append("| ssh alone RTT %d / RTT 0 | | %s | - | - |" % (far, ratio(s0, s1)))
         o0, _ = cell((backend, 0, "obkeep", "restore")); o1, _ = cell((backend, far, "obkeep", "restore"))
         p0, _ = cell((backend, 0, "restic", "restore")); p1, _ = cell((backend, far, "restic", "restore"))
         if o0 or o1 or p0 or p1:
