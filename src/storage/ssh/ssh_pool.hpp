@@ -86,7 +86,7 @@ class SshPool {
       }
       changed_.notify_all();
       if (wanted <= 1) return;
-      size_t left = max_connections_ - 1;  // under mutex_
+      size_t left = wanted - 1;  // taken under mutex_
       auto take = [this, &left] {
         std::lock_guard lock(mutex_);
         if (left == 0 || closing_) return false;
@@ -94,7 +94,7 @@ class SshPool {
         return true;
       };
       std::vector<std::thread> openers;
-      for (size_t i = 0; i < std::min(handshakes_at_once, max_connections_ - 1); ++i)
+      for (size_t i = 0; i < std::min(handshakes_at_once, wanted - 1); ++i)
         openers.emplace_back([this, take] {
           while (take()) {
             std::shared_ptr<Connection> fresh;
