@@ -1,8 +1,14 @@
 // The control socket's directory: made private, removed with what is left in it.
 #include "storage/ssh/ssh_control_directory.hpp"
 
+#include <dirent.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <vector>
 
@@ -13,17 +19,63 @@ namespace {
 constexpr size_t longest_socket_path = 80;
 constexpr const char* socket_name = "/m";
 
+constexpr const char* prefix = "obkeep-ssh-";
+
 void remove_directory(const std::string& directory, const std::string& socket_path) {
   ::unlink(socket_path.c_str());  // a master killed before it could remove it
   ::rmdir(directory.c_str());
+}
+
+// Whether a master still answers on `socket_path` (a pid seen from another pid namespace
+// sharing this /tmp says nothing about the process that made the socket).
+bool master_answers(const std::string& socket_path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof address.sun_path) return false;
+  socket_path.copy(address.sun_path, socket_path.size());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // cannot tell: leave it
+  bool answers = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return answers;
+}
+
+// Removes the directories under `base` of our processes that were killed (SIGKILL leaves
+// no chance to clean up): named obkeep-ssh-<pid>-…, owned by us, whose process is gone and
+// whose socket (if any) no master answers on. Only the socket's name is unlinked before
+// rmdir, so a directory holding anything else stays.
+void remove_left_by_killed(const std::string& base) {
+  DIR* listing = ::opendir(base.c_str());
+  if (!listing) return;
+  std::vector<std::string> gone;
+  while (dirent* entry = ::readdir(listing)) {
+    std::string name = entry->d_name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + std::char_traits<char>::length(prefix), &end, 10);
+    if (pid <= 0 || *end != '-' || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    struct stat info;
+    std::string path = base + "/" + name;
+    if (::lstat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != ::getuid()) continue;
+    if (master_answers(path + socket_name)) continue;
+    gone.push_back(path);
+  }
+  ::closedir(listing);
+  for (const std::string& path : gone) remove_directory(path, path + socket_name);
 }
 }  // namespace
 
 SshControlDirectory::SshControlDirectory() {
   const char* tmpdir = std::getenv("TMPDIR");
   std::string base = tmpdir && *tmpdir ? tmpdir : "/tmp";
-  std::string pattern = base + "/obkeep-ssh-XXXXXX";
-  if (pattern.size() + 2 > longest_socket_path) pattern = "/tmp/obkeep-ssh-XXXXXX";
+  std::string own = std::string(prefix) + std::to_string(::getpid()) + "-XXXXXX";
+  std::string pattern = base + "/" + own;
+  if (pattern.size() + 2 > longest_socket_path) {
+    base = "/tmp";
+    pattern = base + "/" + own;
+  }
+  remove_left_by_killed(base);
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   if (!::mkdtemp(name.data())) return;  // mode 0700

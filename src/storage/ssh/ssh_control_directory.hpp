@@ -14,8 +14,9 @@ namespace obkeep::storage {
 class SshControlDirectory {
  public:
   // Makes a directory only this user can enter, under $TMPDIR (or /tmp, when that path
-  // would be too long for a socket). Where none can be made, socket_path() is empty and
-  // every connection goes on its own.
+  // would be too long for a socket), named after our pid. Where none can be made,
+  // socket_path() is empty and every connection goes on its own. Directories there of our
+  // processes that were killed (SIGKILL: no cleanup ran) are removed.
   SshControlDirectory();
   // Removes the directory (the master removes its socket when it ends); so does the
   // watchdog when it ends the process before the stack unwinds.

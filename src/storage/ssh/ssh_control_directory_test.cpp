@@ -2,11 +2,16 @@
 #include "storage/ssh/ssh_control_directory.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace obkeep::storage {
 
@@ -27,20 +32,76 @@ TEST(SshControlDirectory, IsPrivateAndGoesWithItsOwnerWithWhatIsLeftInIt) {
   EXPECT_FALSE(fs::exists(directory));
 }
 
+// $TMPDIR set to `path` while alive, then as it was.
+class TmpdirForTheTest {
+ public:
+  explicit TmpdirForTheTest(const fs::path& path) {
+    const char* before = std::getenv("TMPDIR");
+    if (before) saved_ = before;
+    ::setenv("TMPDIR", path.c_str(), 1);
+  }
+  ~TmpdirForTheTest() {
+    if (saved_)
+      ::setenv("TMPDIR", saved_->c_str(), 1);
+    else
+      ::unsetenv("TMPDIR");
+  }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+// A pid that was in use and is no longer: a child that has exited and been reaped.
+pid_t a_gone_pid() {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+TEST(SshControlDirectory, TheDirectoriesOfKilledProcessesAreRemoved) {
+  fs::path base = fs::temp_directory_path() / ("obkeep-control-test-" + std::to_string(::getpid()));
+  fs::create_directories(base);
+  TmpdirForTheTest tmpdir(base);
+  fs::path killed = base / ("obkeep-ssh-" + std::to_string(a_gone_pid()) + "-abcdef");
+  fs::path killed_with_more = base / ("obkeep-ssh-" + std::to_string(a_gone_pid()) + "-ghijkl");
+  fs::path alive = base / ("obkeep-ssh-" + std::to_string(::getppid()) + "-mnopqr");
+  fs::path unnamed = base / "obkeep-ssh-Xy12ab";  // an older obkeep's: no pid to judge by
+  // A pid gone here, but a master answers on its socket (a process of another pid namespace).
+  fs::path answering = base / ("obkeep-ssh-" + std::to_string(a_gone_pid()) + "-stuvwx");
+  for (const fs::path& directory : {killed, killed_with_more, alive, unnamed, answering}) fs::create_directory(directory);
+  int listening = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::string socket_path = (answering / "m").string();
+  socket_path.copy(address.sun_path, socket_path.size());
+  ASSERT_EQ(::bind(listening, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listening, 1), 0);
+  std::ofstream(killed / "m") << "the socket of a master killed with its owner";
+  std::ofstream(killed_with_more / "notes") << "not ours to remove";
+  {
+    SshControlDirectory control;
+    EXPECT_EQ(control.socket_path().rfind((base / ("obkeep-ssh-" + std::to_string(::getpid()) + "-")).string(), 0), 0u)
+        << control.socket_path();
+    EXPECT_FALSE(fs::exists(killed));
+    EXPECT_TRUE(fs::exists(killed_with_more));
+    EXPECT_TRUE(fs::exists(alive));
+    EXPECT_TRUE(fs::exists(unnamed));
+    EXPECT_TRUE(fs::exists(answering / "m"));
+  }
+  ::close(listening);
+  fs::remove_all(base);
+}
+
 TEST(SshControlDirectory, ATmpdirTooLongForASocketFallsBackToTmp) {
   fs::path longest = fs::temp_directory_path() / std::string(120, 'd');
   fs::create_directories(longest);
-  const char* before = std::getenv("TMPDIR");
-  std::string saved = before ? before : "";
-  ::setenv("TMPDIR", longest.c_str(), 1);
+  TmpdirForTheTest tmpdir(longest);
   {
     SshControlDirectory control;
     EXPECT_EQ(control.socket_path().rfind("/tmp/obkeep-ssh-", 0), 0u) << control.socket_path();
   }
-  if (before)
-    ::setenv("TMPDIR", saved.c_str(), 1);
-  else
-    ::unsetenv("TMPDIR");
   fs::remove_all(longest);
 }
 
