@@ -12,8 +12,8 @@ command -v radosgw >/dev/null || fail "radosgw is not installed (scripts/setup.s
 
 rgw=$TEST_DIR/rgw
 mkdir -p "$rgw"
-bash "$OBKEEP_SOURCE_DIR/tests/servers/radosgw.sh" start "$rgw"
 add_cleanup "bash '$OBKEEP_SOURCE_DIR/tests/servers/radosgw.sh' stop '$rgw'"
+bash "$OBKEEP_SOURCE_DIR/tests/servers/radosgw.sh" start "$rgw"
 port=$(cat "$rgw/port")
 AWS_ACCESS_KEY_ID=$(cat "$rgw/access_key") AWS_SECRET_ACCESS_KEY=$(cat "$rgw/secret_key")
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1

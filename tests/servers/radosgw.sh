@@ -10,7 +10,7 @@
 # service manager is involved. Authentication inside the cluster is off (auth none): every
 # daemon listens on 127.0.0.1 only.
 set -euo pipefail
-cmd=$1 D=$2/ceph
+cmd=$1 ROOT=$2 D=$2/ceph
 if [ "$cmd" = stop ]; then
   # The gateway first, the monitor last: an OSD or gateway without its monitor waits on it.
   for name in rgw osd mon; do
@@ -24,12 +24,31 @@ if [ "$cmd" = stop ]; then
   done
   exit 0
 fi
-[ "$cmd" = start ] || { echo "usage: radosgw.sh start DIR | stop DIR" >&2; exit 2; }
+if [ "$cmd" = start ]; then
+  # Twice at most, from nothing each time: a port picked free can be taken by another
+  # test's server before the monitor or gateway binds it.
+  bash "$0" start-once "$ROOT" && exit 0
+  echo "radosgw: starting again from nothing" >&2
+  rm -rf "$D.first"; mv "$D" "$D.first"
+  exec bash "$0" start-once "$ROOT"
+fi
+[ "$cmd" = start-once ] || { echo "usage: radosgw.sh start DIR | stop DIR" >&2; exit 2; }
+trap 'give_up "the step at line $LINENO failed" "$ROOT"' ERR
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 ceph_cli() { timeout 60 ceph -c "$D/ceph.conf" "$@"; }
+# ceph_step WHAT CMD...: a cluster command, tried up to ten times (a monitor that has just
+# formed its quorum answered "osd new" once with EPERM in CI); its errors go to the log.
+ceph_step() {
+  local what=$1 attempt; shift
+  for attempt in $(seq 1 10); do
+    ceph_cli "$@" >>"$D/log/steps.log" 2>&1 && return 0
+    sleep 0.5
+  done
+  give_up "$what failed ten times" "$ROOT"
+}
 give_up() { # WHAT: says which step failed, stops what started, fails
   echo "radosgw: $1; see $D/log" >&2
   bash "$0" stop "$2" || true
@@ -92,11 +111,17 @@ ceph-mon -c "$D/ceph.conf" -i a --mkfs --monmap "$D/monmap" --keyring "$D/keyrin
   give_up "the monitor's store could not be made" "$2"
 ceph-mon -c "$D/ceph.conf" -i a -f >>"$D/log/mon.out" 2>&1 &
 echo $! >"$D/mon.pid"
-ceph_cli -s >/dev/null 2>&1 || give_up "the monitor did not answer" "$2"
+# Ready once the monitor is in its quorum of one (it leads), not merely answering.
+for _ in $(seq 1 120); do
+  ceph_cli quorum_status 2>>"$D/log/steps.log" | grep -q '"quorum_names":\["a"\]' && break
+  kill -0 "$(cat "$D/mon.pid")" 2>/dev/null || give_up "the monitor stopped" "$2"
+  sleep 0.25
+done
+ceph_cli quorum_status 2>/dev/null | grep -q '"quorum_names":\["a"\]' || give_up "the monitor formed no quorum" "$2"
 
 osd_uuid=$(python3 -c 'import uuid; print(uuid.uuid4())')
-ceph_cli osd new "$osd_uuid" >/dev/null
-ceph_cli osd crush add osd.0 1.0 host=localhost root=default >/dev/null 2>&1
+ceph_step "osd new" osd new "$osd_uuid"
+ceph_step "osd crush add" osd crush add osd.0 1.0 host=localhost root=default
 ceph-osd -c "$D/ceph.conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$D/log/mkfs.log" 2>&1 ||
   give_up "the OSD's store could not be made" "$2"
 # Up to three starts: an OSD that stops at once is started again.
