@@ -3,7 +3,8 @@
 # servers killed mid-stream): the backup ends within seconds with exit 3 (other sets and
 # databases are kept), a one-line error names the database, no snapshot of a half dump is
 # written, no lock is left, check passes, and once the server is back the next backup of it
-# succeeds and restores.
+# succeeds and restores. A repository that refuses a database backup (wrong password, an
+# exclusive lock) stops it at once with its own error and exit code.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../faults.sh"
 
@@ -93,7 +94,39 @@ grep -q "base backup of WSO2_OPEN_BANKING_DB: snapshot" "$TEST_DIR/stdout" || fa
 obkeep -r "$repo" check >/dev/null
 pass "base-backup: a failed pack save is a one-line error; killed at any of three points, the repository checks clean and the next base backup succeeds"
 
-# 3. MariaDB killed mid-dump.
+# 3. A repository that will not take the backup stops it before any database is dumped, and
+#    its error is the one reported: a wrong password (exit 12) and an exclusive lock held by
+#    a running prune (exit 11), each within seconds, on one line, with no snapshot and no
+#    lock of ours left; the killed prune's lock is cleared by the next backup.
+before=$(db_snapshots openbank_apimgtdb)
+echo wrong >"$TEST_DIR/wrong-password"
+start=${EPOCHREALTIME/./}
+expect_exit 12 env -u OBKEEP_PASSWORD "$OBKEEP_BIN" --password-file "$TEST_DIR/wrong-password" backup --config "$config" --set databases
+expect_stderr_matches "wrong password"
+expect_one_line_error
+ms=$(((${EPOCHREALTIME/./} - start) / 1000))
+[ "$ms" -lt 5000 ] || fail "a wrong password stopped the backup after $ms ms"
+record_cell "backup --set databases" "wrong repository password" "exit 12 in $ms ms; one line; nothing dumped"
+OBKEEP_TEST_FAULTS='load:snapshot@1+=hang' "$OBKEEP_BIN" -r "$repo" prune >/dev/null 2>&1 &
+prune=$!
+for _ in $(seq 1 200); do locked "$repo" && break; sleep 0.05; done
+locked "$repo" || fail "the prune took no lock"
+start=${EPOCHREALTIME/./}
+expect_exit 11 obkeep backup --config "$config" --set databases
+expect_stderr_matches "already locked exclusively by pid $prune"
+expect_one_line_error
+ms=$(((${EPOCHREALTIME/./} - start) / 1000))
+[ "$ms" -lt 5000 ] || fail "a conflicting lock stopped the backup after $ms ms"
+record_cell "backup --set databases" "repository locked by a prune" "exit 11 in $ms ms; one line naming the holder"
+kill -9 "$prune"
+wait "$prune" 2>/dev/null || true
+[ "$(db_snapshots openbank_apimgtdb)" = "$before" ] || fail "a database was backed up although its repository refused"
+expect_exit 0 obkeep backup --config "$config" --set databases  # clears the killed prune's lock
+expect_repository_sound "after a backup refused by its repository" "$repo"
+[ "$(db_snapshots openbank_apimgtdb)" = $((before + 1)) ] || fail "no snapshot once the repository took the backup"
+pass "a repository that refuses the backup (wrong password, exclusive lock) stops it with its own error"
+
+# 4. MariaDB killed mid-dump.
 before=$(db_snapshots openbank_apimgtdb)
 stop_mid_dump "MariaDB stopped mid-dump" "$my_streaming" "kill -9 \$(cat '$my/maria/run/pid')"
 [ "$cell_exit" = 3 ] || fail "MariaDB stopped mid-dump: exit $cell_exit, want 3: $(cat "$TEST_DIR/stderr")"
