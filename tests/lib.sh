@@ -24,20 +24,7 @@ unset OBKEEP_PASSWORD_FILE OBKEEP_REPOSITORY
 obkeep() { "$OBKEEP_BIN" "$@"; }
 # unused_port: a TCP port no socket on 127.0.0.1 holds now, below the kernel's ephemeral
 # range (32768+), so no client connection of a test running beside this one can hold it.
-unused_port() {
-  python3 -c 'import random, socket
-for _ in range(200):
-    port = random.randrange(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break'
-}
+unused_port() { python3 "$OBKEEP_SOURCE_DIR/tests/servers/unused_port.py"; }
 
 # binary_for_other_users: prints the path of a copy of the binary that any user can run.
 # Tests that run obkeep as nobody or postgres need it: the checkout may be under /root,

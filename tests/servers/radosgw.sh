@@ -35,9 +35,7 @@ fi
 [ "$cmd" = start-once ] || { echo "usage: radosgw.sh start DIR | stop DIR" >&2; exit 2; }
 trap 'give_up "the step at line $LINENO failed" "$ROOT"' ERR
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+free_port() { python3 "$(dirname "$0")/unused_port.py"; }
 ceph_cli() { timeout 60 ceph -c "$D/ceph.conf" "$@"; }
 # ceph_step WHAT CMD...: a cluster command, tried up to ten times (a monitor that has just
 # formed its quorum answered "osd new" once with EPERM in CI); its errors go to the log.
