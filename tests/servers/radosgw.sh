@@ -37,15 +37,15 @@ trap 'give_up "the step at line $LINENO failed" "$ROOT"' ERR
 
 free_port() { python3 "$(dirname "$0")/unused_port.py"; }
 ceph_cli() { timeout 60 ceph -c "$D/ceph.conf" "$@"; }
-# ceph_step WHAT CMD...: a cluster command, tried up to ten times (a monitor that has just
+ceph_quick() { timeout 10 ceph -c "$D/ceph.conf" --connect-timeout 5 "$@"; }
+# ceph_step WHAT CMD...: a cluster command, tried for up to 60 s (a monitor that has just
 # formed its quorum answered "osd new" once with EPERM in CI); its errors go to the log.
 ceph_step() {
-  local what=$1 attempt; shift
-  for attempt in $(seq 1 10); do
-    ceph_cli "$@" >>"$D/log/steps.log" 2>&1 && return 0
+  local what=$1 deadline=$((SECONDS + 60)); shift
+  until ceph_quick "$@" >>"$D/log/steps.log" 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || give_up "$what kept failing for 60 s" "$ROOT"
     sleep 0.5
   done
-  give_up "$what failed ten times" "$ROOT"
 }
 give_up() { # WHAT: says which step failed, stops what started, fails
   echo "radosgw: $1; see $D/log" >&2
@@ -110,12 +110,12 @@ ceph-mon -c "$D/ceph.conf" -i a --mkfs --monmap "$D/monmap" --keyring "$D/keyrin
 ceph-mon -c "$D/ceph.conf" -i a -f >>"$D/log/mon.out" 2>&1 &
 echo $! >"$D/mon.pid"
 # Ready once the monitor is in its quorum of one (it leads), not merely answering.
-for _ in $(seq 1 120); do
-  ceph_cli quorum_status 2>>"$D/log/steps.log" | grep -q '"quorum_names":\["a"\]' && break
+deadline=$((SECONDS + 60))
+until ceph_quick quorum_status 2>>"$D/log/steps.log" | grep -q '"quorum_names":\["a"\]'; do
   kill -0 "$(cat "$D/mon.pid")" 2>/dev/null || give_up "the monitor stopped" "$2"
+  [ "$SECONDS" -lt "$deadline" ] || give_up "the monitor formed no quorum in 60 s" "$2"
   sleep 0.25
 done
-ceph_cli quorum_status 2>/dev/null | grep -q '"quorum_names":\["a"\]' || give_up "the monitor formed no quorum" "$2"
 
 osd_uuid=$(python3 -c 'import uuid; print(uuid.uuid4())')
 ceph_step "osd new" osd new "$osd_uuid"
