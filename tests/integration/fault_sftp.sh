@@ -123,16 +123,25 @@ pass "a connection cut mid-restore: retried, whole in ${RUN_SECONDS}s, fetched $
 
 # The link down mid-restore: one line naming the file and the connection; what is in the
 # target under its real name is whole.
-start_under_fault restore-down 32 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
 # Take the link down once a file is whole (read-ahead fetches packs in ranges of up to 16 MiB
-# at once, so how many bytes that takes depends on the scheduling).
+# at once, so how many bytes that takes depends on the scheduling). On a loaded machine the
+# first whole file can show only once every byte is fetched (seen once in CI: the restore
+# then completes, rightly): that run says nothing, so it is run again, up to three times.
 files_in() { find "$1" -type f 2>/dev/null | wc -l; }
-wait_for_growth 0 files_in "$TEST_DIR/out-down" >/dev/null
-proxy_ctl "$proxy" refuse-for 90 >/dev/null
-proxy_ctl "$proxy" cut >/dev/null
-wait_timed restore-down
-proxy_ctl "$proxy" pass >/dev/null
-proxy_ctl "$proxy" rate 0 >/dev/null
+for attempt in 1 2 3; do
+  start_under_fault restore-down 32 "$OBKEEP_BIN" -r "$repo" restore latest --target "$TEST_DIR/out-down"
+  wait_for_growth 0 files_in "$TEST_DIR/out-down" >/dev/null
+  proxy_ctl "$proxy" refuse-for 90 >/dev/null
+  proxy_ctl "$proxy" cut >/dev/null
+  wait_timed restore-down
+  proxy_ctl "$proxy" pass >/dev/null
+  proxy_ctl "$proxy" rate 0 >/dev/null
+  [ "$RUN_EXIT" = 0 ] && [ "$(files_in "$TEST_DIR/out-down")" = "$total" ] || break
+  [ "$(tree_manifest "$src")" = "$(tree_manifest "$TEST_DIR/out-down$src")" ] || fail "a restore that ended whole differs"
+  echo "  the link went down after the last byte was fetched; again"
+  rm -rf "$TEST_DIR/out-down"
+  "$OBKEEP_BIN" -r "$local_repo" unlock -q >/dev/null 2>&1  # a lock it could not remove: stale
+done
 [ "$RUN_EXIT" != 0 ] || fail "a restore with the link down succeeded"
 expect_seconds_under 60
 echo "  error: $(cat "$TEST_DIR/stderr")"
