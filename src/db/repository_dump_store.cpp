@@ -19,8 +19,8 @@ namespace obkeep::db {
 using repo::Node;
 using repo::NodeType;
 
-// Two stages per stream: the engine's thread reads the database and formats rows; the
-// stream's own thread cuts, hashes, compresses, encrypts and stores them (the larger part
+// Two stages per stream: the engine's thread reads the database and formats rows; a
+// thread of the sink's (kept from stream to stream) cuts, hashes, compresses, encrypts and stores them (the larger part
 // of the work), so the two overlap. Writes are gathered into 1 MiB buffers; at most two
 // wait for the storing thread, which bounds memory at about 3 MiB a stream. Chunks are
 // compressed at zstd's fast level: a dump competes for the cores with the server it reads,
@@ -31,13 +31,20 @@ class StoredStreamWriter : public ByteWriter {
   StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
       : sink_(sink),
         name_(std::move(name)),
-        writer_(sink.repository_, sink.repository_.dump_chunker(), nullptr, repo::CompressionEffort::fastest) {}
+        chunk_buffer_(sink.chunk_buffers_.take()),
+        writer_(sink.repository_, sink.repository_.dump_chunker(), &chunk_buffer_, repo::CompressionEffort::fastest),
+        gathered_(sink.gather_buffers_.take()) {
+    gathered_.reserve(buffer_size);
+  }
   ~StoredStreamWriter() override {
     {
       std::lock_guard lock(mutex_);
       waiting_.clear();  // not closed: an abandoned stream, nothing more of it is stored
     }
     stop();
+    sink_.chunk_buffers_.give(std::move(chunk_buffer_));
+    sink_.gather_buffers_.give(std::move(gathered_));
+    for (Bytes& buffer : spare_) sink_.gather_buffers_.give(std::move(buffer));
   }
 
   void write(ByteView data) override {
@@ -68,14 +75,15 @@ class StoredStreamWriter : public ByteWriter {
 
   void hand_over() {
     std::unique_lock lock(mutex_);
-    if (!storing_.joinable()) storing_ = std::thread([this] { store(); });
+    if (!storing_.valid()) storing_ = sink_.storing_threads_.run([this] { store(); });
     changed_.wait(lock, [&] { return waiting_.size() < 2 || failure_; });
     if (failure_) std::rethrow_exception(failure_);
     waiting_.push_back(std::move(gathered_));
-    gathered_ = Bytes();
     if (!spare_.empty()) {
       gathered_ = std::move(spare_.back());
       spare_.pop_back();
+    } else {
+      gathered_ = sink_.gather_buffers_.take();
     }
     gathered_.reserve(buffer_size);
     changed_.notify_all();
@@ -114,11 +122,12 @@ class StoredStreamWriter : public ByteWriter {
       done_ = true;
       changed_.notify_all();
     }
-    if (storing_.joinable()) storing_.join();
+    if (storing_.valid()) storing_.wait();
   }
 
   RepositoryDumpSink& sink_;
   std::string name_;
+  Bytes chunk_buffer_;
   archiver::ChunkedWriter writer_;
   Bytes gathered_;
   std::mutex mutex_;
@@ -127,7 +136,7 @@ class StoredStreamWriter : public ByteWriter {
   std::vector<Bytes> spare_;  // stored buffers, for hand_over to fill again
   bool done_ = false;
   std::exception_ptr failure_;
-  std::thread storing_;
+  std::future<void> storing_;  // store() on one of the sink's threads
 };
 
 std::unique_ptr<ByteWriter> RepositoryDumpSink::create(const std::string& name) {
@@ -145,6 +154,21 @@ void RepositoryDumpSink::add(const std::string& name, Node node) {
   std::lock_guard lock(mutex_);
   bytes_ += node.size;
   files_.emplace_back(name, std::move(node));
+}
+
+Bytes RepositoryDumpSink::Shelf::take() {
+  std::lock_guard lock(mutex);
+  if (buffers.empty()) return {};
+  Bytes buffer = std::move(buffers.back());
+  buffers.pop_back();
+  return buffer;
+}
+
+void RepositoryDumpSink::Shelf::give(Bytes buffer) {
+  if (buffer.capacity() == 0) return;
+  buffer.clear();
+  std::lock_guard lock(mutex);
+  buffers.push_back(std::move(buffer));
 }
 
 uint64_t RepositoryDumpSink::bytes_written() const {

@@ -8,6 +8,7 @@
 #include "db/dump_store.hpp"
 #include "repo/node.hpp"
 #include "repo/repository.hpp"
+#include "util/reused_threads.hpp"
 
 namespace obkeep::db {
 
@@ -23,10 +24,21 @@ class RepositoryDumpSink : public DumpSink {
   friend class StoredStreamWriter;
   void add(const std::string& name, repo::Node node);
 
+  // Buffers a closed stream leaves for the next: a new one would fault in its pages again,
+  // and a dump of many key ranges opens hundreds of streams.
+  struct Shelf {
+    std::mutex mutex;
+    std::vector<Bytes> buffers;
+    Bytes take();
+    void give(Bytes buffer);
+  };
+
   repo::Repository& repository_;
   mutable std::mutex mutex_;
   std::vector<std::pair<std::string, repo::Node>> files_;
   uint64_t bytes_ = 0;
+  Shelf gather_buffers_, chunk_buffers_;
+  ReusedThreads storing_threads_;  // last: their jobs use the rest
 };
 
 class RepositoryDumpSource : public DumpSource {

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+
 #include "util/error.hpp"
 
 namespace obkeep::repo {
@@ -13,6 +15,7 @@ namespace obkeep::repo {
 namespace {
 const uint8_t header_associated = 'H';
 constexpr size_t page = 4096;
+constexpr size_t huge_page = 2 * 1024 * 1024;
 }  // namespace
 
 // Room for a full pack plus the largest blob that can push it over, so it rarely grows;
@@ -25,9 +28,11 @@ PackWriter::PackWriter(const crypto::Key256& key, BlobBinding binding, BlobType 
 PackWriter::~PackWriter() { std::free(data_); }
 
 void PackWriter::grow(size_t capacity) {
-  capacity = (capacity + page - 1) / page * page;
-  auto* grown = static_cast<uint8_t*>(std::aligned_alloc(page, capacity));
+  size_t alignment = capacity >= huge_page ? huge_page : page;
+  capacity = (capacity + alignment - 1) / alignment * alignment;
+  auto* grown = static_cast<uint8_t*>(std::aligned_alloc(alignment, capacity));
   if (!grown) throw std::bad_alloc();
+  if (alignment == huge_page) madvise(grown, capacity, MADV_HUGEPAGE);
   if (size_) std::memcpy(grown, data_, size_);
   std::free(data_);
   data_ = grown;

@@ -131,7 +131,8 @@ void dump_chunk(MariadbConnection& connection, const DumpTask& task, DumpSink& s
   if (!result) connection.fail(what);
   auto writer = sink.create(chunk.stream);
   unsigned fields = mysql_num_fields(result);
-  std::string buffer;
+  thread_local std::string buffer;  // the worker's, from key range to key range: no fresh pages to fault in
+  buffer.clear();
   while (MYSQL_ROW row = mysql_fetch_row(result)) {
     unsigned long* lengths = mysql_fetch_lengths(result);
     for (unsigned i = 0; i < fields; ++i) {
