@@ -32,6 +32,8 @@ void PackWriter::grow(size_t capacity) {
   capacity = (capacity + alignment - 1) / alignment * alignment;
   auto* grown = static_cast<uint8_t*>(std::aligned_alloc(alignment, capacity));
   if (!grown) throw std::bad_alloc();
+  // In 2 MiB pages where the kernel allows them: a new data writer then faults in eleven
+  // pages, not 5,600, which had cost a tenth of a database backup's CPU.
   if (alignment == huge_page) madvise(grown, capacity, MADV_HUGEPAGE);
   if (size_) std::memcpy(grown, data_, size_);
   std::free(data_);
