@@ -211,10 +211,11 @@ void collect(repo::Repository& repository, const Id& tree, const std::string& pr
   }
 }
 
-// Reads a stream's blobs in order with the next few loaded ahead, each on its own thread:
-// from a remote store a blob at a time would pay a round trip each, and locally the
-// reader's thread would decrypt and decompress alone while the consumer (a server, tar)
-// waits. Memory: at most `ahead` blobs.
+// Reads a stream's blobs in order with the next few loaded ahead, each on a thread of its
+// own (kept from blob to blob, with its decompression context and buffers): from a remote
+// store a blob at a time would pay a round trip each, and locally the reader's thread would
+// decrypt and decompress alone while the consumer (a server, tar) waits. Memory: at most
+// `ahead` blobs.
 class StoredStreamReader : public ByteReader {
  public:
   static constexpr size_t ahead = 8;
@@ -227,7 +228,7 @@ class StoredStreamReader : public ByteReader {
   size_t read(uint8_t* buffer, size_t capacity) override {
     while (offset_ == current_.size()) {
       while (pending_.size() < ahead && next_ < node_.content.size())
-        pending_.push_back(std::async(std::launch::async, [this, id = node_.content[next_++]] { return repository_.load_blob(id); }));
+        pending_.push_back(load(node_.content[next_++]));
       if (pending_.empty()) return 0;
       current_ = pending_.front().get();  // rethrows a failed load's error
       pending_.pop_front();
@@ -240,12 +241,17 @@ class StoredStreamReader : public ByteReader {
   }
 
  private:
+  std::future<Bytes> load(const Id& id) {
+    return loaders_.run([this, id] { return repository_.load_blob(id); });
+  }
+
   repo::Repository& repository_;
   Node node_;
   size_t next_ = 0;
   std::deque<std::future<Bytes>> pending_;
   Bytes current_;
   size_t offset_ = 0;
+  ReusedThreads loaders_;  // last: joined first, before what the loads use
 };
 
 }  // namespace

@@ -12,18 +12,15 @@ ReusedThreads::~ReusedThreads() {
   for (auto& thread : threads_) thread.join();
 }
 
-std::future<void> ReusedThreads::run(std::function<void()> job) {
-  std::packaged_task<void()> task(std::move(job));
-  std::future<void> done = task.get_future();
+void ReusedThreads::start(std::function<void()> job) {
   std::unique_lock lock(mutex_);
-  jobs_.push_back(std::move(task));
+  jobs_.push_back(std::move(job));
   if (idle_ >= jobs_.size()) {
     lock.unlock();
     wake_.notify_one();
   } else {
     threads_.emplace_back([this] { serve(); });
   }
-  return done;
 }
 
 void ReusedThreads::serve() {
@@ -35,10 +32,10 @@ void ReusedThreads::serve() {
       --idle_;
       if (jobs_.empty()) return;
     }
-    std::packaged_task<void()> task = std::move(jobs_.front());
+    std::function<void()> job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
-    task();  // the task keeps what the job throws for its future
+    job();  // a packaged task: what it throws goes to its future
     lock.lock();
   }
 }

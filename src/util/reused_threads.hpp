@@ -23,15 +23,23 @@ class ReusedThreads {
   ReusedThreads(const ReusedThreads&) = delete;
   ReusedThreads& operator=(const ReusedThreads&) = delete;
 
-  // The future is ready when the job has returned, and holds what it threw.
-  std::future<void> run(std::function<void()> job);
+  // The future holds what the job returned, or what it threw.
+  template <typename Function>
+  auto run(Function function) -> std::future<decltype(function())> {
+    using Result = decltype(function());
+    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(function));
+    std::future<Result> future = task->get_future();
+    start([task] { (*task)(); });
+    return future;
+  }
 
  private:
+  void start(std::function<void()> job);
   void serve();
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::packaged_task<void()>> jobs_;  // for the idle threads
+  std::deque<std::function<void()>> jobs_;  // for the idle threads
   size_t idle_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
