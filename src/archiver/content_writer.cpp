@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "util/error.hpp"
+#include "util/large_buffer.hpp"
 
 namespace obkeep::archiver {
 
@@ -20,13 +20,13 @@ constexpr size_t page = 4096;
 // so reserve() only ever needs to write out what is already staged.
 struct StagingBuffer {
   static constexpr size_t capacity = 8 * 1024 * 1024 + page;
-  uint8_t* data = static_cast<uint8_t*>(std::aligned_alloc(page, capacity));
+  size_t allocated = capacity;
+  uint8_t* data = allocate_large_buffer(allocated);
   ~StagingBuffer() { std::free(data); }
 };
 
 uint8_t* staging_buffer() {
   thread_local StagingBuffer buffer;
-  if (!buffer.data) throw std::bad_alloc();
   return buffer.data;
 }
 

@@ -109,6 +109,10 @@ void PackReadAhead::release(const RangePointer& range) {
       held_ -= range->length;
     }
   }
+  if (range->data.capacity() > 0 && spare_bytes_ + range->data.capacity() <= spare_limit) {
+    spare_bytes_ += range->data.capacity();
+    spare_buffers_.push_back(std::move(range->data));
+  }
   range->data = Bytes();
   changed_.notify_all();
 }
@@ -219,11 +223,16 @@ void PackReadAhead::fetch() {
     RangePointer range = std::move(queue_.front());
     queue_.pop_front();
     range->state = Range::State::fetching;
-    lock.unlock();
     Bytes data;
+    if (!spare_buffers_.empty()) {
+      data = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+      spare_bytes_ -= data.capacity();
+    }
+    lock.unlock();
     bool fetched = false;
     try {
-      data = repository_.read_pack_range(range->pack, range->offset, range->length);
+      repository_.read_pack_range_into(range->pack, range->offset, range->length, data);
       fetched = true;
     } catch (const std::exception&) {
       // The writer that wants a blob of it reads that blob directly, and reports its error.

@@ -549,9 +549,14 @@ void Repository::load_blob_into(const Id& id, const BlobLocation& location, std:
 }
 
 Bytes Repository::read_pack_range(const Id& pack, uint64_t offset, uint64_t length) {
-  Bytes stored(length);
-  backend_->read_into({FileType::pack, pack.hex()}, offset, stored);
+  Bytes stored;
+  read_pack_range_into(pack, offset, length, stored);
   return stored;
+}
+
+void Repository::read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, Bytes& out) {
+  out.resize(length);  // only growth is zeroed
+  backend_->read_into({FileType::pack, pack.hex()}, offset, out);
 }
 
 void Repository::open_blob_into(const Id& id, const BlobLocation& location, ByteView sealed, std::span<uint8_t> out) {

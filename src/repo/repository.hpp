@@ -122,6 +122,8 @@ class Repository {
   // The stored bytes of `length` bytes of a pack from `offset`: several neighbouring blobs
   // read at once (see BlobPrefetch).
   Bytes read_pack_range(const Id& pack, uint64_t offset, uint64_t length);
+  // The same into `out` (resized to `length`): a reused buffer is not zeroed again.
+  void read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, Bytes& out);
   // Opens a blob from its stored bytes into `out` (exactly `location.raw_length` bytes) and
   // verifies it against its id: by the seal in format 2, by hashing in format 1. Throws
   // IntegrityError.
