@@ -5,6 +5,7 @@
 #include <set>
 
 #include "util/error.hpp"
+#include "util/large_buffer.hpp"
 #include "util/interrupt.hpp"
 #include "util/parallel_tasks.hpp"
 
@@ -555,7 +556,7 @@ Bytes Repository::read_pack_range(const Id& pack, uint64_t offset, uint64_t leng
 }
 
 void Repository::read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, Bytes& out) {
-  out.resize(length);  // only growth is zeroed
+  resize_large(out, length);  // a reused buffer is not zeroed again
   backend_->read_into({FileType::pack, pack.hex()}, offset, out);
 }
 

@@ -22,4 +22,15 @@ uint8_t* allocate_large_buffer(size_t& capacity) {
   return data;
 }
 
+void resize_large(Bytes& buffer, size_t size) {
+  if (buffer.capacity() < size) {
+    buffer.clear();  // nothing to copy into the new memory
+    buffer.reserve(size);
+    auto start = reinterpret_cast<uintptr_t>(buffer.data());
+    uintptr_t first = (start + huge_page - 1) / huge_page * huge_page, end = (start + size) / huge_page * huge_page;
+    if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_HUGEPAGE);
+  }
+  buffer.resize(size);
+}
+
 }  // namespace obkeep
