@@ -20,12 +20,12 @@ using repo::Node;
 using repo::NodeType;
 
 // Two stages per stream: the engine's thread reads the database and formats rows; a
-// thread of the sink's (kept from stream to stream) cuts, hashes, compresses, encrypts and stores them (the larger part
-// of the work), so the two overlap. Writes are gathered into 1 MiB buffers; at most two
-// wait for the storing thread, which bounds memory at about 3 MiB a stream. Chunks are
-// compressed at zstd's fast level: a dump competes for the cores with the server it reads,
-// and at the standard level compression was over half of obkeep's CPU in a MariaDB backup;
-// dump text still shrinks about fourfold.
+// thread of the sink's (kept from stream to stream) cuts, hashes, compresses, encrypts and
+// stores them (the larger part of the work), so the two overlap. Writes are gathered into
+// 1 MiB buffers; at most two wait for the storing thread, which bounds memory at about
+// 3 MiB a stream. Chunks are compressed at zstd's fast level: a dump competes for the
+// cores with the server it reads, and at the standard level compression was over half of
+// obkeep's CPU in a MariaDB backup; dump text still shrinks about fourfold.
 class StoredStreamWriter : public ByteWriter {
  public:
   StoredStreamWriter(RepositoryDumpSink& sink, std::string name)
