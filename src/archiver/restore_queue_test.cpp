@@ -29,9 +29,13 @@ TEST(RestoreQueue, LargeFilesGoBiggestFirst) {
   std::vector<uint64_t> order;
   {
     RestoreQueue queue(1, 1, 8);
-    std::promise<void> release;
+    std::promise<void> release, holding;
     std::shared_future<void> released = release.get_future().share();
-    queue.push_large(1, [released] { released.wait(); });  // holds the only worker
+    queue.push_large(1, [released, &holding] {  // holds the only worker
+      holding.set_value();
+      released.wait();
+    });
+    holding.get_future().wait();  // else the worker could take a later, bigger job first
     for (uint64_t size : {5, 50, 20, 50, 1})
       queue.push_large(size, [&, size] {
         std::lock_guard lock(mutex);
