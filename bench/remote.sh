@@ -272,22 +272,32 @@ q() { printf '%q' "$1"; }
 verify_restore="diff -r $(q "$data") $(q "$restore_mnt/target$data") >/dev/null || { echo 'restored tree differs' >&2; exit 1; }"
 
 # ssh_alone RTT: the ssh transport alone, the bound of a restore's transfer over SFTP: the
-# bytes the last obkeep restore downloaded, streamed from the server (`head -c` into
-# /dev/null) by as many sessions as obkeep opens at this round trip (4 near, up to 16 far;
-# ssh_pool.hpp) behind one master, as obkeep's ControlMaster. The master's handshake is not
-# timed. OpenSSH's client gives each session a fixed 2 MiB window, so a session moves at most
-# 2 MiB a round trip.
+# bytes the last obkeep restore downloaded, fetched with OpenSSH's own `sftp` client (`get`
+# of a sparse file into /dev/null, through sshd's internal-sftp as obkeep's sessions are: a
+# remote command would run the user's shell and its startup files, whose cost is no part of
+# the transport) by as many sessions as obkeep opens at this round trip (4 near, up to 16
+# far; ssh_pool.hpp), on masters of at most ten sessions each (sshd's MaxSessions), as
+# obkeep's. The masters' handshakes are not timed. OpenSSH's client gives each session a
+# fixed 2 MiB window, so a session moves at most 2 MiB a round trip.
 ssh_alone() {
-  local rtt=$1 bytes sessions control=$work/ssh-alone.sock
+  local rtt=$1 bytes sessions masters m
   bytes=$(tail -n 1 "$results" | python3 -c 'import json,sys; x=json.load(sys.stdin); print(x["bytes_down"] if x["status"] == "ok" else 0)')
   [ "$bytes" -gt 0 ] || return 0
   sessions=$(( (rtt + 2) / 5 )); [ $sessions -lt 4 ] && sessions=4; [ $sessions -gt 16 ] && sessions=16
-  local opts="-F $(q "$work/ssh_config") -o ControlPath=$(q "$control")"
-  ssh $opts -o ControlMaster=yes -o ControlPersist=yes -fN sftpbench
+  masters=$(( (sessions + 9) / 10 ))
+  truncate -s $((bytes / sessions)) "$work/ssh-alone.bytes"
+  local opts="-F $(q "$work/ssh_config")"
+  for m in $(seq $masters); do
+    ssh $opts -o ControlPath="$work/ssh-alone-$m.sock" -o ControlMaster=yes -o ControlPersist=yes -fN sftpbench
+  done
   measure sftp "$rtt" ssh stream "set -e; pids=; for i in \$(seq $sessions); do
-      ssh $opts sftpbench 'head -c $((bytes / sessions)) /dev/zero' >/dev/null & pids+=\" \$!\"; done
+      sftp -q $opts -o ControlPath=$(q "$work")/ssh-alone-\$(( (i - 1) % $masters + 1 )).sock \
+        sftpbench:$(q "$work/ssh-alone.bytes") /dev/null >/dev/null & pids+=\" \$!\"; done
     for pid in \$pids; do wait \$pid; done"
-  ssh $opts -O exit sftpbench 2>/dev/null || true
+  for m in $(seq $masters); do
+    ssh $opts -o ControlPath="$work/ssh-alone-$m.sock" -O exit sftpbench 2>/dev/null || true
+  done
+  rm -f "$work/ssh-alone.bytes"
 }
 
 round() { # BACKEND RTT
