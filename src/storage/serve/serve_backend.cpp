@@ -52,8 +52,12 @@ ServeBackend::ServeBackend(const std::string& url) : url_(url), parsed_(parse_sf
 ServeBackend::~ServeBackend() { pool_.reset(); }
 
 std::shared_ptr<ServeConnection> ServeBackend::connect(const std::atomic<bool>* cancelled) {
-  auto connection = std::make_shared<ServeConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port, control_.socket_path()}, endpoint_,
-                                                      remote_command_, parsed_.path, stall_limit_, cancelled);
+  auto connection = control_.connect(
+      [&](const std::string& socket_path) {
+        return std::make_shared<ServeConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port, socket_path},
+                                                 endpoint_, remote_command_, parsed_.path, stall_limit_, cancelled);
+      },
+      cancelled);
   append_only_ = connection->append_only();
   return connection;
 }

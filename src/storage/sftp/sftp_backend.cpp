@@ -383,9 +383,12 @@ SftpBackend::SftpBackend(const std::string& url) : url_(url), parsed_(parse_sftp
 SftpBackend::~SftpBackend() { pool_.reset(); }
 
 std::shared_ptr<SftpConnection> SftpBackend::connect(const std::atomic<bool>* cancelled) {
-  return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port, control_.socket_path()},
-                                          endpoint_, stall_limit_,
-                                          cancelled);
+  return control_.connect(
+      [&](const std::string& socket_path) {
+        return std::make_shared<SftpConnection>(SshTarget{parsed_.user, parsed_.host, parsed_.port, socket_path},
+                                                endpoint_, stall_limit_, cancelled);
+      },
+      cancelled);
 }
 
 // Runs `call` with the requests of a pooled connection (ssh/ssh_pool.hpp: a lost

@@ -7,10 +7,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <string>
 #include <vector>
+
+#include "util/error.hpp"
 
 namespace obkeep::storage {
 
@@ -21,8 +26,14 @@ constexpr const char* socket_name = "/m";
 
 constexpr const char* prefix = "obkeep-ssh-";
 
-void remove_directory(const std::string& directory, const std::string& socket_path) {
-  ::unlink(socket_path.c_str());  // a master killed before it could remove it
+// The socket of master `index` (0 is "m", then "m1", "m2", ...).
+std::string master_socket(const std::string& directory, size_t index) {
+  return directory + socket_name + (index ? std::to_string(index) : "");
+}
+
+void remove_directory(const std::string& directory) {
+  for (size_t index = 0; index < SshControlDirectory::most_masters; ++index)
+    ::unlink(master_socket(directory, index).c_str());  // masters killed before they could remove them
   ::rmdir(directory.c_str());
 }
 
@@ -62,7 +73,7 @@ void remove_left_by_killed(const std::string& base) {
     gone.push_back(path);
   }
   ::closedir(listing);
-  for (const std::string& path : gone) remove_directory(path, path + socket_name);
+  for (const std::string& path : gone) remove_directory(path);
 }
 }  // namespace
 
@@ -71,7 +82,7 @@ SshControlDirectory::SshControlDirectory() {
   std::string base = tmpdir && *tmpdir ? tmpdir : "/tmp";
   std::string own = std::string(prefix) + std::to_string(::getpid()) + "-XXXXXX";
   std::string pattern = base + "/" + own;
-  if (pattern.size() + 2 > longest_socket_path) {
+  if (pattern.size() + 3 > longest_socket_path) {
     base = "/tmp";
     pattern = base + "/" + own;
   }
@@ -81,13 +92,35 @@ SshControlDirectory::SshControlDirectory() {
   if (!::mkdtemp(name.data())) return;  // mode 0700
   directory_ = name.data();
   socket_path_ = directory_ + socket_name;
-  emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_directory(directory_, socket_path_); });
+  emergency_removal_ = std::make_unique<EmergencyCleanup>([this] { remove_directory(directory_); });
 }
 
 SshControlDirectory::~SshControlDirectory() {
   if (directory_.empty()) return;
   emergency_removal_.reset();
-  remove_directory(directory_, socket_path_);
+  remove_directory(directory_);
+}
+
+SshControlDirectory::Slot SshControlDirectory::next_slot(const std::atomic<bool>* cancelled) {
+  if (directory_.empty()) return {};  // no masters: every connection on its own
+  std::unique_lock lock(mutex_);
+  size_t index = connections_++;
+  size_t master = std::min(index / sessions_per_master, most_masters - 1);
+  Slot slot{master_socket(directory_, master), master, index == master * sessions_per_master};
+  if (slot.first) return slot;
+  while (!settled_[master]) {
+    if (cancelled && *cancelled) throw Error("the ssh connections were closed while one was opened");
+    settled_changed_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  return slot;
+}
+
+void SshControlDirectory::settle(size_t master) {
+  {
+    std::lock_guard lock(mutex_);
+    settled_[master] = true;
+  }
+  settled_changed_.notify_all();
 }
 
 }  // namespace obkeep::storage

@@ -8,10 +8,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "util/error.hpp"
 
 namespace obkeep::storage {
 
@@ -28,8 +39,73 @@ TEST(SshControlDirectory, IsPrivateAndGoesWithItsOwnerWithWhatIsLeftInIt) {
     EXPECT_EQ(info.st_mode & 0777, 0700u) << "only this user may reach the master's socket";
     EXPECT_LE(control.socket_path().size(), 80u) << "a socket path has at most 108 bytes";
     std::ofstream(control.socket_path()) << "left by a master killed before it removed it";
+    std::ofstream(control.socket_path() + "1") << "so was a second master's";
   }
   EXPECT_FALSE(fs::exists(directory));
+}
+
+// Ten connections a master; a master's later connections open only once its first has
+// connected, so that they find its socket and do not each connect on their own.
+TEST(SshControlDirectory, TenConnectionsAMasterOpenedAfterItsFirst) {
+  SshControlDirectory control;
+  std::mutex mutex;
+  std::vector<std::string> paths;
+  std::map<std::string, bool> up;  // by socket: its first connection returned
+  bool early = false;
+  auto open = [&](const std::string& path) {
+    bool first;
+    {
+      std::lock_guard lock(mutex);
+      first = !up.contains(path);
+      if (first) up[path] = false;
+      else if (!up[path]) early = true;
+      paths.push_back(path);
+    }
+    if (first) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a handshake
+      std::lock_guard lock(mutex);
+      up[path] = true;
+    }
+    return path;
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 45; ++i) {
+    threads.emplace_back([&] { control.connect(open, nullptr); });
+    if (i % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first of each in flight
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_FALSE(early) << "a connection started before its master was up";
+  const std::string& m = control.socket_path();
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), m), 10);
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), m + "1"), 10);
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), m + "2"), 10);
+  EXPECT_EQ(std::count(paths.begin(), paths.end(), m + "3"), 15);  // the last master takes the rest
+}
+
+TEST(SshControlDirectory, AFailedFirstConnectionLetsTheOthersTryAndACloseEndsTheWait) {
+  SshControlDirectory control;
+  EXPECT_THROW(control.connect([](const std::string&) -> int { throw std::runtime_error("refused"); }, nullptr),
+               std::runtime_error);
+  EXPECT_EQ(control.connect([](const std::string&) { return 2; }, nullptr), 2);  // not held back
+
+  SshControlDirectory second;
+  std::atomic<bool> closing{false};
+  std::thread first([&] {
+    second.connect(
+        [&](const std::string&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          return 1;
+        },
+        nullptr);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    closing = true;
+  });
+  EXPECT_THROW(second.connect([](const std::string&) { return 3; }, &closing), Error);
+  closer.join();
+  first.join();
 }
 
 // $TMPDIR set to `path` while alive, then as it was.
