@@ -113,7 +113,7 @@ void PackReadAhead::release(const RangePointer& range) {
     spare_bytes_ += range->data.capacity();
     spare_buffers_.push_back(std::move(range->data));
   }
-  range->data = Bytes();
+  range->data = LargeBuffer();
   changed_.notify_all();
 }
 
@@ -223,7 +223,7 @@ void PackReadAhead::fetch() {
     RangePointer range = std::move(queue_.front());
     queue_.pop_front();
     range->state = Range::State::fetching;
-    Bytes data;
+    LargeBuffer data;
     if (!spare_buffers_.empty()) {
       data = std::move(spare_buffers_.back());
       spare_buffers_.pop_back();

@@ -78,7 +78,7 @@ class PackReadAhead : public BlobSource {
     Id pack;
     uint64_t offset = 0, length = 0;
     enum class State { growing, queued, fetching, ready, failed } state = State::growing;
-    Bytes data;
+    LargeBuffer data;
     size_t uses = 0;  // announced blobs not yet read
     uint64_t last_grown = 0;  // announced_ when it last grew
   };
@@ -110,7 +110,7 @@ class PackReadAhead : public BlobSource {
   // Buffers of released ranges, for the next fetches: a new 16 MiB buffer is 4,096 pages to
   // fault in (12–15 µs each in a virtual machine) and to zero. At most spare_limit bytes.
   static constexpr uint64_t spare_limit = 64 * 1024 * 1024;
-  std::vector<Bytes> spare_buffers_;
+  std::vector<LargeBuffer> spare_buffers_;
   uint64_t spare_bytes_ = 0;
   std::vector<std::thread> fetchers_;
 };

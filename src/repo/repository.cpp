@@ -5,7 +5,6 @@
 #include <set>
 
 #include "util/error.hpp"
-#include "util/large_buffer.hpp"
 #include "util/interrupt.hpp"
 #include "util/parallel_tasks.hpp"
 
@@ -550,14 +549,14 @@ void Repository::load_blob_into(const Id& id, const BlobLocation& location, std:
 }
 
 Bytes Repository::read_pack_range(const Id& pack, uint64_t offset, uint64_t length) {
-  Bytes stored;
-  read_pack_range_into(pack, offset, length, stored);
+  Bytes stored(length);
+  backend_->read_into({FileType::pack, pack.hex()}, offset, stored);
   return stored;
 }
 
-void Repository::read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, Bytes& out) {
-  resize_large(out, length);  // a reused buffer is not zeroed again
-  backend_->read_into({FileType::pack, pack.hex()}, offset, out);
+void Repository::read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, LargeBuffer& out) {
+  out.resize_for_overwrite(length);
+  backend_->read_into({FileType::pack, pack.hex()}, offset, out.span());
 }
 
 void Repository::open_blob_into(const Id& id, const BlobLocation& location, ByteView sealed, std::span<uint8_t> out) {

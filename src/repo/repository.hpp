@@ -22,6 +22,7 @@
 #include "repo/repository_config.hpp"
 #include "storage/backend.hpp"
 #include "util/error.hpp"
+#include "util/large_buffer.hpp"
 #include "util/thread_pool.hpp"
 
 namespace obkeep::repo {
@@ -122,8 +123,8 @@ class Repository {
   // The stored bytes of `length` bytes of a pack from `offset`: several neighbouring blobs
   // read at once (see BlobPrefetch).
   Bytes read_pack_range(const Id& pack, uint64_t offset, uint64_t length);
-  // The same into `out` (resized to `length`): a reused buffer is not zeroed again.
-  void read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, Bytes& out);
+  // The same into `out` (resized to `length`; a reused buffer is not zeroed again).
+  void read_pack_range_into(const Id& pack, uint64_t offset, uint64_t length, LargeBuffer& out);
   // Opens a blob from its stored bytes into `out` (exactly `location.raw_length` bytes) and
   // verifies it against its id: by the seal in format 2, by hashing in format 1. Throws
   // IntegrityError.

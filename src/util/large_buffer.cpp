@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 namespace obkeep {
 
@@ -22,15 +23,31 @@ uint8_t* allocate_large_buffer(size_t& capacity) {
   return data;
 }
 
-void resize_large(Bytes& buffer, size_t size) {
-  if (buffer.capacity() < size) {
-    buffer.clear();  // nothing to copy into the new memory
-    buffer.reserve(size);
-    auto start = reinterpret_cast<uintptr_t>(buffer.data());
-    uintptr_t first = (start + huge_page - 1) / huge_page * huge_page, end = (start + size) / huge_page * huge_page;
-    if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_HUGEPAGE);
+LargeBuffer::LargeBuffer(LargeBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+LargeBuffer& LargeBuffer::operator=(LargeBuffer&& other) noexcept {
+  if (this != &other) {
+    std::free(data_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
   }
-  buffer.resize(size);
+  return *this;
+}
+
+LargeBuffer::~LargeBuffer() { std::free(data_); }
+
+void LargeBuffer::resize_for_overwrite(size_t size) {
+  if (size > capacity_) {
+    std::free(std::exchange(data_, nullptr));  // nothing to keep: the caller fills it
+    size_ = capacity_ = 0;
+    size_t capacity = size;
+    data_ = allocate_large_buffer(capacity);
+    capacity_ = capacity;
+  }
+  size_ = size;
 }
 
 }  // namespace obkeep

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace obkeep {
 
@@ -22,17 +23,37 @@ TEST(LargeBuffer, IsPageAlignedAndRoundedUp) {
 }
 
 TEST(LargeBuffer, ResizeReusesWhatIsLargeEnough) {
-  Bytes buffer;
-  resize_large(buffer, 6 * 1024 * 1024);
+  LargeBuffer buffer;
+  buffer.resize_for_overwrite(6 * 1024 * 1024);
   EXPECT_EQ(buffer.size(), 6u * 1024 * 1024);
-  buffer.back() = 1;
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer.data()) % (2 * 1024 * 1024), 0u);
+  buffer.data()[buffer.size() - 1] = 1;
   const uint8_t* memory = buffer.data();
-  resize_large(buffer, 1024);
+  buffer.resize_for_overwrite(1024);
   EXPECT_EQ(buffer.size(), 1024u);
-  resize_large(buffer, 6 * 1024 * 1024);
+  buffer.resize_for_overwrite(6 * 1024 * 1024);
   EXPECT_EQ(buffer.data(), memory);  // no new memory, nothing to fault in again
-  resize_large(buffer, 7 * 1024 * 1024);
+  EXPECT_EQ(buffer.data()[buffer.size() - 1], 1);  // and nothing zeroed
+  buffer.resize_for_overwrite(7 * 1024 * 1024);
   EXPECT_EQ(buffer.size(), 7u * 1024 * 1024);
+  EXPECT_GE(buffer.capacity(), buffer.size());
+  std::memset(buffer.data(), 7, buffer.size());  // all of it is usable
+}
+
+TEST(LargeBuffer, MovesItsMemory) {
+  LargeBuffer a;
+  a.resize_for_overwrite(5000);
+  const uint8_t* memory = a.data();
+  LargeBuffer b(std::move(a));
+  EXPECT_EQ(b.data(), memory);
+  EXPECT_EQ(b.size(), 5000u);
+  EXPECT_EQ(a.data(), nullptr);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(a.capacity(), 0u);
+  LargeBuffer c;
+  c.resize_for_overwrite(100);
+  c = std::move(b);
+  EXPECT_EQ(c.data(), memory);
+  EXPECT_EQ(c.span().size(), 5000u);
 }
 
 }  // namespace obkeep
