@@ -89,21 +89,24 @@ TEST(SshControlDirectory, AFailedFirstConnectionLetsTheOthersTryAndACloseEndsThe
   EXPECT_EQ(control.connect([](const std::string&) { return 2; }, nullptr), 2);  // not held back
 
   SshControlDirectory second;
-  std::atomic<bool> closing{false};
+  std::atomic<bool> closing{false}, first_opening{false}, waiter_done{false};
   std::thread first([&] {
     second.connect(
         [&](const std::string&) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          first_opening = true;
+          // The master's handshake outlasts the wait (bounded, should the wait never end).
+          for (int i = 0; i < 10000 && !waiter_done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
           return 1;
         },
         nullptr);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (!first_opening) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::thread closer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     closing = true;
   });
   EXPECT_THROW(second.connect([](const std::string&) { return 3; }, &closing), Error);
+  waiter_done = true;
   closer.join();
   first.join();
 }
