@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <span>
 
-#include "util/bytes.hpp"
-
 namespace obkeep {
 
 // At least `capacity` bytes (rounded up and returned through it), page-aligned so that a
